@@ -1,0 +1,72 @@
+package engine
+
+import "time"
+
+// Phase names one pass over a data split.
+type Phase string
+
+// The phases of the notebook's schedule.
+const (
+	PhaseTrain Phase = "train"
+	PhaseVal   Phase = "val"
+	PhaseTest  Phase = "test"
+)
+
+// Kind tells which moment of a run a Report describes.
+type Kind int
+
+const (
+	// KindBatch is sent after every batch of every phase.
+	KindBatch Kind = iota
+	// KindPhaseEnd is sent once a phase has seen all its samples; Loss and Acc
+	// are then the phase's per-sample averages, as the notebook prints them.
+	KindPhaseEnd
+	// KindDone is sent once, after the test phase; Predictions is set.
+	KindDone
+)
+
+// Report is one piece of training progress. It is a plain value: nothing in it
+// points into buffers the trainer keeps using (Predictions is freshly
+// allocated and never written after it is sent).
+type Report struct {
+	Kind  Kind
+	Phase Phase
+	// Epoch is the 1-based epoch of the schedule (0 for the test phase);
+	// Epochs is the schedule's length.
+	Epoch, Epochs int
+	// Step counts the batches done in this phase, out of Steps.
+	Step, Steps int
+	// Samples counts the samples done in this phase, out of Total.
+	Samples, Total int
+	// RunStep counts the batches done in the whole schedule (every phase,
+	// test included), out of RunSteps: the overall progress.
+	RunStep, RunSteps int
+	// Loss and Acc are the running per-sample averages over the phase so far.
+	Loss, Acc float64
+	// BatchLoss and BatchAcc are this batch's mean loss and accuracy.
+	BatchLoss, BatchAcc float64
+	// SamplesPerSec is the phase's throughput so far (paused time excluded).
+	SamplesPerSec float64
+	// Elapsed is the phase's running time so far (paused time excluded).
+	Elapsed time.Duration
+	// Predictions holds the test set's predictions with KindDone.
+	Predictions *Predictions
+}
+
+// Predictions are a model's outputs on every digit of a set, in set order.
+type Predictions struct {
+	// Labels are the true labels, Pred the predicted ones (argmax of Probs).
+	Labels, Pred []uint8
+	// Probs are the softmax probabilities of the 10 classes.
+	Probs [][10]float32
+	// Loss and Acc are the per-sample averages over the set.
+	Loss, Acc float64
+}
+
+// Len reports how many digits p covers.
+func (p *Predictions) Len() int { return len(p.Labels) }
+
+// Reporter receives reports. It is called from the training goroutine, in
+// order, and must not block: hand the report to a channel with a select on
+// a context, or drop it.
+type Reporter func(Report)
