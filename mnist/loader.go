@@ -1,0 +1,128 @@
+package mnist
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// loaderStream is the second PCG seed word of Loader.Shuffle, mixed with
+// the epoch.
+const loaderStream = 0x6d6e6973745f6c64 // "mnist_ld"
+
+// Loader hands out normalised mini-batches of a Set, in order or in a
+// shuffled order that is reproducible from (seed, epoch), like PyTorch's
+// DataLoader. A Loader is not safe for concurrent use while Shuffle runs;
+// Batch and Indices only read it.
+type Loader struct {
+	set     *Set
+	batch   int
+	shuffle bool
+	seed    uint64
+	order   []int
+	// norm maps a pixel to (p/255 - 0.5)/0.5 as float32 arithmetic gives it.
+	norm [256]float32
+}
+
+// NewLoader returns a Loader of batches of batch digits of s. With shuffle,
+// it starts in the order Shuffle(0) gives; call Shuffle at the start of
+// every epoch for a new one. Without it, batches follow the set's order.
+func NewLoader(s *Set, batch int, shuffle bool, seed uint64) (*Loader, error) {
+	switch {
+	case s == nil:
+		return nil, fmt.Errorf("mnist: loader: %w: nil set", ErrInvalid)
+	case s.Len() == 0:
+		return nil, fmt.Errorf("mnist: loader: %w: empty set", ErrInvalid)
+	case batch <= 0:
+		return nil, fmt.Errorf("mnist: loader: %w: batch size %d", ErrInvalid, batch)
+	case len(s.Images) != s.Len()*Pixels:
+		return nil, fmt.Errorf("mnist: loader: %w: %d pixels for %d labels", ErrMismatch, len(s.Images), s.Len())
+	}
+	if i := badLabel(s.Labels); i >= 0 {
+		return nil, fmt.Errorf("mnist: loader: %w: label %d at index %d", ErrLabel, s.Labels[i], i)
+	}
+	l := &Loader{set: s, batch: batch, shuffle: shuffle, seed: seed, order: make([]int, s.Len())}
+	for p := range l.norm {
+		v := float32(p) / 255
+		l.norm[p] = float32(v-0.5) / 0.5
+	}
+	for i := range l.order {
+		l.order[i] = i
+	}
+	l.Shuffle(0)
+	return l, nil
+}
+
+// Len reports how many digits the Loader's set holds.
+func (l *Loader) Len() int { return len(l.order) }
+
+// BatchSize reports the size of every batch but possibly the last.
+func (l *Loader) BatchSize() int { return l.batch }
+
+// Batches reports the number of batches, ceil(Len/batch): the last, partial
+// batch is used, as with PyTorch's DataLoader (20,000 digits in batches of
+// 64 make 313 batches, the last of 32).
+func (l *Loader) Batches() int { return (len(l.order) + l.batch - 1) / l.batch }
+
+// Shuffle puts the digits in a new order for epoch when the Loader
+// shuffles, and does nothing otherwise. The order depends only on the seed
+// and epoch, not on earlier calls.
+func (l *Loader) Shuffle(epoch int) {
+	if !l.shuffle {
+		return
+	}
+	for i := range l.order {
+		l.order[i] = i
+	}
+	r := rand.New(rand.NewPCG(l.seed, loaderStream^uint64(epoch)))
+	r.Shuffle(len(l.order), func(i, j int) { l.order[i], l.order[j] = l.order[j], l.order[i] })
+}
+
+// Indices returns the set indices of the digits in batch k, in batch
+// order. It is a view into the Loader: do not modify it, and do not keep it
+// across Shuffle.
+func (l *Loader) Indices(k int) []int {
+	lo, hi := l.bounds(k)
+	return l.order[lo:hi:hi]
+}
+
+// bounds returns the range of l.order that batch k covers; it panics if k
+// is out of range.
+func (l *Loader) bounds(k int) (lo, hi int) {
+	if k < 0 || k >= l.Batches() {
+		panic(fmt.Sprintf("mnist: batch %d out of range [0, %d)", k, l.Batches()))
+	}
+	lo = k * l.batch
+	return lo, min(lo+l.batch, len(l.order))
+}
+
+// Batch fills x and y with batch k and returns its size n: the batch size,
+// or less for the last batch. x is time-major,
+//
+//	x[t*n*Cols + b*Cols + j] = (pixel(b, row t, col j)/255 - 0.5)/0.5
+//
+// for b < n (so row t of every image of the batch is one contiguous n x 28
+// block), and y[b] is the label of digit b. x must have room for n*Pixels
+// values and y for n (batch size times those always suffices). Batch does
+// not allocate. It panics if k is out of range or x or y is too short, as
+// an index expression would.
+func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
+	lo, hi := l.bounds(k)
+	idx := l.order[lo:hi]
+	n = len(idx)
+	x = x[:n*Pixels]
+	y = y[:n]
+	images, labels := l.set.Images, l.set.Labels
+	stride := n * Cols
+	for b, i := range idx {
+		y[b] = int(labels[i])
+		img := images[i*Pixels : (i+1)*Pixels]
+		for t := 0; t < Rows; t++ {
+			src := img[t*Cols : (t+1)*Cols]
+			dst := x[t*stride+b*Cols : t*stride+(b+1)*Cols]
+			for j, p := range src {
+				dst[j] = l.norm[p]
+			}
+		}
+	}
+	return n
+}
