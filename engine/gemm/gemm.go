@@ -1,0 +1,330 @@
+package gemm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Blocking parameters. mcMax and ncMax are multiples of every kernel's MR and
+// NR (4, 6, 8 and 4, 16, 32) so that whole blocks hold whole micro-panels.
+const (
+	kcMax = 256 // depth of a packed block (k direction)
+	mcMax = 144 // rows of op(A) packed at once
+	ncMax = 512 // columns of op(B) packed at once
+)
+
+// Kernel names a micro-kernel implementation.
+type Kernel int
+
+const (
+	// KernelAuto picks the fastest kernel the CPU supports.
+	KernelAuto Kernel = iota
+	// KernelGeneric is the portable Go kernel (4x4 tile).
+	KernelGeneric
+	// KernelAVX2 is the AVX2+FMA3 assembly kernel (6x16 tile), amd64 only.
+	KernelAVX2
+	// KernelAVX512 is the AVX-512F assembly kernel (8x32 tile), amd64 only.
+	KernelAVX512
+)
+
+// String returns the kernel's name.
+func (k Kernel) String() string {
+	switch k {
+	case KernelAuto:
+		return "auto"
+	case KernelGeneric:
+		return "generic"
+	case KernelAVX2:
+		return "avx2"
+	case KernelAVX512:
+		return "avx512"
+	}
+	return fmt.Sprintf("Kernel(%d)", int(k))
+}
+
+// ErrUnsupported reports that a kernel cannot run on this CPU or build.
+var ErrUnsupported = errors.New("gemm: kernel not supported on this CPU or build")
+
+// microKernel computes the mr x nr tile
+//
+//	C = alpha * sum_p a[p*mr+i] * b[p*nr+j] + beta*C
+//
+// for p in [0,k), where a and b are packed micro-panels. beta == 0 means C is
+// not read. c must hold (mr-1)*ldc + nr elements.
+type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+
+type kernelImpl struct {
+	kind   Kernel
+	mr, nr int
+	fn     microKernel
+}
+
+func genericImpl() kernelImpl {
+	return kernelImpl{kind: KernelGeneric, mr: 4, nr: 4, fn: kernGeneric4x4}
+}
+
+// Best returns the kernel KernelAuto resolves to on this machine.
+func Best() Kernel {
+	return bestImpl().kind
+}
+
+// Available reports whether kernel k can run here.
+func Available(k Kernel) bool {
+	_, ok := implFor(k)
+	return ok
+}
+
+func implFor(k Kernel) (kernelImpl, bool) {
+	switch k {
+	case KernelAuto:
+		return bestImpl(), true
+	case KernelGeneric:
+		return genericImpl(), true
+	}
+	return asmImpl(k)
+}
+
+// Context owns the packing buffers for one goroutine and a kernel choice.
+// The zero value is not usable; create one with NewContext. A Context is not
+// safe for concurrent use, but can be reused for any number of calls without
+// allocating.
+type Context struct {
+	k    kernelImpl
+	abuf []float32
+	bbuf []float32
+	tile []float32
+}
+
+// NewContext returns a Context that uses kernel k (KernelAuto for the best
+// available). It returns ErrUnsupported if k cannot run here.
+func NewContext(k Kernel) (*Context, error) {
+	impl, ok := implFor(k)
+	if !ok {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, k)
+	}
+	return newContext(impl), nil
+}
+
+func newContext(impl kernelImpl) *Context {
+	return &Context{
+		k:    impl,
+		abuf: make([]float32, mcMax*kcMax),
+		bbuf: make([]float32, ncMax*kcMax),
+		tile: make([]float32, impl.mr*impl.nr),
+	}
+}
+
+// Kernel returns the kernel this Context runs.
+func (ctx *Context) Kernel() Kernel { return ctx.k.kind }
+
+// pool holds Contexts with the best kernel for the package-level Sgemm. It is
+// a cache of scratch buffers, not program state.
+var pool = sync.Pool{New: func() any { return newContext(bestImpl()) }}
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
+// matrices, where op(X) is X or its transpose when the matching flag is set:
+// op(A) is m x k, op(B) is k x n and C is m x n, stored with leading
+// dimensions (row strides) lda, ldb and ldc. As in BLAS, beta == 0 means C is
+// only written, so NaNs in it do not propagate. It is safe for concurrent use
+// and does not allocate in steady state.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ctx := pool.Get().(*Context)
+	ctx.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	pool.Put(ctx)
+}
+
+// Sgemm is the package-level Sgemm using this Context's buffers and kernel.
+func (ctx *Context) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	ctx.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 {
+		panic("gemm: m < 0")
+	}
+	if n < 0 {
+		panic("gemm: n < 0")
+	}
+	if k < 0 {
+		panic("gemm: k < 0")
+	}
+	rowA, colA := m, k
+	if transA {
+		rowA, colA = k, m
+	}
+	rowB, colB := k, n
+	if transB {
+		rowB, colB = n, k
+	}
+	if lda < max(1, colA) {
+		panic(fmt.Sprintf("gemm: bad lda %d for %d columns", lda, colA))
+	}
+	if ldb < max(1, colB) {
+		panic(fmt.Sprintf("gemm: bad ldb %d for %d columns", ldb, colB))
+	}
+	if ldc < max(1, n) {
+		panic(fmt.Sprintf("gemm: bad ldc %d for %d columns", ldc, n))
+	}
+	if rowA > 0 && colA > 0 && len(a) < lda*(rowA-1)+colA {
+		panic(fmt.Sprintf("gemm: a too short: len %d < %d", len(a), lda*(rowA-1)+colA))
+	}
+	if rowB > 0 && colB > 0 && len(b) < ldb*(rowB-1)+colB {
+		panic(fmt.Sprintf("gemm: b too short: len %d < %d", len(b), ldb*(rowB-1)+colB))
+	}
+	if m > 0 && n > 0 && len(c) < ldc*(m-1)+n {
+		panic(fmt.Sprintf("gemm: c too short: len %d < %d", len(c), ldc*(m-1)+n))
+	}
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// split returns the block size for a dimension of length total with blocks of
+// at most maxBlock, balanced so the last block is not tiny, rounded up to a
+// multiple of unit.
+func split(total, maxBlock, unit int) int {
+	if total <= maxBlock {
+		return total
+	}
+	nb := (total + maxBlock - 1) / maxBlock
+	bs := (total + nb - 1) / nb
+	bs = (bs + unit - 1) / unit * unit
+	return min(bs, maxBlock)
+}
+
+// gemm is Sgemm without argument checks.
+func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	mr, nr := ctx.k.mr, ctx.k.nr
+	kc := split(k, kcMax, 1)
+	mc := split(m, mcMax, mr)
+	nc := split(n, ncMax, nr)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			bt := beta
+			if pc > 0 {
+				bt = 1
+			}
+			packB(nr, transB, b, ldb, pc, kb, jc, nb, ctx.bbuf)
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
+				ctx.macro(mb, nb, kb, alpha, bt, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// macro multiplies the packed mb x kb block of A by the packed kb x nb block
+// of B into C (whose top-left element is c[0]).
+func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, c []float32, ldc int) {
+	mr, nr, fn := ctx.k.mr, ctx.k.nr, ctx.k.fn
+	tile := ctx.tile
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		bp := ctx.bbuf[jr*kb : (jr+nr)*kb]
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			ap := ctx.abuf[ir*kb : (ir+mr)*kb]
+			cc := c[ir*ldc+jr:]
+			if rows == mr && cols == nr {
+				fn(kb, ap, bp, cc, ldc, alpha, beta)
+				continue
+			}
+			fn(kb, ap, bp, tile, nr, alpha, 0)
+			for i := 0; i < rows; i++ {
+				dst := cc[i*ldc : i*ldc+cols]
+				src := tile[i*nr : i*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+					continue
+				}
+				for j, v := range src {
+					dst[j] = v + beta*dst[j]
+				}
+			}
+		}
+	}
+}
+
+// packA packs rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) into
+// micro-panels of mr rows: panel r holds, for each p, the mr values
+// op(A)[i0+r*mr+ii, p0+p]; rows past mb are zero.
+func packA(mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
+	for ir := 0; ir < mb; ir += mr {
+		rows := min(mr, mb-ir)
+		d := dst[ir*kb : (ir+mr)*kb]
+		if !trans {
+			for ii := 0; ii < rows; ii++ {
+				off := (i0+ir+ii)*lda + p0
+				src := a[off : off+kb]
+				for p, v := range src {
+					d[p*mr+ii] = v
+				}
+			}
+		} else {
+			for p := 0; p < kb; p++ {
+				off := (p0+p)*lda + i0 + ir
+				copy(d[p*mr:p*mr+rows], a[off:off+rows])
+			}
+		}
+		if rows < mr {
+			for p := 0; p < kb; p++ {
+				clear(d[p*mr+rows : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB packs rows [p0, p0+kb) and columns [j0, j0+nb) of op(B) into
+// micro-panels of nr columns: panel s holds, for each p, the nr values
+// op(B)[p0+p, j0+s*nr+jj]; columns past nb are zero.
+func packB(nr int, trans bool, b []float32, ldb, p0, kb, j0, nb int, dst []float32) {
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		d := dst[jr*kb : (jr+nr)*kb]
+		if !trans {
+			for p := 0; p < kb; p++ {
+				off := (p0+p)*ldb + j0 + jr
+				copy(d[p*nr:p*nr+cols], b[off:off+cols])
+			}
+		} else {
+			for jj := 0; jj < cols; jj++ {
+				off := (j0+jr+jj)*ldb + p0
+				src := b[off : off+kb]
+				for p, v := range src {
+					d[p*nr+jj] = v
+				}
+			}
+		}
+		if cols < nr {
+			for p := 0; p < kb; p++ {
+				clear(d[p*nr+cols : p*nr+nr])
+			}
+		}
+	}
+}
