@@ -39,9 +39,49 @@ func openIDX(r io.Reader, name string) (*idxStream, error) {
 		if err != nil {
 			return nil, s.readErr(err, "in gzip header")
 		}
-		s.r, s.gz = zr, true
+		zr.Multistream(false)
+		s.r, s.gz = &gzipMembers{br: br, zr: zr}, true
 	}
 	return s, nil
+}
+
+// errGzipJunk reports bytes after a gzip member that do not start another.
+var errGzipJunk = errors.New("data after the gzip stream")
+
+// gzipMembers reads a gzip file of one or more members (RFC 1952) like
+// gzip.Reader in multistream mode, but tells bytes after the last member
+// that are not a gzip member (errGzipJunk) apart from a truncated member
+// (io.ErrUnexpectedEOF).
+type gzipMembers struct {
+	br *bufio.Reader
+	zr *gzip.Reader
+}
+
+// Read implements io.Reader.
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.zr.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		// The member ended with a valid checksum: what follows?
+		m, perr := g.br.Peek(2)
+		switch {
+		case len(m) == 0 && perr == io.EOF:
+			return n, io.EOF
+		case len(m) == 0 && perr != nil:
+			return n, perr
+		case len(m) < 2 || m[0] != 0x1f || m[1] != 0x8b:
+			return n, errGzipJunk
+		}
+		if err := g.zr.Reset(g.br); err != nil {
+			return n, err
+		}
+		g.zr.Multistream(false)
+		if n > 0 || len(p) == 0 {
+			return n, nil
+		}
+	}
 }
 
 // readErr turns a read error into the package's error for where: a short
@@ -51,6 +91,8 @@ func (s *idxStream) readErr(err error, where string) error {
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("mnist: %s: %w %s (offset %d)", s.name, ErrTruncated, where, s.off)
+	case errors.Is(err, errGzipJunk):
+		return fmt.Errorf("mnist: %s: %w: %v %s (offset %d)", s.name, ErrFormat, err, where, s.off)
 	case s.gz && isGzipErr(err):
 		return fmt.Errorf("mnist: %s: %w: corrupt gzip data %s (offset %d): %w", s.name, ErrFormat, where, s.off, err)
 	}
@@ -140,8 +182,7 @@ func (s *idxStream) body(n, size int, what string) ([]byte, error) {
 		return nil, fmt.Errorf("mnist: %s: %w after %s %d (offset %d)", s.name, ErrTrailing, what, n, s.off)
 	case errors.Is(err, io.EOF):
 		return buf, nil
-	case s.gz && errors.Is(err, gzip.ErrHeader):
-		// Bytes after the gzip member that do not start another one.
+	case errors.Is(err, errGzipJunk):
 		return nil, fmt.Errorf("mnist: %s: %w after the gzip stream (after %s %d)", s.name, ErrTrailing, what, n)
 	}
 	return nil, s.readErr(err, fmt.Sprintf("at the end, after %s %d", what, n))
