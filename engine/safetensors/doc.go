@@ -1,0 +1,39 @@
+// Package safetensors reads and writes the safetensors tensor file format
+// (the format of huggingface/safetensors, which PyTorch loads with
+// safetensors.torch.load_file) for float32 tensors.
+//
+// A file is an 8-byte little-endian header length N, N bytes of UTF-8 JSON,
+// and a byte buffer. The JSON object maps each tensor name to
+//
+//	{"dtype":"F32","shape":[rows,cols],"data_offsets":[begin,end]}
+//
+// and may hold "__metadata__", a map of strings to strings. Tensor data is
+// little-endian and row-major; offsets count from the start of the buffer.
+//
+// Write produces the same bytes as the reference writer: tensors sorted by
+// name and laid out back to back in that order, "__metadata__" first with
+// its keys sorted, compact JSON padded with spaces to a multiple of 8 bytes.
+// Its output depends only on its input.
+//
+// Read checks everything the reference checks, and more: the header length
+// against MaxHeaderSize and the bytes available, UTF-8 and JSON syntax,
+// duplicate names and fields at every level (encoding/json would silently
+// keep the last), the dtype, integer shapes and offsets without overflow,
+// each tensor's byte length against its shape, and offsets that tile the
+// buffer exactly, with no gap, overlap or trailing byte. It never allocates
+// more than the size it is given allows, and never panics. Each failure
+// wraps one of the package's sentinel errors (test with errors.Is) and names
+// the tensor and what is wrong.
+//
+// Only F32 tensors are supported; files holding other dtypes are rejected
+// with ErrDtype.
+//
+// Non-finite values (NaN, ±Inf) are refused by default on both sides: Write
+// rejects them and Read rejects them unless given AllowNonFinite, since a
+// checkpoint of a diverged model is not worth resuming. Tensor.CheckFinite
+// runs the same check on its own, for callers that want to test first.
+//
+// WriteFile replaces a file atomically: it writes a temporary file in the
+// same directory, syncs it and renames it over the target, so a crash or
+// error midway leaves the previous file as it was.
+package safetensors
