@@ -35,12 +35,13 @@ func openIDX(r io.Reader, name string) (*idxStream, error) {
 	br := bufio.NewReaderSize(r, 32<<10)
 	s := &idxStream{name: name, r: br}
 	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		s.gz = true
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, s.readErr(err, "in gzip header")
 		}
 		zr.Multistream(false)
-		s.r, s.gz = &gzipMembers{br: br, zr: zr}, true
+		s.r = &gzipMembers{br: br, zr: zr}
 	}
 	return s, nil
 }

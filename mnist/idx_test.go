@@ -99,6 +99,7 @@ func TestReadImagesMalformed(t *testing.T) {
 		{"trailing byte", append(append([]byte{}, valid...), 0), ErrTrailing, "trailing data after image 3 (offset 2368)"},
 		{"gzip trailing in content", gz(t, append(append([]byte{}, valid...), 1, 2)), ErrTrailing, "trailing data after image 3"},
 		{"gzip truncated", gz(t, valid)[:200], ErrTruncated, "truncated at image "},
+		{"gzip bad method", append([]byte{0x1f, 0x8b, 9}, make([]byte, 20)...), ErrFormat, "corrupt gzip data in gzip header"},
 		{"gzip header only", gz(t, valid)[:5], ErrTruncated, "truncated in gzip header"},
 		{"gzip bad checksum", flipped, ErrFormat, "corrupt gzip data at the end, after image 3"},
 		{"gzip then junk", append(gz(t, valid), "junk"...), ErrTrailing, "trailing data after the gzip stream"},
