@@ -1,0 +1,177 @@
+// Command mnist-tui trains the PyTorch MNIST RNN recipe with gorgonia inside
+// a terminal: a live dashboard while it learns, then a browser of the 10,000
+// test predictions. --headless prints what the notebook prints instead.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/tui/headless"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitUsage is the exit status for bad flags or unusable input.
+const exitUsage = 2
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed command-line flags.
+type options struct {
+	cfg      engine.Config
+	data     string
+	limit    int
+	headless bool
+	metrics  string
+	version  bool
+}
+
+// usageError is a bad flag value, reported with exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{cfg: engine.DefaultConfig()}
+	fs := flag.NewFlagSet("mnist-tui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "epochs of the schedule (epoch 1 only validates; 0 only tests)")
+	fs.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "mini-batch size")
+	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
+	fs.IntVar(&o.cfg.Hidden, "hidden", o.cfg.Hidden, "hidden units of the RNN")
+	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "seed of the weights, the split and the shuffling")
+	fs.StringVar(&o.data, "data", "", "load the four MNIST-format IDX files (raw or .gz) from `DIR` instead of the embedded MNIST")
+	fs.IntVar(&o.limit, "limit", 0, "use at most `N` digits of each of train, validation and test (0: all)")
+	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
+	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	switch {
+	case o.cfg.Epochs < 0:
+		return o, usageError{fmt.Sprintf("--epochs %d: must be 0 or more", o.cfg.Epochs)}
+	case o.cfg.Batch <= 0:
+		return o, usageError{fmt.Sprintf("--batch %d: must be positive", o.cfg.Batch)}
+	case o.cfg.Hidden <= 0:
+		return o, usageError{fmt.Sprintf("--hidden %d: must be positive", o.cfg.Hidden)}
+	case !(o.cfg.LR > 0) || o.cfg.LR > 10:
+		return o, usageError{fmt.Sprintf("--lr %g: must be in (0, 10]", o.cfg.LR)}
+	case o.limit < 0:
+		return o, usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
+	case o.limit > 0 && o.limit < o.cfg.Batch:
+		return o, usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
+	}
+	if o.data != "" {
+		if st, err := os.Stat(o.data); err != nil {
+			return o, usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
+		} else if !st.IsDir() {
+			return o, usageError{fmt.Sprintf("--data %s: not a directory", o.data)}
+		}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
+		}
+		return exitUsage
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
+		return 0
+	}
+	data, err := loadData(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
+		return exitUsage
+	}
+	if err := runHeadless(ctx, o, data, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loadData reads the data (embedded or --data), splits the training images
+// 40,000/20,000 with the seed and applies --limit.
+func loadData(o options) (engine.Data, error) {
+	var train, test *mnist.Set
+	var err error
+	if o.data != "" {
+		train, test, err = mnist.LoadDir(o.data)
+	} else {
+		train, test, err = mnist.Embedded()
+	}
+	if err != nil {
+		return engine.Data{}, err
+	}
+	nTrain := train.Len() * 2 / 3 // 40,000 of MNIST's 60,000
+	tr, val, err := mnist.Split(train, nTrain, o.cfg.Seed)
+	if err != nil {
+		return engine.Data{}, err
+	}
+	return engine.Data{Train: tr.Limit(o.limit), Val: val.Limit(o.limit), Test: test.Limit(o.limit)}, nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+	var popts []headless.Option
+	if isTerminal(stderr) {
+		popts = append(popts, headless.WithProgress(stderr, 100*time.Millisecond))
+	}
+	if o.metrics != "" {
+		f, err := os.Create(o.metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics: %w", err)
+		}
+		defer f.Close()
+		popts = append(popts, headless.WithMetrics(f))
+	}
+	p := headless.New(stdout, popts...)
+	t, err := engine.NewTrainer(o.cfg, data, engine.WithReporter(p.Report))
+	if err != nil {
+		return err
+	}
+	if err := t.Run(ctx); err != nil {
+		return err
+	}
+	return p.Err()
+}

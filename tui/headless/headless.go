@@ -1,0 +1,135 @@
+package headless
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// Printer turns engine reports into text. Its Report method is an
+// engine.Reporter: it is called from the training goroutine and only writes
+// to its writers, so it must be given writers that do not block for long
+// (files, pipes, terminals).
+type Printer struct {
+	out      io.Writer // the notebook's lines
+	progress io.Writer // a terminal for the progress line, or nil
+	metrics  io.Writer // JSON lines, or nil
+	every    time.Duration
+	now      func() time.Time
+
+	epoch   int
+	last    time.Time
+	progLen int
+	err     error
+}
+
+// Option configures a Printer.
+type Option func(*Printer)
+
+// WithProgress draws a one-line progress indicator on w (meant for a
+// terminal's stderr), redrawn at most every interval.
+func WithProgress(w io.Writer, interval time.Duration) Option {
+	return func(p *Printer) { p.progress, p.every = w, interval }
+}
+
+// WithMetrics writes one JSON object per finished phase to w.
+func WithMetrics(w io.Writer) Option { return func(p *Printer) { p.metrics = w } }
+
+// New returns a Printer writing the notebook's lines to out.
+func New(out io.Writer, opts ...Option) *Printer {
+	p := &Printer{out: out, now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Err returns the first write error, if any.
+func (p *Printer) Err() error { return p.err }
+
+// Metric is one line of the metrics file: a finished phase.
+type Metric struct {
+	Epoch       int     `json:"epoch,omitempty"`
+	Phase       string  `json:"phase"`
+	Loss        float64 `json:"loss"`
+	Acc         float64 `json:"acc"`
+	Seconds     float64 `json:"seconds"`
+	SamplesPerS float64 `json:"samples_per_s"`
+}
+
+// Report handles one report; see engine.Reporter.
+func (p *Printer) Report(r engine.Report) {
+	switch r.Kind {
+	case engine.KindBatch:
+		p.drawProgress(r)
+	case engine.KindPhaseEnd:
+		p.clearProgress()
+		if r.Phase != engine.PhaseTest && r.Epoch != p.epoch {
+			p.epoch = r.Epoch
+			p.printf("Epoch %d/%d\n%s\n", r.Epoch, r.Epochs, strings.Repeat("-", 10))
+		}
+		p.printf("%s Loss: %.4f Acc: %.4f\n", r.Phase, r.Loss, r.Acc)
+		if r.Phase == engine.PhaseVal {
+			p.printf("\n")
+		}
+		p.writeMetric(r)
+	}
+}
+
+func (p *Printer) printf(format string, a ...any) {
+	if _, err := fmt.Fprintf(p.out, format, a...); err != nil && p.err == nil {
+		p.err = fmt.Errorf("headless: writing output: %w", err)
+	}
+}
+
+func (p *Printer) writeMetric(r engine.Report) {
+	if p.metrics == nil {
+		return
+	}
+	m := Metric{Phase: string(r.Phase), Loss: round(r.Loss, 4), Acc: round(r.Acc, 4),
+		Seconds: round(r.Elapsed.Seconds(), 2), SamplesPerS: math.Round(r.SamplesPerSec)}
+	if r.Phase != engine.PhaseTest {
+		m.Epoch = r.Epoch
+	}
+	b, _ := json.Marshal(m) // a struct of numbers and a string always marshals
+	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
+		p.err = fmt.Errorf("headless: writing metrics: %w", err)
+	}
+}
+
+func round(v float64, digits int) float64 {
+	s := math.Pow(10, float64(digits))
+	return math.Round(v*s) / s
+}
+
+func (p *Printer) drawProgress(r engine.Report) {
+	if p.progress == nil {
+		return
+	}
+	now := p.now()
+	if r.Step != r.Steps && now.Sub(p.last) < p.every {
+		return
+	}
+	p.last = now
+	const width = 30
+	filled := width * r.Step / max(r.Steps, 1)
+	line := fmt.Sprintf("%-5s [%s%s] %d/%d  loss %.4f  acc %.4f  %.0f samples/s",
+		r.Phase, strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		r.Step, r.Steps, r.Loss, r.Acc, r.SamplesPerSec)
+	pad := max(p.progLen-len(line), 0)
+	fmt.Fprintf(p.progress, "\r%s%s", line, strings.Repeat(" ", pad))
+	p.progLen = len(line)
+}
+
+func (p *Printer) clearProgress() {
+	if p.progress == nil || p.progLen == 0 {
+		return
+	}
+	fmt.Fprintf(p.progress, "\r%s\r", strings.Repeat(" ", p.progLen))
+	p.progLen = 0
+}
