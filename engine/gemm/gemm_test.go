@@ -81,8 +81,15 @@ type gemmCase struct {
 	padC        int
 }
 
-func runCase(t *testing.T, rng *rand.Rand, gemm func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int), tc gemmCase) {
-	t.Helper()
+// prepared is a case with its inputs and float64 reference result.
+type prepared struct {
+	tc            gemmCase
+	a, b, c       []float32
+	lda, ldb, ldc int
+	want, mag     []float64
+}
+
+func prepare(rng *rand.Rand, tc gemmCase) *prepared {
 	rowA, colA := tc.m, tc.k
 	if tc.tA {
 		rowA, colA = tc.k, tc.m
@@ -91,35 +98,54 @@ func runCase(t *testing.T, rng *rand.Rand, gemm func(tA, tB bool, m, n, k int, a
 	if tc.tB {
 		rowB, colB = tc.n, tc.k
 	}
-	lda, ldb, ldc := max(1, colA+tc.padA), max(1, colB+tc.padB), max(1, tc.n+tc.padC)
-	a := randSlice(rng, rowA*lda)
-	b := randSlice(rng, rowB*ldb)
-	c := randSlice(rng, tc.m*ldc)
+	p := &prepared{tc: tc, lda: max(1, colA+tc.padA), ldb: max(1, colB+tc.padB), ldc: max(1, tc.n+tc.padC)}
+	p.a = randSlice(rng, rowA*p.lda)
+	p.b = randSlice(rng, rowB*p.ldb)
+	p.c = randSlice(rng, tc.m*p.ldc)
 	if tc.beta == 0 {
 		// BLAS: beta == 0 must not read C, so NaNs there must vanish.
-		for i := range c {
-			c[i] = float32(math.NaN())
+		for i := range p.c {
+			p.c[i] = float32(math.NaN())
 		}
 	}
-	orig := append([]float32(nil), c...)
-	want, mag := refGemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, orig, ldc)
-	gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	p.want, p.mag = refGemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, p.a, p.lda, p.b, p.ldb, tc.beta, p.c, p.ldc)
+	return p
+}
+
+type gemmFunc func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+// check runs gemm on a copy of the prepared C and compares with the
+// reference; it reports the first mismatch with t.Errorf (safe from any
+// goroutine) and returns false.
+func (p *prepared) check(t testing.TB, gemm gemmFunc) bool {
+	t.Helper()
+	tc := p.tc
+	c := append([]float32(nil), p.c...)
+	gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, p.a, p.lda, p.b, p.ldb, tc.beta, c, p.ldc)
 	for i := 0; i < tc.m; i++ {
-		for j := 0; j < ldc; j++ {
-			got := c[i*ldc+j]
+		for j := 0; j < p.ldc; j++ {
+			got := c[i*p.ldc+j]
 			if j >= tc.n {
-				if math.Float32bits(got) != math.Float32bits(orig[i*ldc+j]) {
-					t.Fatalf("%+v: padding C[%d,%d] changed: %v -> %v", tc, i, j, orig[i*ldc+j], got)
+				if orig := p.c[i*p.ldc+j]; math.Float32bits(got) != math.Float32bits(orig) {
+					t.Errorf("%+v: padding C[%d,%d] changed: %v -> %v", tc, i, j, orig, got)
+					return false
 				}
 				continue
 			}
-			w, mg := want[i*tc.n+j], mag[i*tc.n+j]
+			w, mg := p.want[i*tc.n+j], p.mag[i*tc.n+j]
 			tol := 1e-5*mg + 1.2e-7*float64(tc.k)*mg + 1e-30
 			if d := math.Abs(float64(got) - w); !(d <= tol) {
-				t.Fatalf("%+v: C[%d,%d] = %v, want %v (|diff| %g > tol %g)", tc, i, j, got, w, d, tol)
+				t.Errorf("%+v: C[%d,%d] = %v, want %v (|diff| %g > tol %g)", tc, i, j, got, w, d, tol)
+				return false
 			}
 		}
 	}
+	return true
+}
+
+func runCase(t testing.TB, rng *rand.Rand, gemm gemmFunc, tc gemmCase) bool {
+	t.Helper()
+	return prepare(rng, tc).check(t, gemm)
 }
 
 func TestSgemmShapes(t *testing.T) {
@@ -137,7 +163,9 @@ func TestSgemmShapes(t *testing.T) {
 							beta:  []float32{0, 1, -1.5, 0.25}[rng.IntN(4)],
 							padA:  rng.IntN(3), padB: rng.IntN(3), padC: rng.IntN(3),
 						}
-						runCase(t, rng, ctx.Sgemm, tc)
+						if !runCase(t, rng, ctx.Sgemm, tc) {
+							return
+						}
 					}
 				}
 			}
@@ -149,27 +177,26 @@ func TestSgemmShapes(t *testing.T) {
 // beyond one packed block (k > kcMax, m > mcMax, n > ncMax).
 func TestSgemmModelShapes(t *testing.T) {
 	cases := []gemmCase{
-		{tA: false, tB: true, m: 1792, n: 128, k: 28, alpha: 1, beta: 0},  // input projection
-		{tA: false, tB: true, m: 64, n: 128, k: 128, alpha: 1, beta: 1},   // recurrence
-		{tA: false, tB: false, m: 64, n: 128, k: 128, alpha: 1, beta: 0},  // backward through Whh
-		{tA: true, tB: false, m: 128, n: 128, k: 1792, alpha: 1, beta: 1}, // dWhh
-		{tA: true, tB: false, m: 128, n: 28, k: 1792, alpha: 1, beta: 0},  // dWih
-		{tA: false, tB: true, m: 16, n: 10, k: 128, alpha: 1, beta: 0},    // FC, partial batch
-		{tA: false, tB: false, m: 300, n: 600, k: 520, alpha: 0.5, beta: 2, padA: 3, padB: 1, padC: 5},
+		{tA: false, tB: true, m: 1792, n: 128, k: 28, alpha: 1, beta: 0},                               // input projection
+		{tA: false, tB: true, m: 64, n: 128, k: 128, alpha: 1, beta: 1},                                // recurrence
+		{tA: false, tB: false, m: 64, n: 128, k: 128, alpha: 1, beta: 0},                               // backward through Whh
+		{tA: true, tB: false, m: 128, n: 128, k: 1792, alpha: 1, beta: 1},                              // dWhh
+		{tA: true, tB: false, m: 128, n: 28, k: 1792, alpha: 1, beta: 0},                               // dWih
+		{tA: false, tB: true, m: 16, n: 10, k: 128, alpha: 1, beta: 0},                                 // FC, partial batch
+		{tA: false, tB: false, m: 150, n: 520, k: 260, alpha: 0.5, beta: 2, padA: 3, padB: 1, padC: 5}, // several blocks
+	}
+	if testing.Short() {
+		cases = cases[:len(cases)-1]
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, ctx := range allKernels(t) {
-		t.Run(ctx.Kernel().String(), func(t *testing.T) {
-			for _, tc := range cases {
-				runCase(t, rng, ctx.Sgemm, tc)
-			}
-		})
-	}
-	t.Run("package", func(t *testing.T) {
-		for _, tc := range cases {
-			runCase(t, rng, Sgemm, tc)
+	ctxs := allKernels(t)
+	for _, tc := range cases {
+		p := prepare(rng, tc)
+		for _, ctx := range ctxs {
+			p.check(t, ctx.Sgemm)
 		}
-	})
+		p.check(t, Sgemm)
+	}
 }
 
 func TestSgemmDegenerate(t *testing.T) {
@@ -246,5 +273,63 @@ func TestKernelChoice(t *testing.T) {
 	}
 	if ctx.Kernel() != Best() || Best() == KernelAuto {
 		t.Fatalf("auto context runs %v, Best() = %v", ctx.Kernel(), Best())
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var cases []*prepared
+	for _, tc := range []gemmCase{
+		{tA: false, tB: true, m: 1792, n: 128, k: 28, alpha: 1, beta: 0},
+		{tA: true, tB: false, m: 128, n: 28, k: 1792, alpha: 1, beta: 1},
+		{tA: true, tB: true, m: 5, n: 100, k: 33, alpha: -1, beta: 0.5, padA: 2, padB: 1, padC: 3}, // split by columns
+		{tA: false, tB: false, m: 3, n: 3, k: 3, alpha: 1, beta: 0},                                // too small to split
+		{tA: false, tB: true, m: 67, n: 45, k: 130, alpha: 2, beta: 0, padC: 1},
+	} {
+		cases = append(cases, prepare(rng, tc))
+	}
+	a, b, c := randSlice(rng, 256*64), randSlice(rng, 256*64), randSlice(rng, 64*64)
+	for _, k := range []Kernel{KernelGeneric, KernelAuto} {
+		for _, n := range []int{1, 2, 3} {
+			w, err := NewWorkersKernel(n, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.MinFlops = 0 // split everything that can be split
+			for _, p := range cases {
+				p.check(t, w.Sgemm)
+			}
+			if allocs := testing.AllocsPerRun(10, func() {
+				w.Sgemm(true, false, 64, 64, 256, 1, a, 64, b, 64, 0, c, 64)
+			}); allocs != 0 {
+				t.Errorf("workers(%d, %v): %v allocs per call, want 0", n, k, allocs)
+			}
+			w.Close()
+			w.Close()
+			// After Close products still run, serially.
+			cases[0].check(t, w.Sgemm)
+		}
+	}
+	var nilW *Workers
+	runCase(t, rng, nilW.Sgemm, gemmCase{m: 9, n: 9, k: 9, alpha: 1, beta: 1})
+	nilW.Close()
+}
+
+func TestWorkersConcurrentCallers(t *testing.T) {
+	w := NewWorkers(2)
+	defer w.Close()
+	w.MinFlops = 0
+	done := make(chan struct{})
+	for g := 0; g < 3; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			for i := 0; i < 5; i++ {
+				runCase(t, rng, w.Sgemm, gemmCase{tA: true, m: 40, n: 50, k: 60, alpha: 1, beta: 0.5})
+			}
+		}()
+	}
+	for g := 0; g < 3; g++ {
+		<-done
 	}
 }

@@ -1,0 +1,132 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/viterin/vek/vek32"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// benchShape is one of the engine's hot products.
+type benchShape struct {
+	name    string
+	tA, tB  bool
+	m, n, k int
+	beta    float32
+}
+
+var benchShapes = []benchShape{
+	{"inproj_1792x128x28_NT", false, true, 1792, 128, 28, 0},
+	{"recur_64x128x128_NT", false, true, 64, 128, 128, 1},
+	{"backh_64x128x128_NN", false, false, 64, 128, 128, 0},
+	{"dWhh_128x128x1792_TN", true, false, 128, 128, 1792, 1},
+	{"dWih_128x28x1792_TN", true, false, 128, 28, 1792, 0},
+	{"fc_64x10x128_NT", false, true, 64, 10, 128, 0},
+	{"recur_16x128x128_NT", false, true, 16, 128, 128, 1},
+}
+
+type benchData struct {
+	a, b, c       []float32
+	lda, ldb, ldc int
+	// aN (m x k) and bN (k x n) are op(A) and op(B) stored plainly, for vek.
+	aN, bN []float32
+}
+
+func newBenchData(s benchShape) benchData {
+	rng := rand.New(rand.NewPCG(11, 12))
+	d := benchData{ldc: s.n}
+	if s.tA {
+		d.a, d.lda = randSlice(rng, s.k*s.m), s.m
+	} else {
+		d.a, d.lda = randSlice(rng, s.m*s.k), s.k
+	}
+	if s.tB {
+		d.b, d.ldb = randSlice(rng, s.n*s.k), s.k
+	} else {
+		d.b, d.ldb = randSlice(rng, s.k*s.n), s.n
+	}
+	d.c = randSlice(rng, s.m*s.n)
+	d.aN = make([]float32, s.m*s.k)
+	d.bN = make([]float32, s.k*s.n)
+	for i := 0; i < s.m; i++ {
+		for p := 0; p < s.k; p++ {
+			if s.tA {
+				d.aN[i*s.k+p] = d.a[p*s.m+i]
+			} else {
+				d.aN[i*s.k+p] = d.a[i*s.k+p]
+			}
+		}
+	}
+	for p := 0; p < s.k; p++ {
+		for j := 0; j < s.n; j++ {
+			if s.tB {
+				d.bN[p*s.n+j] = d.b[j*s.k+p]
+			} else {
+				d.bN[p*s.n+j] = d.b[p*s.n+j]
+			}
+		}
+	}
+	return d
+}
+
+func reportGflops(b *testing.B, s benchShape) {
+	b.ReportAllocs()
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// BenchmarkSgemm compares, per shape, this package's kernels (serial and on
+// Workers), gonum's Sgemm and vek's MatMul_Into (vek gets pre-transposed
+// operands for free, and parallelises internally).
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		d := newBenchData(s)
+		for _, ctx := range allKernels(b) {
+			b.Run(s.name+"/"+ctx.Kernel().String(), func(b *testing.B) {
+				for b.Loop() {
+					ctx.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
+				}
+				reportGflops(b, s)
+			})
+		}
+		b.Run(s.name+"/workers2", func(b *testing.B) {
+			w := NewWorkers(2)
+			defer w.Close()
+			for b.Loop() {
+				w.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
+			}
+			reportGflops(b, s)
+		})
+		b.Run(s.name+"/workers2_forced", func(b *testing.B) {
+			w := NewWorkers(2)
+			w.MinFlops = 0
+			defer w.Close()
+			for b.Loop() {
+				w.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
+			}
+			reportGflops(b, s)
+		})
+		b.Run(s.name+"/gonum", func(b *testing.B) {
+			var impl gonum.Implementation
+			for b.Loop() {
+				impl.Sgemm(trans(s.tA), trans(s.tB), s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
+			}
+			reportGflops(b, s)
+		})
+		b.Run(s.name+"/vek", func(b *testing.B) {
+			for b.Loop() {
+				vek32.MatMul_Into(d.c, d.aN, d.bN, s.k)
+			}
+			reportGflops(b, s)
+		})
+	}
+}
