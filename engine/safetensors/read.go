@@ -132,8 +132,8 @@ func checkLayout(infos []tensorInfo, dataSize uint64) error {
 		pos = t.end
 	}
 	if pos != dataSize {
-		return fmt.Errorf("safetensors: %w: %d bytes after the last tensor's data, which ends at %d",
-			ErrTrailing, dataSize-pos, pos)
+		return fmt.Errorf("safetensors: %w: tensor data ends at byte %d of the %d-byte buffer",
+			ErrTrailing, pos, dataSize)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func parseHeader(header []byte) ([]tensorInfo, map[string]string, error) {
 	}
 	p := &parser{dec: json.NewDecoder(bytes.NewReader(header))}
 	p.dec.UseNumber()
-	if err := p.delim('{', "header"); err != nil {
+	if err := p.delim('{', ""); err != nil {
 		return nil, nil, err
 	}
 	var (
@@ -160,7 +160,7 @@ func parseHeader(header []byte) ([]tensorInfo, map[string]string, error) {
 		hasMeta bool
 	)
 	for p.dec.More() {
-		name, err := p.key("header")
+		name, err := p.key("")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -184,7 +184,7 @@ func parseHeader(header []byte) ([]tensorInfo, map[string]string, error) {
 		}
 		infos = append(infos, info)
 	}
-	if err := p.delim('}', "header"); err != nil {
+	if err := p.delim('}', ""); err != nil {
 		return nil, nil, err
 	}
 	for _, c := range header[p.dec.InputOffset():] {
@@ -201,16 +201,29 @@ type parser struct {
 }
 
 // token returns the next token, with JSON syntax errors wrapped as
-// ErrHeader in the context of where.
+// ErrHeader. where, when not empty, says what the parser was reading:
+// `tensor "name"` or "__metadata__".
 func (p *parser) token(where string) (json.Token, error) {
 	tok, err := p.dec.Token()
 	if err != nil {
+		msg := err.Error()
+		var se *json.SyntaxError
 		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+			msg = "unexpected end of the header"
+		} else if errors.As(err, &se) {
+			msg = fmt.Sprintf("%v at byte %d of the header", se, se.Offset)
 		}
-		return nil, fmt.Errorf("safetensors: %s: %w: %v", where, ErrHeader, err)
+		return nil, fmt.Errorf("safetensors: %s%w: %s", prefix(where), ErrHeader, msg)
 	}
 	return tok, nil
+}
+
+// prefix returns where followed by ": ", or "" for an empty where.
+func prefix(where string) string {
+	if where == "" {
+		return ""
+	}
+	return where + ": "
 }
 
 // delim reads the delimiter want.
@@ -220,7 +233,7 @@ func (p *parser) delim(want json.Delim, where string) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("safetensors: %s: %w: want '%v', got %s", where, ErrHeader, want, describe(tok))
+		return fmt.Errorf("safetensors: %s%w: want '%v', got %s", prefix(where), ErrHeader, want, describe(tok))
 	}
 	return nil
 }
@@ -233,7 +246,7 @@ func (p *parser) key(where string) (string, error) {
 	}
 	s, ok := tok.(string)
 	if !ok {
-		return "", fmt.Errorf("safetensors: %s: %w: want a key, got %s", where, ErrHeader, describe(tok))
+		return "", fmt.Errorf("safetensors: %s%w: want a key, got %s", prefix(where), ErrHeader, describe(tok))
 	}
 	return s, nil
 }
@@ -366,7 +379,7 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 		return info, bad(ErrDtype, "unknown dtype %q", truncate(dtype))
 	}
 	if len(offsets) != 2 {
-		return info, bad(ErrOffsets, "want [begin, end], got %d numbers", len(offsets))
+		return info, bad(ErrOffsets, "want [begin, end], got %d values", len(offsets))
 	}
 	for i, o := range offsets {
 		v, err := parseUint(o)

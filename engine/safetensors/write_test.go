@@ -3,8 +3,8 @@ package safetensors
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"reflect"
