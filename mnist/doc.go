@@ -21,8 +21,10 @@
 // 28x28 shape, labels above 9, a stream shorter than its header claims and
 // bytes after the data. Memory grows only with the bytes that actually
 // arrive, so a header claiming two billion images costs nothing until the
-// images are there. Errors name the file and the image, label or offset
-// where things went wrong and wrap one of the sentinel errors (ErrFormat,
+// images are there (for gzip input, "arrive" means after decompression).
+// Errors name the file and the image, label or offset (counted in the IDX
+// content, after decompression) where things went wrong and wrap one of
+// the sentinel errors (ErrFormat,
 // ErrTruncated, ErrTrailing, ErrMismatch, ErrLabel, ErrShape, ErrInvalid)
 // for errors.Is:
 //

@@ -26,6 +26,7 @@ type Loader struct {
 // NewLoader returns a Loader of batches of batch digits of s. With shuffle,
 // it starts in the order Shuffle(0) gives; call Shuffle at the start of
 // every epoch for a new one. Without it, batches follow the set's order.
+// The Loader reads s without copying it: do not change s while it is used.
 func NewLoader(s *Set, batch int, shuffle bool, seed uint64) (*Loader, error) {
 	switch {
 	case s == nil:
@@ -119,6 +120,7 @@ func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
 		for t := 0; t < Rows; t++ {
 			src := img[t*Cols : (t+1)*Cols]
 			dst := x[t*stride+b*Cols : t*stride+(b+1)*Cols]
+			dst = dst[:len(src)]
 			for j, p := range src {
 				dst[j] = l.norm[p]
 			}

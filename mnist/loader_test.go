@@ -1,6 +1,7 @@
 package mnist
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -214,5 +215,18 @@ func BenchmarkBatch(b *testing.B) {
 	for b.Loop() {
 		l.Batch(k, x, y)
 		k = (k + 1) % l.Batches()
+	}
+}
+
+func BenchmarkReadImagesGzip(b *testing.B) {
+	data, err := embedded.ReadFile("data/" + testImagesFile + ".gz")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(10000 * Pixels) // decompressed pixels
+	for b.Loop() {
+		if _, _, err := ReadImages(bytes.NewReader(data), "t10k"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
