@@ -103,7 +103,7 @@ func (l *Loader) bounds(k int) (lo, hi int) {
 //
 // for b < n (so row t of every image of the batch is one contiguous n x 28
 // block), and y[b] is the label of digit b. x must have room for n*Pixels
-// values and y for n (batch size times those always suffices). Batch does
+// values and y for n (BatchSize()*Pixels and BatchSize() always do). Batch does
 // not allocate. It panics if k is out of range or x or y is too short, as
 // an index expression would.
 func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
