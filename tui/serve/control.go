@@ -1,0 +1,140 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// ErrNotStarted is returned by Evaluate before the training run has
+// started (with --wait, until the first viewer connects).
+var ErrNotStarted = errors.New("training has not started")
+
+// ReadOnlyReason is what a viewer without an admin key is told when they
+// try to pause or resume the run.
+const ReadOnlyReason = "only the teacher (an admin key) can pause the run"
+
+// Control is what a session may do to the shared run. It has the method set
+// of tui.Control, so a Control can be handed to the TUI as is.
+type Control interface {
+	Pause()
+	Resume()
+	Paused() bool
+	Evaluate(ctx context.Context) (*engine.Predictions, error)
+}
+
+// Trainer is the training run the server shares among its viewers; an
+// *engine.Trainer is one. Run is called once, in its own goroutine, with a
+// context that is cancelled when the server shuts down. The other methods
+// may be called from any goroutine at any time, including before Run.
+type Trainer interface {
+	Run(ctx context.Context) error
+	Control
+}
+
+// StartFunc builds the shared training run. It is called once, when the
+// server starts (or, with Options.Wait, when the first viewer connects),
+// with the reporter the run must report to.
+type StartFunc func(report engine.Reporter) (Trainer, error)
+
+// shared is the run as the sessions see it: it may not exist yet, and its
+// evaluations are shared. It implements Control with full rights.
+type shared struct {
+	hub *Hub
+
+	mu  sync.Mutex
+	run Trainer
+
+	// eval serialises evaluations (one at a time on a 2-core machine);
+	// last is reused while no report has been published since it ran.
+	eval    chan struct{}
+	lastSeq uint64
+	last    *engine.Predictions
+}
+
+func newShared(hub *Hub) *shared {
+	return &shared{hub: hub, eval: make(chan struct{}, 1)}
+}
+
+func (s *shared) set(r Trainer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = r
+}
+
+func (s *shared) get() Trainer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run
+}
+
+// Pause pauses the run, if it has started.
+func (s *shared) Pause() {
+	if r := s.get(); r != nil {
+		r.Pause()
+	}
+}
+
+// Resume resumes the run, if it has started.
+func (s *shared) Resume() {
+	if r := s.get(); r != nil {
+		r.Resume()
+	}
+}
+
+// Paused reports whether the run is paused.
+func (s *shared) Paused() bool {
+	if r := s.get(); r != nil {
+		return r.Paused()
+	}
+	return false
+}
+
+// Evaluate evaluates a snapshot of the run's model on the test set. Calls
+// from many sessions take turns, and a call made while the model has not
+// moved since the previous evaluation (no report published since) returns
+// the previous result: fifty students pressing the key cost one evaluation.
+// The returned Predictions are shared and must not be modified.
+func (s *shared) Evaluate(ctx context.Context) (*engine.Predictions, error) {
+	r := s.get()
+	if r == nil {
+		return nil, fmt.Errorf("serve: evaluate: %w", ErrNotStarted)
+	}
+	select {
+	case s.eval <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.eval }()
+	seq := s.hub.Seq()
+	if s.last != nil && s.lastSeq == seq {
+		return s.last, nil
+	}
+	p, err := r.Evaluate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.last, s.lastSeq = p, seq
+	return p, nil
+}
+
+// readOnly is a Control for viewers without an admin key: pausing and
+// resuming do nothing; the rest passes through.
+type readOnly struct{ c Control }
+
+// Pause does nothing: only admins may pause.
+func (readOnly) Pause() {}
+
+// Resume does nothing: only admins may resume.
+func (readOnly) Resume() {}
+
+// Paused reports whether the run is paused.
+func (r readOnly) Paused() bool { return r.c.Paused() }
+
+// Evaluate evaluates a snapshot; every viewer may.
+func (r readOnly) Evaluate(ctx context.Context) (*engine.Predictions, error) {
+	return r.c.Evaluate(ctx)
+}

@@ -1,0 +1,398 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// waitLimit bounds every wait for something to show up on a screen. It is
+// a deadlock guard, not a speed requirement.
+const waitLimit = 20 * time.Second
+
+// keys are the client keys of a test: a viewer, an admin and a stranger.
+type keys struct {
+	user, admin, stranger gossh.Signer
+	dir                   string
+	authorized, admins    string // files
+}
+
+func newSigner(t testing.TB) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newKeys(t testing.TB) *keys {
+	t.Helper()
+	k := &keys{user: newSigner(t), admin: newSigner(t), stranger: newSigner(t), dir: t.TempDir()}
+	k.authorized = filepath.Join(k.dir, "authorized_keys")
+	k.admins = filepath.Join(k.dir, "admin_keys")
+	write := func(path string, ss ...gossh.Signer) {
+		var b bytes.Buffer
+		b.WriteString("# comment line\n\n")
+		for _, s := range ss {
+			b.Write(gossh.MarshalAuthorizedKey(s.PublicKey()))
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(k.authorized, k.user)
+	write(k.admins, k.admin)
+	return k
+}
+
+// testOptions are Options for a test server on a free local port.
+func (k *keys) options() Options {
+	o := DefaultOptions()
+	o.Addr = "127.0.0.1:0"
+	o.AuthorizedKeys = k.authorized
+	o.AdminKeys = k.admins
+	o.HostKey = filepath.Join(k.dir, "host", "host_ed25519")
+	o.FPS = 30
+	return o
+}
+
+// testServer is a running Server.
+type testServer struct {
+	*Server
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	log    *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startServer starts a server for o and stops it when the test ends.
+func startServer(t testing.TB, o Options, start StartFunc, newModel ModelFunc) *testServer {
+	t.Helper()
+	logb := &syncBuffer{}
+	s, err := New(o, start, newModel, logb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{Server: s, addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1), log: logb}
+	go func() { ts.done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { ts.stop(t) })
+	return ts
+}
+
+// stop shuts the server down and waits for Serve to return.
+func (ts *testServer) stop(t testing.TB) error {
+	t.Helper()
+	ts.cancel()
+	select {
+	case err, ok := <-ts.done:
+		if ok {
+			close(ts.done)
+		}
+		return err
+	case <-time.After(waitLimit):
+		t.Fatalf("server did not stop; log:\n%s", ts.log)
+		return nil
+	}
+}
+
+// noRun is a StartFunc for tests that publish into the hub themselves: its
+// run just waits for the end.
+func noRun(engine.Reporter) (Trainer, error) { return idleRun{}, nil }
+
+// idleRun is a Trainer that trains nothing.
+type idleRun struct{}
+
+func (idleRun) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+func (idleRun) Pause()                        {}
+func (idleRun) Resume()                       {}
+func (idleRun) Paused() bool                  { return false }
+func (idleRun) Evaluate(context.Context) (*engine.Predictions, error) {
+	return nil, errors.New("nothing to evaluate")
+}
+
+// dial connects to ts with signer (nil: no key, keyboard-interactive).
+func dial(t testing.TB, addr string, signer gossh.Signer) (*gossh.Client, error) {
+	t.Helper()
+	cfg := &gossh.ClientConfig{
+		User:            "student",
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
+		Timeout:         waitLimit,
+	}
+	if signer != nil {
+		cfg.Auth = []gossh.AuthMethod{gossh.PublicKeys(signer)}
+	} else {
+		cfg.Auth = []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}
+	}
+	return gossh.Dial("tcp", addr, cfg)
+}
+
+// terminal is a client session with a PTY, its output accumulated; it
+// answers the terminal queries a real terminal emulator answers (DA1), as
+// the server's renderer waits for them.
+type terminal struct {
+	client *gossh.Client
+	sess   *gossh.Session
+	stdin  io.WriteCloser
+
+	mu       sync.Mutex
+	out      bytes.Buffer
+	answered int
+	eof      chan struct{}
+}
+
+// openTerminal opens a shell session with a w x h PTY.
+func openTerminal(t testing.TB, c *gossh.Client, w, h int) *terminal {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Stderr = io.Discard
+	tm := &terminal{client: c, sess: sess, stdin: stdin, eof: make(chan struct{})}
+	go tm.read(stdout)
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func (tm *terminal) read(r io.Reader) {
+	defer close(tm.eof)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			tm.mu.Lock()
+			tm.out.Write(buf[:n])
+			q := strings.Count(tm.out.String(), "\x1b[c")
+			for ; tm.answered < q; tm.answered++ {
+				_, _ = io.WriteString(tm.stdin, "\x1b[?62;22c")
+			}
+			tm.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// screen returns everything shown so far with the escape sequences removed.
+func (tm *terminal) screen() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return ansi.Strip(tm.out.String())
+}
+
+// waitFor waits until the stripped output contains want.
+func (tm *terminal) waitFor(t testing.TB, want string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(tm.screen(), want) {
+		select {
+		case <-tm.eof:
+			if strings.Contains(tm.screen(), want) {
+				return
+			}
+			t.Fatalf("session ended before %q showed up; screen:\n%s", want, tail(tm.screen()))
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q never showed up; screen:\n%s", want, tail(tm.screen()))
+		}
+	}
+}
+
+// waitEOF waits until the server ends the session.
+func (tm *terminal) waitEOF(t testing.TB) {
+	t.Helper()
+	select {
+	case <-tm.eof:
+	case <-time.After(waitLimit):
+		t.Fatalf("session did not end; screen:\n%s", tail(tm.screen()))
+	}
+}
+
+func (tm *terminal) send(t testing.TB, s string) {
+	t.Helper()
+	if _, err := io.WriteString(tm.stdin, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (tm *terminal) close() {
+	tm.sess.Close()
+	tm.client.Close()
+}
+
+// tail returns the end of a long screen dump.
+func tail(s string) string {
+	if len(s) > 3000 {
+		return "..." + s[len(s)-3000:]
+	}
+	return s
+}
+
+// probe is a small dashboard model for the server's own tests: it shows a
+// header, how many reports it got, its size and the last key, and pauses
+// the run with "p" the way the TUI does. Its counters are shared with the
+// test.
+type probe struct {
+	s       Session
+	reports int
+	last    engine.Report
+	w, h    int
+	key     string
+	note    string
+	stats   *probeStats
+	onPanic string
+}
+
+// probeStats are what a probe saw, for tests to read.
+type probeStats struct {
+	models    atomic.Int32 // models built
+	firstView atomic.Int32 // reports counted when the first non-empty view with a size was drawn
+	sizes     sync.Map     // "WxH" seen
+}
+
+type reportMsg engine.Report
+
+type reportsDoneMsg struct{}
+
+func waitReport(c <-chan engine.Report) tea.Cmd {
+	return func() tea.Msg {
+		r, ok := <-c
+		if !ok {
+			return reportsDoneMsg{}
+		}
+		return reportMsg(r)
+	}
+}
+
+func probeModels(stats *probeStats) ModelFunc {
+	return func(s Session) tea.Model {
+		stats.models.Add(1)
+		stats.firstView.Store(-1)
+		return &probe{s: s, stats: stats, w: s.Width, h: s.Height}
+	}
+}
+
+func (m *probe) Init() tea.Cmd { return waitReport(m.s.Reports) }
+
+func (m *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case reportMsg:
+		m.reports++
+		m.last = engine.Report(msg)
+		// Drain the burst of history in one go, as a dashboard would.
+		for {
+			select {
+			case r, ok := <-m.s.Reports:
+				if !ok {
+					return m, nil
+				}
+				m.reports++
+				m.last = r
+				continue
+			default:
+			}
+			break
+		}
+		return m, waitReport(m.s.Reports)
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.stats.sizes.Store(fmt.Sprintf("%dx%d", m.w, m.h), true)
+	case tea.KeyMsg:
+		m.key = msg.String()
+		switch m.key {
+		case "q":
+			return m, tea.Quit
+		case "!":
+			panic("probe: boom")
+		case "p":
+			switch {
+			case m.s.ReadOnlyReason != "":
+				m.note = m.s.ReadOnlyReason
+			case m.s.Control.Paused():
+				m.s.Control.Resume()
+				m.note = "resumed"
+			default:
+				m.s.Control.Pause()
+				m.note = "paused"
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *probe) View() string {
+	m.stats.firstView.CompareAndSwap(-1, int32(m.reports))
+	return fmt.Sprintf("MNIST CLASSROOM PROBE\nreports=%d epoch=%d step=%d\nsize=%dx%d\nkey=%s\nnote=%s\nadmin=%t\n",
+		m.reports, m.last.Epoch, m.last.Step, m.w, m.h, m.key, m.note, m.s.Admin)
+}
+
+// batch returns a batch report of epoch e, step i.
+func batch(e, i int) engine.Report {
+	return engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: e, Epochs: 3, Step: i, Steps: 100, Loss: 1 / float64(i+1)}
+}
+
+// phaseEnd returns the phase-end report of epoch e.
+func phaseEnd(e int) engine.Report {
+	return engine.Report{Kind: engine.KindPhaseEnd, Phase: engine.PhaseVal, Epoch: e, Epochs: 3, Acc: 0.5}
+}

@@ -1,0 +1,231 @@
+package serve
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// DefaultHistoryLimit is how many reports a Hub keeps before it starts
+// thinning old batch reports. A default run sends about 2,400 reports, so
+// thinning only happens for long schedules.
+const DefaultHistoryLimit = 100_000
+
+// entry is one report of the history with its sequence number.
+type entry struct {
+	seq uint64
+	r   engine.Report
+}
+
+// Hub fans the reports of one shared training run out to many viewers.
+//
+// It keeps the run's history, so that a viewer who joins late first gets
+// every report since the start (its charts begin at step one), then the new
+// ones as they come. Publish never blocks: it appends to the history and
+// wakes the subscribers. Each subscriber has its own cursor into the shared
+// history and its own goroutine that hands reports to its channel, so a slow
+// or stalled viewer only ever falls behind itself; it never delays the
+// trainer or the other viewers, and costs no memory beyond the shared
+// history.
+//
+// When the history grows past its limit, every other batch report is
+// dropped from it (phase-end and done reports are always kept); a
+// subscriber whose cursor pointed at a dropped report skips to the next kept
+// one, so a far-behind subscriber sees a coalesced stream.
+//
+// The zero Hub is not usable; call NewHub.
+type Hub struct {
+	mu      sync.Mutex
+	entries []entry
+	next    uint64        // sequence number of the next report
+	notify  chan struct{} // closed and replaced on every change
+	closed  bool          // the run is over: subscribers close once drained
+	limit   int
+	thinned int // how many batch reports thinning has dropped
+}
+
+// NewHub returns an empty, open Hub.
+func NewHub() *Hub {
+	return &Hub{notify: make(chan struct{}), limit: DefaultHistoryLimit}
+}
+
+// wakeLocked wakes every waiting subscriber. h.mu must be held.
+func (h *Hub) wakeLocked() {
+	close(h.notify)
+	h.notify = make(chan struct{})
+}
+
+// Publish appends r to the history and hands it to every subscriber. It is
+// an engine.Reporter: it never blocks for longer than a short critical
+// section, whatever the subscribers do. Reports published after Close are
+// dropped.
+func (h *Hub) Publish(r engine.Report) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.entries = append(h.entries, entry{seq: h.next, r: r})
+	h.next++
+	if len(h.entries) > h.limit {
+		h.thinLocked()
+	}
+	h.wakeLocked()
+}
+
+// thinLocked drops every other batch report from the history, keeping
+// phase-end and done reports and the newest report. h.mu must be held.
+func (h *Hub) thinLocked() {
+	kept := h.entries[:0]
+	odd := false
+	last := len(h.entries) - 1
+	for i, e := range h.entries {
+		if e.r.Kind == engine.KindBatch && i != last {
+			odd = !odd
+			if !odd {
+				h.thinned++
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	// Clear the tail so dropped reports (and their Predictions) can be freed.
+	clear(h.entries[len(kept):])
+	h.entries = kept
+}
+
+// Close marks the run as over: no more reports are accepted, and every
+// subscriber's channel is closed once it has delivered the whole history.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		h.wakeLocked()
+	}
+}
+
+// Reset clears the history for a restarted run and reopens a closed Hub.
+// Subscribers whose channel is still open go on with the new run's reports
+// from its first one; subscribers already closed stay closed.
+func (h *Hub) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	clear(h.entries)
+	h.entries = h.entries[:0]
+	h.closed = false
+	h.thinned = 0
+	h.wakeLocked()
+}
+
+// Len reports how many reports the history holds.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.entries)
+}
+
+// Seq reports how many reports have been published since the Hub was made
+// (across Resets); it changes exactly when a report is published.
+func (h *Hub) Seq() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.next
+}
+
+// Last returns the newest report of the current run, if any.
+func (h *Hub) Last() (engine.Report, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.entries) == 0 {
+		return engine.Report{}, false
+	}
+	return h.entries[len(h.entries)-1].r, true
+}
+
+// History returns a copy of the current run's history.
+func (h *Hub) History() []engine.Report {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]engine.Report, len(h.entries))
+	for i, e := range h.entries {
+		out[i] = e.r
+	}
+	return out
+}
+
+// at returns the first report whose sequence number is at least cursor.
+// When there is none, it returns the channel that is closed on the next
+// change and whether the run is over.
+func (h *Hub) at(cursor uint64) (e entry, ok bool, wait <-chan struct{}, closed bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := sort.Search(len(h.entries), func(i int) bool { return h.entries[i].seq >= cursor })
+	if i < len(h.entries) {
+		return h.entries[i], true, nil, false
+	}
+	return entry{}, false, h.notify, h.closed
+}
+
+// SubscriptionBuffer is the size of each subscription's channel.
+const SubscriptionBuffer = 64
+
+// Subscription is one viewer's stream of a Hub's reports.
+type Subscription struct {
+	c    chan engine.Report
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// Subscribe returns a new subscription whose channel first replays the
+// current run's history, then streams new reports, and is closed after the
+// last report once the Hub is closed. Call Close on it when done.
+func (h *Hub) Subscribe() *Subscription {
+	s := &Subscription{
+		c:    make(chan engine.Report, SubscriptionBuffer),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go s.pump(h)
+	return s
+}
+
+// pump hands reports from the history to s.c, in order, until the run is
+// over or s is closed.
+func (s *Subscription) pump(h *Hub) {
+	defer close(s.done)
+	defer close(s.c)
+	var cursor uint64
+	for {
+		e, ok, wait, closed := h.at(cursor)
+		if !ok {
+			if closed {
+				return
+			}
+			select {
+			case <-wait:
+				continue
+			case <-s.stop:
+				return
+			}
+		}
+		select {
+		case s.c <- e.r:
+			cursor = e.seq + 1
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// Reports returns the subscription's channel.
+func (s *Subscription) Reports() <-chan engine.Report { return s.c }
+
+// Close ends the subscription: its goroutine stops and its channel is
+// closed before Close returns. Close may be called more than once.
+func (s *Subscription) Close() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+}

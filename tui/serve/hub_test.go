@@ -1,0 +1,230 @@
+package serve
+
+import (
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// collect reads s until its channel is closed.
+func collect(s *Subscription) []engine.Report {
+	var out []engine.Report
+	for r := range s.Reports() {
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestHubReplaysHistoryThenStreams(t *testing.T) {
+	h := NewHub()
+	for i := 0; i < 10; i++ {
+		h.Publish(batch(2, i))
+	}
+	s := h.Subscribe()
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		r := <-s.Reports()
+		if r.Step != i {
+			t.Fatalf("replay %d: step %d", i, r.Step)
+		}
+	}
+	h.Publish(phaseEnd(2))
+	if r := <-s.Reports(); r.Kind != engine.KindPhaseEnd {
+		t.Fatalf("live report: got kind %v, want phase end", r.Kind)
+	}
+	h.Close()
+	if r, ok := <-s.Reports(); ok {
+		t.Fatalf("channel still open after Close: %+v", r)
+	}
+	if h.Len() != 11 {
+		t.Fatalf("history holds %d reports, want 11", h.Len())
+	}
+}
+
+func TestHubLateSubscriberAfterCloseGetsEverything(t *testing.T) {
+	h := NewHub()
+	for i := 0; i < 500; i++ {
+		h.Publish(batch(2, i))
+	}
+	h.Publish(engine.Report{Kind: engine.KindDone})
+	h.Close()
+	h.Publish(batch(3, 0)) // dropped: the run is over
+	s := h.Subscribe()
+	defer s.Close()
+	got := collect(s)
+	if len(got) != 501 || got[500].Kind != engine.KindDone {
+		t.Fatalf("late subscriber got %d reports (last %+v), want 500 batches and done", len(got), got[len(got)-1])
+	}
+}
+
+// TestHubSlowSubscriberNeverBlocksPublish publishes far more reports than a
+// subscription's buffer while one subscriber reads nothing: Publish must
+// return every time, and the stalled subscriber still gets every report, in
+// order, once it reads.
+func TestHubSlowSubscriberNeverBlocksPublish(t *testing.T) {
+	h := NewHub()
+	stalled := h.Subscribe()
+	defer stalled.Close()
+	const n = 20 * SubscriptionBuffer
+	for i := 0; i < n; i++ {
+		h.Publish(batch(2, i))
+	}
+	h.Close()
+	got := collect(stalled)
+	if len(got) != n {
+		t.Fatalf("stalled subscriber got %d reports, want %d", len(got), n)
+	}
+	for i, r := range got {
+		if r.Step != i {
+			t.Fatalf("report %d has step %d: out of order", i, r.Step)
+		}
+	}
+}
+
+// TestHubThinning keeps phase-end reports and thins batch reports once the
+// history is over its limit; a subscriber behind the thinning skips ahead.
+func TestHubThinning(t *testing.T) {
+	h := NewHub()
+	h.limit = 100
+	var want int
+	for e := 1; e <= 3; e++ {
+		for i := 0; i < 100; i++ {
+			h.Publish(batch(e, i))
+		}
+		h.Publish(phaseEnd(e))
+		want++
+	}
+	if h.Len() > 100 {
+		t.Fatalf("history holds %d reports, limit 100", h.Len())
+	}
+	if h.thinned == 0 {
+		t.Fatal("nothing was thinned")
+	}
+	h.Close()
+	s := h.Subscribe()
+	defer s.Close()
+	got := collect(s)
+	ends, lastStep, lastEpoch := 0, -1, 0
+	for _, r := range got {
+		if r.Kind == engine.KindPhaseEnd {
+			ends++
+			continue
+		}
+		if r.Epoch < lastEpoch || (r.Epoch == lastEpoch && r.Step <= lastStep) {
+			t.Fatalf("out of order: epoch %d step %d after epoch %d step %d", r.Epoch, r.Step, lastEpoch, lastStep)
+		}
+		lastEpoch, lastStep = r.Epoch, r.Step
+	}
+	if ends != want {
+		t.Fatalf("got %d phase ends, want %d (they must never be thinned)", ends, want)
+	}
+	if last := got[len(got)-1]; last.Kind != engine.KindPhaseEnd || last.Epoch != 3 {
+		t.Fatalf("last report %+v, want epoch 3's phase end", last)
+	}
+}
+
+func TestHubReset(t *testing.T) {
+	h := NewHub()
+	s := h.Subscribe()
+	defer s.Close()
+	h.Publish(batch(2, 7))
+	if r := <-s.Reports(); r.Step != 7 {
+		t.Fatalf("got step %d", r.Step)
+	}
+	h.Reset()
+	if h.Len() != 0 {
+		t.Fatalf("history after Reset holds %d", h.Len())
+	}
+	h.Publish(batch(1, 0))
+	if r := <-s.Reports(); r.Epoch != 1 || r.Step != 0 {
+		t.Fatalf("after Reset got %+v, want the new run's first report", r)
+	}
+	late := h.Subscribe()
+	defer late.Close()
+	if r := <-late.Reports(); r.Epoch != 1 {
+		t.Fatalf("late subscriber after Reset got %+v, want only the new run", r)
+	}
+}
+
+// TestHubConcurrent publishes from one goroutine (as the trainer does)
+// while subscribers come and go; run with -race.
+func TestHubConcurrent(t *testing.T) {
+	h := NewHub()
+	const n = 2000
+	var wg sync.WaitGroup
+	counts := make([]int, 8)
+	for k := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := h.Subscribe()
+			defer s.Close()
+			if k%2 == 1 {
+				// Leave early: Close must not hang or leak.
+				<-s.Reports()
+				return
+			}
+			counts[k] = len(collect(s))
+		}()
+	}
+	for i := 0; i < n; i++ {
+		h.Publish(batch(2, i))
+		if i%500 == 0 {
+			_ = h.History()
+			_, _ = h.Last()
+		}
+	}
+	h.Close()
+	wg.Wait()
+	for k := 0; k < len(counts); k += 2 {
+		if counts[k] != n {
+			t.Fatalf("subscriber %d got %d reports, want %d", k, counts[k], n)
+		}
+	}
+}
+
+func TestSubscriptionCloseIsIdempotent(t *testing.T) {
+	h := NewHub()
+	s := h.Subscribe()
+	s.Close()
+	s.Close()
+	if _, ok := <-s.Reports(); ok {
+		t.Fatal("channel open after Close")
+	}
+}
+
+func BenchmarkPublish(b *testing.B) {
+	for _, subs := range []int{0, 50} {
+		b.Run(map[int]string{0: "viewers=0", 50: "viewers=50"}[subs], func(b *testing.B) {
+			h := NewHub()
+			var wg sync.WaitGroup
+			ss := make([]*Subscription, subs)
+			for i := range ss {
+				ss[i] = h.Subscribe()
+				wg.Add(1)
+				go func(s *Subscription) {
+					defer wg.Done()
+					for range s.Reports() {
+					}
+				}(ss[i])
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				h.Publish(batch(2, i))
+			}
+			b.StopTimer()
+			h.Close()
+			wg.Wait()
+			for _, s := range ss {
+				s.Close()
+			}
+		})
+	}
+}

@@ -1,0 +1,226 @@
+package serve
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	bm "github.com/charmbracelet/wish/bubbletea"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// Session is what the server hands a ModelFunc to build one viewer's model.
+// Its fields map one to one onto tui.Options.
+type Session struct {
+	// Renderer is the session's own Lip Gloss renderer (its client's colour
+	// profile and background).
+	Renderer *lipgloss.Renderer
+	// Reports streams the shared run: first its history, then new reports;
+	// it is closed when the run is over.
+	Reports <-chan engine.Report
+	// Control acts on the shared run. For viewers without an admin key,
+	// Pause and Resume do nothing.
+	Control Control
+	// ReadOnlyReason is empty for admins; otherwise it says why pausing is
+	// not allowed.
+	ReadOnlyReason string
+	// Errs carries the run's failure, if it fails.
+	Errs <-chan error
+	// User is the SSH user name, Admin whether the key is an admin key.
+	User  string
+	Admin bool
+	// Width and Height are the terminal's size at connection time.
+	Width, Height int
+}
+
+// ModelFunc builds one session's model. It is called once per session, from
+// that session's goroutine.
+type ModelFunc func(s Session) tea.Model
+
+// Messages shown to refused clients, one line each.
+const (
+	msgNoPTY     = "mnist-tui: this server shows a dashboard and needs a terminal: connect with ssh -t"
+	msgExec      = "mnist-tui: commands are not supported: connect without one (ssh -t host)"
+	msgSubsystem = "mnist-tui: subsystems (sftp, ...) are not supported"
+	msgShutdown  = "mnist-tui: the server is shutting down"
+	msgPanic     = "mnist-tui: this session hit an internal error and was closed; the run goes on, reconnect to watch it"
+)
+
+// msgFull is the message a client gets when the server is full.
+func msgFull(n int) string {
+	return fmt.Sprintf("mnist-tui: server full (%d sessions), try again later", n)
+}
+
+// sessionKey keys a session's state in its ssh.Context.
+type sessionKey struct{}
+
+// viewer is the server's state for one session.
+type viewer struct {
+	sess  ssh.Session
+	admin bool
+	sub   *Subscription
+	errs  chan error
+	prog  *tea.Program // set by programHandler, read by quitAll under s.mu
+	ended bool         // the session's program has returned
+}
+
+// refuse prints msg on the client's stderr and ends the session with
+// status 1.
+func refuse(sess ssh.Session, msg string) {
+	wish.Fatalln(sess, msg)
+}
+
+// guard is the middleware that decides whether a session gets a dashboard:
+// it refuses commands, enforces the session cap, sets up the session's
+// state for programHandler, and tears it down after.
+func (s *Server) guard(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		key := sess.PublicKey()
+		admin := s.admins.has(key)
+		who := fmt.Sprintf("user=%q addr=%s key=%s admin=%t", sess.User(), sess.RemoteAddr(), fingerprint(key), admin)
+		if sess.RawCommand() != "" {
+			s.logf("refused %s: exec %q", who, sess.RawCommand())
+			refuse(sess, msgExec)
+			return
+		}
+		v := &viewer{sess: sess, admin: admin, errs: make(chan error, 1)}
+		n, err := s.add(v)
+		if err != nil {
+			s.logf("refused %s: %v", who, err)
+			if n < 0 {
+				refuse(sess, msgShutdown)
+			} else {
+				refuse(sess, msgFull(s.opts.MaxSessions))
+			}
+			return
+		}
+		defer s.remove(v)
+		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
+		s.startRun()
+		v.sub = s.hub.Subscribe()
+		defer v.sub.Close()
+		if err := s.runErr(); err != nil {
+			v.errs <- err
+		}
+		sess.Context().SetValue(sessionKey{}, v)
+		next(sess)
+		if s.closing() {
+			wish.Println(sess, msgShutdown+"\r")
+		}
+	}
+}
+
+// programHandler builds the session's Bubble Tea program around the model
+// from the server's ModelFunc.
+func (s *Server) programHandler(sess ssh.Session) *tea.Program {
+	v, ok := sess.Context().Value(sessionKey{}).(*viewer)
+	if !ok {
+		return nil
+	}
+	pty, _, _ := sess.Pty()
+	info := Session{
+		Renderer: bm.MakeRenderer(sess),
+		Reports:  v.sub.Reports(),
+		Control:  s.shared,
+		Errs:     v.errs,
+		User:     sess.User(),
+		Admin:    v.admin,
+		Width:    pty.Window.Width,
+		Height:   pty.Window.Height,
+	}
+	if !v.admin {
+		info.Control = readOnly{s.shared}
+		info.ReadOnlyReason = ReadOnlyReason
+	}
+	m := &safeModel{
+		build: func() tea.Model { return s.newModel(info) },
+		onFail: func(r any, stack []byte) {
+			s.logf("panic in session user=%q addr=%s: %v\n%s", sess.User(), sess.RemoteAddr(), r, stack)
+		},
+	}
+	opts := append(bm.MakeOptions(sess),
+		tea.WithFPS(s.opts.FPS),
+		tea.WithAltScreen(),
+		tea.WithoutSignalHandler(),
+		tea.WithContext(s.sessCtx),
+	)
+	p := tea.NewProgram(m, opts...)
+	m.quit = p.Quit
+	if !s.setProgram(v, p) {
+		return nil // shutting down
+	}
+	return p
+}
+
+// safeModel wraps a session's model so that a panic in its construction,
+// Init, Update or View ends that session only, with a message, instead of
+// the whole server. (Bubble Tea itself recovers panics in commands.)
+type safeModel struct {
+	build  func() tea.Model
+	inner  tea.Model
+	failed bool
+	onFail func(r any, stack []byte)
+	// quit ends the program from outside the event loop (View cannot
+	// return a command).
+	quit func()
+}
+
+var _ tea.Model = (*safeModel)(nil)
+
+// fail records a recovered panic and returns the command that ends the
+// session.
+func (m *safeModel) fail(r any) tea.Cmd {
+	m.failed = true
+	m.onFail(r, debug.Stack())
+	return tea.Quit
+}
+
+// Init builds the inner model and runs its Init.
+func (m *safeModel) Init() (cmd tea.Cmd) {
+	defer func() {
+		if r := recover(); r != nil {
+			cmd = m.fail(r)
+		}
+	}()
+	m.inner = m.build()
+	return m.inner.Init()
+}
+
+// Update forwards msg to the inner model.
+func (m *safeModel) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+	if m.failed || m.inner == nil {
+		return m, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			cmd = m.fail(r)
+		}
+	}()
+	m.inner, cmd = m.inner.Update(msg)
+	return m, cmd
+}
+
+// View renders the inner model, or the failure message.
+func (m *safeModel) View() (view string) {
+	if m.failed || m.inner == nil {
+		if m.failed {
+			return msgPanic + "\n"
+		}
+		return ""
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			m.failed = true
+			m.onFail(r, debug.Stack())
+			if m.quit != nil {
+				go m.quit()
+			}
+			view = msgPanic + "\n"
+		}
+	}()
+	return m.inner.View()
+}
