@@ -71,8 +71,14 @@ func (p pen) paint(b *strings.Builder, text string) {
 	b.WriteString(p.post)
 }
 
-// Braille dot bits, indexed [row][col] within a cell.
-var brailleBits = [4][2]uint8{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}
+// brailleBit is the bit of the dot at row (0-3) and column (0-1) of a
+// Braille cell.
+func brailleBit(row, col int) uint8 {
+	if row == 3 {
+		return 0x40 << col
+	}
+	return 1 << (row + 3*col)
+}
 
 // Render draws the chart as Height lines of Width cells. A chart too small to
 // hold a plot draws blank lines.
@@ -114,7 +120,7 @@ func (c Chart) Render() string {
 			glyphs[k] = g
 			return
 		}
-		bits[k] |= brailleBits[gy%4][gx%2]
+		bits[k] |= brailleBit(gy%4, gx%2)
 	}
 	if ok {
 		sx := float64(gw-1) / (xmax - xmin)

@@ -1,0 +1,322 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/tui/charts"
+)
+
+// smoothings are the EMA factors the s key cycles through (0: off).
+func smoothings() []float64 { return []float64{0.9, 0.97, 0.99, 0, 0.6} }
+
+// dashboard shows the run while it trains: header, progress bars, charts and
+// the epoch table.
+type dashboard struct {
+	run *runState
+	st  *styles
+	km  keyMap
+
+	phaseBar, runBar progress.Model
+	ascii            bool
+	smooth           int // index into smoothings
+
+	w, h int
+	// charts caches the drawn charts; dirty says they must be redrawn.
+	charts string
+	dirty  bool
+}
+
+func newDashboard(run *runState, st *styles, km keyMap, ascii bool) *dashboard {
+	bar := func(from, to string) progress.Model {
+		p := progress.New(progress.WithGradient(from, to), progress.WithColorProfile(st.r.ColorProfile()))
+		p.PercentageStyle = st.dim
+		return p
+	}
+	return &dashboard{
+		run: run, st: st, km: km, ascii: ascii, dirty: true,
+		phaseBar: bar("#5A56E0", "#EE6FF8"),
+		runBar:   bar("#2E8B57", "#7CFC00"),
+	}
+}
+
+func (d *dashboard) title() string { return "Dashboard" }
+
+func (d *dashboard) typing() bool { return false }
+
+func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
+	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
+}
+
+func (d *dashboard) setSize(w, h int) {
+	if w != d.w || h != d.h {
+		d.w, d.h, d.dirty = w, h, true
+	}
+}
+
+func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
+	switch msg := msg.(type) {
+	case reportsMsg, runOverMsg:
+		d.dirty = true
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, d.km.Smooth):
+			d.smooth = (d.smooth + 1) % len(smoothings())
+			d.dirty = true
+		case key.Matches(msg, d.km.Charts):
+			d.ascii = !d.ascii
+			d.dirty = true
+		}
+	}
+	return d, nil
+}
+
+// layout decides the heights of the dashboard's parts.
+type layout struct {
+	tableRows  int // table rows shown (without its header)
+	chartRows  int // 0, 1 (batch charts) or 2 (plus per-epoch charts)
+	chartH     int // lines of each chart row, title included
+	headerWide bool
+}
+
+func (d *dashboard) layout() layout {
+	var l layout
+	fixed := 2 + 1 + 2 + 1 // header, gap, two bars, gap
+	rows := len(d.tableRows())
+	l.tableRows = min(rows, 6)
+	left := d.h - fixed - (l.tableRows + 1)
+	switch {
+	case left >= 2*9:
+		l.chartRows, l.chartH = 2, left/2
+	case left >= 6:
+		l.chartRows, l.chartH = 1, left
+	default:
+		l.chartRows = 0
+		l.tableRows = max(0, min(rows, d.h-fixed-1))
+	}
+	if l.chartRows > 0 && l.chartH > 16 {
+		// Tall terminals: give the table the rest.
+		extra := (l.chartH - 16) * l.chartRows
+		l.chartH = 16
+		l.tableRows = min(rows, l.tableRows+extra)
+	}
+	return l
+}
+
+// View draws the dashboard.
+func (d *dashboard) View() string {
+	l := d.layout()
+	parts := []string{d.header(), "", d.bars(), ""}
+	if l.chartRows > 0 {
+		if d.dirty || d.charts == "" {
+			d.charts = d.drawCharts(l)
+			d.dirty = false
+		}
+		parts = append(parts, d.charts)
+	}
+	parts = append(parts, d.table(l.tableRows))
+	return strings.Join(parts, "\n")
+}
+
+// header shows the model, the data and the hyperparameters.
+func (d *dashboard) header() string {
+	c, s := d.run.cfg, d.run.sizes
+	lbl, val := d.st.label.Render, d.st.bold.Render
+	model := fmt.Sprintf("%s %d→%d→%d", strings.ToUpper(c.Cell), c.Inputs, c.Hidden, c.Classes)
+	line1 := strings.Join([]string{
+		lbl("model ") + val(model),
+		val(group(c.Params())) + lbl(" params"),
+		lbl("train ") + val(group(s[0])),
+		lbl("val ") + val(group(s[1])),
+		lbl("test ") + val(group(s[2])),
+	}, lbl(" · "))
+	line2 := strings.Join([]string{
+		lbl("batch ") + val(fmt.Sprint(c.Batch)),
+		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
+		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
+		lbl("seed ") + val(fmt.Sprint(c.Seed)),
+	}, lbl(" · "))
+	return line1 + "\n" + line2
+}
+
+// bars draws the phase and whole-run progress bars, each on one line with
+// its numbers.
+func (d *dashboard) bars() string {
+	run, r := d.run, d.run.last
+	var phaseText, runText string
+	switch {
+	case !run.started:
+		phaseText = "waiting for the first report"
+		runText = ""
+	default:
+		ep := fmt.Sprintf("epoch %d/%d", r.Epoch, r.Epochs)
+		if r.Phase == engine.PhaseTest {
+			ep = "test set"
+		}
+		phaseText = fmt.Sprintf("%-5s %s  %s/%s  %s/s  %s",
+			r.Phase, ep, group(r.Samples), group(r.Total), group(int(r.SamplesPerSec+0.5)), clock(r.Elapsed))
+		if eta, ok := run.phaseETA(); ok {
+			phaseText += "  ETA " + clock(eta)
+		}
+		runText = fmt.Sprintf("run   step %s/%s  %s", group(r.RunStep), group(r.RunSteps), clock(run.elapsed()))
+		if eta, ok := run.runETA(); ok {
+			runText += "  ETA " + clock(eta)
+		}
+		if run.done {
+			runText = fmt.Sprintf("run   done in %s", clock(run.elapsed()))
+			if run.hasTest {
+				runText += fmt.Sprintf("  test accuracy %.4f  loss %.4f", run.testAcc, run.testLoss)
+			}
+		}
+	}
+	return d.barLine(d.phaseBar, run.phaseFraction(), phaseText) + "\n" +
+		d.barLine(d.runBar, run.runFraction(), runText)
+}
+
+// barLine puts text on the left and a bar filling the rest of the width.
+func (d *dashboard) barLine(p progress.Model, f float64, text string) string {
+	textW := min(ansi.StringWidth(text), d.w/2+20)
+	text = ansi.Truncate(text, textW, "…")
+	p.Width = max(d.w-textW-2, 10)
+	return d.st.dim.Render(text) + "  " + p.ViewAs(f)
+}
+
+// drawCharts draws one or two rows of two charts.
+func (d *dashboard) drawCharts(l layout) string {
+	alpha := smoothings()[d.smooth]
+	left := (d.w - 1) / 2
+	right := d.w - 1 - left
+	smoothName := "EMA off"
+	if alpha > 0 {
+		smoothName = fmt.Sprintf("EMA %.2f", alpha)
+	}
+	rawGlyph := '.'
+	batchSeries := func(ys []float64) []charts.Series {
+		s := []charts.Series{{Name: "raw", Y: ys, Style: d.st.raw, Glyph: rawGlyph}}
+		if alpha > 0 {
+			s = append(s, charts.Series{Name: smoothName, Y: charts.EMA(ys, alpha), Style: d.st.smooth, Glyph: '*'})
+		} else {
+			s[0].Name, s[0].Style, s[0].Glyph = "raw, "+smoothName, d.st.smooth, '*'
+		}
+		return s
+	}
+	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
+	lossT := d.chartTitle("training loss per batch", left, lossS)
+	accT := d.chartTitle("training accuracy per batch", right, accS)
+	lossC := charts.Chart{Width: left, Height: l.chartH - 1, Series: lossS, ASCII: d.ascii,
+		XLabel: "batch", Axis: d.st.axis, Label: d.st.label}
+	accC := lossC
+	accC.Width, accC.Series, accC.YFixed, accC.YMin, accC.YMax = right, accS, true, 0, 1
+	rows := []string{joinCols(lossT+"\n"+lossC.Render(), accT+"\n"+accC.Render())}
+
+	if l.chartRows > 1 {
+		var tx, tl, ta, vx, vl, va []float64
+		for _, r := range d.run.rows {
+			switch r.phase {
+			case engine.PhaseTrain:
+				tx, tl, ta = append(tx, float64(r.epoch)), append(tl, r.loss), append(ta, r.acc)
+			case engine.PhaseVal:
+				vx, vl, va = append(vx, float64(r.epoch)), append(vl, r.loss), append(va, r.acc)
+			}
+		}
+		pair := func(ty, vy []float64) []charts.Series {
+			return []charts.Series{
+				{Name: "train", X: tx, Y: ty, Style: d.st.train, Glyph: 'o', Marker: true},
+				{Name: "val", X: vx, Y: vy, Style: d.st.val, Glyph: 'x', Marker: true},
+			}
+		}
+		ls, as := pair(tl, vl), pair(ta, va)
+		epochs := float64(max(d.run.cfg.Epochs, 2))
+		el := charts.Chart{Width: left, Height: l.chartH - 1, Series: ls, ASCII: d.ascii,
+			XFixed: true, XMin: 1, XMax: epochs, XLabel: "epoch", Axis: d.st.axis, Label: d.st.label}
+		ea := el
+		ea.Width, ea.Series, ea.YFixed, ea.YMin, ea.YMax = right, as, true, 0, 1
+		rows = append(rows, joinCols(
+			d.chartTitle("loss per epoch", left, ls)+"\n"+el.Render(),
+			d.chartTitle("accuracy per epoch", right, as)+"\n"+ea.Render()))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// chartTitle is a chart's title with its legend, cut to w cells.
+func (d *dashboard) chartTitle(title string, w int, s []charts.Series) string {
+	t := d.st.bold.Render(title) + "  " + charts.Legend(d.ascii, s...)
+	return ansi.Truncate(t, w, "…")
+}
+
+// joinCols puts two blocks side by side with one space between.
+func joinCols(a, b string) string {
+	return lipgloss.JoinHorizontal(lipgloss.Top, a, " ", b)
+}
+
+// tableRows lists the finished phases and the running one.
+func (d *dashboard) tableRows() []phaseRow {
+	rows := d.run.rows
+	if d.run.running() {
+		r := d.run.last
+		rows = append(rows[:len(rows):len(rows)], phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed})
+	}
+	return rows
+}
+
+// table draws the notebook's epoch table, its newest n rows.
+func (d *dashboard) table(n int) string {
+	rows := d.tableRows()
+	if n < len(rows) {
+		rows = rows[len(rows)-n:]
+	}
+	var b strings.Builder
+	b.WriteString(d.st.label.Render(fmt.Sprintf("%-6s %-6s %8s %9s %8s", "epoch", "phase", "loss", "accuracy", "time")))
+	for _, r := range rows {
+		ep := fmt.Sprint(r.epoch)
+		if r.phase == engine.PhaseTest {
+			ep = "-"
+		}
+		line := fmt.Sprintf("%-6s %-6s %8.4f %9.4f %8s", ep, r.phase, r.loss, r.acc, clock(r.elapsed))
+		if !r.finished {
+			line = d.st.dim.Render(line + "  running")
+		}
+		b.WriteString("\n" + line)
+	}
+	return b.String()
+}
+
+// clock formats a duration as m:ss or h:mm:ss.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// group formats n with thousands separators.
+func group(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,239 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// testDigits is how many test digits the tests browse.
+const testDigits = 300
+
+// embedded loads the embedded test set once for all tests.
+var embedded = sync.OnceValues(func() (*mnist.Set, error) {
+	_, test, err := mnist.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	return test.Limit(testDigits), nil
+})
+
+func testSet(tb testing.TB) *mnist.Set {
+	tb.Helper()
+	s, err := embedded()
+	if err != nil {
+		tb.Fatalf("mnist.Embedded: %v", err)
+	}
+	return s
+}
+
+// renderer returns a renderer with a fixed colour profile.
+func renderer(p termenv.Profile) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(p)
+	return r
+}
+
+// testConfig is the notebook's recipe with a fixed seed.
+func testConfig() engine.Config {
+	c := engine.DefaultConfig()
+	c.Seed = 7
+	return c
+}
+
+// fakeSizes are the notebook's split sizes.
+var fakeSizes = [3]int{40000, 20000, 10000}
+
+// fakeRun generates the reports of a whole made-up run of the notebook's
+// schedule (epoch 1 validates only, later epochs train then validate, then
+// the test set), with a smooth loss curve and times derived from fixed
+// throughputs: no clock, no training. preds is attached to the final report.
+func fakeRun(cfg engine.Config, preds *engine.Predictions) []engine.Report {
+	steps := func(n int) int { return (n + cfg.Batch - 1) / cfg.Batch }
+	type phase struct {
+		epoch int
+		ph    engine.Phase
+		total int
+		rate  float64
+	}
+	var sched []phase
+	for e := 1; e <= cfg.Epochs; e++ {
+		if e > 1 {
+			sched = append(sched, phase{e, engine.PhaseTrain, fakeSizes[0], 1600})
+		}
+		sched = append(sched, phase{e, engine.PhaseVal, fakeSizes[1], 4000})
+	}
+	sched = append(sched, phase{0, engine.PhaseTest, fakeSizes[2], 4000})
+	runSteps := 0
+	for _, p := range sched {
+		runSteps += steps(p.total)
+	}
+	var out []engine.Report
+	runStep, trained := 0, 0
+	// quality is how far training got: loss falls from 2.3 towards 0.3.
+	quality := func() float64 { return 1 - math.Exp(-float64(trained)/180) }
+	for _, p := range sched {
+		n := steps(p.total)
+		var sumLoss, sumAcc float64
+		for s := 1; s <= n; s++ {
+			bs := min(cfg.Batch, p.total-(s-1)*cfg.Batch)
+			if p.ph == engine.PhaseTrain {
+				trained++
+			}
+			q := quality()
+			wiggle := 0.15 * math.Sin(float64(runStep)*1.7) * (1 - 0.5*q)
+			loss := 2.3 - 2.0*q + wiggle
+			acc := math.Min(0.1+0.8*q+wiggle/4, 1)
+			sumLoss += loss * float64(bs)
+			sumAcc += acc * float64(bs)
+			samples := min(s*cfg.Batch, p.total)
+			runStep++
+			out = append(out, engine.Report{
+				Kind: engine.KindBatch, Phase: p.ph, Epoch: p.epoch, Epochs: cfg.Epochs,
+				Step: s, Steps: n, Samples: samples, Total: p.total, RunStep: runStep, RunSteps: runSteps,
+				Loss: sumLoss / float64(samples), Acc: sumAcc / float64(samples),
+				BatchLoss: loss, BatchAcc: acc, SamplesPerSec: p.rate,
+				Elapsed: time.Duration(float64(samples) / p.rate * float64(time.Second)),
+			})
+		}
+		end := out[len(out)-1]
+		end.Kind = engine.KindPhaseEnd
+		out = append(out, end)
+	}
+	done := out[len(out)-1]
+	done.Kind, done.Predictions = engine.KindDone, preds
+	return append(out, done)
+}
+
+// fakePreds makes predictions for s: every seventh digit from the fourth on
+// is misclassified, the rest right, with confident made-up probabilities.
+func fakePreds(s *mnist.Set) *engine.Predictions {
+	n := s.Len()
+	p := &engine.Predictions{Labels: make([]uint8, n), Pred: make([]uint8, n), Probs: make([][10]float32, n)}
+	right := 0
+	for i := range n {
+		t := s.Labels[i]
+		q := t
+		if i%7 == 3 {
+			q = uint8((int(t) + i%9 + 1) % 10)
+		}
+		p.Labels[i], p.Pred[i] = t, q
+		conf := float32(0.55 + 0.4*float64(i%5)/4)
+		for c := range 10 {
+			p.Probs[i][c] = (1 - conf) / 9
+		}
+		p.Probs[i][q] = conf
+		if q == t {
+			right++
+		}
+	}
+	p.Acc = float64(right) / float64(n)
+	p.Loss = 0.42
+	return p
+}
+
+// upTo returns the reports up to and including the first with RunStep at
+// least step.
+func upTo(rs []engine.Report, step int) []engine.Report {
+	for i, r := range rs {
+		if r.RunStep >= step {
+			return rs[:i+1]
+		}
+	}
+	return rs
+}
+
+// testControl is a Control for tests: it records calls and returns fixed
+// predictions.
+type testControl struct {
+	mu              sync.Mutex
+	paused          bool
+	pauses, resumes int
+	evals           int
+	preds           *engine.Predictions
+	err             error
+}
+
+func (c *testControl) Pause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paused = true
+	c.pauses++
+}
+
+func (c *testControl) Resume() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paused = false
+	c.resumes++
+}
+
+func (c *testControl) Paused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused
+}
+
+func (c *testControl) Evaluate(ctx context.Context) (*engine.Predictions, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evals++
+	return c.preds, c.err
+}
+
+// feed hands reports to a model directly, as the report Cmd would.
+func feed(m tea.Model, rs []engine.Report) tea.Model {
+	m, _ = m.Update(reportsMsg(rs))
+	return m
+}
+
+// sized sends a window size.
+func sized(m tea.Model, w, h int) tea.Model {
+	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// press sends keys, given as Bubble Tea key names or single runes.
+func press(m tea.Model, keys ...string) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		m, cmd = m.Update(keyMsg(k))
+	}
+	return m, cmd
+}
+
+func keyMsg(k string) tea.KeyMsg {
+	switch k {
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}

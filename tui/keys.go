@@ -1,0 +1,70 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds every key binding; the same bindings feed bubbles/help.
+type keyMap struct {
+	// Everywhere.
+	Quit, Next, Prev, Help, Pause, Eval, Charts key.Binding
+	// Dashboard.
+	Smooth key.Binding
+	// Browser.
+	Left, Right, First, Last, Jump, Random, Wrong, Class, Clear, Mode key.Binding
+	// Confusion matrix (Left and Right are shared with the browser).
+	Up, Down, Open key.Binding
+	// Typing an index.
+	Accept, Cancel key.Binding
+}
+
+func newKeyMap() keyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return keyMap{
+		Quit:   b("q", "quit", "q", "ctrl+c"),
+		Next:   b("tab", "next view", "tab"),
+		Prev:   b("shift+tab", "previous view", "shift+tab"),
+		Help:   b("?", "help", "?"),
+		Pause:  b("p", "pause/resume", "p"),
+		Eval:   b("e", "evaluate test set now", "e"),
+		Charts: b("b", "braille/plain charts", "b"),
+		Smooth: b("s", "loss smoothing", "s"),
+		Left:   b("←/h", "previous", "left", "h"),
+		Right:  b("→/l", "next", "right", "l"),
+		First:  b("g", "first", "g", "home"),
+		Last:   b("G", "last", "G", "end"),
+		Jump:   b("a", "jump to index", "a"),
+		Random: b("r", "random", "r"),
+		Wrong:  b("m", "misclassified only", "m"),
+		Class:  b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Clear:  b("c/esc", "clear filters", "c", "esc"),
+		Mode:   b("d", "shading/colour", "d"),
+		Up:     b("↑/k", "up", "up", "k"),
+		Down:   b("↓/j", "down", "down", "j"),
+		Open:   b("enter", "browse these digits", "enter"),
+		Accept: b("enter", "go", "enter"),
+		Cancel: b("esc", "cancel", "esc"),
+	}
+}
+
+// globalShort are the bindings every view's short help ends with.
+func (k keyMap) globalShort() []key.Binding {
+	return []key.Binding{k.Next, k.Pause, k.Eval, k.Help, k.Quit}
+}
+
+// globalFull is the column of bindings every view's full help shows.
+func (k keyMap) globalFull() []key.Binding {
+	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Charts, k.Help, k.Quit}
+}
+
+// helpKeys adapts one view's bindings plus the global ones to help.KeyMap.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+// ShortHelp implements help.KeyMap.
+func (h helpKeys) ShortHelp() []key.Binding { return h.short }
+
+// FullHelp implements help.KeyMap.
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }

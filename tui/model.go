@@ -1,0 +1,474 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// Minimum terminal size; below it the model only says so.
+const (
+	MinWidth  = 60
+	MinHeight = 20
+)
+
+// frameInterval is the shortest time between two batches of reports, which
+// bounds how often charts are redrawn while training (about 15 fps).
+const frameInterval = 66 * time.Millisecond
+
+// maxDrain caps how many reports one message carries.
+const maxDrain = 1 << 14
+
+// ErrNoControl is what the pause and evaluate keys report without a Control.
+var ErrNoControl = errors.New("no training run attached")
+
+// reportsMsg carries every report that was waiting on the channel, oldest
+// first.
+type reportsMsg []engine.Report
+
+// runOverMsg says the report channel was closed: the run is over.
+type runOverMsg struct{}
+
+// listenMsg says a frame interval has passed: wait for reports again.
+type listenMsg struct{}
+
+// predictionsMsg carries an evaluation of the test set on a snapshot.
+type predictionsMsg struct {
+	preds *engine.Predictions
+	from  string
+}
+
+// errMsg carries a failure: of the run (fromRun: the error channel is then
+// watched again) or of an evaluation.
+type errMsg struct {
+	err     error
+	fromRun bool
+}
+
+// openCellMsg asks for the browser filtered to the digits of class truth
+// predicted as pred.
+type openCellMsg struct{ truth, pred int }
+
+// view is one screen of the app. Views are pointers owned by the root, which
+// hands them every data message and the active one its keys; new views (a
+// digit replay, a drawing canvas, a setup form) only need to implement this
+// and be added to the list in New.
+type view interface {
+	// title names the view in the tab bar.
+	title() string
+	// update handles a message; key messages reach only the active view.
+	update(msg tea.Msg) (view, tea.Cmd)
+	// View draws the view in the size last given to setSize.
+	View() string
+	// setSize gives the view its drawing area (the terminal minus the tab
+	// bar and the footer).
+	setSize(w, h int)
+	// keys lists the view's own bindings for the help: a short line and
+	// the full help's columns.
+	keys() ([]key.Binding, [][]key.Binding)
+	// typing reports whether the view is reading text, so that single-key
+	// shortcuts must go to it instead of the root.
+	typing() bool
+}
+
+// Model is the root Bubble Tea model: a tab bar over a list of views
+// (dashboard, prediction browser, confusion matrix), the shared run state
+// they read, and the global keys. Build it with New.
+type Model struct {
+	o    Options
+	ctx  context.Context
+	st   *styles
+	km   keyMap
+	help help.Model
+	spin spinner.Model
+	run  *runState
+
+	views  []view
+	active int
+
+	width, height int
+	evaluating    bool
+	// note is a one-line message shown until the next key.
+	note string
+}
+
+var _ tea.Model = Model{}
+
+// New builds the root model for o.
+func New(o Options) Model {
+	if o.Renderer == nil {
+		o.Renderer = lipgloss.DefaultRenderer()
+	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := newStyles(o.Renderer)
+	km := newKeyMap()
+	h := help.New()
+	h.Styles = st.helpStyles()
+	run := &runState{cfg: o.Config, sizes: o.Sizes, test: o.Test}
+	if o.Reports == nil {
+		run.over = true
+	}
+	m := Model{
+		o: o, ctx: ctx, st: st, km: km, help: h, run: run,
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
+	}
+	m.views = []view{
+		newDashboard(run, st, km, o.ASCII),
+		newBrowser(run, st, km, o.Renderer),
+		newConfusion(run, st, km),
+	}
+	return m
+}
+
+// Init starts listening for reports and errors.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(waitReports(m.o.Reports), waitErr(m.o.Errs))
+}
+
+// waitReports waits for a report, then takes every other report already
+// waiting, and returns them as one reportsMsg (runOverMsg once the channel
+// is closed and drained).
+func waitReports(ch <-chan engine.Report) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		r, ok := <-ch
+		if !ok {
+			return runOverMsg{}
+		}
+		batch := reportsMsg{r}
+		for len(batch) < maxDrain {
+			select {
+			case r, ok := <-ch:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, r)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+}
+
+// waitErr waits for the run's failure.
+func waitErr(ch <-chan error) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		err, ok := <-ch
+		if !ok || err == nil {
+			return nil
+		}
+		return errMsg{err: err, fromRun: true}
+	}
+}
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		m.resize()
+		return m, nil
+	case reportsMsg:
+		var preds bool
+		for _, r := range msg {
+			preds = m.run.apply(r) || preds
+		}
+		cmd := m.broadcast(msg)
+		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
+		if preds {
+			m.evaluating = false
+		}
+		return m, tea.Batch(cmd, next)
+	case listenMsg:
+		return m, waitReports(m.o.Reports)
+	case runOverMsg:
+		m.run.over = true
+		return m, m.broadcast(msg)
+	case predictionsMsg:
+		m.evaluating = false
+		if m.run.done {
+			// The final predictions won the race; keep them.
+			return m, nil
+		}
+		m.run.setPreds(msg.preds, msg.from)
+		m.run.err = nil
+		return m, m.broadcast(msg)
+	case errMsg:
+		m.run.err = msg.err
+		if msg.fromRun {
+			return m, waitErr(m.o.Errs)
+		}
+		m.evaluating = false
+		return m, nil
+	case openCellMsg:
+		for i, v := range m.views {
+			if b, ok := v.(*browser); ok {
+				b.openCell(msg.truth, msg.pred)
+				m.active = i
+				m.resize()
+			}
+		}
+		return m, nil
+	case spinner.TickMsg:
+		if !m.evaluating {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	v, cmd := m.views[m.active].update(msg)
+	m.views[m.active] = v
+	return m, cmd
+}
+
+// broadcast hands a data message to every view.
+func (m Model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.views))
+	for i, v := range m.views {
+		nv, cmd := v.update(msg)
+		m.views[i] = nv
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// key handles a key press: the root's keys first, unless the active view is
+// reading text.
+func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	m.note = ""
+	if msg.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	active := m.views[m.active]
+	if !active.typing() {
+		switch {
+		case key.Matches(msg, m.km.Quit):
+			return m, tea.Quit
+		case key.Matches(msg, m.km.Next):
+			m.active = (m.active + 1) % len(m.views)
+			m.resize()
+			return m, nil
+		case key.Matches(msg, m.km.Prev):
+			m.active = (m.active + len(m.views) - 1) % len(m.views)
+			m.resize()
+			return m, nil
+		case key.Matches(msg, m.km.Help):
+			m.help.ShowAll = !m.help.ShowAll
+			m.resize()
+			return m, nil
+		case key.Matches(msg, m.km.Pause):
+			m.togglePause()
+			return m, nil
+		case key.Matches(msg, m.km.Eval):
+			return m.startEvaluate()
+		}
+	}
+	v, cmd := active.update(msg)
+	m.views[m.active] = v
+	return m, cmd
+}
+
+// togglePause pauses or resumes the run, or says why it cannot.
+func (m *Model) togglePause() {
+	c := m.o.Control
+	switch {
+	case m.o.ReadOnlyReason != "":
+		m.note = m.o.ReadOnlyReason
+	case c == nil:
+		m.note = "pause is not available: " + ErrNoControl.Error()
+	case m.run.done || m.run.over:
+		m.note = "training is over"
+	case c.Paused():
+		c.Resume()
+		m.note = "training resumed"
+	default:
+		c.Pause()
+		m.note = "training paused after the current batch (p resumes)"
+	}
+}
+
+// startEvaluate evaluates the test set on a snapshot of the current weights.
+func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
+	c := m.o.Control
+	switch {
+	case c == nil:
+		m.note = "evaluation is not available: " + ErrNoControl.Error()
+		return m, nil
+	case m.run.done:
+		m.note = "the final test predictions are already here"
+		return m, nil
+	case m.evaluating:
+		m.note = "already evaluating"
+		return m, nil
+	}
+	m.evaluating = true
+	from := "snapshot before training"
+	if r := m.run.last; m.run.started {
+		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
+	}
+	ctx := m.ctx
+	eval := func() tea.Msg {
+		p, err := c.Evaluate(ctx)
+		if err != nil {
+			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err)}
+		}
+		if p == nil {
+			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
+		}
+		return predictionsMsg{preds: p, from: from}
+	}
+	return m, tea.Batch(eval, m.spin.Tick)
+}
+
+// footerLines is how many lines the footer takes.
+func (m Model) footer() string {
+	var lines []string
+	switch {
+	case m.run.err != nil:
+		lines = append(lines, ansi.Truncate(m.st.errLine.Render("error: "+m.run.err.Error()), m.width, "…"))
+	case m.note != "":
+		lines = append(lines, ansi.Truncate(m.st.note.Render(m.note), m.width, "…"))
+	}
+	short, full := m.views[m.active].keys()
+	hk := helpKeys{
+		short: append(append([]key.Binding{}, short...), m.km.globalShort()...),
+		full:  append(append([][]key.Binding{}, full...), m.km.globalFull()),
+	}
+	for _, l := range strings.Split(m.help.View(hk), "\n") {
+		lines = append(lines, ansi.Truncate(l, m.width, "…"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// resize gives the active view the space between the tab bar and footer.
+func (m *Model) resize() {
+	h := m.height - 1 - lipgloss.Height(m.footer())
+	for _, v := range m.views {
+		v.setSize(m.width, max(h, 1))
+	}
+}
+
+// View draws the screen.
+func (m Model) View() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		return tooSmall(m.width, m.height)
+	}
+	footer := m.footer()
+	bodyH := m.height - 1 - lipgloss.Height(footer)
+	var b strings.Builder
+	b.WriteString(m.tabs())
+	b.WriteByte('\n')
+	b.WriteString(fit(m.views[m.active].View(), m.width, bodyH))
+	b.WriteByte('\n')
+	b.WriteString(footer)
+	return b.String()
+}
+
+// tooSmall is the whole screen when the terminal is below the minimum.
+func tooSmall(w, h int) string {
+	lines := []string{
+		"Terminal too small",
+		fmt.Sprintf("%dx%d, need %dx%d", w, h, MinWidth, MinHeight),
+		"(q quits)",
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "")
+	}
+	return strings.Join(lines[:min(len(lines), max(h, 1))], "\n")
+}
+
+// tabs draws the tab bar with the run's state on the right.
+func (m Model) tabs() string {
+	parts := []string{m.st.title.Render("mnist-tui") + " "}
+	for i, v := range m.views {
+		if i == m.active {
+			parts = append(parts, m.st.tabOn.Render("["+v.title()+"]"))
+		} else {
+			parts = append(parts, m.st.tabOff.Render(" "+v.title()+" "))
+		}
+	}
+	left := strings.Join(parts, "")
+	right := m.status()
+	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return ansi.Truncate(left+" "+right, m.width, "…")
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// status says what the run is doing.
+func (m Model) status() string {
+	var s string
+	switch r := m.run; {
+	case m.evaluating:
+		s = m.spin.View() + m.st.accent.Render(" evaluating test set")
+	case r.err != nil && !r.done:
+		s = m.st.bad.Render("✗ failed")
+	case r.done:
+		s = m.st.good.Render("✓ done")
+	case r.over && r.started:
+		s = m.st.warn.Render("■ stopped")
+	case r.over:
+		s = m.st.dim.Render("no run")
+	case m.o.Control != nil && m.o.Control.Paused():
+		s = m.st.warn.Render("⏸ paused")
+	case !r.started:
+		s = m.st.dim.Render("waiting for the first batch")
+	default:
+		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
+	}
+	return s + " "
+}
+
+// fit pads or cuts s to exactly h lines of exactly w cells.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	var b strings.Builder
+	for i := 0; i < h; i++ {
+		l := ""
+		if i < len(lines) {
+			l = lines[i]
+		}
+		n := ansi.StringWidth(l)
+		if n > w {
+			l = ansi.Truncate(l, w, "")
+			n = ansi.StringWidth(l)
+		}
+		b.WriteString(l)
+		b.WriteString(strings.Repeat(" ", w-n))
+		if i < h-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

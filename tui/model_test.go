@@ -1,0 +1,299 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// newTest builds a model on a live (never closed) report channel.
+func newTest(t *testing.T, c Control) Model {
+	t.Helper()
+	return New(Options{
+		Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes,
+		Test: testSet(t), Reports: make(chan engine.Report), Control: c,
+	})
+}
+
+// finished is a model that has seen a whole run, sized w x h.
+func finished(t *testing.T, c Control, w, h int) tea.Model {
+	t.Helper()
+	m := newTest(t, c)
+	return feed(sized(m, w, h), fakeRun(testConfig(), fakePreds(testSet(t))))
+}
+
+// checkFrame fails unless view is exactly h lines of exactly w cells.
+func checkFrame(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Fatalf("%dx%d: view has %d lines:\n%s", w, h, len(lines), view)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Fatalf("%dx%d: line %d is %d cells wide: %q", w, h, i, n, l)
+		}
+	}
+}
+
+func active(m tea.Model) view {
+	mm := m.(Model)
+	return mm.views[mm.active]
+}
+
+func TestTooSmall(t *testing.T) {
+	m := sized(newTest(t, nil), 50, 15)
+	v := m.View()
+	if !strings.Contains(v, "Terminal too small") || !strings.Contains(v, "need 60x20") {
+		t.Fatalf("50x15 should say the terminal is too small, got:\n%s", v)
+	}
+	if strings.Contains(v, "Dashboard") {
+		t.Errorf("50x15 should draw nothing but the message, got:\n%s", v)
+	}
+	m = sized(m, MinWidth, MinHeight)
+	v = m.View()
+	if strings.Contains(v, "too small") || !strings.Contains(v, "Dashboard") {
+		t.Errorf("%dx%d should draw the dashboard, got:\n%s", MinWidth, MinHeight, v)
+	}
+	if v := sized(m, 1, 1).View(); ansi.StringWidth(v) > 1 || strings.Count(v, "\n") > 0 {
+		t.Errorf("1x1 view overflows: %q", v)
+	}
+}
+
+func TestResizeAnyTime(t *testing.T) {
+	rs := fakeRun(testConfig(), fakePreds(testSet(t)))
+	m := tea.Model(newTest(t, nil))
+	sizes := [][2]int{{80, 24}, {120, 40}, {61, 20}, {200, 60}, {100, 30}}
+	for i, chunk := range [][]engine.Report{rs[:10], rs[10:700], rs[700:1500], rs[1500:]} {
+		m = feed(m, chunk)
+		for _, s := range sizes {
+			m = sized(m, s[0], s[1])
+			for range 3 { // every view
+				checkFrame(t, m.View(), s[0], s[1])
+				m, _ = press(m, "tab")
+			}
+		}
+		_ = i
+	}
+}
+
+func TestTabsCycle(t *testing.T) {
+	m := tea.Model(sized(newTest(t, nil), 80, 24))
+	want := []string{"Predictions", "Confusion", "Dashboard"}
+	for _, w := range want {
+		m, _ = press(m, "tab")
+		if got := active(m).title(); got != w {
+			t.Fatalf("after tab: view %q, want %q", got, w)
+		}
+	}
+	m, _ = press(m, "shift+tab")
+	if got := active(m).title(); got != "Confusion" {
+		t.Errorf("shift+tab from Dashboard: %q, want Confusion", got)
+	}
+}
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		_, cmd := press(sized(newTest(t, nil), 80, 24), k)
+		if cmd == nil {
+			t.Fatalf("%s: no command", k)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Errorf("%s: command does not quit", k)
+		}
+	}
+	// While typing an index, q is not a digit and is ignored, but ctrl+c quits.
+	m := finished(t, nil, 80, 24)
+	m, _ = press(m, "tab", "a")
+	if _, cmd := press(m, "q"); cmd != nil {
+		t.Errorf("q while typing an index should not quit")
+	}
+	if _, cmd := press(m, "ctrl+c"); cmd == nil {
+		t.Errorf("ctrl+c while typing an index should quit")
+	}
+}
+
+func TestPauseKey(t *testing.T) {
+	c := &testControl{}
+	m := feed(sized(newTest(t, c), 80, 24), upTo(fakeRun(testConfig(), nil), 400))
+	m, _ = press(m, "p")
+	if c.pauses != 1 || !c.Paused() {
+		t.Fatalf("p: %d pauses, paused %v; want 1, true", c.pauses, c.Paused())
+	}
+	if v := m.View(); !strings.Contains(v, "paused") {
+		t.Errorf("paused run not shown:\n%s", v)
+	}
+	m, _ = press(m, "p")
+	if c.resumes != 1 || c.Paused() {
+		t.Errorf("second p: %d resumes, paused %v; want 1, false", c.resumes, c.Paused())
+	}
+
+	ro := &testControl{}
+	m = New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: make(chan engine.Report), Control: ro, ReadOnlyReason: "only the teacher can pause"})
+	m, _ = press(sized(m, 80, 24), "p")
+	if ro.pauses != 0 {
+		t.Errorf("read-only viewer paused the run")
+	}
+	if v := m.View(); !strings.Contains(v, "only the teacher can pause") {
+		t.Errorf("read-only reason not shown:\n%s", v)
+	}
+
+	m, _ = press(sized(newTest(t, nil), 80, 24), "p")
+	if v := m.View(); !strings.Contains(v, "pause is not available") {
+		t.Errorf("missing control not explained:\n%s", v)
+	}
+}
+
+// runCmd runs cmd and any batch it returns, and returns every message that
+// is not a tick of the spinner or the frame timer.
+func runCmd(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	var out []tea.Msg
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			out = append(out, runCmd(c)...)
+		}
+	case nil:
+	default:
+		if _, tick := msg.(interface{ spinnerTick() }); !tick {
+			out = append(out, msg)
+		}
+	}
+	return out
+}
+
+func TestEvaluateKey(t *testing.T) {
+	preds := fakePreds(testSet(t))
+	c := &testControl{preds: preds}
+	m := feed(sized(newTest(t, c), 120, 40), upTo(fakeRun(testConfig(), nil), 900))
+	m, _ = press(m, "tab")
+	if v := m.View(); !strings.Contains(v, "No test predictions yet") {
+		t.Fatalf("browser before evaluation:\n%s", v)
+	}
+	m, cmd := press(m, "e")
+	if !strings.Contains(m.View(), "evaluating test set") {
+		t.Errorf("no sign of the evaluation running:\n%s", m.View())
+	}
+	var got *predictionsMsg
+	for _, msg := range runEval(cmd) {
+		if p, ok := msg.(predictionsMsg); ok {
+			got = &p
+		}
+	}
+	if got == nil || c.evals != 1 {
+		t.Fatalf("e: evals %d, predictions message %v", c.evals, got)
+	}
+	if !strings.Contains(got.from, "epoch 2/3, train step") {
+		t.Errorf("snapshot described as %q", got.from)
+	}
+	m, _ = m.Update(*got)
+	v := m.View()
+	if !strings.Contains(v, "target") || !strings.Contains(v, "snapshot at epoch 2/3") {
+		t.Errorf("browser after evaluation:\n%s", v)
+	}
+
+	c.err = errors.New("boom")
+	m2, cmd := press(feed(sized(newTest(t, c), 80, 24), upTo(fakeRun(testConfig(), nil), 10)), "e")
+	for _, msg := range runEval(cmd) {
+		m2, _ = m2.Update(msg)
+	}
+	if v := m2.View(); !strings.Contains(v, "tui: evaluate test set: boom") {
+		t.Errorf("evaluation error not shown:\n%s", v)
+	}
+
+	m3, _ := press(sized(newTest(t, nil), 80, 24), "e")
+	if v := m3.View(); !strings.Contains(v, "evaluation is not available") {
+		t.Errorf("missing control not explained:\n%s", v)
+	}
+}
+
+// runEval runs the evaluate command's batch, skipping the spinner's tick
+// (which sleeps).
+func runEval(cmd tea.Cmd) []tea.Msg {
+	msg := cmd()
+	batch, ok := msg.(tea.BatchMsg)
+	if !ok {
+		return []tea.Msg{msg}
+	}
+	return []tea.Msg{batch[0]()}
+}
+
+func TestRunErrorShown(t *testing.T) {
+	m := feed(sized(newTest(t, nil), 80, 24), upTo(fakeRun(testConfig(), nil), 100))
+	m, _ = m.Update(errMsg{err: errors.New("engine: loss is NaN at epoch 2 step 17"), fromRun: true})
+	v := m.View()
+	if !strings.Contains(v, "error: engine: loss is NaN") || !strings.Contains(v, "failed") {
+		t.Errorf("run error not shown:\n%s", v)
+	}
+}
+
+func TestStaysOpenWhenDone(t *testing.T) {
+	ch := make(chan engine.Report, 4000)
+	rs := fakeRun(testConfig(), fakePreds(testSet(t)))
+	for _, r := range rs {
+		ch <- r
+	}
+	close(ch)
+	m := tea.Model(sized(New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Test: testSet(t), Reports: ch}), 80, 24))
+	cmd := waitReports(ch)
+	msg := cmd()
+	batch, ok := msg.(reportsMsg)
+	if !ok || len(batch) != len(rs) {
+		t.Fatalf("first wait: %T with %d reports, want all %d", msg, len(batch), len(rs))
+	}
+	m, cmd = m.Update(batch)
+	if cmd == nil {
+		t.Fatal("reports should re-arm the wait")
+	}
+	m, cmd = m.Update(listenMsg{})
+	msg = cmd()
+	if _, ok := msg.(runOverMsg); !ok {
+		t.Fatalf("after draining a closed channel: %T, want runOverMsg", msg)
+	}
+	m, cmd = m.Update(msg)
+	if cmd != nil {
+		if _, quit := cmd().(tea.QuitMsg); quit {
+			t.Fatal("the model quit by itself when the run ended")
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "done") || !strings.Contains(v, "test accuracy") {
+		t.Errorf("finished run not shown:\n%s", v)
+	}
+}
+
+func TestDashboardTable(t *testing.T) {
+	m := finished(t, nil, 120, 40)
+	v := m.View()
+	for _, want := range []string{"epoch  phase", "1      val", "2      train", "3      val", "-      test", "21,514 params", "seed 7", "EMA 0.90"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, v)
+		}
+	}
+	m, _ = press(m, "s")
+	if v := m.View(); !strings.Contains(v, "EMA 0.97") {
+		t.Errorf("s should change the smoothing:\n%s", v)
+	}
+	m, _ = press(m, "s", "s")
+	if v := m.View(); !strings.Contains(v, "EMA off") {
+		t.Errorf("smoothing should turn off:\n%s", v)
+	}
+	if strings.ContainsAny(m.View(), "*.") == false {
+		t.Fatal("no chart drawn")
+	}
+	m, _ = press(m, "b")
+	v = m.View()
+	for _, r := range v {
+		if r >= 0x2800 && r <= 0x28ff {
+			t.Fatalf("plain-character charts still contain Braille:\n%s", v)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// Control is what the UI may ask of the training run. Its methods are called
+// from the UI's goroutines and must not block for long, except Evaluate.
+type Control interface {
+	// Pause stops training after the current batch; Resume continues it;
+	// Paused reports which of the two is in force.
+	Pause()
+	Resume()
+	Paused() bool
+	// Evaluate runs the test set on a snapshot of the current weights
+	// without disturbing training and returns its predictions. It blocks;
+	// the UI calls it from a tea.Cmd and shows a spinner meanwhile.
+	Evaluate(ctx context.Context) (*engine.Predictions, error)
+}
+
+// Options configure a Model.
+type Options struct {
+	// Context bounds evaluations started from the UI; nil means
+	// context.Background (Run sets it to its own context).
+	Context context.Context
+	// Renderer builds every style: lipgloss.DefaultRenderer() locally, the
+	// session's renderer over SSH. Nil means the default renderer.
+	Renderer *lipgloss.Renderer
+	// Config is the run's configuration, shown in the header.
+	Config engine.Config
+	// Sizes are the train, validation and test set sizes, for the header.
+	Sizes [3]int
+	// Test holds the test digits the browser draws; predictions index it.
+	// Nil disables drawing (the browser then shows labels and bars only).
+	Test *mnist.Set
+	// Reports streams the run's reports; it may start with a burst of
+	// history and is closed when the run is over. Nil means no run.
+	Reports <-chan engine.Report
+	// Control pauses and evaluates the run. Nil makes the pause and
+	// evaluate keys say they are not available.
+	Control Control
+	// ReadOnlyReason, when set, refuses the pause key with this message
+	// (Control is then still used to show the paused state and to evaluate).
+	ReadOnlyReason string
+	// Errs carries the run's failure (a NaN loss, ...), shown in the UI.
+	// Optional.
+	Errs <-chan error
+	// ASCII starts the charts in plain characters instead of Braille.
+	ASCII bool
+}
+
+// Run runs a Model for o on in and out (stdin and stdout when nil) in the
+// alternate screen until the user quits or ctx is cancelled.
+//
+// Quitting does not stop training by itself: the Model returns tea.Quit and
+// Run returns; the caller must then cancel the context its trainer runs
+// under (typically ctx itself: `defer cancel()` around Run). Run returns nil
+// when the user quits or ctx is cancelled, and an error wrapping the Bubble
+// Tea failure otherwise.
+func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
+	if o.Context == nil {
+		o.Context = ctx
+	}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	if in != nil {
+		opts = append(opts, tea.WithInput(in))
+	}
+	if out != nil {
+		opts = append(opts, tea.WithOutput(out))
+	}
+	_, err := tea.NewProgram(New(o), opts...).Run()
+	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}

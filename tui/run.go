@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// phaseRow is one line of the epoch table: a finished (or running) phase.
+type phaseRow struct {
+	epoch    int
+	phase    engine.Phase
+	loss     float64
+	acc      float64
+	elapsed  time.Duration
+	finished bool
+}
+
+// runState is everything the views know about the run, built from reports.
+// The root model owns it; views read it.
+type runState struct {
+	cfg   engine.Config
+	sizes [3]int
+	test  *mnist.Set
+
+	// Per training batch, in order, across epochs.
+	batchLoss, batchAcc []float64
+	// Finished phases, in order.
+	rows []phaseRow
+	// last is the newest report; started tells whether there is one.
+	last    engine.Report
+	started bool
+	// doneElapsed sums the finished phases' times.
+	doneElapsed time.Duration
+	// done is set by KindDone, over when the report channel closed.
+	done, over bool
+	// testLoss and testAcc hold the test phase's result once done.
+	testLoss, testAcc float64
+	hasTest           bool
+
+	// preds are the test predictions being browsed, predsFrom says where
+	// they came from; predsGen counts replacements so views can rebuild.
+	preds     *engine.Predictions
+	predsFrom string
+	predsGen  int
+
+	// err is the run's or an evaluation's failure, shown until replaced.
+	err error
+}
+
+// apply folds one report into the state. It reports whether it brought
+// predictions.
+func (s *runState) apply(r engine.Report) bool {
+	s.last, s.started = r, true
+	switch r.Kind {
+	case engine.KindBatch:
+		if r.Phase == engine.PhaseTrain {
+			s.batchLoss = append(s.batchLoss, r.BatchLoss)
+			s.batchAcc = append(s.batchAcc, r.BatchAcc)
+		}
+	case engine.KindPhaseEnd:
+		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true})
+		s.doneElapsed += r.Elapsed
+		if r.Phase == engine.PhaseTest {
+			s.testLoss, s.testAcc, s.hasTest = r.Loss, r.Acc, true
+		}
+	case engine.KindDone:
+		s.done = true
+		if r.Predictions != nil {
+			s.testLoss, s.testAcc, s.hasTest = r.Predictions.Loss, r.Predictions.Acc, true
+			s.setPreds(r.Predictions, "final test predictions")
+			return true
+		}
+	}
+	return false
+}
+
+// setPreds replaces the browsed predictions.
+func (s *runState) setPreds(p *engine.Predictions, from string) {
+	s.preds, s.predsFrom = p, from
+	s.predsGen++
+}
+
+// running reports whether the newest report is a batch of a phase that has
+// not ended yet.
+func (s *runState) running() bool {
+	return s.started && !s.done && !s.over && s.last.Kind == engine.KindBatch
+}
+
+// elapsed is the run's time so far (finished phases plus the running one).
+func (s *runState) elapsed() time.Duration {
+	if s.running() {
+		return s.doneElapsed + s.last.Elapsed
+	}
+	return s.doneElapsed
+}
+
+// phaseETA estimates the running phase's remaining time from its throughput.
+func (s *runState) phaseETA() (time.Duration, bool) {
+	r := s.last
+	if !s.running() || r.SamplesPerSec <= 0 {
+		return 0, false
+	}
+	left := float64(r.Total-r.Samples) / r.SamplesPerSec
+	return time.Duration(left * float64(time.Second)), true
+}
+
+// runETA estimates the whole schedule's remaining time from the time per
+// batch so far.
+func (s *runState) runETA() (time.Duration, bool) {
+	r := s.last
+	if !s.running() || r.RunStep <= 0 || r.RunSteps <= r.RunStep {
+		return 0, false
+	}
+	per := float64(s.elapsed()) / float64(r.RunStep)
+	return time.Duration(per * float64(r.RunSteps-r.RunStep)), true
+}
+
+// runFraction is the schedule's progress in [0, 1].
+func (s *runState) runFraction() float64 {
+	if s.done {
+		return 1
+	}
+	if s.last.RunSteps <= 0 {
+		return 0
+	}
+	return clamp01(float64(s.last.RunStep) / float64(s.last.RunSteps))
+}
+
+// phaseFraction is the current phase's progress in [0, 1].
+func (s *runState) phaseFraction() float64 {
+	r := s.last
+	if r.Kind == engine.KindPhaseEnd || s.done {
+		return 1
+	}
+	if r.Total > 0 {
+		return clamp01(float64(r.Samples) / float64(r.Total))
+	}
+	if r.Steps > 0 {
+		return clamp01(float64(r.Step) / float64(r.Steps))
+	}
+	return 0
+}
+
+func clamp01(f float64) float64 {
+	switch {
+	case f < 0:
+		return 0
+	case f > 1:
+		return 1
+	}
+	return f
+}
