@@ -20,10 +20,14 @@
 // duplicate names and fields at every level (encoding/json would silently
 // keep the last), the dtype, integer shapes and offsets without overflow,
 // each tensor's byte length against its shape, and offsets that tile the
-// buffer exactly, with no gap, overlap or trailing byte. It never allocates
-// more than the size it is given allows, and never panics. Each failure
-// wraps one of the package's sentinel errors (test with errors.Is) and names
-// the tensor and what is wrong.
+// buffer exactly, with no gap, overlap or trailing byte. It is stricter than
+// the reference in three ways that no real writer trips over: the header
+// must start with '{' (as the reference's own writer does), a tensor entry
+// may hold no field but dtype, shape and data_offsets, and a shape has at
+// most 64 dimensions. It never allocates more than the size it is given
+// allows, and never panics. Each failure wraps one of the package's
+// sentinel errors (test with errors.Is) and names the tensor and what is
+// wrong.
 //
 // Only F32 tensors are supported; files holding other dtypes are rejected
 // with ErrDtype.

@@ -17,6 +17,11 @@ import (
 // metadataKey is the header key of the free-form string map.
 const metadataKey = "__metadata__"
 
+// maxRank is the most dimensions Read accepts in a shape. The reference
+// sets no limit; this one keeps a hostile header from costing more memory
+// than its own size in shape slices, and is far above any real tensor's.
+const maxRank = 64
+
 // ReadOption changes how Read checks a file.
 type ReadOption func(*readConfig)
 
@@ -329,7 +334,7 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 			dtype = s
 		case "shape":
 			dup, hasShape = hasShape, true
-			dims, err := p.numbers(where, "shape")
+			dims, err := p.numbers(where, "shape", maxRank)
 			if err != nil {
 				return info, err
 			}
@@ -349,7 +354,7 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 			}
 		case "data_offsets":
 			dup, hasOffsets = hasOffsets, true
-			if offsets, err = p.numbers(where, "data_offsets"); err != nil {
+			if offsets, err = p.numbers(where, "data_offsets", 2); err != nil {
 				return info, err
 			}
 		default:
@@ -379,7 +384,7 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 		return info, bad(ErrDtype, "unknown dtype %q", truncate(dtype))
 	}
 	if len(offsets) != 2 {
-		return info, bad(ErrOffsets, "want [begin, end], got %d values", len(offsets))
+		return info, bad(ErrOffsets, "want [begin, end], got %d value(s)", len(offsets))
 	}
 	for i, o := range offsets {
 		v, err := parseUint(o)
@@ -407,8 +412,9 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 	return info, nil
 }
 
-// numbers reads a JSON array of numbers.
-func (p *parser) numbers(where, field string) ([]json.Number, error) {
+// numbers reads a JSON array of at most limit numbers. A longer array is
+// an error wrapping ErrShape for "shape" and ErrOffsets otherwise.
+func (p *parser) numbers(where, field string, limit int) ([]json.Number, error) {
 	tok, err := p.token(where)
 	if err != nil {
 		return nil, err
@@ -425,6 +431,13 @@ func (p *parser) numbers(where, field string) ([]json.Number, error) {
 		num, ok := tok.(json.Number)
 		if !ok {
 			return nil, fmt.Errorf("safetensors: %s: %w: %s: want an integer, got %s", where, ErrHeader, field, describe(tok))
+		}
+		if len(out) == limit {
+			sentinel := ErrOffsets
+			if field == "shape" {
+				sentinel = ErrShape
+			}
+			return nil, fmt.Errorf("safetensors: %s: %w: %s: more than %d values", where, sentinel, field, limit)
 		}
 		out = append(out, num)
 	}

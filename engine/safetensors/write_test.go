@@ -325,3 +325,32 @@ func TestCheckFinite(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func BenchmarkWrite(b *testing.B) {
+	f := rnnFile(9)
+	var buf bytes.Buffer
+	if err := Write(&buf, f); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		buf.Reset()
+		if err := Write(&buf, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	var buf bytes.Buffer
+	if err := Write(&buf, rnnFile(10)); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
