@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -396,3 +397,17 @@ func batch(e, i int) engine.Report {
 func phaseEnd(e int) engine.Report {
 	return engine.Report{Kind: engine.KindPhaseEnd, Phase: engine.PhaseVal, Epoch: e, Epochs: 3, Acc: 0.5}
 }
+
+// waitUntil polls cond until it holds.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

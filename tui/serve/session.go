@@ -191,13 +191,13 @@ func (m *safeModel) Init() (cmd tea.Cmd) {
 }
 
 // Update forwards msg to the inner model.
-func (m *safeModel) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+func (m *safeModel) Update(msg tea.Msg) (out tea.Model, cmd tea.Cmd) {
 	if m.failed || m.inner == nil {
 		return m, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			cmd = m.fail(r)
+			out, cmd = m, m.fail(r)
 		}
 	}()
 	m.inner, cmd = m.inner.Update(msg)
