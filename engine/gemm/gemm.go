@@ -279,23 +279,11 @@ func packA(mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float
 		rows := min(mr, mb-ir)
 		d := dst[ir*kb : (ir+mr)*kb]
 		if !trans {
-			for ii := 0; ii < rows; ii++ {
-				off := (i0+ir+ii)*lda + p0
-				src := a[off : off+kb]
-				for p, v := range src {
-					d[p*mr+ii] = v
-				}
-			}
+			// Row i of op(A) is a contiguous run: transpose while packing.
+			gatherRows(d, mr, a, (i0+ir)*lda+p0, lda, rows, kb)
 		} else {
-			for p := 0; p < kb; p++ {
-				off := (p0+p)*lda + i0 + ir
-				copy(d[p*mr:p*mr+rows], a[off:off+rows])
-			}
-		}
-		if rows < mr {
-			for p := 0; p < kb; p++ {
-				clear(d[p*mr+rows : p*mr+mr])
-			}
+			// Column p of the panel is contiguous in a.
+			copyRuns(d, mr, a, p0*lda+i0+ir, lda, rows, kb)
 		}
 	}
 }
@@ -308,23 +296,90 @@ func packB(nr int, trans bool, b []float32, ldb, p0, kb, j0, nb int, dst []float
 		cols := min(nr, nb-jr)
 		d := dst[jr*kb : (jr+nr)*kb]
 		if !trans {
-			for p := 0; p < kb; p++ {
-				off := (p0+p)*ldb + j0 + jr
-				copy(d[p*nr:p*nr+cols], b[off:off+cols])
-			}
+			copyRuns(d, nr, b, p0*ldb+j0+jr, ldb, cols, kb)
 		} else {
-			for jj := 0; jj < cols; jj++ {
-				off := (j0+jr+jj)*ldb + p0
-				src := b[off : off+kb]
-				for p, v := range src {
-					d[p*nr+jj] = v
-				}
-			}
+			gatherRows(d, nr, b, (j0+jr)*ldb+p0, ldb, cols, kb)
 		}
-		if cols < nr {
+	}
+}
+
+// copyRuns fills the panel d (kb groups of w values) with d[p*w+i] =
+// src[off+p*ld+i] for i < cnt, and zero for cnt <= i < w.
+func copyRuns(d []float32, w int, src []float32, off, ld, cnt, kb int) {
+	d = d[:w*kb]
+	if cnt == w {
+		switch w {
+		case 4:
 			for p := 0; p < kb; p++ {
-				clear(d[p*nr+cols : p*nr+nr])
+				*(*[4]float32)(d[p*4:]) = *(*[4]float32)(src[off+p*ld:])
 			}
+			return
+		case 8:
+			for p := 0; p < kb; p++ {
+				*(*[8]float32)(d[p*8:]) = *(*[8]float32)(src[off+p*ld:])
+			}
+			return
+		case 16:
+			for p := 0; p < kb; p++ {
+				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(src[off+p*ld:])
+			}
+			return
+		case 32:
+			for p := 0; p < kb; p++ {
+				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(src[off+p*ld:])
+			}
+			return
+		}
+	}
+	for p := 0; p < kb; p++ {
+		g := d[p*w : p*w+w]
+		copy(g, src[off+p*ld:off+p*ld+cnt])
+		clear(g[cnt:])
+	}
+}
+
+// gatherRows fills the panel d (kb groups of w values) with d[p*w+i] =
+// src[off+i*ld+p] for i < cnt (a transpose of cnt rows of length kb), and
+// zero for cnt <= i < w.
+func gatherRows(d []float32, w int, src []float32, off, ld, cnt, kb int) {
+	d = d[:w*kb]
+	i := 0
+	for ; i+8 <= cnt; i += 8 {
+		o := off + i*ld
+		r0 := src[o : o+kb]
+		r1 := src[o+ld : o+ld+kb]
+		r2 := src[o+2*ld : o+2*ld+kb]
+		r3 := src[o+3*ld : o+3*ld+kb]
+		r4 := src[o+4*ld : o+4*ld+kb]
+		r5 := src[o+5*ld : o+5*ld+kb]
+		r6 := src[o+6*ld : o+6*ld+kb]
+		r7 := src[o+7*ld : o+7*ld+kb]
+		for p := range r0 {
+			t := (*[8]float32)(d[p*w+i:])
+			t[0], t[1], t[2], t[3] = r0[p], r1[p], r2[p], r3[p]
+			t[4], t[5], t[6], t[7] = r4[p], r5[p], r6[p], r7[p]
+		}
+	}
+	for ; i+4 <= cnt; i += 4 {
+		o := off + i*ld
+		r0 := src[o : o+kb]
+		r1 := src[o+ld : o+ld+kb]
+		r2 := src[o+2*ld : o+2*ld+kb]
+		r3 := src[o+3*ld : o+3*ld+kb]
+		for p := range r0 {
+			t := (*[4]float32)(d[p*w+i:])
+			t[0], t[1], t[2], t[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; i < cnt; i++ {
+		o := off + i*ld
+		for p, v := range src[o : o+kb] {
+			d[p*w+i] = v
+		}
+	}
+	if cnt < w {
+		for p := 0; p < kb; p++ {
+			clear(d[p*w+cnt : p*w+w])
 		}
 	}
 }
