@@ -102,7 +102,7 @@ func (c *confusion) View() string {
 		}
 	}
 	fmt.Fprintf(&b, "%s  %s\n\n", c.st.bold.Render("Confusion matrix"),
-		lbl(fmt.Sprintf("rows: true digit · columns: predicted · %s digits · accuracy %.4f", group(total), ratio(right, total))))
+		lbl(fmt.Sprintf("rows true · columns predicted · %s digits · accuracy %.4f", group(total), ratio(right, total))))
 	b.WriteString(lbl(fmt.Sprintf("%-6s", "true")))
 	for q := range 10 {
 		b.WriteString(lbl(fmt.Sprintf("%*d", cw, q)))

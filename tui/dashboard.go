@@ -209,8 +209,8 @@ func (d *dashboard) drawCharts(l layout) string {
 		return s
 	}
 	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
-	lossT := d.chartTitle("training loss per batch", left, lossS)
-	accT := d.chartTitle("training accuracy per batch", right, accS)
+	lossT := d.chartTitle("train loss", left, lossS)
+	accT := d.chartTitle("train accuracy", right, accS)
 	lossC := charts.Chart{Width: left, Height: l.chartH - 1, Series: lossS, ASCII: d.ascii,
 		XLabel: "batch", Axis: d.st.axis, Label: d.st.label}
 	accC := lossC
