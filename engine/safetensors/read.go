@@ -37,10 +37,12 @@ func AllowNonFinite() ReadOption {
 }
 
 // Read decodes a safetensors file of size bytes from r. It reads at most
-// size bytes, allocates no more than size allows before the bytes are
-// there, and returns an error wrapping ErrTruncated if r ends early. Every
-// check listed in the package documentation runs before any tensor data
-// is read. Tensors come back in file order.
+// size bytes and returns an error wrapping ErrTruncated if r ends early.
+// Every header check listed in the package documentation runs before any
+// tensor data is read, and no length the file declares is allocated before
+// it has been checked against size, so memory stays in proportion to size
+// (which ReadFile takes from the file system). Tensors come back in file
+// order.
 func Read(r io.Reader, size int64, opts ...ReadOption) (*File, error) {
 	var cfg readConfig
 	for _, o := range opts {
