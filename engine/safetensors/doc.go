@@ -10,10 +10,12 @@
 // and may hold "__metadata__", a map of strings to strings. Tensor data is
 // little-endian and row-major; offsets count from the start of the buffer.
 //
-// Write produces the same bytes as the reference writer: tensors sorted by
-// name and laid out back to back in that order, "__metadata__" first with
-// its keys sorted, compact JSON padded with spaces to a multiple of 8 bytes.
-// Its output depends only on its input.
+// Write lays a file out as the reference writer does, byte for byte:
+// tensors sorted by name (all F32, so the reference's sort by dtype first
+// changes nothing) and stored back to back in that order, "__metadata__"
+// first, compact JSON escaped as serde_json escapes it, padded with spaces
+// to a multiple of 8 bytes. Where the reference leaves metadata keys in
+// hash order, Write sorts them, so its output depends only on its input.
 //
 // Read checks everything the reference checks, and more: the header length
 // against MaxHeaderSize and the bytes available, UTF-8 and JSON syntax,
