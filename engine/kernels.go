@@ -186,3 +186,10 @@ func tanh32(x float32) float32 {
 	q = q*x2 + 4.89352518554385e-03
 	return p / q
 }
+
+// config rebuilds the default-shaped Config of d (for benchmarks and tests).
+func (d dims) config() Config {
+	c := DefaultConfig()
+	c.Inputs, c.Steps, c.Hidden, c.Classes, c.Batch = d.I, d.T, d.H, d.C, d.B
+	return c
+}

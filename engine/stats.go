@@ -9,13 +9,13 @@ type waitFunc func() (time.Duration, error)
 // phaseStats accumulates one phase's per-sample averages and its running
 // time with paused time left out.
 type phaseStats struct {
-	phase          Phase
-	steps, total   int
-	step, samples  int
-	lossSum        float64
-	correct        int
-	start          time.Time
-	paused         time.Duration
+	phase         Phase
+	steps, total  int
+	step, samples int
+	lossSum       float64
+	correct       int
+	start         time.Time
+	paused        time.Duration
 }
 
 func newPhaseStats(ph Phase, steps, total int) *phaseStats {

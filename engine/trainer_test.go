@@ -2,6 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/mnist-tui/mnist-tui/mnist"
@@ -22,7 +26,18 @@ func smallData(t testing.TB, n int) Data {
 	return Data{Train: tr.Limit(n), Val: val.Limit(n), Test: test.Limit(n)}
 }
 
+// quickSize is n, or a few batches under the race detector.
+func quickSize(n int) int {
+	if raceEnabled {
+		return min(n, 256)
+	}
+	return n
+}
+
 func TestTrainerLearns(t *testing.T) {
+	if raceEnabled {
+		t.Skip("learning is checked without -race; the concurrency tests below run under it")
+	}
 	c := DefaultConfig()
 	var ends []Report
 	var done *Predictions
@@ -46,5 +61,124 @@ func TestTrainerLearns(t *testing.T) {
 	}
 	if done.Acc < 0.6 {
 		t.Errorf("test accuracy %.3f after two epochs on 4,000 digits, want >= 0.6 (chance is 0.1)", done.Acc)
+	}
+}
+
+func TestTrainerCancelStopsWithinABatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batches := 0
+	tr, err := NewTrainer(DefaultConfig(), smallData(t, quickSize(2000)), WithReporter(func(r Report) {
+		if r.Kind == KindBatch {
+			batches++
+			if r.Phase == PhaseTrain && r.Step == 3 {
+				cancel()
+			}
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run after cancel = %v, want context.Canceled", err)
+	}
+	// The validation batches of epoch 1, then 3 training batches; cancelling
+	// during the third must stop before a fourth.
+	if want := ceilDiv(quickSize(2000), 64) + 3; batches != want {
+		t.Errorf("ran %d batches after cancelling at batch %d, want exactly %d", batches, want, want)
+	}
+}
+
+func TestTrainerNaNLossStopsWithEpochAndBatch(t *testing.T) {
+	c := DefaultConfig()
+	c.LR = 10 // diverges at once
+	c.Epochs = 2
+	tr, err := NewTrainer(c, smallData(t, quickSize(2000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Poison the weights so the first training batch's loss is NaN.
+	tr.params.Whh[0] = float32(math.NaN())
+	err = tr.Run(context.Background())
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("Run = %v, want ErrNonFinite", err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("epoch 2 batch 1 of %d", ceilDiv(quickSize(2000), 64))) {
+		t.Errorf("error %q does not name the epoch and batch", err)
+	}
+}
+
+func TestTrainerPauseHoldsTraining(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seen := make(chan Report, 1000)
+	tr, err := NewTrainer(DefaultConfig(), smallData(t, quickSize(1000)), WithReporter(func(r Report) {
+		seen <- r
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Pause()
+	if !tr.Paused() {
+		t.Fatal("Paused() = false after Pause")
+	}
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx) }()
+	// While paused, a snapshot can still be evaluated.
+	pr, err := tr.Evaluate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Len() != quickSize(1000) {
+		t.Fatalf("Evaluate gave %d predictions, want %d", pr.Len(), quickSize(1000))
+	}
+	select {
+	case r := <-seen:
+		t.Fatalf("a paused run reported %+v", r)
+	case err := <-done:
+		t.Fatalf("a paused run ended: %v", err)
+	default:
+	}
+	tr.Resume()
+	if tr.Paused() {
+		t.Fatal("Paused() = true after Resume")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var last Report
+	for len(seen) > 0 {
+		last = <-seen
+	}
+	if last.Kind != KindDone || last.RunStep != last.RunSteps {
+		t.Errorf("last report %v step %d/%d, want KindDone with RunStep == RunSteps", last.Kind, last.RunStep, last.RunSteps)
+	}
+}
+
+func TestTrainerSnapshotMatchesFinalPredictions(t *testing.T) {
+	var final *Predictions
+	tr, err := NewTrainer(DefaultConfig(), smallData(t, quickSize(1000)), WithReporter(func(r Report) {
+		if r.Kind == KindDone {
+			final = r.Predictions
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again, err := tr.Evaluate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range final.Pred {
+		if final.Pred[i] != again.Pred[i] || final.Probs[i] != again.Probs[i] {
+			t.Fatalf("digit %d: snapshot predicts %d %v, the run %d %v", i, again.Pred[i], again.Probs[i], final.Pred[i], final.Probs[i])
+		}
+	}
+	if final.Acc != again.Acc {
+		t.Errorf("accuracy %v vs %v", again.Acc, final.Acc)
 	}
 }

@@ -1,0 +1,549 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"gorgonia.org/tensor"
+)
+
+// configFor returns the notebook's configuration reshaped to d.
+func configFor(d dims) Config {
+	c := DefaultConfig()
+	c.Inputs, c.Steps, c.Hidden, c.Classes, c.Batch = d.I, d.T, d.H, d.C, d.B
+	return c
+}
+
+// paramsOf converts w (float32-representable values) to engine Params.
+func paramsOf(c Config, w weights) *Params {
+	p := NewParams(c)
+	for k, s := range p.slices() {
+		if len(s) != len(w[k]) {
+			panic(fmt.Sprintf("paramsOf: %s has %d elements, want %d", weightNames[k], len(w[k]), len(s)))
+		}
+		for i, v := range w[k] {
+			s[i] = float32(v)
+		}
+	}
+	return p
+}
+
+// weightsOf copies p into float64 weights.
+func weightsOf(p *Params) weights {
+	var w weights
+	for k, s := range p.slices() {
+		w[k] = f64s(s)
+	}
+	return w
+}
+
+func f64s(s []float32) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// fastNet is a training graph of the fused fast path with its own weights
+// and gradient buffers.
+type fastNet struct {
+	n        *net
+	p, grads *Params
+}
+
+// newFastNet builds a training graph for d with the given workers, then
+// (compilation done) writes the weights w into its parameters.
+func newFastNet(t testing.TB, d dims, workers int, w weights) *fastNet {
+	t.Helper()
+	c := configFor(d)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, grads := NewParams(c), NewParams(c)
+	n, err := newNet(c, d.B, workers, p, grads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.CopyFrom(paramsOf(c, w))
+	return &fastNet{n: n, p: p, grads: grads}
+}
+
+// run feeds one batch through the fast path and returns what the oracle
+// returns, plus the number of correct predictions.
+func (f *fastNet) run(t testing.TB, x []float64, y []int) (*oracleOut, int) {
+	t.Helper()
+	st := f.n.st
+	if len(x) != len(st.x) || len(y) != len(st.y) {
+		t.Fatalf("batch of %d inputs and %d labels for a net of %d and %d", len(x), len(y), len(st.x), len(st.y))
+	}
+	for i, v := range x {
+		st.x[i] = float32(v)
+	}
+	copy(st.y, y)
+	if err := f.n.run(); err != nil {
+		t.Fatal(err)
+	}
+	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: f64s(st.probs), grads: weightsOf(f.grads)}
+	if got, want := float32(st.loss), float32(out.loss); got != want {
+		t.Errorf("fast path: loss value %v, lossSum/B %v", got, want)
+	}
+	return out, st.correct
+}
+
+// errs are the largest errors of one comparison: loss, probabilities and
+// the six gradients.
+type errs [8]float64
+
+var errNames = [8]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc"}
+
+func (e *errs) max(o errs) {
+	for i := range e {
+		e[i] = math.Max(e[i], o[i])
+	}
+}
+
+func (e errs) String() string {
+	s := ""
+	for i, v := range e {
+		s += fmt.Sprintf(" %s %.2g", errNames[i], v)
+	}
+	return s[1:]
+}
+
+// compare measures got against want. Each tensor's error is its largest
+// absolute difference divided by the largest magnitude in want (maxRelErr):
+// an element-wise relative error is meaningless for the many gradient
+// elements that are near zero by cancellation (the sum over 28 steps and 64
+// digits of terms of both signs), whose absolute rounding error is that of
+// the large terms they were summed from. Relative to the tensor's scale is
+// also what matters to Adam, which normalises each element only by its own
+// running magnitude, after the fact.
+func compare(got, want *oracleOut) errs {
+	var e errs
+	e[0] = math.Abs(got.loss-want.loss) / math.Abs(want.loss)
+	e[1], _ = maxRelErr(got.probs, want.probs)
+	for k := range want.grads {
+		e[2+k], _ = maxRelErr(got.grads[k], want.grads[k])
+	}
+	for i, v := range e {
+		if math.IsNaN(v) {
+			e[i] = math.Inf(1)
+		}
+	}
+	return e
+}
+
+// argmaxCorrect counts the digits whose most probable class (by the
+// reference probabilities) is the label; ok is false when some row's top
+// two probabilities are too close for float32 to order reliably.
+func argmaxCorrect(d dims, probs []float64, y []int) (n int, ok bool) {
+	ok = true
+	for b := 0; b < d.B; b++ {
+		row := probs[b*d.C : (b+1)*d.C]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		for j, v := range row {
+			if j != best && row[best]-v < 1e-5 {
+				ok = false
+			}
+		}
+		if best == y[b] {
+			n++
+		}
+	}
+	return n, ok
+}
+
+// TestFastPathMatchesOracle compares the fused ops (rnnOp, headOp and their
+// backward ops) with the float32 primitive-op oracle on random batches and
+// weights: full and partial batches of the notebook's shapes, odd small
+// shapes, one and two workers, two batches in a row through the same graph
+// (so a stale backward pass would show). Weights are PyTorch's init range
+// U(-1/sqrt(H), 1/sqrt(H)) or twice that (a network well into training),
+// inputs U(-1, 1) like the normalised pixels.
+//
+// Every quantity must be within tol of the float32 oracle (see compare for
+// the norm). The one exception is a quantity that float32 cannot resolve to
+// that accuracy at all: a gradient element that is a sum of a few large
+// terms cancelling to a small result, which only happens in tensors of one
+// or two elements (H=1 here; in larger tensors the max-abs norm is set by
+// elements without cancellation). It shows as the float32 oracle itself
+// being more than tol/10 away from the float64 oracle; then the fast path
+// must be within ten times the float32 oracle's own error of the float64
+// result. (The factor covers the two paths' different tanh and summation
+// orders, whose rounding the cancellation magnifies alike; a real bug is
+// orders of magnitude beyond it.)
+//
+// The matrix products run on gemm.Best(); the package-level gemm.Sgemm the
+// engine calls has no switch to force the generic kernel, so the pure-Go
+// fallback is covered by running this test with -tags purego.
+func TestFastPathMatchesOracle(t *testing.T) {
+	const tol = 1e-5
+	type shape struct {
+		name  string
+		d     dims
+		seeds int
+	}
+	shapes := []shape{
+		{"notebook-B64", dims{B: 64, T: 28, I: 28, H: 128, C: 10}, 1},
+		{"notebook-B16", dims{B: 16, T: 28, I: 28, H: 128, C: 10}, 3},
+		{"notebook-B1", dims{B: 1, T: 28, I: 28, H: 128, C: 10}, 3},
+		{"B5T9I5H7C3", dims{B: 5, T: 9, I: 5, H: 7, C: 3}, 6},
+		{"B13T4I3H33C11", dims{B: 13, T: 4, I: 3, H: 33, C: 11}, 6},
+		{"B2T1I1H1C2", dims{B: 2, T: 1, I: 1, H: 1, C: 2}, 12},
+	}
+	t.Logf("gemm kernel: %v", gemm.Best())
+	var worst, worst64, cond errs
+	illConditioned := 0
+	for _, sh := range shapes {
+		seeds := sh.seeds
+		if testing.Short() {
+			seeds = 1
+		}
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			d := sh.d
+			scale := 1 / math.Sqrt(float64(d.H))
+			if seed%2 == 0 {
+				scale *= 2
+			}
+			t.Run(fmt.Sprintf("%s/seed%d", sh.name, seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 0xfa57))
+				w := randWeights(rng, d, scale)
+				type batch struct {
+					x         []float64
+					y         []int
+					want, w64 *oracleOut
+					cond      errs // the float32 oracle's error
+				}
+				batches := make([]batch, 2)
+				for i := range batches {
+					b := &batches[i]
+					b.x, b.y = randBatch(rng, d)
+					var err error
+					if b.want, err = runOracle(tensor.Float32, d, b.x, b.y, w); err != nil {
+						t.Fatal(err)
+					}
+					if b.w64, err = runOracle(tensor.Float64, d, b.x, b.y, w); err != nil {
+						t.Fatal(err)
+					}
+					b.cond = compare(b.want, b.w64)
+					cond.max(b.cond)
+				}
+				var local, local64 errs
+				for _, workers := range []int{1, 2} {
+					f := newFastNet(t, d, workers, w)
+					for i, b := range batches {
+						got, correct := f.run(t, b.x, b.y)
+						e, e64 := compare(got, b.want), compare(got, b.w64)
+						for j, v := range e {
+							switch {
+							case v <= tol:
+								local[j] = math.Max(local[j], v)
+								local64[j] = math.Max(local64[j], e64[j])
+							case b.cond[j] > tol/10 && e64[j] <= 10*b.cond[j]:
+								illConditioned++
+								t.Logf("workers %d batch %d: %s error %.3g, ill-conditioned: float64 error %.3g, float32 oracle's %.3g", workers, i, errNames[j], v, e64[j], b.cond[j])
+							default:
+								t.Errorf("workers %d batch %d: %s error %.3g > %g (against float64: %.3g, float32 oracle's %.3g)", workers, i, errNames[j], v, tol, e64[j], b.cond[j])
+							}
+						}
+						if n, ok := argmaxCorrect(d, b.want.probs, b.y); ok && n != correct {
+							t.Errorf("workers %d batch %d: %d correct, the oracle's probabilities give %d", workers, i, correct, n)
+						}
+						for k, s := range weightsOf(f.p) {
+							if !slices.Equal(s, w[k]) {
+								t.Errorf("workers %d batch %d: running the graph changed %s", workers, i, weightNames[k])
+							}
+						}
+					}
+				}
+				worst.max(local)
+				worst64.max(local64)
+				t.Logf("against the float32 oracle: %v", local)
+			})
+		}
+	}
+	t.Logf("largest errors (kernel %v) against the float32 oracle: %v", gemm.Best(), worst)
+	t.Logf("the same comparisons against the float64 oracle: %v", worst64)
+	t.Logf("%d comparisons fell back to the ill-conditioned rule", illConditioned)
+	t.Logf("the float32 oracle against the float64 oracle: %v", cond)
+}
+
+// TestFastPathAgreesAcrossWorkers checks that splitting a batch over two
+// workers gives bit-identical results to one worker: every part's products
+// are the same sums in the same order.
+func TestFastPathAgreesAcrossWorkers(t *testing.T) {
+	d := dims{B: 33, T: 6, I: 28, H: 128, C: 10}
+	rng := rand.New(rand.NewPCG(5, 0xfa57))
+	w := randWeights(rng, d, 1/math.Sqrt(float64(d.H)))
+	x, y := randBatch(rng, d)
+	a, _ := newFastNet(t, d, 1, w).run(t, x, y)
+	b, _ := newFastNet(t, d, 2, w).run(t, x, y)
+	if e := compare(b, a); e != (errs{}) {
+		t.Logf("two workers vs one: %v", e)
+		// The split changes the rows each product sees, and a packed gemm
+		// may block rows differently; allow rounding but nothing more.
+		for j, v := range e {
+			if !(v <= 1e-6) {
+				t.Errorf("%s: two workers differ from one by %.3g", errNames[j], v)
+			}
+		}
+	}
+}
+
+// TestFastPathExtremeLogits checks that the fused loss stays finite and
+// accurate when the logits reach +-200, where a naive softmax overflows
+// float32 (exp(89) is already +Inf) and tensor's softmax kernels fail.
+func TestFastPathExtremeLogits(t *testing.T) {
+	d := dims{B: 8, T: 5, I: 6, H: 16, C: 10}
+	rng := rand.New(rand.NewPCG(7, 0xe7))
+	x, y := randBatch(rng, d)
+	// Scale the head so that the largest |logit| is 200.
+	big := randWeights(rng, d, 0.5)
+	for i := range big[5] {
+		big[5][i] = 0
+	}
+	_, _, z := refForward(d, x, y, big)
+	var zmax float64
+	for _, v := range z {
+		zmax = math.Max(zmax, math.Abs(v))
+	}
+	for i := range big[4] {
+		big[4][i] = float64(float32(big[4][i] * 200 / zmax))
+	}
+	// A bias-only head: every row's logits are exactly [200, 0, ..., -200].
+	flat := randWeights(rng, d, 0.5)
+	for i := range flat[4] {
+		flat[4][i] = 0
+	}
+	for i := range flat[5] {
+		flat[5][i] = 0
+	}
+	flat[5][0], flat[5][d.C-1] = 200, -200
+	for _, tc := range []struct {
+		name string
+		w    weights
+	}{{"scaled-Wfc", big}, {"bias-200", flat}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Half the labels are each row's arg-max (loss near 0), the
+			// rest the arg-min (loss near the logit range).
+			_, _, logits := refForward(d, x, y, tc.w)
+			var peak float64
+			for b := 0; b < d.B; b++ {
+				row := logits[b*d.C : (b+1)*d.C]
+				hi, lo := 0, 0
+				for j, v := range row {
+					peak = math.Max(peak, math.Abs(v))
+					if v > row[hi] {
+						hi = j
+					}
+					if v < row[lo] {
+						lo = j
+					}
+				}
+				y[b] = hi
+				if b%2 == 1 {
+					y[b] = lo
+				}
+			}
+			if peak < 150 {
+				t.Fatalf("largest |logit| is %.1f; the test needs about 200", peak)
+			}
+			wantLoss, wantProbs, _ := refForward(d, x, y, tc.w)
+			got, _ := newFastNet(t, d, 2, tc.w).run(t, x, y)
+			if math.IsNaN(got.loss) || math.IsInf(got.loss, 0) {
+				t.Fatalf("loss %v with logits up to %.0f", got.loss, peak)
+			}
+			if e := math.Abs(got.loss-wantLoss) / wantLoss; !(e <= 1e-5) {
+				t.Errorf("loss %.9g, float64 reference %.9g (relative error %.3g)", got.loss, wantLoss, e)
+			}
+			if e, i := maxRelErr(got.probs, wantProbs); !(e <= 1e-5) {
+				t.Errorf("probs[%d] %.9g, reference %.9g (error %.3g)", i, got.probs[i], wantProbs[i], e)
+			}
+			want, err := runOracle(tensor.Float64, d, x, y, tc.w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := math.Abs(want.loss-wantLoss) / wantLoss; !(e <= 1e-12) {
+				t.Errorf("oracle loss %.17g, reference %.17g", want.loss, wantLoss)
+			}
+			e := compare(got, want)
+			for j, v := range e {
+				if !(v <= 1e-4) {
+					t.Errorf("%s error %.3g against the float64 oracle", errNames[j], v)
+				}
+			}
+			t.Logf("logits up to %.0f, loss %.4f: %v", peak, got.loss, e)
+		})
+	}
+}
+
+// TestAdamMatchesPyTorch runs three Adam steps on a tiny parameter set and
+// compares parameters and moments with torch.optim.Adam's update, written
+// out in float64:
+//
+//	m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
+//	p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+//
+// The gradients include zeros, sign changes, a large value and values far
+// below eps (where the placement of eps decides the step).
+func TestAdamMatchesPyTorch(t *testing.T) {
+	c := DefaultConfig()
+	c.Inputs, c.Steps, c.Hidden, c.Classes = 1, 1, 1, 2
+	c.LR = 0.01
+	// Elements: Wih, Whh, bih, bhh, Wfc[2], bfc[2].
+	start := []float32{0.5, -0.25, 0, 1, -1, 0.125, 3, -0.75}
+	grads := [3][]float32{
+		{0.3, -2, 0, 1e-9, 5e3, -1e-10, 0.01, 1},
+		{-0.3, 1, 0.5, 1e-9, 5e3, 1e-10, 0, 1},
+		{0.1, -1, -0.5, -1e-9, -5e3, -1e-10, 0.02, 1},
+	}
+	set := func(p *Params, vals []float32) {
+		i := 0
+		for _, s := range p.slices() {
+			i += copy(s, vals[i:])
+		}
+	}
+	flat := func(p *Params) []float64 {
+		var out []float64
+		for _, s := range p.slices() {
+			out = append(out, f64s(s)...)
+		}
+		return out
+	}
+	p, g := NewParams(c), NewParams(c)
+	if n := len(flat(p)); n != len(start) {
+		t.Fatalf("the test's parameter set has %d elements, Params has %d", len(start), n)
+	}
+	set(p, start)
+	a := NewAdam(c)
+	if a.Beta1 != 0.9 || a.Beta2 != 0.999 || a.Eps != 1e-8 || a.LR != 0.01 {
+		t.Fatalf("NewAdam: lr %g betas %g %g eps %g, want 0.01 0.9 0.999 1e-8", a.LR, a.Beta1, a.Beta2, a.Eps)
+	}
+
+	const lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+	ref := f64s(start)
+	m := make([]float64, len(ref))
+	v := make([]float64, len(ref))
+	mScale := make([]float64, len(ref))
+	vScale := make([]float64, len(ref))
+	pTol := make([]float64, len(ref))
+	var worst float64
+	for step := 1; step <= 3; step++ {
+		set(g, grads[step-1])
+		a.Update(p, g)
+		bc1 := 1 - math.Pow(b1, float64(step))
+		bc2 := 1 - math.Pow(b2, float64(step))
+		for i, gi32 := range grads[step-1] {
+			gi := float64(gi32)
+			mScale[i] = math.Abs(b1*m[i]) + math.Abs((1-b1)*gi)
+			vScale[i] = b2*v[i] + (1-b2)*gi*gi
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			denom := math.Sqrt(v[i])/math.Sqrt(bc2) + eps
+			delta := lr / bc1 * m[i] / denom
+			ref[i] -= delta
+			pTol[i] += 1.2e-7*math.Abs(ref[i]) + 1e-6*math.Abs(delta) + 1e-12
+		}
+		if a.Step != step {
+			t.Errorf("step %d: Adam.Step = %d", step, a.Step)
+		}
+		got, gm, gv := flat(p), flat(a.M), flat(a.V)
+		for i := range ref {
+			// float32 moments: a few roundings of the terms summed (the
+			// sum itself may cancel, as m does for p[0] at step 2).
+			if d := math.Abs(gm[i] - m[i]); !(d <= 3e-7*mScale[i]) {
+				t.Errorf("step %d: m[%d] = %.9g, PyTorch %.9g (diff %.3g, term scale %.3g)", step, i, gm[i], m[i], d, mScale[i])
+			}
+			// PyTorch rounds the float64 1-beta2 to float32 (0.001f);
+			// 1-float32(0.999) would be 1.3e-5 off, and fail here.
+			if d := math.Abs(gv[i] - v[i]); !(d <= 3e-7*vScale[i]) {
+				t.Errorf("step %d: v[%d] = %.9g, PyTorch %.9g (diff %.3g, term scale %.3g)", step, i, gv[i], v[i], d, vScale[i])
+			}
+			// float32 parameters: each step may round p (half an ulp,
+			// up to 6e-8 relative; one ulp allowed) and carry a few
+			// float32 roundings of its own size.
+			d := math.Abs(got[i] - ref[i])
+			if !(d <= pTol[i]) {
+				t.Errorf("step %d: p[%d] = %.9g, PyTorch %.9g (diff %.3g > %.3g)", step, i, got[i], ref[i], d, pTol[i])
+			}
+			worst = math.Max(worst, d/pTol[i])
+		}
+	}
+	t.Logf("after 3 steps: %v; worst parameter error %.2g of its tolerance", flat(p), worst)
+}
+
+// TestBoundValuesSurviveBuild checks that building graphs (newNet, which
+// also constructs the TapeMachine) and running them leaves the values
+// bound to the parameter slices untouched: DESIGN.md warns that VM
+// construction can write to bound values, and Trainer relies on writing the
+// initial weights after building every graph, then never again outside
+// Adam.
+func TestBoundValuesSurviveBuild(t *testing.T) {
+	c := configFor(dims{B: 16, T: 5, I: 7, H: 12, C: 10})
+	p := InitParams(c)
+	want := p.Clone()
+	grads := NewParams(c)
+	var nets []*net
+	for _, b := range []int{16, 3} {
+		for _, g := range []*Params{grads, nil} {
+			n, err := newNet(c, b, 2, p, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nets = append(nets, n)
+			for k, s := range p.slices() {
+				if !slices.Equal(s, want.slices()[k]) {
+					t.Fatalf("building a net for batch %d (training %v) changed %s", b, g != nil, StateDictNames(c)[k])
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 0xb0))
+	for i, n := range nets {
+		for j := range n.st.x {
+			n.st.x[j] = 2*rng.Float32() - 1
+		}
+		for j := range n.st.y {
+			n.st.y[j] = rng.IntN(c.Classes)
+		}
+		x := slices.Clone(n.st.x)
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		for k, s := range p.slices() {
+			if !slices.Equal(s, want.slices()[k]) {
+				t.Fatalf("running net %d changed %s", i, StateDictNames(c)[k])
+			}
+		}
+		if !slices.Equal(x, n.st.x) {
+			t.Errorf("running net %d changed its input batch", i)
+		}
+	}
+	// The bound slices are live: with a zero head every digit's loss is
+	// exactly log(C), whatever the recurrent weights.
+	for _, n := range nets {
+		for i := range p.Wfc {
+			p.Wfc[i] = 0
+		}
+		for i := range p.Bfc {
+			p.Bfc[i] = 0
+		}
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		wantSum := float64(n.st.d.B) * math.Log(float64(c.Classes))
+		if e := math.Abs(n.st.lossSum - wantSum); !(e <= 1e-6*wantSum) {
+			t.Errorf("batch %d with a zero head: loss sum %.9g, want B*log(C) = %.9g", n.st.d.B, n.st.lossSum, wantSum)
+		}
+	}
+}
