@@ -82,8 +82,13 @@ func paramShapes(c Config) [][]int {
 	return [][]int{{g, c.Inputs}, {g, c.Hidden}, {g}, {g}, {c.Classes, c.Hidden}, {c.Classes}}
 }
 
-// f32s returns the float32 data of a gorgonia value.
-func f32s(v G.Value) []float32 { return v.Data().([]float32) }
+// f32s returns the float32 data of a gorgonia value without boxing it.
+func f32s(v G.Value) []float32 {
+	if d, ok := v.(*tensor.Dense); ok {
+		return d.Float32s()
+	}
+	return v.Data().([]float32)
+}
 
 // opBase carries what every fused op shares: its state (identity for the
 // hash, so two graphs' ops never merge) and its name.
