@@ -115,6 +115,13 @@ func BenchmarkSgemm(b *testing.B) {
 				})
 			})
 		}
+		b.Run(s.name+"/packedB", func(b *testing.B) {
+			var pb PackedB
+			PackB(s.tB, s.k, s.n, d.b, d.ldb, &pb)
+			benchLoop(b, s, true, func() {
+				SgemmPacked(s.tA, s.m, 1, d.a, d.lda, &pb, s.beta, d.c, d.ldc)
+			})
+		})
 		b.Run(s.name+"/workers2", func(b *testing.B) {
 			w := NewWorkers(2)
 			defer w.Close()
@@ -132,7 +139,8 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			var impl gonum.Implementation
-			benchLoop(b, s, true, func() {
+			// gonum goes parallel on its own for m, n >= 128: no CPU metric.
+			benchLoop(b, s, s.m < 128 && s.n < 128, func() {
 				impl.Sgemm(trans(s.tA), trans(s.tB), s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
 			})
 		})

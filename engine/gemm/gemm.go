@@ -233,20 +233,20 @@ func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
-				ctx.macro(mb, nb, kb, alpha, bt, c[ic*ldc+jc:], ldc)
+				ctx.macro(mb, nb, kb, alpha, bt, ctx.bbuf, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
 }
 
-// macro multiplies the packed mb x kb block of A by the packed kb x nb block
-// of B into C (whose top-left element is c[0]).
-func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, c []float32, ldc int) {
+// macro multiplies the packed mb x kb block of A (in ctx.abuf) by the packed
+// kb x nb block of B (in bbuf) into C (whose top-left element is c[0]).
+func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32, ldc int) {
 	mr, nr, fn := ctx.k.mr, ctx.k.nr, ctx.k.fn
 	tile := ctx.tile
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
-		bp := ctx.bbuf[jr*kb : (jr+nr)*kb]
+		bp := bbuf[jr*kb : (jr+nr)*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			ap := ctx.abuf[ir*kb : (ir+mr)*kb]

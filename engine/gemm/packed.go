@@ -1,0 +1,139 @@
+package gemm
+
+import "fmt"
+
+// PackedB is a right-hand operand op(B) packed once for reuse in many
+// products, such as a weight matrix multiplied at every time step. Packing
+// costs about as much as reading B; reusing it saves that on every product.
+// The zero value is empty; fill it with PackB or Context.PackB. A PackedB is
+// tied to the kernel it was packed for, and it is only read by products, so
+// several goroutines may share one.
+type PackedB struct {
+	kind   Kernel
+	nr     int
+	k, n   int
+	kc, nc int
+	data   []float32
+}
+
+// K returns the number of rows of the packed op(B).
+func (p *PackedB) K() int { return p.k }
+
+// N returns the number of columns of the packed op(B).
+func (p *PackedB) N() int { return p.n }
+
+// PackB packs op(B) (k x n, the transpose of b when transB is set) for the
+// best kernel, as the package-level SgemmPacked uses. See Context.PackB.
+func PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
+	packBInto(bestImpl(), transB, k, n, b, ldb, p)
+}
+
+// PackB packs op(B) (k x n, the transpose of b when transB is set) into p
+// for this Context's kernel, reusing p's storage when it is large enough
+// (so repacking an updated weight matrix does not allocate). It panics on
+// bad sizes or a slice too short, like Sgemm.
+func (ctx *Context) PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
+	packBInto(ctx.k, transB, k, n, b, ldb, p)
+}
+
+func packBInto(impl kernelImpl, transB bool, k, n int, b []float32, ldb int, p *PackedB) {
+	if k < 0 || n < 0 {
+		panic(fmt.Sprintf("gemm: bad PackB size %dx%d", k, n))
+	}
+	rowB, colB := k, n
+	if transB {
+		rowB, colB = n, k
+	}
+	if ldb < max(1, colB) {
+		panic(fmt.Sprintf("gemm: bad ldb %d for %d columns", ldb, colB))
+	}
+	if rowB > 0 && colB > 0 && len(b) < ldb*(rowB-1)+colB {
+		panic(fmt.Sprintf("gemm: b too short: len %d < %d", len(b), ldb*(rowB-1)+colB))
+	}
+	nr := impl.nr
+	*p = PackedB{kind: impl.kind, nr: nr, k: k, n: n, kc: split(k, kcMax, 1), nc: split(n, ncMax, nr), data: p.data}
+	size := 0
+	for jc := 0; jc < n; jc += p.nc {
+		size += roundUp(min(p.nc, n-jc), nr) * k
+	}
+	if cap(p.data) < size {
+		p.data = make([]float32, size)
+	}
+	p.data = p.data[:size]
+	off := 0
+	for jc := 0; jc < n; jc += p.nc {
+		nb := min(p.nc, n-jc)
+		for pc := 0; pc < k; pc += p.kc {
+			kb := min(p.kc, k-pc)
+			packB(nr, transB, b, ldb, pc, kb, jc, nb, p.data[off:])
+			off += roundUp(nb, nr) * kb
+		}
+	}
+}
+
+func roundUp(x, unit int) int { return (x + unit - 1) / unit * unit }
+
+// SgemmPacked computes C = alpha*op(A)*B + beta*C like Sgemm, with B packed
+// by PackB: op(A) is m x p.K(), C is m x p.N(). It is safe for concurrent
+// use and does not allocate in steady state.
+func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	ctx := pool.Get().(*Context)
+	ctx.SgemmPacked(transA, m, alpha, a, lda, p, beta, c, ldc)
+	pool.Put(ctx)
+}
+
+// SgemmPacked is the package-level SgemmPacked using this Context. p must
+// have been packed for this Context's kernel (by its PackB, or by the
+// package-level PackB when the Context runs KernelAuto's choice).
+func (ctx *Context) SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if p.nr == 0 && (p.k > 0 || p.n > 0) || p.nr != 0 && p.kind != ctx.k.kind {
+		panic(fmt.Sprintf("gemm: PackedB packed for kernel %v, used with %v", p.kind, ctx.k.kind))
+	}
+	k, n := p.k, p.n
+	rowA, colA := m, k
+	if transA {
+		rowA, colA = k, m
+	}
+	if m < 0 {
+		panic("gemm: m < 0")
+	}
+	if lda < max(1, colA) {
+		panic(fmt.Sprintf("gemm: bad lda %d for %d columns", lda, colA))
+	}
+	if ldc < max(1, n) {
+		panic(fmt.Sprintf("gemm: bad ldc %d for %d columns", ldc, n))
+	}
+	if rowA > 0 && colA > 0 && len(a) < lda*(rowA-1)+colA {
+		panic(fmt.Sprintf("gemm: a too short: len %d < %d", len(a), lda*(rowA-1)+colA))
+	}
+	if m > 0 && n > 0 && len(c) < ldc*(m-1)+n {
+		panic(fmt.Sprintf("gemm: c too short: len %d < %d", len(c), ldc*(m-1)+n))
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	mr, nr := ctx.k.mr, ctx.k.nr
+	mc := split(m, mcMax, mr)
+	off := 0
+	for jc := 0; jc < n; jc += p.nc {
+		nb := min(p.nc, n-jc)
+		for pc := 0; pc < k; pc += p.kc {
+			kb := min(p.kc, k-pc)
+			bt := beta
+			if pc > 0 {
+				bt = 1
+			}
+			bblk := p.data[off : off+roundUp(nb, nr)*kb]
+			off += len(bblk)
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
+				ctx.macro(mb, nb, kb, alpha, bt, bblk, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
