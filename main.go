@@ -18,7 +18,9 @@ import (
 
 	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/headless"
+	"github.com/mnist-tui/mnist-tui/tui/serve"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,7 +31,7 @@ const exitUsage = 2
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -42,6 +44,7 @@ type options struct {
 	headless bool
 	metrics  string
 	version  bool
+	ascii    bool
 }
 
 // usageError is a bad flag value, reported with exit status 2.
@@ -49,10 +52,8 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	o := options{cfg: engine.DefaultConfig()}
-	fs := flag.NewFlagSet("mnist-tui", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// bindFlags defines the training flags shared by the main command and serve.
+func bindFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "epochs of the schedule (epoch 1 only validates; 0 only tests)")
 	fs.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "mini-batch size")
 	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
@@ -63,41 +64,57 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{cfg: engine.DefaultConfig()}
+	fs := flag.NewFlagSet("mnist-tui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bindFlags(fs, &o)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	return o, checkFlags(fs, o)
+}
+
+// checkFlags refuses bad values with a one-line message.
+func checkFlags(fs *flag.FlagSet, o options) error {
 	if fs.NArg() > 0 {
-		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	switch {
 	case o.cfg.Epochs < 0:
-		return o, usageError{fmt.Sprintf("--epochs %d: must be 0 or more", o.cfg.Epochs)}
+		return usageError{fmt.Sprintf("--epochs %d: must be 0 or more", o.cfg.Epochs)}
 	case o.cfg.Batch <= 0:
-		return o, usageError{fmt.Sprintf("--batch %d: must be positive", o.cfg.Batch)}
+		return usageError{fmt.Sprintf("--batch %d: must be positive", o.cfg.Batch)}
 	case o.cfg.Hidden <= 0:
-		return o, usageError{fmt.Sprintf("--hidden %d: must be positive", o.cfg.Hidden)}
+		return usageError{fmt.Sprintf("--hidden %d: must be positive", o.cfg.Hidden)}
 	case !(o.cfg.LR > 0) || o.cfg.LR > 10:
-		return o, usageError{fmt.Sprintf("--lr %g: must be in (0, 10]", o.cfg.LR)}
+		return usageError{fmt.Sprintf("--lr %g: must be in (0, 10]", o.cfg.LR)}
 	case o.limit < 0:
-		return o, usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
+		return usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
 	case o.limit > 0 && o.limit < o.cfg.Batch:
-		return o, usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
+		return usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
 	}
 	if o.data != "" {
 		if st, err := os.Stat(o.data); err != nil {
-			return o, usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
+			return usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
 		} else if !st.IsDir() {
-			return o, usageError{fmt.Sprintf("--data %s: not a directory", o.data)}
+			return usageError{fmt.Sprintf("--data %s: not a directory", o.data)}
 		}
 	}
-	return o, nil
+	return nil
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(ctx, args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -118,7 +135,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
 		return exitUsage
 	}
-	if err := runHeadless(ctx, o, data, stdout, stderr); err != nil {
+	if !o.headless && !isTerminal(stdout) {
+		fmt.Fprintln(stderr, "mnist-tui: standard output is not a terminal; running headless")
+		o.headless = true
+	}
+	if o.headless {
+		err = runHeadless(ctx, o, data, stdout, stderr)
+	} else {
+		err = runTUI(ctx, o, data, stdin, stdout)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
 		return 1
 	}
@@ -152,20 +178,32 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+// printer returns the headless printer writing the notebook's lines to out
+// (progress on stderr when it is a terminal and progress is wanted) and the
+// --metrics file, and a function closing that file.
+func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer, func() error, error) {
 	var popts []headless.Option
-	if isTerminal(stderr) {
+	if progress && isTerminal(stderr) {
 		popts = append(popts, headless.WithProgress(stderr, 100*time.Millisecond))
 	}
+	closeFn := func() error { return nil }
 	if o.metrics != "" {
 		f, err := os.Create(o.metrics)
 		if err != nil {
-			return fmt.Errorf("--metrics: %w", err)
+			return nil, nil, fmt.Errorf("--metrics: %w", err)
 		}
-		defer f.Close()
 		popts = append(popts, headless.WithMetrics(f))
+		closeFn = f.Close
 	}
-	p := headless.New(stdout, popts...)
+	return headless.New(out, popts...), closeFn, nil
+}
+
+func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+	p, closeMetrics, err := printer(o, stdout, stderr, true)
+	if err != nil {
+		return err
+	}
+	defer closeMetrics()
 	t, err := engine.NewTrainer(o.cfg, data, engine.WithReporter(p.Report))
 	if err != nil {
 		return err
@@ -173,5 +211,106 @@ func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stder
 	if err := t.Run(ctx); err != nil {
 		return err
 	}
-	return p.Err()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return closeMetrics()
+}
+
+// runTUI trains in a goroutine while the dashboard runs on the terminal.
+// Quitting the UI cancels training and waits for the trainer to stop.
+func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, closeMetrics, err := printer(o, io.Discard, nil, false)
+	if err != nil {
+		return err
+	}
+	defer closeMetrics()
+	hub := serve.NewHub()
+	sub := hub.Subscribe()
+	defer sub.Close()
+	t, err := engine.NewTrainer(o.cfg, data, engine.WithReporter(func(r engine.Report) {
+		p.Report(r)
+		hub.Publish(r)
+	}))
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, 1)
+	trained := make(chan struct{})
+	go func() {
+		defer close(trained)
+		err := t.Run(ctx)
+		hub.Close()
+		if err != nil && ctx.Err() == nil {
+			errs <- err
+		}
+	}()
+	uiErr := tui.Run(ctx, tui.Options{
+		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
+		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
+	}, stdin, stdout)
+	cancel()
+	<-trained
+	if uiErr != nil {
+		return uiErr
+	}
+	return closeMetrics()
+}
+
+// sizes are the train, validation and test set sizes.
+func sizes(d engine.Data) [3]int {
+	n := func(s *mnist.Set) int {
+		if s == nil {
+			return 0
+		}
+		return s.Len()
+	}
+	return [3]int{n(d.Train), n(d.Val), n(d.Test)}
+}
+
+// runServe is `mnist-tui serve`: one shared run served to many SSH viewers,
+// with a plain log on stderr.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := options{cfg: engine.DefaultConfig()}
+	fs := flag.NewFlagSet("mnist-tui serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bindFlags(fs, &o)
+	so := serve.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes one training run to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	if err := checkFlags(fs, o); err != nil {
+		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
+		return exitUsage
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
+		return 0
+	}
+	data, err := loadData(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
+		return exitUsage
+	}
+	start := func(report engine.Reporter) (serve.Trainer, error) {
+		return engine.NewTrainer(o.cfg, data, engine.WithReporter(report))
+	}
+	view := serve.ViewInfo{Config: o.cfg, Sizes: sizes(data), Test: data.Test, ASCII: o.ascii}
+	if err := serve.Run(ctx, *so, start, serve.TUI(view), stderr); err != nil {
+		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
+		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
+			return exitUsage
+		}
+		return 1
+	}
+	return 0
 }
