@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mnist-tui/mnist-tui/engine"
 )
@@ -53,6 +54,7 @@ type shared struct {
 	eval    chan struct{}
 	lastSeq uint64
 	last    *engine.Predictions
+	evals   atomic.Int64 // evaluations actually run
 }
 
 func newShared(hub *Hub) *shared {
@@ -113,6 +115,7 @@ func (s *shared) Evaluate(ctx context.Context) (*engine.Predictions, error) {
 	if s.last != nil && s.lastSeq == seq {
 		return s.last, nil
 	}
+	s.evals.Add(1)
 	p, err := r.Evaluate(ctx)
 	if err != nil {
 		return nil, err

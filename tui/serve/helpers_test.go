@@ -185,10 +185,19 @@ type terminal struct {
 	out      bytes.Buffer
 	answered int
 	eof      chan struct{}
+	keepOpen bool
 }
 
-// openTerminal opens a shell session with a w x h PTY.
+// openTerminal opens a shell session with a w x h PTY. When the server
+// ends the session, the client closes its connection, as OpenSSH does.
 func openTerminal(t testing.TB, c *gossh.Client, w, h int) *terminal {
+	t.Helper()
+	return openTerminalKeep(t, c, w, h, false)
+}
+
+// openTerminalKeep is openTerminal; with keepOpen the client keeps its
+// connection open after the session ends.
+func openTerminalKeep(t testing.TB, c *gossh.Client, w, h int, keepOpen bool) *terminal {
 	t.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
@@ -206,7 +215,7 @@ func openTerminal(t testing.TB, c *gossh.Client, w, h int) *terminal {
 		t.Fatal(err)
 	}
 	sess.Stderr = io.Discard
-	tm := &terminal{client: c, sess: sess, stdin: stdin, eof: make(chan struct{})}
+	tm := &terminal{client: c, sess: sess, stdin: stdin, eof: make(chan struct{}), keepOpen: keepOpen}
 	go tm.read(stdout)
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
@@ -214,8 +223,15 @@ func openTerminal(t testing.TB, c *gossh.Client, w, h int) *terminal {
 	return tm
 }
 
+// read collects the output; when the server ends the session it closes
+// the connection, as OpenSSH's client does.
 func (tm *terminal) read(r io.Reader) {
 	defer close(tm.eof)
+	defer func() {
+		if !tm.keepOpen {
+			tm.client.Close()
+		}
+	}()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)

@@ -217,6 +217,7 @@ func (s *Server) add(v *viewer) (n int, err error) {
 func (s *Server) remove(v *viewer) {
 	s.mu.Lock()
 	delete(s.viewers, v)
+	close(v.errs) // ends the model's wait for a failure
 	n := len(s.viewers)
 	s.mu.Unlock()
 	s.logf("session ended user=%q addr=%s (%d/%d)", v.sess.User(), v.sess.RemoteAddr(), n, s.opts.MaxSessions)
@@ -387,7 +388,11 @@ func (s *Server) shutdown() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
+	err := s.srv.Shutdown(ctx)
+	if err == nil {
+		err = waitCtx(ctx, &s.handlers)
+	}
+	if err != nil {
 		s.logf("shutdown: %v; closing the remaining connections", err)
 		s.sessCancel()
 		_ = s.srv.Close()
@@ -412,4 +417,19 @@ func Run(ctx context.Context, o Options, start StartFunc, newModel ModelFunc, lo
 		return fmt.Errorf("serve: %w", err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// waitCtx waits for wg, or until ctx is done.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

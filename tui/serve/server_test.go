@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -374,5 +375,62 @@ func TestAuthorizedKeysErrors(t *testing.T) {
 				t.Fatalf("got %v, want ErrAuthorizedKeys naming %q", err, tc.wantInText)
 			}
 		})
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	k := newKeys(t)
+	ts := startServer(t, k.options(), noRun, probeModels(&probeStats{}))
+	var tms []*terminal
+	for i := 0; i < 3; i++ {
+		c, err := dial(t, ts.addr, k.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm := openTerminal(t, c, 80, 24)
+		defer tm.close()
+		tm.waitFor(t, "MNIST CLASSROOM PROBE")
+		tms = append(tms, tm)
+	}
+	if err := ts.stop(t); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	for _, tm := range tms {
+		tm.waitEOF(t)
+		if !strings.Contains(tm.screen(), msgShutdown) {
+			t.Errorf("a viewer was not told about the shutdown; screen:\n%s", tail(tm.screen()))
+		}
+	}
+	if l := ts.log.String(); strings.Contains(l, "closing the remaining") || !strings.Contains(l, "stopped") {
+		t.Errorf("shutdown was not graceful:\n%s", l)
+	}
+	if _, err := dial(t, ts.addr, k.user); err == nil {
+		t.Error("the server still accepts connections after shutdown")
+	}
+}
+
+// TestHardShutdown has a client that keeps its connection open after its
+// session ends: shutdown closes it once the deadline has passed.
+func TestHardShutdown(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.ShutdownTimeout = 200 * time.Millisecond
+	ts := startServer(t, o, noRun, probeModels(&probeStats{}))
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tm := openTerminalKeep(t, c, 80, 24, true)
+	tm.waitFor(t, "MNIST CLASSROOM PROBE")
+	if err := ts.stop(t); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	tm.waitEOF(t)
+	if !strings.Contains(ts.log.String(), "closing the remaining connections") {
+		t.Errorf("the stubborn connection was not closed by force:\n%s", ts.log)
+	}
+	if err := c.Wait(); err == nil {
+		t.Error("client connection still open")
 	}
 }

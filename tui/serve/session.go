@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
@@ -16,6 +17,9 @@ import (
 // Session is what the server hands a ModelFunc to build one viewer's model.
 // Its fields map one to one onto tui.Options.
 type Session struct {
+	// Context is cancelled when the session ends; evaluations the session
+	// starts should use it.
+	Context context.Context
 	// Renderer is the session's own Lip Gloss renderer (its client's colour
 	// profile and background).
 	Renderer *lipgloss.Renderer
@@ -104,7 +108,10 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 		v.sub = s.hub.Subscribe()
 		defer v.sub.Close()
 		if err := s.runErr(); err != nil {
-			v.errs <- err
+			select {
+			case v.errs <- err:
+			default: // fail has just sent it
+			}
 		}
 		sess.Context().SetValue(sessionKey{}, v)
 		next(sess)
@@ -123,6 +130,7 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 	}
 	pty, _, _ := sess.Pty()
 	info := Session{
+		Context:  sess.Context(),
 		Renderer: bm.MakeRenderer(sess),
 		Reports:  v.sub.Reports(),
 		Control:  s.shared,

@@ -1,0 +1,157 @@
+package serve
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// embedded parses the embedded MNIST once for all tests (seconds under
+// -race); the sets are read-only.
+var embedded = sync.OnceValues(func() (engine.Data, error) {
+	train, test, err := mnist.Embedded()
+	if err != nil {
+		return engine.Data{}, err
+	}
+	tr, val, err := mnist.Split(train, 40000, 0)
+	if err != nil {
+		return engine.Data{}, err
+	}
+	return engine.Data{Train: tr, Val: val, Test: test}, nil
+})
+
+// smallData returns n digits of each split of the embedded MNIST.
+func smallData(t testing.TB, n int) engine.Data {
+	t.Helper()
+	d, err := embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Data{Train: d.Train.Limit(n), Val: d.Val.Limit(n), Test: d.Test.Limit(n)}
+}
+
+// trainerStart is a StartFunc building a real engine.Trainer, which it
+// also stores in got.
+func trainerStart(c engine.Config, d engine.Data, got *atomic.Pointer[engine.Trainer]) StartFunc {
+	return func(report engine.Reporter) (Trainer, error) {
+		tr, err := engine.NewTrainer(c, d, engine.WithReporter(report))
+		if err != nil {
+			return nil, err
+		}
+		got.Store(tr)
+		return tr, nil
+	}
+}
+
+func viewInfo(c engine.Config, d engine.Data) ViewInfo {
+	return ViewInfo{Config: c, Sizes: [3]int{d.Train.Len(), d.Val.Len(), d.Test.Len()}, Test: d.Test}
+}
+
+// TestRealTUIAndTrainer serves the real dashboard of a real (small)
+// training run: training waits for the first viewer (--wait), a viewer
+// without an admin key cannot pause while the teacher can, a window change
+// reaches the dashboard, anyone may evaluate, and a late joiner's first
+// screen shows where the run is.
+func TestRealTUIAndTrainer(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.Wait = true
+	c := engine.DefaultConfig()
+	c.Epochs = 1000 // far more than the test lets it run
+	d := smallData(t, 256)
+	var tr atomic.Pointer[engine.Trainer]
+	ts := startServer(t, o, trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+
+	waitUntil(t, "the server logs that it waits", func() bool { return strings.Contains(ts.log.String(), "first viewer") })
+	if tr.Load() != nil || ts.Hub().Len() != 0 {
+		t.Fatal("training started before anyone connected, despite Wait")
+	}
+
+	cv, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := openTerminal(t, cv, 100, 30)
+	defer viewer.close()
+	viewer.waitFor(t, "mnist-tui")
+	viewer.waitFor(t, "model RNN")
+	waitUntil(t, "training starts with the first viewer", func() bool { return ts.Hub().Len() > 0 })
+
+	viewer.send(t, "p")
+	viewer.waitFor(t, ReadOnlyReason)
+	if tr.Load().Paused() {
+		t.Fatal("a viewer without an admin key paused the run")
+	}
+
+	ca, err := dial(t, ts.addr, k.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := openTerminal(t, ca, 100, 30)
+	defer admin.close()
+	admin.waitFor(t, "model RNN")
+	admin.send(t, "p")
+	waitUntil(t, "the admin's pause takes", func() bool { return tr.Load().Paused() })
+	admin.waitFor(t, "paused")
+
+	viewer.send(t, "e")
+	waitUntil(t, "the viewer's evaluation runs", func() bool { return ts.shared.evals.Load() > 0 })
+
+	if err := viewer.sess.WindowChange(15, 50); err != nil {
+		t.Fatal(err)
+	}
+	viewer.waitFor(t, "Terminal too small")
+	viewer.waitFor(t, "50x15")
+
+	// The run is paused, so where it stands is stable: a late joiner must
+	// show it on its first screens.
+	last, ok := ts.Hub().Last()
+	if !ok {
+		t.Fatal("no report in the hub")
+	}
+	cl, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := openTerminal(t, cl, 100, 30)
+	defer late.close()
+	late.waitFor(t, fmt.Sprintf("epoch %d/%d", last.Epoch, last.Epochs))
+
+	admin.send(t, "p")
+	waitUntil(t, "the admin's resume takes", func() bool { return !tr.Load().Paused() })
+
+	if err := ts.stop(t); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if !strings.Contains(ts.log.String(), "training started") || !strings.Contains(ts.log.String(), "training stopped") {
+		t.Errorf("log misses the run's start or stop:\n%s", ts.log)
+	}
+}
+
+// TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
+// the epochs reach the server's log and the viewer's report channel is
+// closed when the run is over (the dashboard says so).
+func TestRealRunToTheEnd(t *testing.T) {
+	k := newKeys(t)
+	c := engine.DefaultConfig()
+	c.Epochs = 2
+	d := smallData(t, 200)
+	var tr atomic.Pointer[engine.Trainer]
+	ts := startServer(t, k.options(), trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	cv, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := openTerminal(t, cv, 100, 30)
+	defer viewer.close()
+	viewer.waitFor(t, "done")
+	waitUntil(t, "the log shows the end of the run", func() bool {
+		l := ts.log.String()
+		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test acc") && strings.Contains(l, "training finished")
+	})
+}
