@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--batch", "0"}, "--batch 0: must be positive"},
+		{[]string{"--hidden", "-3"}, "--hidden -3: must be positive"},
+		{[]string{"--epochs", "-1"}, "--epochs -1"},
+		{[]string{"--lr", "0"}, "--lr 0"},
+		{[]string{"--lr", "NaN"}, "--lr NaN"},
+		{[]string{"--limit", "10"}, "--limit 10: smaller than one batch (64)"},
+		{[]string{"--limit", "-5"}, "--limit -5"},
+		{[]string{"--data", filepath.Join(dir, "missing")}, "no such file or directory"},
+		{[]string{"--data", file}, "not a directory"},
+		{[]string{"--data", dir}, "train-images-idx3-ubyte"},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"serve", "--batch", "-1"}, "--batch -1: must be positive"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tc.args, nil, &out, &errb)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tc.args, code, exitUsage, errb.String())
+		}
+		msg := errb.String()
+		if strings.Count(msg, "\n") != 1 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: stderr %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--nope"}, nil, &out, &errb); code != exitUsage {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+	if code := run(context.Background(), []string{"--version"}, nil, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "mnist-tui ") {
+		t.Errorf("--version: exit %d, output %q", code, out.String())
+	}
+}
+
+// TestHeadlessPrintsTheNotebooksLines trains on 4,000 real digits
+// and checks the printed lines, the metrics file and that it learned.
+func TestHeadlessPrintsTheNotebooksLines(t *testing.T) {
+	metrics := filepath.Join(t.TempDir(), "m.jsonl")
+	var out, errb bytes.Buffer
+	// Not a terminal: asking for the TUI must fall back to headless with a note.
+	code := run(context.Background(), []string{"--limit", "4000", "--seed", "1", "--metrics", metrics}, nil, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "not a terminal; running headless") {
+		t.Errorf("stderr %q lacks the headless note", errb.String())
+	}
+	want := regexp.MustCompile(`^Epoch 1/3
+----------
+val Loss: \d\.\d{4} Acc: 0\.\d{4}
+
+Epoch 2/3
+----------
+train Loss: \d\.\d{4} Acc: 0\.\d{4}
+val Loss: \d\.\d{4} Acc: 0\.\d{4}
+
+Epoch 3/3
+----------
+train Loss: \d\.\d{4} Acc: 0\.\d{4}
+val Loss: \d\.\d{4} Acc: 0\.\d{4}
+
+test Loss: \d\.\d{4} Acc: (0\.\d{4})
+$`)
+	m := want.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("output does not follow the notebook:\n%s", out.String())
+	}
+	f, err := os.Open(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var v map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("metrics line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, v)
+	}
+	if len(lines) != 6 {
+		t.Fatalf("%d metrics lines, want 6 (val, train, val, train, val, test)", len(lines))
+	}
+	phases := []string{"val", "train", "val", "train", "val", "test"}
+	for i, l := range lines {
+		if l["phase"] != phases[i] {
+			t.Errorf("line %d phase %v, want %s", i, l["phase"], phases[i])
+		}
+		for _, k := range []string{"loss", "acc", "seconds", "samples_per_s"} {
+			if v, ok := l[k].(float64); !ok || v < 0 {
+				t.Errorf("line %d: %s = %v", i, k, l[k])
+			}
+		}
+		_, hasEpoch := l["epoch"]
+		if hasEpoch == (phases[i] == "test") {
+			t.Errorf("line %d (%s): epoch present = %v", i, phases[i], hasEpoch)
+		}
+	}
+	first, last := lines[0]["acc"].(float64), lines[5]["acc"].(float64)
+	if first > 0.2 {
+		t.Errorf("untrained validation accuracy %.3f, want near chance", first)
+	}
+	if last < 0.5 {
+		t.Errorf("test accuracy %.3f after two epochs on 4,000 digits, want >= 0.5 (chance 0.1)", last)
+	}
+}
