@@ -19,7 +19,7 @@ func configFor(d dims) Config {
 }
 
 // paramsOf converts w (float32-representable values) to engine Params.
-func paramsOf(c Config, w weights) *Params {
+func paramsOf(c Config, w paramSet) *Params {
 	p := NewParams(c)
 	for k, s := range p.slices() {
 		if len(s) != len(w[k]) {
@@ -33,15 +33,15 @@ func paramsOf(c Config, w weights) *Params {
 }
 
 // weightsOf copies p into float64 weights.
-func weightsOf(p *Params) weights {
-	var w weights
+func weightsOf(p *Params) paramSet {
+	var w paramSet
 	for k, s := range p.slices() {
-		w[k] = f64s(s)
+		w[k] = toF64(s)
 	}
 	return w
 }
 
-func f64s(s []float32) []float64 {
+func toF64(s []float32) []float64 {
 	out := make([]float64, len(s))
 	for i, v := range s {
 		out[i] = float64(v)
@@ -58,7 +58,7 @@ type fastNet struct {
 
 // newFastNet builds a training graph for d with the given workers, then
 // (compilation done) writes the weights w into its parameters.
-func newFastNet(t testing.TB, d dims, workers int, w weights) *fastNet {
+func newFastNet(t testing.TB, d dims, workers int, w paramSet) *fastNet {
 	t.Helper()
 	c := configFor(d)
 	if err := c.Validate(); err != nil {
@@ -88,34 +88,34 @@ func (f *fastNet) run(t testing.TB, x []float64, y []int) (*oracleOut, int) {
 	if err := f.n.run(); err != nil {
 		t.Fatal(err)
 	}
-	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: f64s(st.probs), grads: weightsOf(f.grads)}
+	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: toF64(st.probs), grads: weightsOf(f.grads)}
 	if got, want := float32(st.loss), float32(out.loss); got != want {
 		t.Errorf("fast path: loss value %v, lossSum/B %v", got, want)
 	}
 	return out, st.correct
 }
 
-// errs are the largest errors of one comparison: loss, probabilities and
+// outErrs are the largest errors of one comparison: loss, probabilities and
 // the six gradients.
-type errs [8]float64
+type outErrs [8]float64
 
-var errNames = [8]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc"}
+var outErrNames = [8]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc"}
 
-func (e *errs) max(o errs) {
+func (e *outErrs) max(o outErrs) {
 	for i := range e {
 		e[i] = math.Max(e[i], o[i])
 	}
 }
 
-func (e errs) String() string {
+func (e outErrs) String() string {
 	s := ""
 	for i, v := range e {
-		s += fmt.Sprintf(" %s %.2g", errNames[i], v)
+		s += fmt.Sprintf(" %s %.2g", outErrNames[i], v)
 	}
 	return s[1:]
 }
 
-// compare measures got against want. Each tensor's error is its largest
+// compareOut measures got against want. Each tensor's error is its largest
 // absolute difference divided by the largest magnitude in want (maxRelErr):
 // an element-wise relative error is meaningless for the many gradient
 // elements that are near zero by cancellation (the sum over 28 steps and 64
@@ -123,8 +123,8 @@ func (e errs) String() string {
 // the large terms they were summed from. Relative to the tensor's scale is
 // also what matters to Adam, which normalises each element only by its own
 // running magnitude, after the fact.
-func compare(got, want *oracleOut) errs {
-	var e errs
+func compareOut(got, want *oracleOut) outErrs {
+	var e outErrs
 	e[0] = math.Abs(got.loss-want.loss) / math.Abs(want.loss)
 	e[1], _ = maxRelErr(got.probs, want.probs)
 	for k := range want.grads {
@@ -171,7 +171,7 @@ func argmaxCorrect(d dims, probs []float64, y []int) (n int, ok bool) {
 // U(-1/sqrt(H), 1/sqrt(H)) or twice that (a network well into training),
 // inputs U(-1, 1) like the normalised pixels.
 //
-// Every quantity must be within tol of the float32 oracle (see compare for
+// Every quantity must be within tol of the float32 oracle (see compareOut for
 // the norm). The one exception is a quantity that float32 cannot resolve to
 // that accuracy at all: a gradient element that is a sum of a few large
 // terms cancelling to a small result, which only happens in tensors of one
@@ -202,12 +202,12 @@ func TestFastPathMatchesOracle(t *testing.T) {
 		{"B2T1I1H1C2", dims{B: 2, T: 1, I: 1, H: 1, C: 2}, 12},
 	}
 	t.Logf("gemm kernel: %v", gemm.Best())
-	var worst, worst64, cond errs
+	var worst, worst64, cond outErrs
 	illConditioned := 0
 	for _, sh := range shapes {
 		seeds := sh.seeds
-		if testing.Short() {
-			seeds = 1
+		if testing.Short() || raceEnabled && sh.d.H > 64 {
+			seeds = 1 // the race detector slows the big shapes tenfold
 		}
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
 			d := sh.d
@@ -222,7 +222,7 @@ func TestFastPathMatchesOracle(t *testing.T) {
 					x         []float64
 					y         []int
 					want, w64 *oracleOut
-					cond      errs // the float32 oracle's error
+					cond      outErrs // the float32 oracle's error
 				}
 				batches := make([]batch, 2)
 				for i := range batches {
@@ -235,15 +235,15 @@ func TestFastPathMatchesOracle(t *testing.T) {
 					if b.w64, err = runOracle(tensor.Float64, d, b.x, b.y, w); err != nil {
 						t.Fatal(err)
 					}
-					b.cond = compare(b.want, b.w64)
+					b.cond = compareOut(b.want, b.w64)
 					cond.max(b.cond)
 				}
-				var local, local64 errs
+				var local, local64 outErrs
 				for _, workers := range []int{1, 2} {
 					f := newFastNet(t, d, workers, w)
 					for i, b := range batches {
 						got, correct := f.run(t, b.x, b.y)
-						e, e64 := compare(got, b.want), compare(got, b.w64)
+						e, e64 := compareOut(got, b.want), compareOut(got, b.w64)
 						for j, v := range e {
 							switch {
 							case v <= tol:
@@ -251,9 +251,9 @@ func TestFastPathMatchesOracle(t *testing.T) {
 								local64[j] = math.Max(local64[j], e64[j])
 							case b.cond[j] > tol/10 && e64[j] <= 10*b.cond[j]:
 								illConditioned++
-								t.Logf("workers %d batch %d: %s error %.3g, ill-conditioned: float64 error %.3g, float32 oracle's %.3g", workers, i, errNames[j], v, e64[j], b.cond[j])
+								t.Logf("workers %d batch %d: %s error %.3g, ill-conditioned: float64 error %.3g, float32 oracle's %.3g", workers, i, outErrNames[j], v, e64[j], b.cond[j])
 							default:
-								t.Errorf("workers %d batch %d: %s error %.3g > %g (against float64: %.3g, float32 oracle's %.3g)", workers, i, errNames[j], v, tol, e64[j], b.cond[j])
+								t.Errorf("workers %d batch %d: %s error %.3g > %g (against float64: %.3g, float32 oracle's %.3g)", workers, i, outErrNames[j], v, tol, e64[j], b.cond[j])
 							}
 						}
 						if n, ok := argmaxCorrect(d, b.want.probs, b.y); ok && n != correct {
@@ -288,13 +288,13 @@ func TestFastPathAgreesAcrossWorkers(t *testing.T) {
 	x, y := randBatch(rng, d)
 	a, _ := newFastNet(t, d, 1, w).run(t, x, y)
 	b, _ := newFastNet(t, d, 2, w).run(t, x, y)
-	if e := compare(b, a); e != (errs{}) {
+	if e := compareOut(b, a); e != (outErrs{}) {
 		t.Logf("two workers vs one: %v", e)
 		// The split changes the rows each product sees, and a packed gemm
 		// may block rows differently; allow rounding but nothing more.
 		for j, v := range e {
 			if !(v <= 1e-6) {
-				t.Errorf("%s: two workers differ from one by %.3g", errNames[j], v)
+				t.Errorf("%s: two workers differ from one by %.3g", outErrNames[j], v)
 			}
 		}
 	}
@@ -331,7 +331,7 @@ func TestFastPathExtremeLogits(t *testing.T) {
 	flat[5][0], flat[5][d.C-1] = 200, -200
 	for _, tc := range []struct {
 		name string
-		w    weights
+		w    paramSet
 	}{{"scaled-Wfc", big}, {"bias-200", flat}} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Half the labels are each row's arg-max (loss near 0), the
@@ -376,10 +376,10 @@ func TestFastPathExtremeLogits(t *testing.T) {
 			if e := math.Abs(want.loss-wantLoss) / wantLoss; !(e <= 1e-12) {
 				t.Errorf("oracle loss %.17g, reference %.17g", want.loss, wantLoss)
 			}
-			e := compare(got, want)
+			e := compareOut(got, want)
 			for j, v := range e {
 				if !(v <= 1e-4) {
-					t.Errorf("%s error %.3g against the float64 oracle", errNames[j], v)
+					t.Errorf("%s error %.3g against the float64 oracle", outErrNames[j], v)
 				}
 			}
 			t.Logf("logits up to %.0f, loss %.4f: %v", peak, got.loss, e)
@@ -416,7 +416,7 @@ func TestAdamMatchesPyTorch(t *testing.T) {
 	flat := func(p *Params) []float64 {
 		var out []float64
 		for _, s := range p.slices() {
-			out = append(out, f64s(s)...)
+			out = append(out, toF64(s)...)
 		}
 		return out
 	}
@@ -431,7 +431,7 @@ func TestAdamMatchesPyTorch(t *testing.T) {
 	}
 
 	const lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
-	ref := f64s(start)
+	ref := toF64(start)
 	m := make([]float64, len(ref))
 	v := make([]float64, len(ref))
 	mScale := make([]float64, len(ref))

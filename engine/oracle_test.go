@@ -16,10 +16,10 @@ import (
 // plain-Go float64 forward pass (loss and probabilities) and central finite
 // differences of that forward pass (every parameter element).
 
-// weights are the six parameter tensors in state_dict order (Wih, Whh, Bih,
+// paramSet holds the six parameter tensors in state_dict order (Wih, Whh, Bih,
 // Bhh, Wfc, Bfc), row-major, in float64. Values meant for a float32 run are
 // float32-representable, so both precisions see exactly the same numbers.
-type weights [6][]float64
+type paramSet [6][]float64
 
 // weightShapes lists the tensors' shapes for d, in state_dict order.
 func weightShapes(d dims) [6][]int {
@@ -31,8 +31,8 @@ var weightNames = [6]string{"Wih", "Whh", "bih", "bhh", "Wfc", "bfc"}
 
 // randWeights draws every parameter from U(-scale, scale), rounded to
 // float32.
-func randWeights(rng *rand.Rand, d dims, scale float64) weights {
-	var w weights
+func randWeights(rng *rand.Rand, d dims, scale float64) paramSet {
+	var w paramSet
 	for k, sh := range weightShapes(d) {
 		n := 1
 		for _, v := range sh {
@@ -62,8 +62,8 @@ func randBatch(rng *rand.Rand, d dims) ([]float64, []int) {
 }
 
 // clone returns a deep copy of w.
-func (w weights) clone() weights {
-	var c weights
+func (w paramSet) clone() paramSet {
+	var c paramSet
 	for k := range w {
 		c[k] = append([]float64(nil), w[k]...)
 	}
@@ -74,7 +74,7 @@ func (w weights) clone() weights {
 type oracleOut struct {
 	loss  float64   // mean cross-entropy over the batch
 	probs []float64 // B x C softmax probabilities
-	grads weights   // gradients of loss
+	grads paramSet  // gradients of loss
 }
 
 // denseOf copies data into a new tensor of type dt and the given shape.
@@ -134,7 +134,7 @@ func floatsOf(v G.Value) ([]float64, error) {
 // adds a numerically-zero term; the finite-difference test confirms it. The
 // softmax is written by hand: gorgonia's SoftMax (and the Log(SoftMax) it
 // rewrites) is unstable for rows like [200, 0, 0] (see DESIGN.md).
-func runOracle(dt tensor.Dtype, d dims, x []float64, y []int, w weights) (*oracleOut, error) {
+func runOracle(dt tensor.Dtype, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
 	g := G.NewGraph()
 	shapes := weightShapes(d)
 	params := make(G.Nodes, 6)
@@ -237,7 +237,7 @@ func runOracle(dt tensor.Dtype, d dims, x []float64, y []int, w weights) (*oracl
 // refForward is a plain-Go float64 forward pass of the same network: the
 // mean loss, the probabilities and the logits. It shares no code with the
 // engine or the oracle.
-func refForward(d dims, x []float64, y []int, w weights) (loss float64, probs, logits []float64) {
+func refForward(d dims, x []float64, y []int, w paramSet) (loss float64, probs, logits []float64) {
 	wih, whh, bih, bhh, wfc, bfc := w[0], w[1], w[2], w[3], w[4], w[5]
 	h := make([]float64, d.B*d.H)
 	next := make([]float64, d.B*d.H)
