@@ -54,10 +54,15 @@ var ErrUnsupported = errors.New("gemm: kernel not supported on this CPU or build
 // not read. c must hold (mr-1)*ldc + nr elements.
 type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
 
+// directKernel is a microKernel that reads A in place: row i of the mr x k
+// tile is a[i*lda : i*lda+k]. It saves packing a non-transposed A.
+type directKernel func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
 type kernelImpl struct {
 	kind   Kernel
 	mr, nr int
 	fn     microKernel
+	direct directKernel // nil when the kernel has no direct-A form
 }
 
 func genericImpl() kernelImpl {
@@ -232,9 +237,65 @@ func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 			packB(nr, transB, b, ldb, pc, kb, jc, nb, ctx.bbuf)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
-				ctx.macro(mb, nb, kb, alpha, bt, ctx.bbuf, c[ic*ldc+jc:], ldc)
+				ctx.block(transA, a, lda, ic, mb, pc, kb, nb, alpha, bt, ctx.bbuf, c[ic*ldc+jc:], ldc)
 			}
+		}
+	}
+}
+
+// block multiplies rows [ic, ic+mb) and columns [pc, pc+kb) of op(A) by the
+// packed kb x nb block of B in bblk into C (whose top-left element is c[0]),
+// packing A unless the kernel can read it in place.
+func (ctx *Context) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int, alpha, beta float32, bblk, c []float32, ldc int) {
+	if !transA && ctx.k.direct != nil {
+		ctx.macroDirect(mb, nb, kb, alpha, beta, a[ic*lda+pc:], lda, bblk, c, ldc)
+		return
+	}
+	packA(ctx.k.mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
+	ctx.macro(mb, nb, kb, alpha, beta, bblk, c, ldc)
+}
+
+// macroDirect is macro for a non-transposed A read in place (a[0] is the
+// block's top-left element); only a last partial panel of rows is packed.
+func (ctx *Context) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32, lda int, bbuf, c []float32, ldc int) {
+	mr, nr, fn, direct := ctx.k.mr, ctx.k.nr, ctx.k.fn, ctx.k.direct
+	tile := ctx.tile
+	full := mb / mr * mr
+	if full < mb {
+		gatherRows(ctx.abuf, mr, a, full*lda, lda, mb-full, kb)
+	}
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		bp := bbuf[jr*kb : (jr+nr)*kb]
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			cc := c[ir*ldc+jr:]
+			switch {
+			case rows == mr && cols == nr:
+				direct(kb, a[ir*lda:], lda, bp, cc, ldc, alpha, beta)
+				continue
+			case rows == mr:
+				direct(kb, a[ir*lda:], lda, bp, tile, nr, alpha, 0)
+			default:
+				fn(kb, ctx.abuf[:mr*kb], bp, tile, nr, alpha, 0)
+			}
+			mergeTile(cc, ldc, tile, nr, rows, cols, beta)
+		}
+	}
+}
+
+// mergeTile sets C = T + beta*C on the rows x cols corner of C, where T is
+// a kernel's output tile with row stride nr.
+func mergeTile(c []float32, ldc int, tile []float32, nr, rows, cols int, beta float32) {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		src := tile[i*nr : i*nr+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = v + beta*dst[j]
 		}
 	}
 }
@@ -256,17 +317,7 @@ func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32
 				continue
 			}
 			fn(kb, ap, bp, tile, nr, alpha, 0)
-			for i := 0; i < rows; i++ {
-				dst := cc[i*ldc : i*ldc+cols]
-				src := tile[i*nr : i*nr+cols]
-				if beta == 0 {
-					copy(dst, src)
-					continue
-				}
-				for j, v := range src {
-					dst[j] = v + beta*dst[j]
-				}
-			}
+			mergeTile(cc, ldc, tile, nr, rows, cols, beta)
 		}
 	}
 }

@@ -22,6 +22,17 @@ func kern6x16AVX2(k int, a, b, c []float32, ldc int, alpha, beta float32)
 //go:noescape
 func kern8x32AVX512(k int, a, b, c []float32, ldc int, alpha, beta float32)
 
+// kern6x16AVX2Direct is kern6x16AVX2 reading A in place (see directKernel).
+//
+//go:noescape
+func kern6x16AVX2Direct(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern8x32AVX512Direct is kern8x32AVX512 reading A in place (see
+// directKernel).
+//
+//go:noescape
+func kern8x32AVX512Direct(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
 func bestImpl() kernelImpl {
 	if hasAVX512 {
 		impl, _ := asmImpl(KernelAVX512)
@@ -37,9 +48,9 @@ func bestImpl() kernelImpl {
 func asmImpl(k Kernel) (kernelImpl, bool) {
 	switch {
 	case k == KernelAVX2 && hasAVX2:
-		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2}, true
+		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct}, true
 	case k == KernelAVX512 && hasAVX512:
-		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512}, true
+		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct}, true
 	}
 	return kernelImpl{}, false
 }

@@ -131,8 +131,7 @@ func (ctx *Context) SgemmPacked(transA bool, m int, alpha float32, a []float32, 
 			off += len(bblk)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
-				ctx.macro(mb, nb, kb, alpha, bt, bblk, c[ic*ldc+jc:], ldc)
+				ctx.block(transA, a, lda, ic, mb, pc, kb, nb, alpha, bt, bblk, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
