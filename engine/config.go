@@ -11,7 +11,8 @@ var ErrConfig = errors.New("invalid configuration")
 // Config holds the hyperparameters of a run. The zero value is not valid;
 // start from DefaultConfig.
 type Config struct {
-	// Cell is the recurrent cell: "rnn" (tanh Elman RNN, the notebook's).
+	// Cell is the recurrent cell: "rnn" (tanh Elman RNN, the notebook's),
+	// "lstm" or "gru", each with PyTorch's math, gate order and init.
 	Cell string
 	// Inputs is the number of features per time step (28 pixels a row),
 	// Steps the number of time steps (28 rows), Classes the output size.
@@ -56,8 +57,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: %w: "+format, append([]any{ErrConfig}, a...)...)
 	}
 	switch {
-	case c.Cell != "rnn":
-		return bad("cell %q is not one of: rnn", c.Cell)
+	case c.Cell != "rnn" && c.Cell != "lstm" && c.Cell != "gru":
+		return bad("cell %q is not one of: rnn, lstm, gru", c.Cell)
 	case c.Inputs <= 0 || c.Steps <= 0 || c.Classes <= 1:
 		return bad("shape %dx%d with %d classes", c.Steps, c.Inputs, c.Classes)
 	case c.Hidden <= 0:

@@ -25,14 +25,15 @@ var (
 type batchState struct {
 	d       dims
 	workers int
-	x       []float32 // T*B*I inputs, time-major; bound to the graph's x node
-	y       []int     // B labels
-	hs, dz  []float32 // T*B*H hidden states and their pre-activation gradients
-	dh      []float32 // B*H scratch for the backward recurrence
-	probs   []float32 // B*C softmax outputs
-	dl      []float32 // B*C logit gradients
-	dhead   []float32 // B*H loss gradient at the last hidden state
-	grads   *Params   // gradient buffers (shared by every graph of a trainer)
+	x       []float32  // T*B*I inputs, time-major; bound to the graph's x node
+	y       []int      // B labels
+	hs, dz  []float32  // T*B*H hidden states and their pre-activation gradients
+	dh      []float32  // B*H scratch for the backward recurrence
+	probs   []float32  // B*C softmax outputs
+	dl      []float32  // B*C logit gradients
+	dhead   []float32  // B*H loss gradient at the last hidden state
+	grads   *Params    // gradient buffers (shared by every graph of a trainer)
+	gated   *gatedBufs // the LSTM's or GRU's saved state; nil for the RNN
 
 	loss    G.F32 // the batch's mean loss
 	lossSum float64
@@ -56,6 +57,7 @@ func newBatchState(c Config, b, workers int, grads *Params) *batchState {
 		probs: make([]float32, d.B*d.C),
 		dl:    make([]float32, d.B*d.C),
 		dhead: make([]float32, d.B*d.H),
+		gated: newGatedBufs(c, d),
 	}
 	s.hLast = dense(s.hs[(d.T-1)*d.B*d.H:], d.B, d.H)
 	s.dheadT = dense(s.dhead, d.B, d.H)
@@ -124,6 +126,10 @@ func (o rnnOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (o rnnOp) Do(v ...G.Value) (G.Value, error) {
 	s := o.st
 	s.gen++
+	if s.gated != nil {
+		s.gated.forward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs)
+		return s.hLast, nil
+	}
 	rnnForward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs)
 	return s.hLast, nil
 }
@@ -158,6 +164,10 @@ func (o rnnGradOp) Do(v ...G.Value) (G.Value, error) {
 	if s.rnnDone != s.gen {
 		s.rnnDone = s.gen
 		g := s.grads
+		if s.gated != nil {
+			s.gated.backward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dh, g.Wih, g.Whh, g.Bih, g.Bhh)
+			return s.gradT[o.k-1], nil
+		}
 		rnnBackward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dz, s.dh, g.Wih, g.Whh, g.Bih, g.Bhh)
 	}
 	return s.gradT[o.k-1], nil

@@ -31,9 +31,8 @@ func (m *Model) Trace(pixels []uint8) (*Trace, error) {
 	for i, p := range pixels {
 		x[i] = (float32(p)/255 - 0.5) / 0.5
 	}
-	hs := make([]float32, d.T*d.H)
 	p := m.Params
-	rnnForward(d, 1, x, p.Wih, p.Whh, p.Bih, p.Bhh, hs)
+	hs := hiddenStates(c, d, p, x)
 	tr := &Trace{Hidden: make([][]float32, d.T), Probs: make([][mnist.Classes]float32, d.T)}
 	probs := make([]float32, d.C)
 	y := []int{0}
