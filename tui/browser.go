@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/tui/digit"
 )
@@ -68,6 +67,17 @@ type browser struct {
 	note    string
 
 	w, h int
+	// view caches the drawing for key.
+	view string
+	key  browserKey
+}
+
+// browserKey is everything the browser's drawing depends on.
+type browserKey struct {
+	gen, pos, n, w, h int
+	f                 filter
+	colour, jumping   bool
+	input, note       string
 }
 
 func newBrowser(run *runState, st *styles, km keyMap, r *lipgloss.Renderer) *browser {
@@ -255,9 +265,18 @@ func (b *browser) jump(s string) {
 	b.note = "filter cleared to show digit " + strconv.Itoa(i)
 }
 
-// View draws the digit, its prediction and the status line.
+// View draws the digit, its prediction and the status line; it is redrawn
+// only when something it shows changed.
 func (b *browser) View() string {
 	b.sync()
+	k := browserKey{b.gen, b.pos, len(b.matches), b.w, b.h, b.f, b.colour, b.jumping, b.input, b.note}
+	if b.run.preds == nil || b.view == "" || k != b.key {
+		b.view, b.key = b.draw(), k
+	}
+	return b.view
+}
+
+func (b *browser) draw() string {
 	if b.run.preds == nil {
 		return b.empty()
 	}
@@ -289,7 +308,7 @@ func (b *browser) View() string {
 		pic = "\n" + pic
 	}
 	panelW := b.w - size.Width() - 4
-	body := lipgloss.JoinHorizontal(lipgloss.Top, " ", pic, "  ", b.info(i, panelW))
+	body := hjoin(" ", pic, "  ", b.info(i, panelW))
 	return fit(body, b.w, bodyH) + "\n" + status
 }
 
@@ -338,7 +357,7 @@ func (b *browser) info(i, w int) string {
 			mark = "›"
 		}
 		bar := hbar(pc, barW)
-		line := mark + strconv.Itoa(c) + " " + st.Render(bar) + b.st.barEmpty.Render(strings.Repeat("·", barW-ansi.StringWidth(bar))) + fmt.Sprintf(" %5.3f", pc)
+		line := mark + strconv.Itoa(c) + " " + st.Render(bar) + b.st.barEmpty.Render(strings.Repeat("·", barW-width(bar))) + fmt.Sprintf(" %5.3f", pc)
 		if c == pr {
 			line += " ‹"
 		}

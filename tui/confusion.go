@@ -21,6 +21,9 @@ type confusion struct {
 	col    int         // selected predicted class
 
 	w, h int
+	// view caches the drawing for key.
+	view string
+	key  [5]int
 }
 
 func newConfusion(run *runState, st *styles, km keyMap) *confusion {
@@ -81,9 +84,17 @@ func (c *confusion) update(msg tea.Msg) (view, tea.Cmd) {
 	return c, nil
 }
 
-// View draws the matrix.
+// View draws the matrix; it is redrawn only when something it shows changed.
 func (c *confusion) View() string {
 	c.sync()
+	k := [5]int{c.gen, c.row, c.col, c.w, c.h}
+	if c.view == "" || k != c.key {
+		c.view, c.key = c.draw(), k
+	}
+	return c.view
+}
+
+func (c *confusion) draw() string {
 	p := c.run.preds
 	if p == nil {
 		return "\n  " + c.st.bold.Render("No test predictions yet.") +

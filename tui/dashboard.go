@@ -8,7 +8,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/engine"
@@ -30,21 +29,24 @@ type dashboard struct {
 	smooth           int // index into smoothings
 
 	w, h int
-	// charts caches the drawn charts; dirty says they must be redrawn.
-	charts string
-	dirty  bool
+	// view caches the drawn dashboard; dirty says it must be redrawn. Only
+	// reports, keys and resizing change what it shows.
+	view  string
+	dirty bool
 }
 
 func newDashboard(run *runState, st *styles, km keyMap, ascii bool) *dashboard {
-	bar := func(from, to string) progress.Model {
-		p := progress.New(progress.WithGradient(from, to), progress.WithColorProfile(st.r.ColorProfile()))
+	// Solid fills: a gradient converts a colour per cell, a third of a
+	// frame's time in the ANSI 256 profile.
+	bar := func(colour string) progress.Model {
+		p := progress.New(progress.WithSolidFill(colour), progress.WithColorProfile(st.r.ColorProfile()))
 		p.PercentageStyle = st.dim
 		return p
 	}
 	return &dashboard{
 		run: run, st: st, km: km, ascii: ascii, dirty: true,
-		phaseBar: bar("#5A56E0", "#EE6FF8"),
-		runBar:   bar("#2E8B57", "#7CFC00"),
+		phaseBar: bar("#7571F9"),
+		runBar:   bar("#2EAD6A"),
 	}
 }
 
@@ -113,17 +115,17 @@ func (d *dashboard) layout() layout {
 
 // View draws the dashboard.
 func (d *dashboard) View() string {
+	if !d.dirty && d.view != "" {
+		return d.view
+	}
 	l := d.layout()
 	parts := []string{d.header(), "", d.bars(), ""}
 	if l.chartRows > 0 {
-		if d.dirty || d.charts == "" {
-			d.charts = d.drawCharts(l)
-			d.dirty = false
-		}
-		parts = append(parts, d.charts)
+		parts = append(parts, d.drawCharts(l))
 	}
 	parts = append(parts, d.table(l.tableRows))
-	return strings.Join(parts, "\n")
+	d.view, d.dirty = strings.Join(parts, "\n"), false
+	return d.view
 }
 
 // header shows the model, the data and the hyperparameters.
@@ -183,7 +185,7 @@ func (d *dashboard) bars() string {
 
 // barLine puts text on the left and a bar filling the rest of the width.
 func (d *dashboard) barLine(p progress.Model, f float64, text string) string {
-	textW := min(ansi.StringWidth(text), d.w/2+20)
+	textW := min(width(text), d.w/2+20)
 	text = ansi.Truncate(text, textW, "…")
 	p.Width = max(d.w-textW-2, 10)
 	return d.st.dim.Render(text) + "  " + p.ViewAs(f)
@@ -254,7 +256,7 @@ func (d *dashboard) chartTitle(title string, w int, s []charts.Series) string {
 
 // joinCols puts two blocks side by side with one space between.
 func joinCols(a, b string) string {
-	return lipgloss.JoinHorizontal(lipgloss.Top, a, " ", b)
+	return hjoin(a, " ", b)
 }
 
 // tableRows lists the finished phases and the running one.

@@ -416,7 +416,7 @@ func (m Model) tabs() string {
 	}
 	left := strings.Join(parts, "")
 	right := m.status()
-	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	gap := m.width - width(left) - width(right)
 	if gap < 1 {
 		return ansi.Truncate(left+" "+right, m.width, "…")
 	}
@@ -438,7 +438,7 @@ func (m Model) status() string {
 	case r.over:
 		s = m.st.dim.Render("no run")
 	case m.o.Control != nil && m.o.Control.Paused():
-		s = m.st.warn.Render("⏸ paused")
+		s = m.st.warn.Render("‖ paused")
 	case !r.started:
 		s = m.st.dim.Render("waiting for the first batch")
 	default:
@@ -459,10 +459,10 @@ func fit(s string, w, h int) string {
 		if i < len(lines) {
 			l = lines[i]
 		}
-		n := ansi.StringWidth(l)
+		n := width(l)
 		if n > w {
 			l = ansi.Truncate(l, w, "")
-			n = ansi.StringWidth(l)
+			n = width(l)
 		}
 		b.WriteString(l)
 		b.WriteString(strings.Repeat(" ", w-n))

@@ -70,7 +70,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	if o.Context == nil {
 		o.Context = ctx
 	}
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
 	if in != nil {
 		opts = append(opts, tea.WithInput(in))
 	}
@@ -82,4 +82,12 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("tui: %w", err)
 	}
 	return nil
+}
+
+// ProgramOptions are the Bubble Tea options every program running a Model
+// should use (Run does; an SSH server should too). 120 frames a second
+// halves the time a key press waits for the next frame; frames whose
+// content did not change cost nothing.
+func ProgramOptions() []tea.ProgramOption {
+	return []tea.ProgramOption{tea.WithFPS(120)}
 }
