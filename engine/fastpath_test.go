@@ -85,6 +85,13 @@ func (f *fastNet) run(t testing.TB, x []float64, y []int) (*oracleOut, int) {
 		st.x[i] = float32(v)
 	}
 	copy(st.y, y)
+	// The backward pass must overwrite the gradients (the trainer never
+	// zeroes them): leftovers would show as NaN.
+	for _, s := range f.grads.slices() {
+		for i := range s {
+			s[i] = float32(math.NaN())
+		}
+	}
 	if err := f.n.run(); err != nil {
 		t.Fatal(err)
 	}
@@ -264,6 +271,31 @@ func TestFastPathMatchesOracle(t *testing.T) {
 								t.Errorf("workers %d batch %d: running the graph changed %s", workers, i, weightNames[k])
 							}
 						}
+					}
+				}
+				// The evaluation graph (no gradients) is built differently;
+				// its forward results must be the training graph's.
+				c := configFor(d)
+				pe := NewParams(c)
+				ev, err := newNet(c, d.B, 2, pe, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pe.CopyFrom(paramsOf(c, w))
+				for i, b := range batches {
+					for j, v := range b.x {
+						ev.st.x[j] = float32(v)
+					}
+					copy(ev.st.y, b.y)
+					if err := ev.run(); err != nil {
+						t.Fatal(err)
+					}
+					got := &oracleOut{loss: ev.st.lossSum / float64(d.B), probs: toF64(ev.st.probs)}
+					if e := math.Abs(got.loss-b.want.loss) / b.want.loss; !(e <= tol) {
+						t.Errorf("evaluation graph batch %d: loss error %.3g", i, e)
+					}
+					if e, j := maxRelErr(got.probs, b.want.probs); !(e <= tol) {
+						t.Errorf("evaluation graph batch %d: probs[%d] error %.3g", i, j, e)
 					}
 				}
 				worst.max(local)
@@ -528,6 +560,23 @@ func TestBoundValuesSurviveBuild(t *testing.T) {
 		if !slices.Equal(x, n.st.x) {
 			t.Errorf("running net %d changed its input batch", i)
 		}
+	}
+	// Building one more graph after others have run changes nothing either:
+	// the first net gives the same loss again, bit for bit.
+	first := nets[0].st.lossSum
+	if _, err := newNet(c, 5, 1, p, NewParams(c)); err != nil {
+		t.Fatal(err)
+	}
+	for k, s := range p.slices() {
+		if !slices.Equal(s, want.slices()[k]) {
+			t.Fatalf("building a net after running others changed %s", StateDictNames(c)[k])
+		}
+	}
+	if err := nets[0].run(); err != nil {
+		t.Fatal(err)
+	}
+	if again := nets[0].st.lossSum; again != first {
+		t.Errorf("the first net's loss went from %v to %v after another net was built", first, again)
 	}
 	// The bound slices are live: with a zero head every digit's loss is
 	// exactly log(C), whatever the recurrent weights.
