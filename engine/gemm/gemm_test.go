@@ -258,6 +258,14 @@ func TestSgemmNoAllocs(t *testing.T) {
 			t.Errorf("%v: %v allocs per call, want 0", ctx.Kernel(), n)
 		}
 	}
+	if raceEnabled {
+		return
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		Sgemm(false, true, 64, 128, 128, 1, a, 128, b, 128, 1, c, 128)
+	}); n != 0 {
+		t.Errorf("package-level Sgemm: %v allocs per call, want 0", n)
+	}
 }
 
 func TestKernelChoice(t *testing.T) {

@@ -38,13 +38,26 @@ func TestSgemmPacked(t *testing.T) {
 func TestPackedReuseNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	w, h, c := randSlice(rng, 128*128), randSlice(rng, 64*128), randSlice(rng, 64*128)
+	ctx, err := NewContext(KernelAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var pb PackedB
-	PackB(true, 128, 128, w, 128, &pb)
+	ctx.PackB(true, 128, 128, w, 128, &pb)
 	if n := testing.AllocsPerRun(20, func() {
-		PackB(true, 128, 128, w, 128, &pb) // repack into the same storage
-		SgemmPacked(false, 64, 1, h, 128, &pb, 1, c, 128)
+		ctx.PackB(true, 128, 128, w, 128, &pb) // repack into the same storage
+		ctx.SgemmPacked(false, 64, 1, h, 128, &pb, 1, c, 128)
 	}); n != 0 {
 		t.Errorf("PackB+SgemmPacked: %v allocs per call, want 0", n)
+	}
+	if raceEnabled {
+		return
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		PackB(true, 128, 128, w, 128, &pb)
+		SgemmPacked(false, 64, 1, h, 128, &pb, 1, c, 128)
+	}); n != 0 {
+		t.Errorf("package-level PackB+SgemmPacked: %v allocs per call, want 0", n)
 	}
 }
 
