@@ -30,6 +30,18 @@ func WithReporter(r Reporter) Option { return func(t *Trainer) { t.report = r } 
 // initialisation.
 func WithParams(p *Params) Option { return func(t *Trainer) { t.start = p } }
 
+// WithResume continues the run saved in ck: its weights, its Adam state and
+// its place in the schedule (epochs 1..ck.Epoch and ck.Batch training
+// batches of the next are skipped, the loader's per-epoch shuffles staying
+// those of an uninterrupted run). ck must hold optimizer state and be shaped
+// like the Trainer's Config; NewTrainer checks both.
+func WithResume(ck *Checkpoint) Option { return func(t *Trainer) { t.resume = ck } }
+
+// WithEpochHook installs f, called on the training goroutine after every
+// epoch's validation pass with the epoch's number (a checkpoint taken then
+// records it as completed). An error from f stops the run with that error.
+func WithEpochHook(f func(epoch int) error) Option { return func(t *Trainer) { t.epochHook = f } }
+
 // Trainer runs the notebook's schedule on the fused model: with Epochs = E,
 // epoch 1 only validates the untrained net, epochs 2..E train then validate,
 // and then the test set is evaluated. Run it once, in its own goroutine; the
@@ -39,6 +51,10 @@ type Trainer struct {
 	data   Data
 	report Reporter
 	start  *Params
+
+	resume    *Checkpoint
+	epochHook func(epoch int) error
+	skip      int // training batches to skip in the first epoch run
 
 	params, grads *Params
 	adam          *Adam
@@ -50,6 +66,11 @@ type Trainer struct {
 	runned bool
 
 	runStep, runSteps int
+
+	// Progress for checkpoints, guarded by mu: epochs completed, training
+	// batches done in the next one, and the latest scores.
+	doneEpochs, doneBatches int
+	val, test               *Score
 }
 
 // NewTrainer validates c and the data, and builds and compiles every graph
@@ -86,7 +107,22 @@ func NewTrainer(c Config, d Data, opts ...Option) (*Trainer, error) {
 		return nil, err
 	}
 	// Values are written only now that every graph is compiled.
-	if t.start != nil {
+	first := 0
+	if ck := t.resume; ck != nil {
+		if ck.Adam == nil {
+			return nil, fmt.Errorf("engine: %w: resuming needs the optimizer state, and the checkpoint has none", ErrConfig)
+		}
+		if err := (&Checkpoint{Config: c, Params: ck.Params, Adam: ck.Adam}).check(); err != nil {
+			return nil, fmt.Errorf("engine: resume: %w", err)
+		}
+		t.params.CopyFrom(ck.Params)
+		t.adam.M.CopyFrom(ck.Adam.M)
+		t.adam.V.CopyFrom(ck.Adam.V)
+		t.adam.Step = ck.Adam.Step
+		t.adam.Beta1, t.adam.Beta2, t.adam.Eps = ck.Adam.Beta1, ck.Adam.Beta2, ck.Adam.Eps
+		first, t.skip = ck.Epoch, ck.Batch
+		t.doneEpochs, t.doneBatches, t.val = ck.Epoch, ck.Batch, ck.Val
+	} else if t.start != nil {
 		t.params.CopyFrom(t.start)
 	} else {
 		t.params.CopyFrom(InitParams(c))
@@ -99,7 +135,16 @@ func NewTrainer(c Config, d Data, opts ...Option) (*Trainer, error) {
 	if c.Epochs > 0 {
 		valBatches = ceilDiv(d.Val.Len(), c.Batch)
 	}
-	t.runSteps = c.Epochs*valBatches + max(c.Epochs-1, 0)*trainBatches + ceilDiv(d.Test.Len(), c.Batch)
+	for e := first + 1; e <= c.Epochs; e++ {
+		if e > 1 {
+			t.runSteps += trainBatches
+			if e == first+1 {
+				t.runSteps -= min(t.skip, trainBatches)
+			}
+		}
+		t.runSteps += valBatches
+	}
+	t.runSteps += ceilDiv(d.Test.Len(), c.Batch)
 	return t, nil
 }
 
@@ -187,19 +232,63 @@ func (t *Trainer) Run(ctx context.Context) error {
 	t.runned = true
 	t.mu.Unlock()
 	wait := func() (time.Duration, error) { return t.wait(ctx) }
-	for epoch := 1; epoch <= t.cfg.Epochs; epoch++ {
+	t.mu.Lock()
+	first := t.doneEpochs
+	t.mu.Unlock()
+	for epoch := first + 1; epoch <= t.cfg.Epochs; epoch++ {
 		if epoch > 1 {
 			if err := t.trainEpoch(ctx, epoch, wait); err != nil {
 				return err
 			}
 		}
-		if _, err := t.evalPhase(ctx, epoch, PhaseVal, t.data.Val, wait); err != nil {
+		pr, err := t.evalPhase(ctx, epoch, PhaseVal, t.data.Val, wait)
+		if err != nil {
 			return err
 		}
+		t.mu.Lock()
+		t.doneEpochs, t.doneBatches = epoch, 0
+		t.val = &Score{Loss: pr.Loss, Acc: pr.Acc, Samples: pr.Len()}
+		t.mu.Unlock()
+		if t.epochHook != nil {
+			if err := t.epochHook(epoch); err != nil {
+				return err
+			}
+		}
 	}
-	_, err := t.evalPhase(ctx, 0, PhaseTest, t.data.Test, wait)
-	return err
+	pr, err := t.evalPhase(ctx, 0, PhaseTest, t.data.Test, wait)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.test = &Score{Loss: pr.Loss, Acc: pr.Acc, Samples: pr.Len()}
+	t.mu.Unlock()
+	return nil
 }
+
+// Checkpoint returns a copy of the run's current state, taken between two
+// optimiser steps: weights, Adam state, progress through the schedule and
+// the latest validation and test scores. It is safe to call while Run runs.
+func (t *Trainer) Checkpoint() *Checkpoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	a := *t.adam
+	a.M, a.V = t.adam.M.Clone(), t.adam.V.Clone()
+	ck := &Checkpoint{Config: t.cfg, Params: t.params.Clone(), Adam: &a, Epoch: t.doneEpochs, Batch: t.doneBatches}
+	if t.val != nil {
+		v := *t.val
+		ck.Val = &v
+	}
+	if t.test != nil {
+		v := *t.test
+		ck.Test = &v
+	}
+	return ck
+}
+
+// Save writes Checkpoint() to path atomically (see Checkpoint.WriteFile);
+// the previous file at path survives any failure. It is safe to call while
+// Run runs, e.g. from a "save now" key.
+func (t *Trainer) Save(path string) error { return t.Checkpoint().WriteFile(path) }
 
 // emit completes a phase report with the run-wide fields and sends it.
 func (t *Trainer) emit(r Report, epoch int) {
@@ -232,8 +321,10 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 		return fmt.Errorf("engine: train: %w", err)
 	}
 	ld.Shuffle(epoch)
-	stats := newPhaseStats(PhaseTrain, ld.Batches(), n)
-	for k := 0; k < ld.Batches(); k++ {
+	k0 := min(t.skip, ld.Batches())
+	t.skip = 0
+	stats := newPhaseStats(PhaseTrain, ld.Batches()-k0, max(n-k0*t.cfg.Batch, 0))
+	for k := k0; k < ld.Batches(); k++ {
 		if err := stats.wait(wait); err != nil {
 			return err
 		}
@@ -248,6 +339,7 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 		}
 		t.mu.Lock()
 		t.adam.Update(t.params, t.grads)
+		t.doneBatches = k + 1
 		t.mu.Unlock()
 		t.emit(stats.add(got, st.lossSum, st.correct), epoch)
 	}
