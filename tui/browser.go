@@ -301,10 +301,13 @@ func (b *browser) draw() string {
 		lines = digit.Shade(px, size)
 	}
 	pic := strings.Join(lines, "\n")
-	if !b.colour {
+	switch {
+	case bodyH < size.Lines()+2:
+		// No room for a frame or a margin.
+	case !b.colour:
 		// Frame the shading so blank rows keep the digit's box visible.
 		pic = b.frame(lines, size.Width())
-	} else {
+	default:
 		pic = "\n" + pic
 	}
 	panelW := b.w - size.Width() - 4

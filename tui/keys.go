@@ -5,9 +5,9 @@ import "github.com/charmbracelet/bubbles/key"
 // keyMap holds every key binding; the same bindings feed bubbles/help.
 type keyMap struct {
 	// Everywhere.
-	Quit, Next, Prev, Help, Pause, Eval, Charts key.Binding
+	Quit, Next, Prev, Help, Pause, Eval key.Binding
 	// Dashboard.
-	Smooth key.Binding
+	Smooth, Charts key.Binding
 	// Browser.
 	Left, Right, First, Last, Jump, Random, Wrong, Class, Clear, Mode key.Binding
 	// Confusion matrix (Left and Right are shared with the browser).
@@ -54,7 +54,7 @@ func (k keyMap) globalShort() []key.Binding {
 
 // globalFull is the column of bindings every view's full help shows.
 func (k keyMap) globalFull() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Charts, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Help, k.Quit}
 }
 
 // helpKeys adapts one view's bindings plus the global ones to help.KeyMap.

@@ -88,3 +88,16 @@ func BenchmarkRender1250(b *testing.B) {
 		_ = c.Render()
 	}
 }
+
+func TestBrailleBits(t *testing.T) {
+	// Unicode's dot numbering: dots 1-3 and 7 down the left column, 4-6 and
+	// 8 down the right one; dot n is bit n-1.
+	want := [4][2]uint8{{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}}
+	for r := range 4 {
+		for c := range 2 {
+			if got := brailleBit(r, c); got != want[r][c] {
+				t.Errorf("brailleBit(%d, %d) = %#x, want %#x", r, c, got, want[r][c])
+			}
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// The engine's trainer is what main.go hands in as Control.
+var _ Control = (*engine.Trainer)(nil)
+
+func TestNoColourMeansNoEscapes(t *testing.T) {
+	m := finished(t, &testControl{}, 120, 40)
+	for range 3 {
+		if v := m.View(); strings.Contains(v, "\x1b") {
+			t.Fatalf("%s view has escape sequences with the Ascii profile:\n%q", active(m).title(), v)
+		}
+		m, _ = press(m, "tab")
+	}
+}
+
+func TestFullHelp(t *testing.T) {
+	m := finished(t, nil, 120, 40)
+	short := m.View()
+	if strings.Contains(short, "jump to index") {
+		t.Fatal("short help already shows the browser's full keys")
+	}
+	m, _ = press(m, "tab", "?")
+	v := m.View()
+	checkFrame(t, v, 120, 40)
+	for _, want := range []string{"jump to index", "misclassified only", "shading/colour", "previous view", "pause/resume"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("full help lacks %q:\n%s", want, v)
+		}
+	}
+	m, _ = press(m, "?")
+	if v := m.View(); strings.Contains(v, "jump to index") {
+		t.Errorf("? should close the full help:\n%s", v)
+	}
+}
+
+func TestHistoryBurstThenLive(t *testing.T) {
+	// A late joiner gets the whole history at once, then live reports; the
+	// charts must cover all of it.
+	rs := fakeRun(testConfig(), nil)
+	m := tea.Model(sized(newTest(t, nil), 120, 40))
+	m = feed(m, rs[:1200])
+	for _, r := range rs[1200:1300] {
+		m = feed(m, []engine.Report{r})
+	}
+	mm := m.(Model)
+	want := 0
+	for _, r := range rs[:1300] {
+		if r.Kind == engine.KindBatch && r.Phase == engine.PhaseTrain {
+			want++
+		}
+	}
+	if got := len(mm.run.batchLoss); got != want {
+		t.Errorf("chart history has %d training batches, want %d", got, want)
+	}
+	if v := m.View(); !strings.Contains(v, "step "+group(rs[1299].RunStep)+"/2,346") {
+		t.Errorf("run progress not shown:\n%s", v)
+	}
+}
