@@ -65,3 +65,30 @@ func TestHistoryBurstThenLive(t *testing.T) {
 		t.Errorf("run progress not shown:\n%s", v)
 	}
 }
+
+func TestPollsPausedState(t *testing.T) {
+	c := &testControl{}
+	m := tea.Model(sized(newTest(t, c), 80, 24))
+	m = feed(m, upTo(fakeRun(testConfig(), nil), 50))
+	m, cmd := m.Update(pollMsg{})
+	if cmd == nil {
+		t.Fatal("poll should re-arm while the run goes on")
+	}
+	c.Pause() // another viewer pauses
+	if v := m.View(); !strings.Contains(v, "paused") {
+		t.Errorf("paused state not shown:\n%s", v)
+	}
+	m, _ = m.Update(runOverMsg{})
+	if _, cmd = m.Update(pollMsg{}); cmd != nil {
+		t.Error("poll should stop once the run is over")
+	}
+}
+
+func TestNoteKeepsStatusLine(t *testing.T) {
+	m, _ := press(finished(t, nil, 80, 24), "tab", "d")
+	v := m.View()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "no colour") || !strings.Contains(v, "filter: all digits") {
+		t.Errorf("note or status line missing:\n%s", v)
+	}
+}

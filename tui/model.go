@@ -43,6 +43,18 @@ type runOverMsg struct{}
 // listenMsg says a frame interval has passed: wait for reports again.
 type listenMsg struct{}
 
+// pollMsg asks to look at the run's paused state again: while paused no
+// reports arrive to redraw the screen, and another viewer may have paused.
+type pollMsg struct{}
+
+// pollInterval is how often the paused state is looked at.
+const pollInterval = 500 * time.Millisecond
+
+// poll schedules the next pollMsg.
+func poll() tea.Cmd {
+	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollMsg{} })
+}
+
 // predictionsMsg carries an evaluation of the test set on a snapshot.
 type predictionsMsg struct {
 	preds *engine.Predictions
@@ -134,9 +146,14 @@ func New(o Options) Model {
 	return m
 }
 
-// Init starts listening for reports and errors.
+// Init starts listening for reports and errors, and watching the paused
+// state when there is a Control.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(waitReports(m.o.Reports), waitErr(m.o.Errs))
+	cmds := []tea.Cmd{waitReports(m.o.Reports), waitErr(m.o.Errs)}
+	if m.o.Control != nil && !m.run.over {
+		cmds = append(cmds, poll())
+	}
+	return tea.Batch(cmds...)
 }
 
 // waitReports waits for a report, then takes every other report already
@@ -202,6 +219,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, waitReports(m.o.Reports)
+	case pollMsg:
+		// Nothing to change: the next frame reads Control.Paused.
+		if m.run.done || m.run.over {
+			return m, nil
+		}
+		return m, poll()
 	case runOverMsg:
 		m.run.over = true
 		return m, m.broadcast(msg)
@@ -385,7 +408,11 @@ func (m Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.tabs())
 	b.WriteByte('\n')
-	b.WriteString(fit(m.views[m.active].View(), m.width, bodyH))
+	// The footer's height changes with notes and errors: keep the view's
+	// size in step so it never draws lines that would be cut.
+	v := m.views[m.active]
+	v.setSize(m.width, bodyH)
+	b.WriteString(fit(v.View(), m.width, bodyH))
 	b.WriteByte('\n')
 	b.WriteString(footer)
 	return b.String()
