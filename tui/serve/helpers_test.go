@@ -237,10 +237,13 @@ func (tm *terminal) read(r io.Reader) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			tm.mu.Lock()
+			from := max(tm.out.Len()-2, 0) // a query may straddle two reads
 			tm.out.Write(buf[:n])
-			q := strings.Count(tm.out.String(), "\x1b[c")
-			for ; tm.answered < q; tm.answered++ {
-				_, _ = io.WriteString(tm.stdin, "\x1b[?62;22c")
+			if strings.Contains(string(tm.out.Bytes()[from:]), "\x1b[c") {
+				q := strings.Count(tm.out.String(), "\x1b[c")
+				for ; tm.answered < q; tm.answered++ {
+					_, _ = io.WriteString(tm.stdin, "\x1b[?62;22c")
+				}
 			}
 			tm.mu.Unlock()
 		}

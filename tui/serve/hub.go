@@ -3,6 +3,7 @@ package serve
 import (
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
 )
@@ -182,22 +183,30 @@ type Subscription struct {
 // Subscribe returns a new subscription whose channel first replays the
 // current run's history, then streams new reports, and is closed after the
 // last report once the Hub is closed. Call Close on it when done.
-func (h *Hub) Subscribe() *Subscription {
+func (h *Hub) Subscribe() *Subscription { return h.SubscribeEvery(0) }
+
+// SubscribeEvery is Subscribe for a viewer that wants to wake up at most
+// once per interval: once caught up, the subscription waits for new
+// reports and hands them over in bursts, the next burst starting no sooner
+// than interval after the previous one. The history is replayed at once,
+// and no report is ever dropped; a report waits at most interval.
+func (h *Hub) SubscribeEvery(interval time.Duration) *Subscription {
 	s := &Subscription{
 		c:    make(chan engine.Report, SubscriptionBuffer),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	go s.pump(h)
+	go s.pump(h, interval)
 	return s
 }
 
 // pump hands reports from the history to s.c, in order, until the run is
 // over or s is closed.
-func (s *Subscription) pump(h *Hub) {
+func (s *Subscription) pump(h *Hub, interval time.Duration) {
 	defer close(s.done)
 	defer close(s.c)
 	var cursor uint64
+	var burst time.Time // when the current burst started
 	for {
 		e, ok, wait, closed := h.at(cursor)
 		if !ok {
@@ -206,10 +215,14 @@ func (s *Subscription) pump(h *Hub) {
 			}
 			select {
 			case <-wait:
-				continue
 			case <-s.stop:
 				return
 			}
+			if !s.sleep(time.Until(burst.Add(interval))) {
+				return
+			}
+			burst = time.Now()
+			continue
 		}
 		select {
 		case s.c <- e.r:
@@ -217,6 +230,22 @@ func (s *Subscription) pump(h *Hub) {
 		case <-s.stop:
 			return
 		}
+	}
+}
+
+// sleep waits for d, or until s is closed; it reports whether s is still
+// open.
+func (s *Subscription) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.stop:
+		return false
 	}
 }
 

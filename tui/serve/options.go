@@ -43,6 +43,10 @@ type Options struct {
 	Wait bool
 	// FPS caps each session's frame rate.
 	FPS int
+	// Refresh is how often, at most, a session is woken up with new
+	// reports: the dashboards' redraws are what 50 viewers cost, and this
+	// bounds them whatever the training speed.
+	Refresh time.Duration
 	// ShutdownTimeout is how long a graceful shutdown waits for sessions to
 	// end before closing every connection.
 	ShutdownTimeout time.Duration
@@ -59,6 +63,7 @@ func DefaultOptions() Options {
 		Rate:            1,
 		Burst:           60,
 		FPS:             10,
+		Refresh:         250 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	}
 }
@@ -96,6 +101,7 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.IntVar(&o.Burst, "burst", o.Burst, "new sessions one IP address may open at once (a class behind one NAT)")
 	fs.BoolVar(&o.Wait, "wait", o.Wait, "start training when the first viewer connects")
 	fs.IntVar(&o.FPS, "fps", o.FPS, "frames per second per session, at most")
+	fs.DurationVar(&o.Refresh, "refresh", o.Refresh, "how often each session gets new reports, at most")
 }
 
 // RegisterFlags defines the serve flags on fs with their defaults and
@@ -120,6 +126,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("serve: --rate %g must be positive", o.Rate)
 	case o.Burst <= 0:
 		return fmt.Errorf("serve: --burst %d must be positive", o.Burst)
+	case o.Refresh < 0:
+		return fmt.Errorf("serve: --refresh %v must not be negative", o.Refresh)
 	case o.FPS <= 0 || o.FPS > 120:
 		return fmt.Errorf("serve: --fps %d must be in 1..120", o.FPS)
 	}

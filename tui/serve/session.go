@@ -105,7 +105,7 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 		defer s.remove(v)
 		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
 		s.startRun()
-		v.sub = s.hub.Subscribe()
+		v.sub = s.hub.SubscribeEvery(s.opts.Refresh)
 		defer v.sub.Close()
 		if err := s.runErr(); err != nil {
 			select {
