@@ -79,12 +79,20 @@ func Shade(px []uint8, s Size) []string {
 const levels = 16
 
 // Painter draws digits in colour for one renderer's colour profile. It caches
-// the escape sequences of every pair of grey levels, so drawing a digit costs
-// no styling calls. A Painter is not safe for concurrent use.
+// the escape sequences of every pair of grey levels and writes one sequence
+// per run of equal cells, so drawing a digit costs no styling calls and
+// little output (it may travel over SSH). A Painter is not safe for
+// concurrent use.
 type Painter struct {
 	r      *lipgloss.Renderer
 	colour bool
-	cells  [levels][levels]string // "▀" with fg top level, bg bottom level
+	pens   [levels][levels]pen // fg top level, bg bottom level
+}
+
+// pen holds the escape sequences around a styled text.
+type pen struct {
+	pre, post string
+	ok        bool
 }
 
 // NewPainter returns a Painter for r's colour profile (the default renderer
@@ -105,12 +113,17 @@ func grey(level int) lipgloss.Color {
 	return lipgloss.Color(fmt.Sprintf("#%02x%02x%02x", v, v, v))
 }
 
-func (p *Painter) cell(top, bottom int) string {
-	if c := p.cells[top][bottom]; c != "" {
+func (p *Painter) pen(top, bottom int) pen {
+	if c := p.pens[top][bottom]; c.ok {
 		return c
 	}
-	c := p.r.NewStyle().Foreground(grey(top)).Background(grey(bottom)).Render("▀")
-	p.cells[top][bottom] = c
+	const mark = "\x01"
+	r := p.r.NewStyle().Foreground(grey(top)).Background(grey(bottom)).Render(mark)
+	c := pen{ok: true}
+	if i := strings.Index(r, mark); i >= 0 {
+		c.pre, c.post = r[:i], r[i+len(mark):]
+	}
+	p.pens[top][bottom] = c
 	return c
 }
 
@@ -129,25 +142,33 @@ func (p *Painter) HalfBlocks(px []uint8, s Size) []string {
 	}
 	out := make([]string, 0, s.Lines())
 	var b strings.Builder
+	// line writes one line of cells given each cell's two levels, merging
+	// runs of equal cells under one escape sequence.
+	line := func(top, bottom func(c int) int, repeat int) {
+		b.Reset()
+		for c := 0; c < Side; {
+			t, u := top(c), bottom(c)
+			n := 1
+			for c+n < Side && top(c+n) == t && bottom(c+n) == u {
+				n++
+			}
+			pn := p.pen(t, u)
+			b.WriteString(pn.pre)
+			b.WriteString(strings.Repeat("▀", n*repeat))
+			b.WriteString(pn.post)
+			c += n
+		}
+		out = append(out, b.String())
+	}
 	if s == Full {
 		for r := 0; r < Side; r++ {
-			b.Reset()
-			for c := 0; c < Side; c++ {
-				l := level(px[r*Side+c])
-				cell := p.cell(l, l)
-				b.WriteString(cell)
-				b.WriteString(cell)
-			}
-			out = append(out, b.String())
+			lv := func(c int) int { return level(px[r*Side+c]) }
+			line(lv, lv, 2)
 		}
 		return out
 	}
 	for r := 0; r < Side; r += 2 {
-		b.Reset()
-		for c := 0; c < Side; c++ {
-			b.WriteString(p.cell(level(px[r*Side+c]), level(px[(r+1)*Side+c])))
-		}
-		out = append(out, b.String())
+		line(func(c int) int { return level(px[r*Side+c]) }, func(c int) int { return level(px[(r+1)*Side+c]) }, 1)
 	}
 	return out
 }
