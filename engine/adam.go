@@ -26,14 +26,17 @@ func (a *Adam) Update(p, g *Params) {
 	stepSize := float32(a.LR / bc1)
 	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
+	// 1-beta rounded once from float64, as PyTorch computes it: float32(1)-b2
+	// would be 0.00099998713, not 0.001.
+	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
 	eps := float32(a.Eps)
 	ms, vs, gs := a.M.slices(), a.V.slices(), g.slices()
 	for i, w := range p.slices() {
 		m, v, gr := ms[i][:len(w)], vs[i][:len(w)], gs[i][:len(w)]
 		for j := range w {
 			gj := gr[j]
-			mj := b1*m[j] + (1-b1)*gj
-			vj := b2*v[j] + (1-b2)*gj*gj
+			mj := b1*m[j] + c1*gj
+			vj := b2*v[j] + c2*gj*gj
 			m[j], v[j] = mj, vj
 			w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtBC2 + eps)
 		}
