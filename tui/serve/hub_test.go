@@ -3,6 +3,7 @@ package serve
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -227,4 +228,39 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSubscribeEveryLosesNothing checks that a throttled subscription
+// still delivers every report, in order, history first.
+func TestSubscribeEveryLosesNothing(t *testing.T) {
+	h := NewHub()
+	for i := 0; i < 100; i++ {
+		h.Publish(batch(2, i))
+	}
+	s := h.SubscribeEvery(5 * time.Millisecond)
+	defer s.Close()
+	for i := 100; i < 300; i++ {
+		h.Publish(batch(2, i))
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	h.Publish(phaseEnd(2))
+	h.Close()
+	got := collect(s)
+	if len(got) != 301 {
+		t.Fatalf("got %d reports, want 301", len(got))
+	}
+	for i, r := range got[:300] {
+		if r.Step != i {
+			t.Fatalf("report %d has step %d", i, r.Step)
+		}
+	}
+	// Closing a throttled subscription while it waits must not hang.
+	h2 := NewHub()
+	s2 := h2.SubscribeEvery(time.Hour)
+	h2.Publish(batch(2, 0))
+	<-s2.Reports()
+	h2.Publish(batch(2, 1)) // now it sleeps for an hour
+	s2.Close()
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/mnist-tui/mnist-tui/engine"
 )
 
 func TestDashboardArrivesAndResizes(t *testing.T) {
@@ -432,5 +434,81 @@ func TestHardShutdown(t *testing.T) {
 	}
 	if err := c.Wait(); err == nil {
 		t.Error("client connection still open")
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.IdleTimeout = 300 * time.Millisecond
+	ts := startServer(t, o, noRun, probeModels(&probeStats{}))
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminalKeep(t, c, 80, 24, true)
+	defer tm.close()
+	tm.waitFor(t, "MNIST CLASSROOM PROBE")
+	// Nothing happens on the probe's screen: the connection goes idle.
+	tm.waitEOF(t)
+	if err := c.Wait(); err == nil {
+		t.Error("idle connection still open")
+	}
+	waitUntil(t, "the session is forgotten", func() bool { return ts.Sessions() == 0 })
+}
+
+func TestMaxSessionTime(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.MaxSessionTime = 500 * time.Millisecond
+	ts := startServer(t, o, noRun, probeModels(&probeStats{}))
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminalKeep(t, c, 80, 24, true)
+	defer tm.close()
+	tm.waitFor(t, "MNIST CLASSROOM PROBE")
+	// Keep the session busy: it is closed anyway once too old.
+	stop := make(chan struct{})
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				ts.Hub().Publish(batch(2, i))
+			}
+		}
+	}()
+	tm.waitEOF(t)
+	close(stop)
+	<-busy
+	if !strings.Contains(tm.screen(), "step=") {
+		t.Error("the busy session never drew a report")
+	}
+	waitUntil(t, "the session is forgotten", func() bool { return ts.Sessions() == 0 })
+}
+
+// TestStartFailureReachesViewers has a run that cannot be built: viewers
+// see the error on their dashboard and Serve returns it at the end.
+func TestStartFailureReachesViewers(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.Wait = true
+	boom := errors.New("no data for the run")
+	start := func(engine.Reporter) (Trainer, error) { return nil, boom }
+	ts := startServer(t, o, start, TUI(ViewInfo{Config: engine.DefaultConfig()}))
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminal(t, c, 100, 30)
+	defer tm.close()
+	tm.waitFor(t, "no data for the run")
+	if err := ts.stop(t); !errors.Is(err, boom) {
+		t.Fatalf("Serve returned %v, want the start failure", err)
 	}
 }

@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -154,4 +156,81 @@ func TestRealRunToTheEnd(t *testing.T) {
 		l := ts.log.String()
 		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test acc") && strings.Contains(l, "training finished")
 	})
+}
+
+// TestEvaluationsAreShared evaluates a real trainer's snapshot from many
+// sessions at once: while no report comes in, they share one evaluation;
+// a new report makes the next call evaluate again. Before the run starts,
+// Evaluate says so.
+func TestEvaluationsAreShared(t *testing.T) {
+	h := NewHub()
+	sh := newShared(h)
+	ctx := context.Background()
+	if _, err := sh.Evaluate(ctx); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("Evaluate before the start: %v, want ErrNotStarted", err)
+	}
+	c := engine.DefaultConfig()
+	d := smallData(t, 300)
+	tr, err := engine.NewTrainer(c, d, engine.WithReporter(h.Publish))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh.set(tr)
+	var wg sync.WaitGroup
+	preds := make([]*engine.Predictions, 8)
+	for i := range preds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := readOnly{sh}.Evaluate(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			preds[i] = p
+		}()
+	}
+	wg.Wait()
+	if n := sh.evals.Load(); n != 1 {
+		t.Fatalf("8 concurrent calls ran %d evaluations, want 1", n)
+	}
+	for _, p := range preds {
+		if p == nil || p != preds[0] || p.Len() != 300 {
+			t.Fatalf("calls got different or wrong predictions")
+		}
+	}
+	h.Publish(batch(2, 1))
+	if _, err := sh.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := sh.evals.Load(); n != 2 {
+		t.Fatalf("after a new report: %d evaluations, want 2", n)
+	}
+	h.Close()
+}
+
+// TestReadOnlyCannotPause checks the non-admin Control on a real trainer.
+func TestReadOnlyCannotPause(t *testing.T) {
+	sh := newShared(NewHub())
+	tr, err := engine.NewTrainer(engine.DefaultConfig(), smallData(t, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh.set(tr)
+	ro := readOnly{sh}
+	ro.Pause()
+	if tr.Paused() || ro.Paused() {
+		t.Fatal("a read-only control paused the run")
+	}
+	sh.Pause()
+	if !ro.Paused() {
+		t.Fatal("a read-only control does not see the pause")
+	}
+	ro.Resume()
+	if !tr.Paused() {
+		t.Fatal("a read-only control resumed the run")
+	}
+	sh.Resume()
+	if tr.Paused() {
+		t.Fatal("the admin control did not resume")
+	}
 }
