@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -112,6 +113,8 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 	s.hostFP = fingerprint(signer.PublicKey())
 	if created {
 		s.logf("generated host key %s (%s)", o.HostKey, s.hostFP)
+	} else if fi, err := os.Stat(o.HostKey); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		s.logf("WARNING: host key %s is readable by others (mode %v): chmod 600 it", o.HostKey, fi.Mode().Perm())
 	}
 
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(o.Rate), o.Burst, 4096)
@@ -276,6 +279,9 @@ func (s *Server) startRun() {
 	s.mu.Unlock()
 
 	r, err := s.start(s.hub.Publish)
+	if err == nil && r == nil {
+		err = errors.New("StartFunc returned no run")
+	}
 	if err != nil {
 		s.runWG.Done()
 		s.hub.Close()

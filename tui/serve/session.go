@@ -47,7 +47,6 @@ type ModelFunc func(s Session) tea.Model
 
 // Messages shown to refused clients, one line each.
 const (
-	msgNoPTY     = "mnist-tui: this server shows a dashboard and needs a terminal: connect with ssh -t"
 	msgExec      = "mnist-tui: commands are not supported: connect without one (ssh -t host)"
 	msgSubsystem = "mnist-tui: subsystems (sftp, ...) are not supported"
 	msgShutdown  = "mnist-tui: the server is shutting down"
