@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Writes kernel_amd64.s, the AVX2+FMA and AVX-512F element-wise kernels (run: go generate).
+
+Every kernel walks its slices in blocks of UNROLL vectors, then one vector at
+a time, then finishes the last 1..W-1 elements with masked loads and stores
+(VMASKMOVPS for AVX2, opmask K1 for AVX-512), so no scalar tail is needed and
+nothing outside the slices is touched. Lengths are taken from the first slice;
+the Go wrappers check that all slices have the same length.
+"""
+
+from fractions import Fraction
+import struct
+
+# tanh32's constants, spelled exactly as in engine/kernels.go.
+CLAMP = "7.90531110763549805"
+TINY = "0.0004"
+P = [  # highest degree first: p = P[0]; p = p*x2 + P[i]
+    "-2.76076847742355e-16",
+    "2.00018790482477e-13",
+    "-8.60467152213735e-11",
+    "5.12229709037114e-08",
+    "1.48572235717979e-05",
+    "6.37261928875436e-04",
+    "4.89352455891786e-03",
+]
+Q = [
+    "1.19825839466702e-06",
+    "1.18534705686654e-04",
+    "2.26843463243900e-03",
+    "4.89352518554385e-03",
+]
+
+
+def f32bits(dec):
+    """Bits of the float32 nearest to the decimal dec (ties to even), as Go's
+    float32(untyped constant) conversion rounds: directly, not via float64."""
+    exact = Fraction(dec)
+    guess = struct.unpack("<I", struct.pack("<f", float(exact)))[0]
+    best = None
+    for b in (guess - 1, guess, guess + 1):
+        v = Fraction(struct.unpack("<f", struct.pack("<I", b & 0xFFFFFFFF))[0])
+        d = abs(v - exact)
+        if best is None or d < best[0] or (d == best[0] and b % 2 == 0):
+            best = (d, b)
+    return best[1] & 0xFFFFFFFF
+
+
+def neg(bits):
+    return bits ^ 0x80000000
+
+
+CONSTS = [
+    ("clamp", f32bits(CLAMP)),
+    ("negclamp", neg(f32bits(CLAMP))),
+    ("absmask", 0x7FFFFFFF),
+    ("tiny", f32bits(TINY)),
+    ("one", f32bits("1")),
+] + [(f"p{i}", f32bits(c)) for i, c in enumerate(P)] + [(f"q{i}", f32bits(c)) for i, c in enumerate(Q)]
+COFF = {name: 32 * i for i, (name, _) in enumerate(CONSTS)}
+
+
+def cref(name):
+    return f"vecconst<>+{COFF[name]}(SB)"
+
+
+class ISA:
+    def __init__(self, avx512):
+        self.avx512 = avx512
+        self.suffix = "AVX512" if avx512 else "AVX2"
+        self.w = 16 if avx512 else 8  # float32 lanes per vector
+        self.vb = 4 * self.w  # bytes per vector
+        self.r = "Z" if avx512 else "Y"
+
+    def reg(self, i):
+        return f"{self.r}{i}"
+
+
+# Each op: Go parameter names (first one is written), inputs (parameter
+# names loaded per vector), unroll, registers per vector, and a body writer.
+# Pointer registers per parameter, in order.
+PTRS = ["DI", "SI", "DX", "R8"]
+
+
+def op_tanh(isa, o, regs, mask):
+    """regs: x (input, loaded), a, s, p, q. Result in p."""
+    x, a, s, p, q = regs
+    if isa.avx512:
+        c, nc, absm, tiny = "Z16", "Z17", "Z18", "Z19"
+        pc = [f"Z{20 + i}" for i in range(7)]
+        qc = [f"Z{27 + i}" for i in range(4)]
+    else:
+        c, nc, absm, tiny = "Y10", "Y11", "Y12", "Y13"
+        pc = [cref(f"p{i}") for i in range(7)]
+        qc = [cref(f"q{i}") for i in range(4)]
+    # Clamp to [-clamp, clamp]; x is the second (Intel) source, so a NaN in x
+    # is passed through by both VMAXPS and VMINPS.
+    o(f"\tVMAXPS {x}, {nc}, {x}")
+    o(f"\tVMINPS {x}, {c}, {x}")
+    if isa.avx512:
+        o(f"\tVPANDD {x}, {absm}, {a}")
+        o(f"\tVCMPPS $1, {tiny}, {a}, {mask}")  # |x| < tiny (false for NaN)
+    else:
+        o(f"\tVANDPS {x}, {absm}, {a}")
+        o(f"\tVCMPPS $1, {tiny}, {a}, {a}")
+    o(f"\tVMULPS {x}, {x}, {s}")
+    if isa.avx512:
+        o(f"\tVMOVAPS {pc[0]}, {p}")
+        o(f"\tVMOVAPS {qc[0]}, {q}")
+    else:
+        o(f"\tVMOVUPS {pc[0]}, {p}")
+        o(f"\tVMOVUPS {qc[0]}, {q}")
+    # Separate multiplies and adds (no FMA), each rounded like the scalar
+    # code, so the result is bit for bit Tanh32's.
+    for i in range(1, 7):
+        o(f"\tVMULPS {s}, {p}, {p}")
+        if i < 4:
+            o(f"\tVMULPS {s}, {q}, {q}")
+        o(f"\tVADDPS {pc[i]}, {p}, {p}")  # p = p*x2 + P[i]
+        if i < 4:
+            o(f"\tVADDPS {qc[i]}, {q}, {q}")  # q = q*x2 + Q[i]
+    o(f"\tVMULPS {x}, {p}, {p}")
+    o(f"\tVDIVPS {q}, {p}, {p}")  # p = p / q
+    if isa.avx512:
+        o(f"\tVMOVAPS {x}, {mask}, {p}")  # tiny lanes return x itself
+    else:
+        o(f"\tVBLENDVPS {a}, {x}, {p}, {p}")
+    return p
+
+
+def op_tanhgrad(isa, o, regs, mask):
+    """dz = g * (1 - h*h), rounded like the scalar code (no FMA)."""
+    g, h = regs
+    one = "Z31" if isa.avx512 else "Y13"
+    o(f"\tVMULPS {h}, {h}, {h}")
+    o(f"\tVSUBPS {h}, {one}, {h}")
+    o(f"\tVMULPS {h}, {g}, {h}")
+    return h
+
+
+def op_addto(isa, o, regs, mask):
+    d, a = regs
+    o(f"\tVADDPS {a}, {d}, {d}")
+    return d
+
+
+def op_add3to(isa, o, regs, mask):
+    """dst += a + b, summed as dst + (a + b) like the scalar code."""
+    d, a, b = regs
+    o(f"\tVADDPS {b}, {a}, {a}")
+    o(f"\tVADDPS {a}, {d}, {a}")
+    return a
+
+
+OPS = [
+    # name, params, loaded params (indices), regs per vector, unroll, body
+    ("tanh", ["dst", "src"], [1], 5, 2, op_tanh),
+    ("tanhGrad", ["dz", "g", "h"], [1, 2], 2, 4, op_tanhgrad),
+    ("addTo", ["dst", "a"], [0, 1], 2, 4, op_addto),
+    ("add3To", ["dst", "a", "b"], [0, 1, 2], 3, 4, op_add3to),
+]
+
+
+def setup_consts(isa, name, o):
+    if name == "tanh":
+        if isa.avx512:
+            regs = ["clamp", "negclamp", "absmask", "tiny"] + [f"p{i}" for i in range(7)] + [f"q{i}" for i in range(4)]
+            for i, c in enumerate(regs):
+                o(f"\tVBROADCASTSS {cref(c)}, Z{16 + i}")
+        else:
+            for i, c in enumerate(["clamp", "negclamp", "absmask", "tiny"]):
+                o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
+    elif name == "tanhGrad":
+        if isa.avx512:
+            o(f"\tVBROADCASTSS {cref('one')}, Z31")
+        else:
+            o(f"\tVMOVUPS {cref('one')}, Y13")
+
+
+def kernel(isa, spec):
+    name, params, loaded, nregs, unroll, body = spec
+    fn = f"{name}{isa.suffix}"
+    L = []
+    o = L.append
+    size = 24 * len(params)
+    o(f"// func {fn}({', '.join(params)} []float32)")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{size}")
+    for i, prm in enumerate(params):
+        o(f"\tMOVQ {prm}_base+{24 * i}(FP), {PTRS[i]}")
+    o(f"\tMOVQ {params[0]}_len+8(FP), CX")
+    setup_consts(isa, name, o)
+
+    def block(nvec, tail):
+        maskreg = "K1" if isa.avx512 else "Y15"
+        vregs = [[isa.reg(v * nregs + j) for j in range(nregs)] for v in range(nvec)]
+        for v in range(nvec):
+            for j, pi in enumerate(loaded):
+                src = f"{v * isa.vb}({PTRS[pi]})"
+                dst = vregs[v][j]
+                if not tail:
+                    o(f"\tVMOVUPS {src}, {dst}")
+                elif isa.avx512:
+                    o(f"\tVMOVUPS.Z {src}, K1, {dst}")
+                else:
+                    o(f"\tVMASKMOVPS {src}, {maskreg}, {dst}")
+        outs = []
+        for v in range(nvec):
+            kmask = f"K{2 + v}"
+            outs.append(body(isa, o, vregs[v], kmask))
+        for v in range(nvec):
+            dst = f"{v * isa.vb}({PTRS[0]})"
+            if not tail:
+                o(f"\tVMOVUPS {outs[v]}, {dst}")
+            elif isa.avx512:
+                o(f"\tVMOVUPS {outs[v]}, K1, {dst}")
+            else:
+                o(f"\tVMASKMOVPS {outs[v]}, {maskreg}, {dst}")
+
+    def advance(nvec):
+        for i in range(len(params)):
+            o(f"\tADDQ ${nvec * isa.vb}, {PTRS[i]}")
+        o(f"\tSUBQ ${nvec * isa.w}, CX")
+
+    o(f"{fn}_loop:")
+    o(f"\tCMPQ CX, ${unroll * isa.w}")
+    o(f"\tJLT {fn}_one")
+    block(unroll, False)
+    advance(unroll)
+    o(f"\tJMP {fn}_loop")
+    o(f"{fn}_one:")
+    o(f"\tCMPQ CX, ${isa.w}")
+    o(f"\tJLT {fn}_tail")
+    block(1, False)
+    advance(1)
+    o(f"\tJMP {fn}_one")
+    o(f"{fn}_tail:")
+    o("\tTESTQ CX, CX")
+    o(f"\tJZ {fn}_done")
+    if isa.avx512:
+        o("\tMOVL $1, AX")
+        o("\tSHLL CX, AX")
+        o("\tDECL AX")
+        o("\tKMOVW AX, K1")
+    else:
+        # tailmask<>+32-4*CX holds CX all-ones lanes followed by zero lanes.
+        o("\tLEAQ tailmask<>+32(SB), AX")
+        o("\tSHLQ $2, CX")
+        o("\tSUBQ CX, AX")
+        o("\tVMOVDQU (AX), Y15")
+    block(1, True)
+    o(f"{fn}_done:")
+    o("\tVZEROUPPER")
+    o("\tRET")
+    return L
+
+
+def main():
+    out = [
+        "// Code generated by gen_kernels.py; DO NOT EDIT.",
+        "",
+        "//go:build amd64 && !purego",
+        "",
+        '#include "textflag.h"',
+        "",
+        "// vecconst holds each constant replicated over 8 lanes (32 bytes).",
+    ]
+    for name, bits in CONSTS:
+        out.append(f"// {name}")
+        for lane in range(8):
+            out.append(f"DATA vecconst<>+{COFF[name] + 4 * lane}(SB)/4, $0x{bits:08x}")
+    out.append(f"GLOBL vecconst<>(SB), RODATA|NOPTR, ${32 * len(CONSTS)}")
+    out.append("")
+    out.append("// tailmask is 8 all-ones lanes followed by 8 zero lanes.")
+    for lane in range(16):
+        out.append(f"DATA tailmask<>+{4 * lane}(SB)/4, $0x{0xFFFFFFFF if lane < 8 else 0:08x}")
+    out.append("GLOBL tailmask<>(SB), RODATA|NOPTR, $64")
+    for avx512 in (False, True):
+        isa = ISA(avx512)
+        for spec in OPS:
+            out.append("")
+            out.extend(kernel(isa, spec))
+    open("kernel_amd64.s", "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
