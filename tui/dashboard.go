@@ -83,10 +83,9 @@ func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
 
 // layout decides the heights of the dashboard's parts.
 type layout struct {
-	tableRows  int // table rows shown (without its header)
-	chartRows  int // 0, 1 (batch charts) or 2 (plus per-epoch charts)
-	chartH     int // lines of each chart row, title included
-	headerWide bool
+	tableRows int // table rows shown (without its header)
+	chartRows int // 0, 1 (batch charts) or 2 (plus per-epoch charts)
+	chartH    int // lines of each chart row, title included
 }
 
 func (d *dashboard) layout() layout {

@@ -133,6 +133,9 @@ func TestPauseKey(t *testing.T) {
 	if c.resumes != 1 || c.Paused() {
 		t.Errorf("second p: %d resumes, paused %v; want 1, false", c.resumes, c.Paused())
 	}
+	if v := m.View(); strings.Contains(v, "‖ paused") || !strings.Contains(v, "resumed") {
+		t.Errorf("resumed run still shown paused:\n%s", v)
+	}
 
 	ro := &testControl{}
 	m = New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: make(chan engine.Report), Control: ro, ReadOnlyReason: "only the teacher can pause"})
