@@ -7,9 +7,9 @@ import (
 )
 
 // FuzzTanh checks that every assembly Tanh kernel matches the generic one
-// bit for bit (NaN for NaN) on the
-// float32 values spelled by the input bytes (little endian; a trailing
-// partial value is dropped), starting at the given offset.
+// bit for bit (NaN for NaN) on the float32 values spelled by the input bytes
+// (little endian; a trailing partial value is dropped), starting at the
+// given offset.
 func FuzzTanh(f *testing.F) {
 	enc := func(vs ...float32) []byte {
 		b := make([]byte, 4*len(vs))

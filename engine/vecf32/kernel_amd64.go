@@ -62,10 +62,61 @@ func bestFuncs() Funcs {
 
 func asmFuncs(k Kernel) (Funcs, bool) {
 	switch {
-	case k == KernelAVX2 && hasAVX2:
-		return Funcs{kind: KernelAVX2, tanh: tanhAVX2, tanhGrad: tanhGradAVX2, addTo: addToAVX2, add3To: add3ToAVX2}, true
-	case k == KernelAVX512 && hasAVX512:
-		return Funcs{kind: KernelAVX512, tanh: tanhAVX512, tanhGrad: tanhGradAVX512, addTo: addToAVX512, add3To: add3ToAVX512}, true
+	case k == KernelAVX2 && hasAVX2, k == KernelAVX512 && hasAVX512:
+		return Funcs{kind: k}, true
 	}
 	return Funcs{}, false
+}
+
+// tanhAsm runs the Tanh kernel k and reports true, or reports false if k is
+// not an assembly kernel. Funcs only ever holds kernels the CPU supports.
+func tanhAsm(k Kernel, dst, src []float32) bool {
+	switch k {
+	case KernelAVX512:
+		tanhAVX512(dst, src)
+	case KernelAVX2:
+		tanhAVX2(dst, src)
+	default:
+		return false
+	}
+	return true
+}
+
+// tanhGradAsm is tanhAsm for TanhGrad.
+func tanhGradAsm(k Kernel, dz, g, h []float32) bool {
+	switch k {
+	case KernelAVX512:
+		tanhGradAVX512(dz, g, h)
+	case KernelAVX2:
+		tanhGradAVX2(dz, g, h)
+	default:
+		return false
+	}
+	return true
+}
+
+// addToAsm is tanhAsm for AddTo.
+func addToAsm(k Kernel, dst, a []float32) bool {
+	switch k {
+	case KernelAVX512:
+		addToAVX512(dst, a)
+	case KernelAVX2:
+		addToAVX2(dst, a)
+	default:
+		return false
+	}
+	return true
+}
+
+// add3ToAsm is tanhAsm for Add3To.
+func add3ToAsm(k Kernel, dst, a, b []float32) bool {
+	switch k {
+	case KernelAVX512:
+		add3ToAVX512(dst, a, b)
+	case KernelAVX2:
+		add3ToAVX2(dst, a, b)
+	default:
+		return false
+	}
+	return true
 }

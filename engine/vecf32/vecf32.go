@@ -39,20 +39,15 @@ func (k Kernel) String() string {
 // ErrUnsupported reports that a kernel cannot run on this CPU or build.
 var ErrUnsupported = errors.New("vecf32: kernel not supported on this CPU or build")
 
-// Funcs is a set of kernels bound to one implementation. The zero value is
-// not usable; get one from For. A Funcs is immutable and safe for concurrent
-// use.
+// Funcs is a set of kernels bound to one implementation; get one from For.
+// The zero value runs the generic kernel. A Funcs is immutable and safe for
+// concurrent use. Its methods dispatch with a switch rather than through
+// function values, so slices passed to them do not escape.
 type Funcs struct {
-	kind     Kernel
-	tanh     func(dst, src []float32)
-	tanhGrad func(dz, g, h []float32)
-	addTo    func(dst, a []float32)
-	add3To   func(dst, a, b []float32)
+	kind Kernel // KernelGeneric, KernelAVX2 or KernelAVX512; 0 means generic
 }
 
-func genericFuncs() Funcs {
-	return Funcs{kind: KernelGeneric, tanh: tanhGeneric, tanhGrad: tanhGradGeneric, addTo: addToGeneric, add3To: add3ToGeneric}
-}
+func genericFuncs() Funcs { return Funcs{kind: KernelGeneric} }
 
 // best is the Funcs KernelAuto resolves to; it is fixed at start-up from the
 // CPU's features and never changes.
@@ -88,7 +83,12 @@ func funcsFor(k Kernel) (Funcs, bool) {
 }
 
 // Kernel returns the implementation f runs.
-func (f Funcs) Kernel() Kernel { return f.kind }
+func (f Funcs) Kernel() Kernel {
+	if f.kind == KernelAuto {
+		return KernelGeneric
+	}
+	return f.kind
+}
 
 // Tanh sets dst[i] = tanh(src[i]) (dst and src may be the same slice). It
 // panics if the lengths differ.
@@ -96,7 +96,9 @@ func (f Funcs) Tanh(dst, src []float32) {
 	if len(dst) != len(src) {
 		panicLen("Tanh", len(dst), len(src))
 	}
-	f.tanh(dst, src)
+	if !tanhAsm(f.kind, dst, src) {
+		tanhGeneric(dst, src)
+	}
 }
 
 // TanhGrad sets dz[i] = g[i] * (1 - h[i]*h[i]), the backward of h = tanh(z).
@@ -105,7 +107,9 @@ func (f Funcs) TanhGrad(dz, g, h []float32) {
 	if len(dz) != len(g) || len(dz) != len(h) {
 		panicLen("TanhGrad", len(dz), len(g), len(h))
 	}
-	f.tanhGrad(dz, g, h)
+	if !tanhGradAsm(f.kind, dz, g, h) {
+		tanhGradGeneric(dz, g, h)
+	}
 }
 
 // AddTo sets dst[i] += a[i]. It panics if the lengths differ.
@@ -113,7 +117,9 @@ func (f Funcs) AddTo(dst, a []float32) {
 	if len(dst) != len(a) {
 		panicLen("AddTo", len(dst), len(a))
 	}
-	f.addTo(dst, a)
+	if !addToAsm(f.kind, dst, a) {
+		addToGeneric(dst, a)
+	}
 }
 
 // Add3To sets dst[i] += a[i] + b[i] (rounded as dst[i] + (a[i] + b[i])). It
@@ -122,7 +128,9 @@ func (f Funcs) Add3To(dst, a, b []float32) {
 	if len(dst) != len(a) || len(dst) != len(b) {
 		panicLen("Add3To", len(dst), len(a), len(b))
 	}
-	f.add3To(dst, a, b)
+	if !add3ToAsm(f.kind, dst, a, b) {
+		add3ToGeneric(dst, a, b)
+	}
 }
 
 // Tanh sets dst[i] = tanh(src[i]) (dst and src may be the same slice) with

@@ -351,18 +351,15 @@ func TestZeroAllocs(t *testing.T) {
 	x := make([]float32, 1000)
 	y := make([]float32, 1000)
 	z := make([]float32, 1000)
-	for _, f := range append(allFuncs(t), Funcs{}) {
-		if f.tanh == nil { // the package-level functions
-			if n := testing.AllocsPerRun(10, func() {
-				Tanh(x, y)
-				TanhGrad(x, y, z)
-				AddTo(x, y)
-				Add3To(x, y, z)
-			}); n != 0 {
-				t.Errorf("package functions: %v allocations per run", n)
-			}
-			continue
-		}
+	if n := testing.AllocsPerRun(10, func() {
+		Tanh(x, y)
+		TanhGrad(x, y, z)
+		AddTo(x, y)
+		Add3To(x, y, z)
+	}); n != 0 {
+		t.Errorf("package functions: %v allocations per run", n)
+	}
+	for _, f := range allFuncs(t) {
 		if n := testing.AllocsPerRun(10, func() {
 			f.Tanh(x, y)
 			f.TanhGrad(x, y, z)
@@ -370,6 +367,37 @@ func TestZeroAllocs(t *testing.T) {
 			f.Add3To(x, y, z)
 		}); n != 0 {
 			t.Errorf("%v: %v allocations per run", f.Kernel(), n)
+		}
+	}
+	// Slices of a stack array must stay on the stack: nothing escapes.
+	var last float32
+	if n := testing.AllocsPerRun(10, func() {
+		var buf, bias [37]float32
+		for i := range buf {
+			buf[i] = float32(i) / 8
+		}
+		Tanh(buf[:], buf[:])
+		AddTo(buf[:], bias[:])
+		last = buf[36]
+	}); n != 0 {
+		t.Errorf("stack buffer: %v allocations per run", n)
+	}
+	if want := Tanh32(36.0 / 8); last != want {
+		t.Errorf("stack buffer: tanh(4.5) = %g, want %g", last, want)
+	}
+}
+
+func TestZeroFuncsIsGeneric(t *testing.T) {
+	var f Funcs
+	if f.Kernel() != KernelGeneric {
+		t.Fatalf("Funcs{}.Kernel() = %v, want generic", f.Kernel())
+	}
+	src := []float32{0.5, 20, -1}
+	dst := make([]float32, 3)
+	f.Tanh(dst, src)
+	for i, x := range src {
+		if dst[i] != Tanh32(x) {
+			t.Fatalf("Funcs{}.Tanh(%g) = %g, want %g", x, dst[i], Tanh32(x))
 		}
 	}
 }
