@@ -58,12 +58,22 @@ type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
 // tile is a[i*lda : i*lda+k]. It saves packing a non-transposed A.
 type directKernel func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
+// transposer transposes blocks 8x8 blocks: for q < blocks and r, c < 8,
+// dst[(8q+c)*dstStride + r] = src[r*srcStride + 8q + c].
+type transposer func(dst []float32, dstStride int, src []float32, srcStride int, blocks int)
+
 type kernelImpl struct {
 	kind   Kernel
 	mr, nr int
 	fn     microKernel
 	direct directKernel // nil when the kernel has no direct-A form
+	tr     transposer   // nil: transposing packs use plain Go
+	cp     blockCopier  // nil: copying packs use plain Go
 }
+
+// blockCopier copies rows runs of 8*chunks values: for r < rows,
+// dst[r*dstStride:][:8*chunks] = src[r*srcStride:][:8*chunks].
+type blockCopier func(dst []float32, dstStride int, src []float32, srcStride int, rows, chunks int)
 
 func genericImpl() kernelImpl {
 	return kernelImpl{kind: KernelGeneric, mr: 4, nr: 4, fn: kernGeneric4x4}
@@ -234,7 +244,7 @@ func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 			if pc > 0 {
 				bt = 1
 			}
-			packB(nr, transB, b, ldb, pc, kb, jc, nb, ctx.bbuf)
+			packB(ctx.k.tr, ctx.k.cp, nr, transB, b, ldb, pc, kb, jc, nb, ctx.bbuf)
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				ctx.block(transA, a, lda, ic, mb, pc, kb, nb, alpha, bt, ctx.bbuf, c[ic*ldc+jc:], ldc)
@@ -251,7 +261,7 @@ func (ctx *Context) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int,
 		ctx.macroDirect(mb, nb, kb, alpha, beta, a[ic*lda+pc:], lda, bblk, c, ldc)
 		return
 	}
-	packA(ctx.k.mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
+	packA(ctx.k.tr, ctx.k.cp, ctx.k.mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
 	ctx.macro(mb, nb, kb, alpha, beta, bblk, c, ldc)
 }
 
@@ -262,7 +272,7 @@ func (ctx *Context) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32
 	tile := ctx.tile
 	full := mb / mr * mr
 	if full < mb {
-		gatherRows(ctx.abuf, mr, a, full*lda, lda, mb-full, kb)
+		gatherRows(ctx.k.tr, ctx.abuf, mr, a, full*lda, lda, mb-full, kb)
 	}
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
@@ -325,16 +335,16 @@ func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32
 // packA packs rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) into
 // micro-panels of mr rows: panel r holds, for each p, the mr values
 // op(A)[i0+r*mr+ii, p0+p]; rows past mb are zero.
-func packA(mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
+func packA(tr transposer, cp blockCopier, mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
 	for ir := 0; ir < mb; ir += mr {
 		rows := min(mr, mb-ir)
 		d := dst[ir*kb : (ir+mr)*kb]
 		if !trans {
 			// Row i of op(A) is a contiguous run: transpose while packing.
-			gatherRows(d, mr, a, (i0+ir)*lda+p0, lda, rows, kb)
+			gatherRows(tr, d, mr, a, (i0+ir)*lda+p0, lda, rows, kb)
 		} else {
 			// Column p of the panel is contiguous in a.
-			copyRuns(d, mr, a, p0*lda+i0+ir, lda, rows, kb)
+			copyRuns(cp, d, mr, a, p0*lda+i0+ir, lda, rows, kb)
 		}
 	}
 }
@@ -342,59 +352,70 @@ func packA(mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float
 // packB packs rows [p0, p0+kb) and columns [j0, j0+nb) of op(B) into
 // micro-panels of nr columns: panel s holds, for each p, the nr values
 // op(B)[p0+p, j0+s*nr+jj]; columns past nb are zero.
-func packB(nr int, trans bool, b []float32, ldb, p0, kb, j0, nb int, dst []float32) {
+func packB(tr transposer, cp blockCopier, nr int, trans bool, b []float32, ldb, p0, kb, j0, nb int, dst []float32) {
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		d := dst[jr*kb : (jr+nr)*kb]
 		if !trans {
-			copyRuns(d, nr, b, p0*ldb+j0+jr, ldb, cols, kb)
+			copyRuns(cp, d, nr, b, p0*ldb+j0+jr, ldb, cols, kb)
 		} else {
-			gatherRows(d, nr, b, (j0+jr)*ldb+p0, ldb, cols, kb)
+			gatherRows(tr, d, nr, b, (j0+jr)*ldb+p0, ldb, cols, kb)
 		}
 	}
 }
 
 // copyRuns fills the panel d (kb groups of w values) with d[p*w+i] =
-// src[off+p*ld+i] for i < cnt, and zero for cnt <= i < w.
-func copyRuns(d []float32, w int, src []float32, off, ld, cnt, kb int) {
+// src[off+p*ld+i] for i < cnt, and zero for cnt <= i < w. cp, when not nil,
+// copies full groups whose width is a multiple of 8.
+func copyRuns(cp blockCopier, d []float32, w int, src []float32, off, ld, cnt, kb int) {
 	d = d[:w*kb]
-	if cnt == w {
-		switch w {
-		case 4:
-			for p := 0; p < kb; p++ {
-				*(*[4]float32)(d[p*4:]) = *(*[4]float32)(src[off+p*ld:])
-			}
-			return
-		case 8:
-			for p := 0; p < kb; p++ {
-				*(*[8]float32)(d[p*8:]) = *(*[8]float32)(src[off+p*ld:])
-			}
-			return
-		case 16:
-			for p := 0; p < kb; p++ {
-				*(*[16]float32)(d[p*16:]) = *(*[16]float32)(src[off+p*ld:])
-			}
-			return
-		case 32:
-			for p := 0; p < kb; p++ {
-				*(*[32]float32)(d[p*32:]) = *(*[32]float32)(src[off+p*ld:])
-			}
-			return
+	if kb == 0 {
+		return
+	}
+	if cnt == w && cp != nil && w%8 == 0 {
+		_ = src[off+(kb-1)*ld+w-1] // bounds for the assembly
+		cp(d, w, src[off:], ld, kb, w/8)
+		return
+	}
+	if cnt == w && w == 4 {
+		for p := 0; p < kb; p++ {
+			t := (*[4]float32)(d[p*4:])
+			s := (*[4]float32)(src[off+p*ld:])
+			t[0], t[1], t[2], t[3] = s[0], s[1], s[2], s[3]
 		}
+		return
 	}
 	for p := 0; p < kb; p++ {
 		g := d[p*w : p*w+w]
-		copy(g, src[off+p*ld:off+p*ld+cnt])
+		s := src[off+p*ld : off+p*ld+cnt]
+		for i, v := range s {
+			g[i] = v
+		}
 		clear(g[cnt:])
 	}
 }
 
 // gatherRows fills the panel d (kb groups of w values) with d[p*w+i] =
 // src[off+i*ld+p] for i < cnt (a transpose of cnt rows of length kb), and
-// zero for cnt <= i < w.
-func gatherRows(d []float32, w int, src []float32, off, ld, cnt, kb int) {
+// zero for cnt <= i < w. tr, when not nil, transposes groups of 8 rows.
+func gatherRows(tr transposer, d []float32, w int, src []float32, off, ld, cnt, kb int) {
 	d = d[:w*kb]
 	i := 0
+	if tr != nil && kb >= 8 {
+		blocks := kb / 8
+		for ; i+8 <= cnt; i += 8 {
+			o := off + i*ld
+			// Bounds for the assembly: 8 rows of kb values and kb groups of w.
+			_ = src[o+7*ld+kb-1]
+			tr(d[i:], w, src[o:], ld, blocks)
+			for p := blocks * 8; p < kb; p++ {
+				t := (*[8]float32)(d[p*w+i:])
+				for r := range t {
+					t[r] = src[o+r*ld+p]
+				}
+			}
+		}
+	}
 	for ; i+8 <= cnt; i += 8 {
 		o := off + i*ld
 		r0 := src[o : o+kb]

@@ -33,6 +33,16 @@ func kern6x16AVX2Direct(k int, a []float32, lda int, b, c []float32, ldc int, al
 //go:noescape
 func kern8x32AVX512Direct(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
+// transpose8x8AVX is the AVX transposer (see transposer).
+//
+//go:noescape
+func transpose8x8AVX(dst []float32, dstStride int, src []float32, srcStride int, blocks int)
+
+// copyBlocksAVX is the AVX block copier (see blockCopier).
+//
+//go:noescape
+func copyBlocksAVX(dst []float32, dstStride int, src []float32, srcStride int, rows, chunks int)
+
 func bestImpl() kernelImpl {
 	if hasAVX512 {
 		impl, _ := asmImpl(KernelAVX512)
@@ -48,9 +58,9 @@ func bestImpl() kernelImpl {
 func asmImpl(k Kernel) (kernelImpl, bool) {
 	switch {
 	case k == KernelAVX2 && hasAVX2:
-		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct}, true
+		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	case k == KernelAVX512 && hasAVX512:
-		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct}, true
+		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	}
 	return kernelImpl{}, false
 }

@@ -552,3 +552,105 @@ kern8x32AVX512Direct_store:
 	VMOVUPS Z19, 64(DX)
 	VZEROUPPER
 	RET
+
+
+// func transpose8x8AVX(dst []float32, dstStride int, src []float32, srcStride int, blocks int)
+// For q < blocks, r < 8, c < 8: dst[(8q+c)*dstStride + r] = src[r*srcStride + 8q + c].
+TEXT ·transpose8x8AVX(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dstStride+24(FP), R9
+	MOVQ src_base+32(FP), SI
+	MOVQ srcStride+56(FP), R8
+	MOVQ blocks+64(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	LEAQ (R8)(R8*2), R10
+	LEAQ (SI)(R8*4), R11
+	LEAQ (R9)(R9*2), R12
+	LEAQ (DI)(R9*4), R13
+	MOVQ R9, BX
+	SHLQ $3, BX
+	TESTQ CX, CX
+	JZ transpose8x8AVX_done
+transpose8x8AVX_loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(R8*1), Y5
+	VMOVUPS (R11)(R8*2), Y6
+	VMOVUPS (R11)(R10*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R9*1)
+	VMOVUPS Y10, (DI)(R9*2)
+	VMOVUPS Y11, (DI)(R12*1)
+	VMOVUPS Y12, (R13)
+	VMOVUPS Y13, (R13)(R9*1)
+	VMOVUPS Y14, (R13)(R9*2)
+	VMOVUPS Y15, (R13)(R12*1)
+	ADDQ $32, SI
+	ADDQ $32, R11
+	ADDQ BX, DI
+	ADDQ BX, R13
+	DECQ CX
+	JNZ transpose8x8AVX_loop
+transpose8x8AVX_done:
+	VZEROUPPER
+	RET
+
+// func copyBlocksAVX(dst []float32, dstStride int, src []float32, srcStride int, rows, chunks int)
+// For r < rows: dst[r*dstStride : r*dstStride+8*chunks] = src[r*srcStride : r*srcStride+8*chunks].
+TEXT ·copyBlocksAVX(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ dstStride+24(FP), R9
+	MOVQ src_base+32(FP), SI
+	MOVQ srcStride+56(FP), R8
+	MOVQ rows+64(FP), CX
+	MOVQ chunks+72(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	TESTQ CX, CX
+	JZ copyBlocksAVX_done
+	TESTQ DX, DX
+	JZ copyBlocksAVX_done
+copyBlocksAVX_row:
+	XORQ AX, AX
+	MOVQ DX, BX
+copyBlocksAVX_chunk:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ BX
+	JNZ copyBlocksAVX_chunk
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ CX
+	JNZ copyBlocksAVX_row
+copyBlocksAVX_done:
+	VZEROUPPER
+	RET

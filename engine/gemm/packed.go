@@ -65,7 +65,7 @@ func packBInto(impl kernelImpl, transB bool, k, n int, b []float32, ldb int, p *
 		nb := min(p.nc, n-jc)
 		for pc := 0; pc < k; pc += p.kc {
 			kb := min(p.kc, k-pc)
-			packB(nr, transB, b, ldb, pc, kb, jc, nb, p.data[off:])
+			packB(impl.tr, impl.cp, nr, transB, b, ldb, pc, kb, jc, nb, p.data[off:])
 			off += roundUp(nb, nr) * kb
 		}
 	}
