@@ -103,18 +103,13 @@ def op_tanh(isa, o, regs, mask):
         o(f"\tVANDPS {x}, {absm}, {a}")
         o(f"\tVCMPPS $1, {tiny}, {a}, {a}")
     o(f"\tVMULPS {x}, {x}, {s}")
-    if isa.avx512:
-        o(f"\tVMOVAPS {pc[0]}, {p}")
-        o(f"\tVMOVAPS {qc[0]}, {q}")
-    else:
-        o(f"\tVMOVUPS {pc[0]}, {p}")
-        o(f"\tVMOVUPS {qc[0]}, {q}")
     # Separate multiplies and adds (no FMA), each rounded like the scalar
-    # code, so the result is bit for bit Tanh32's.
+    # code, so the result is bit for bit Tanh32's. The first product is
+    # P[0]*x2 (Q[0]*x2) straight from the constant.
     for i in range(1, 7):
-        o(f"\tVMULPS {s}, {p}, {p}")
+        o(f"\tVMULPS {pc[0] if i == 1 else p}, {s}, {p}")
         if i < 4:
-            o(f"\tVMULPS {s}, {q}, {q}")
+            o(f"\tVMULPS {qc[0] if i == 1 else q}, {s}, {q}")
         o(f"\tVADDPS {pc[i]}, {p}, {p}")  # p = p*x2 + P[i]
         if i < 4:
             o(f"\tVADDPS {qc[i]}, {q}, {q}")  # q = q*x2 + Q[i]

@@ -387,6 +387,15 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
+func TestNilSlices(t *testing.T) {
+	for _, f := range allFuncs(t) {
+		f.Tanh(nil, nil)
+		f.TanhGrad(nil, nil, nil)
+		f.AddTo(nil, []float32{})
+		f.Add3To([]float32{}, nil, nil)
+	}
+}
+
 func TestZeroFuncsIsGeneric(t *testing.T) {
 	var f Funcs
 	if f.Kernel() != KernelGeneric {
