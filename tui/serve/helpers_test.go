@@ -186,6 +186,7 @@ type terminal struct {
 	answered int
 	eof      chan struct{}
 	keepOpen bool
+	mute     bool // never answer terminal queries
 }
 
 // openTerminal opens a shell session with a w x h PTY. When the server
@@ -198,6 +199,13 @@ func openTerminal(t testing.TB, c *gossh.Client, w, h int) *terminal {
 // openTerminalKeep is openTerminal; with keepOpen the client keeps its
 // connection open after the session ends.
 func openTerminalKeep(t testing.TB, c *gossh.Client, w, h int, keepOpen bool) *terminal {
+	t.Helper()
+	return openTerminalWith(t, c, w, h, keepOpen, false)
+}
+
+// openTerminalWith is openTerminalKeep; with mute the terminal never
+// answers queries, as a dumb terminal or a script would.
+func openTerminalWith(t testing.TB, c *gossh.Client, w, h int, keepOpen, mute bool) *terminal {
 	t.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
@@ -215,7 +223,7 @@ func openTerminalKeep(t testing.TB, c *gossh.Client, w, h int, keepOpen bool) *t
 		t.Fatal(err)
 	}
 	sess.Stderr = io.Discard
-	tm := &terminal{client: c, sess: sess, stdin: stdin, eof: make(chan struct{}), keepOpen: keepOpen}
+	tm := &terminal{client: c, sess: sess, stdin: stdin, eof: make(chan struct{}), keepOpen: keepOpen, mute: mute}
 	go tm.read(stdout)
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
@@ -239,7 +247,7 @@ func (tm *terminal) read(r io.Reader) {
 			tm.mu.Lock()
 			from := max(tm.out.Len()-2, 0) // a query may straddle two reads
 			tm.out.Write(buf[:n])
-			if strings.Contains(string(tm.out.Bytes()[from:]), "\x1b[c") {
+			if !tm.mute && strings.Contains(string(tm.out.Bytes()[from:]), "\x1b[c") {
 				q := strings.Count(tm.out.String(), "\x1b[c")
 				for ; tm.answered < q; tm.answered++ {
 					_, _ = io.WriteString(tm.stdin, "\x1b[?62;22c")
@@ -403,8 +411,8 @@ func (m *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *probe) View() string {
 	m.stats.firstView.CompareAndSwap(-1, int32(m.reports))
-	return fmt.Sprintf("MNIST CLASSROOM PROBE\nreports=%d epoch=%d step=%d\nsize=%dx%d\nkey=%s\nnote=%s\nadmin=%t\n",
-		m.reports, m.last.Epoch, m.last.Step, m.w, m.h, m.key, m.note, m.s.Admin)
+	return fmt.Sprintf("MNIST CLASSROOM PROBE\nreports=%d epoch=%d step=%d\nsize=%dx%d\nkey=%s\nnote=%s\nadmin=%t\nprofile=%d\n",
+		m.reports, m.last.Epoch, m.last.Step, m.w, m.h, m.key, m.note, m.s.Admin, m.s.Renderer.ColorProfile())
 }
 
 // batch returns a batch report of epoch e, step i.

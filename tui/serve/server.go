@@ -298,8 +298,6 @@ func (s *Server) startRun() {
 			s.fail(fmt.Errorf("serve: training: %w", err))
 		case err != nil:
 			s.logf("training stopped: %v", err)
-		default:
-			s.logf("training finished")
 		}
 		s.hub.Close()
 	}()
@@ -308,16 +306,13 @@ func (s *Server) startRun() {
 // logReports writes the run's phase ends and its end to the log.
 func (s *Server) logReports(sub *Subscription) {
 	for r := range sub.Reports() {
-		switch r.Kind {
-		case engine.KindPhaseEnd:
+		switch {
+		case r.Kind == engine.KindPhaseEnd && r.Phase != engine.PhaseTest:
 			s.logf("epoch %d/%d %s: loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
 				r.Epoch, r.Epochs, r.Phase, r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
-		case engine.KindDone:
-			acc := r.Acc
-			if r.Predictions != nil {
-				acc = r.Predictions.Acc
-			}
-			s.logf("run done: test acc %.4f", acc)
+		case r.Kind == engine.KindDone:
+			s.logf("run done: test loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
+				r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mnist-tui/mnist-tui/engine"
@@ -28,6 +30,7 @@ func TestDashboardArrivesAndResizes(t *testing.T) {
 	defer tm.close()
 	tm.waitFor(t, "MNIST CLASSROOM PROBE")
 	tm.waitFor(t, "size=80x24")
+	tm.waitFor(t, fmt.Sprintf("profile=%d", termenv.ANSI256)) // from TERM=xterm-256color
 	if err := tm.sess.WindowChange(40, 120); err != nil {
 		t.Fatal(err)
 	}
@@ -511,4 +514,20 @@ func TestStartFailureReachesViewers(t *testing.T) {
 	if err := ts.stop(t); !errors.Is(err, boom) {
 		t.Fatalf("Serve returned %v, want the start failure", err)
 	}
+}
+
+// TestMuteTerminal connects a terminal that answers no query: the
+// dashboard must still show up at once, and its first key must reach it.
+func TestMuteTerminal(t *testing.T) {
+	k := newKeys(t)
+	ts := startServer(t, k.options(), noRun, probeModels(&probeStats{}))
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminalWith(t, c, 80, 24, false, true)
+	defer tm.close()
+	tm.waitFor(t, "MNIST CLASSROOM PROBE")
+	tm.send(t, "x")
+	tm.waitFor(t, "key=x")
 }

@@ -21,7 +21,7 @@ type Session struct {
 	// starts should use it.
 	Context context.Context
 	// Renderer is the session's own Lip Gloss renderer (its client's colour
-	// profile and background).
+	// profile).
 	Renderer *lipgloss.Renderer
 	// Reports streams the shared run: first its history, then new reports;
 	// it is closed when the run is over.
@@ -130,7 +130,7 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 	pty, _, _ := sess.Pty()
 	info := Session{
 		Context:  sess.Context(),
-		Renderer: bm.MakeRenderer(sess),
+		Renderer: sessionRenderer(sess),
 		Reports:  v.sub.Reports(),
 		Control:  s.shared,
 		Errs:     v.errs,

@@ -154,7 +154,7 @@ func TestRealRunToTheEnd(t *testing.T) {
 	viewer.waitFor(t, "done")
 	waitUntil(t, "the log shows the end of the run", func() bool {
 		l := ts.log.String()
-		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test acc") && strings.Contains(l, "training finished")
+		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test loss")
 	})
 }
 
