@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/mnist-tui/mnist-tui/engine/gemm"
+import (
+	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/vecf32"
+)
 
 // The gated cells (LSTM in cell_lstm.go, GRU in cell_gru.go) share the
 // plain RNN's plan: the input projection of every step is one GEMM over all
@@ -18,10 +21,19 @@ type gatedBufs struct {
 	gh    int       // G*H, the width of a gate row
 	gates []float32 // T*B*GH: the activated gates of every step
 	aux   []float32 // T*B*H: LSTM cell states c_t; GRU W_hn h_{t-1} + b_hn
+	tc    []float32 // LSTM: T*B*H tanh(c_t)
 	dx    []float32 // T*B*GH: gradients at the input-side pre-activations
 	dhid  []float32 // GRU: T*B*GH gradients at the hidden-side pre-activations
 	dc    []float32 // LSTM: B*H cell-state gradient of the backward recurrence
 	hp    []float32 // GRU: B*GH hidden projection of one step
+
+	// whhT is Whh^T packed for the forward steps, whh is Whh packed for the
+	// backward ones; each is packed once per pass.
+	whhT, whh gemm.PackedB
+	// wih, whhS, bih and bhh are copies of the weights with the rows of the
+	// sigmoid gates halved (exactly, a power of two), so that the products
+	// come out as the x/2 that sigma(x) = (1 + tanh(x/2))/2 takes.
+	wih, whhS, bih, bhh []float32
 }
 
 // newGatedBufs returns the buffers of c's cell for d, or nil for the RNN.
@@ -36,9 +48,14 @@ func newGatedBufs(c Config, d dims) *gatedBufs {
 		gates: make([]float32, d.T*d.B*gh),
 		aux:   make([]float32, d.T*d.B*d.H),
 		dx:    make([]float32, d.T*d.B*gh),
+		wih:   make([]float32, gh*d.I),
+		whhS:  make([]float32, gh*d.H),
+		bih:   make([]float32, gh),
+		bhh:   make([]float32, gh),
 	}
 	if c.Cell == "lstm" {
 		s.dc = make([]float32, d.B*d.H)
+		s.tc = make([]float32, d.T*d.B*d.H)
 	} else {
 		s.dhid = make([]float32, d.T*d.B*gh)
 		s.hp = make([]float32, d.B*gh)
@@ -48,10 +65,17 @@ func newGatedBufs(c Config, d dims) *gatedBufs {
 
 // forward runs the layer over x and writes every hidden state into hs.
 func (s *gatedBufs) forward(d dims, workers int, x, wih, whh, bih, bhh, hs []float32) {
+	// The sigmoid gates: LSTM i, f, o (blocks 0, 1, 3); GRU r, z (0, 1).
+	sig := func(k int) bool { return k != 2 }
+	halveRows(s.wih, wih, d.H*d.I, sig)
+	halveRows(s.whhS, whh, d.H*d.H, sig)
+	halveRows(s.bih, bih, d.H, sig)
+	halveRows(s.bhh, bhh, d.H, sig)
+	gemm.PackB(true, d.H, s.gh, s.whhS, d.H, &s.whhT)
 	if s.cell == "lstm" {
-		lstmForward(d, workers, x, wih, whh, bih, bhh, s.gates, s.aux, hs)
+		lstmForward(d, workers, x, s.wih, &s.whhT, s.bih, s.bhh, s.gates, s.aux, s.tc, hs)
 	} else {
-		gruForward(d, workers, x, wih, whh, bih, bhh, s.gates, s.aux, s.hp, hs)
+		gruForward(d, workers, x, s.wih, &s.whhT, s.bih, s.bhh, s.gates, s.aux, s.hp, hs)
 	}
 }
 
@@ -59,11 +83,12 @@ func (s *gatedBufs) forward(d dims, workers int, x, wih, whh, bih, bhh, hs []flo
 // hidden state) through the steps saved by the last forward, using dh (B x H)
 // as scratch, and overwrites the weight and bias gradients.
 func (s *gatedBufs) backward(d dims, workers int, x, whh, hs, dLast, dh, gWih, gWhh, gBih, gBhh []float32) {
+	gemm.PackB(false, s.gh, d.H, whh, d.H, &s.whh)
 	if s.cell == "lstm" {
-		lstmBackward(d, workers, whh, s.gates, s.aux, dLast, s.dx, dh, s.dc)
+		lstmBackward(d, workers, &s.whh, s.gates, s.aux, s.tc, dLast, s.dx, dh, s.dc)
 		gatedWeightGrads(d, workers, s.gh, x, hs, s.dx, s.dx, gWih, gWhh, gBih, gBhh)
 	} else {
-		gruBackward(d, workers, whh, s.gates, s.aux, hs, dLast, s.dx, s.dhid, dh)
+		gruBackward(d, workers, &s.whh, s.gates, s.aux, hs, dLast, s.dx, s.dhid, dh)
 		gatedWeightGrads(d, workers, s.gh, x, hs, s.dx, s.dhid, gWih, gWhh, gBih, gBhh)
 	}
 }
@@ -124,11 +149,28 @@ func colSum(m []float32, ld, rows int, acc []float32, c0 int) {
 	}
 }
 
-// sigmoid32 is the logistic function through tanh32 (sigma(x) =
-// (1 + tanh(x/2))/2), accurate to a few float32 ulps in absolute terms.
-func sigmoid32(x float32) float32 {
-	return 0.5 + 0.5*tanh32(0.5*x)
+// The gates' sigmoids go through tanh, sigma(x) = (1 + tanh(x/2))/2, so
+// that every activation of a step is one call of tanhTo over a whole block.
+// It is accurate to a few float32 ulps in absolute terms.
+
+// halveRows copies src into dst, block by block of size n, halving the
+// blocks k for which sig(k) holds.
+func halveRows(dst, src []float32, n int, sig func(k int) bool) {
+	for k := 0; k*n < len(src); k++ {
+		d, s := dst[k*n:(k+1)*n], src[k*n:(k+1)*n]
+		if !sig(k) {
+			copy(d, s)
+			continue
+		}
+		for i, v := range s {
+			d[i] = 0.5 * v
+		}
+	}
 }
+
+// tanhTo writes tanh(src[i]) into dst[i] with the vectorised tanh32
+// (vecf32.Tanh); dst may be src.
+func tanhTo(dst, src []float32) { vecf32.Tanh(dst[:len(src)], src) }
 
 // hiddenStates runs the recurrent layer of c with the weights p over one
 // input sequence batch (d.B digits, time-major) on the calling goroutine and

@@ -8,9 +8,12 @@ import "github.com/mnist-tui/mnist-tui/engine/gemm"
 //	r = sigma(xr + hr);  z = sigma(xz + hz);  n = tanh(xn + r*hn)
 //	h_t = (1-z)*n + z*h_{t-1};  h_{-1} = 0
 //
-// It keeps the activated gates r, z, n (T*B x 3H), hn (T*B x H) and the
-// hidden states hs for the backward pass; hp (B x 3H) is scratch.
-func gruForward(d dims, workers int, x, wih, whh, bih, bhh, gates, hns, hp, hs []float32) {
+// The weights come with the r and z rows halved (see gatedBufs), so the
+// products give (xr+hr)/2 and (xz+hz)/2 directly. whhT is that Whh^T packed
+// (H x 3H). It keeps the activated gates r, z, n
+// (T*B x 3H), hn (T*B x H) and the hidden states hs for the backward pass;
+// hp (B x 3H) is scratch.
+func gruForward(d dims, workers int, x, wih []float32, whhT *gemm.PackedB, bih, bhh, gates, hns, hp, hs []float32) {
 	H, gh := d.H, 3*d.H
 	inputProjection(d, workers, gh, x, wih, bih, nil, gates)
 	split(d.B, workers, func(b0, b1 int) {
@@ -22,31 +25,39 @@ func gruForward(d dims, workers int, x, wih, whh, bih, bhh, gates, hns, hp, hs [
 				copy(hpb[b*gh:(b+1)*gh], bhh)
 			}
 			if t > 0 {
-				prev := hs[((t-1)*d.B+b0)*H:]
-				gemm.Sgemm(false, true, n, gh, H, 1, prev, H, whh, H, 1, hpb, gh)
+				gemm.SgemmPacked(false, n, 1, hs[(off-d.B)*H:], H, whhT, 1, hpb, gh)
 			}
 			for b := 0; b < n; b++ {
 				r := off + b
 				row := gates[r*gh : (r+1)*gh]
-				xr, xz, xn := row[:H], row[H:2*H], row[2*H:]
 				hrow := hpb[b*gh : (b+1)*gh]
-				hr, hz, hn := hrow[:H], hrow[H:2*H], hrow[2*H:]
-				h, hnSave := hs[r*H:(r+1)*H], hns[r*H:(r+1)*H]
-				var hprev []float32
-				if t > 0 {
-					hprev = hs[(r-d.B)*H : (r-d.B+1)*H]
+				rz := row[:2*H]
+				for j, v := range hrow[:2*H] {
+					rz[j] += v
 				}
-				for j := range h {
-					rg := sigmoid32(xr[j] + hr[j])
-					zg := sigmoid32(xz[j] + hz[j])
-					ng := tanh32(xn[j] + rg*hn[j])
-					hj := (1 - zg) * ng
-					if hprev != nil {
-						hj += zg * hprev[j]
+				tanhTo(rz, rz)
+				rs, xn, hn := row[:H], row[2*H:], hrow[2*H:]
+				for j, v := range rs {
+					rg := 0.5 + 0.5*v
+					rs[j] = rg
+					xn[j] += rg * hn[j]
+				}
+				tanhTo(xn, xn)
+				copy(hns[r*H:(r+1)*H], hn)
+				zs, h := row[H:2*H], hs[r*H:(r+1)*H]
+				if t > 0 {
+					hprev := hs[(r-d.B)*H : (r-d.B+1)*H]
+					for j, v := range zs {
+						zg := 0.5 + 0.5*v
+						zs[j] = zg
+						h[j] = xn[j] + zg*(hprev[j]-xn[j])
 					}
-					xr[j], xz[j], xn[j] = rg, zg, ng
-					hnSave[j] = hn[j]
-					h[j] = hj
+				} else {
+					for j, v := range zs {
+						zg := 0.5 + 0.5*v
+						zs[j] = zg
+						h[j] = (1 - zg) * xn[j]
+					}
 				}
 			}
 		}
@@ -56,11 +67,12 @@ func gruForward(d dims, workers int, x, wih, whh, bih, bhh, gates, hns, hp, hs [
 // gruBackward back-propagates dLast (B x H) through the steps gruForward
 // saved. It writes the gradients at the input-side pre-activations into dx
 // and at the hidden-side ones into dhid (both T*B x 3H; they differ only in
-// the n block, where the hidden side is scaled by r). dh is B x H scratch:
+// the n block, where the hidden side is scaled by r). whh is Whh packed
+// (3H x H); dh is B x H scratch:
 //
 //	dn = dh*(1-z)*(1-n^2);  dzz = dh*(h_{t-1}-n)*z(1-z);  dr = dn*hn*r(1-r)
 //	dx = [dr dzz dn];  dhid = [dr dzz dn*r];  dh_{t-1} = dh*z + dhid Whh
-func gruBackward(d dims, workers int, whh, gates, hns, hs, dLast, dx, dhid, dh []float32) {
+func gruBackward(d dims, workers int, whh *gemm.PackedB, gates, hns, hs, dLast, dx, dhid, dh []float32) {
 	H, gh := d.H, 3*d.H
 	split(d.B, workers, func(b0, b1 int) {
 		n := b1 - b0
@@ -94,7 +106,7 @@ func gruBackward(d dims, workers int, whh, gates, hns, hs, dLast, dx, dhid, dh [
 				}
 			}
 			if t > 0 {
-				gemm.Sgemm(false, false, n, H, gh, 1, dhid[off*gh:], gh, whh, H, 1, g, H)
+				gemm.SgemmPacked(false, n, 1, dhid[off*gh:], gh, whh, 1, g, H)
 			}
 		}
 	})

@@ -8,37 +8,50 @@ import "github.com/mnist-tui/mnist-tui/engine/gemm"
 //	i, f, o = sigma(zi), sigma(zf), sigma(zo);  g = tanh(zg)
 //	c_t = f*c_{t-1} + i*g;  h_t = o*tanh(c_t);  h_{-1} = c_{-1} = 0
 //
-// It keeps the activated gates (T*B x 4H), the cell states cs and the hidden
-// states hs (T*B x H) for the backward pass.
-func lstmForward(d dims, workers int, x, wih, whh, bih, bhh, gates, cs, hs []float32) {
+// The weights come with the sigmoid gates' rows halved (see gatedBufs), so
+// the gate pre-activations are zi/2, zf/2, zg, zo/2. whhT is that Whh^T
+// packed (H x 4H). It keeps the activated gates (T*B x 4H),
+// the cell states cs, tanh(c) in tcs and the hidden states hs (T*B x H) for
+// the backward pass.
+func lstmForward(d dims, workers int, x, wih []float32, whhT *gemm.PackedB, bih, bhh, gates, cs, tcs, hs []float32) {
 	H, gh := d.H, 4*d.H
 	inputProjection(d, workers, gh, x, wih, bih, bhh, gates)
 	split(d.B, workers, func(b0, b1 int) {
 		n := b1 - b0
 		for t := 0; t < d.T; t++ {
 			off := t*d.B + b0
+			blk := gates[off*gh : (off+n)*gh]
 			if t > 0 {
-				prev := hs[((t-1)*d.B+b0)*H:]
-				gemm.Sgemm(false, true, n, gh, H, 1, prev, H, whh, H, 1, gates[off*gh:], gh)
+				gemm.SgemmPacked(false, n, 1, hs[(off-d.B)*H:], H, whhT, 1, blk, gh)
 			}
+			tanhTo(blk, blk)
 			for b := 0; b < n; b++ {
 				r := off + b
-				row := gates[r*gh : (r+1)*gh]
+				row := blk[b*gh : (b+1)*gh]
 				gi, gf, gg, go_ := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:]
-				c, h := cs[r*H:(r+1)*H], hs[r*H:(r+1)*H]
-				var cprev []float32
+				c := cs[r*H : (r+1)*H]
 				if t > 0 {
-					cprev = cs[(r-d.B)*H : (r-d.B+1)*H]
-				}
-				for j := range c {
-					i, f, g, o := sigmoid32(gi[j]), sigmoid32(gf[j]), tanh32(gg[j]), sigmoid32(go_[j])
-					cj := i * g
-					if cprev != nil {
-						cj += f * cprev[j]
+					cprev := cs[(r-d.B)*H : (r-d.B+1)*H]
+					for j := range c {
+						i, f := 0.5+0.5*gi[j], 0.5+0.5*gf[j]
+						gi[j], gf[j], go_[j] = i, f, 0.5+0.5*go_[j]
+						c[j] = f*cprev[j] + i*gg[j]
 					}
-					gi[j], gf[j], gg[j], go_[j] = i, f, g, o
-					c[j] = cj
-					h[j] = o * tanh32(cj)
+				} else {
+					for j := range c {
+						i := 0.5 + 0.5*gi[j]
+						gi[j], gf[j], go_[j] = i, 0.5+0.5*gf[j], 0.5+0.5*go_[j]
+						c[j] = i * gg[j]
+					}
+				}
+			}
+			tanhTo(tcs[off*H:(off+n)*H], cs[off*H:(off+n)*H])
+			for b := 0; b < n; b++ {
+				r := off + b
+				go_ := blk[b*gh+3*H : (b+1)*gh]
+				tc, h := tcs[r*H:(r+1)*H], hs[r*H:(r+1)*H]
+				for j, o := range go_ {
+					h[j] = o * tc[j]
 				}
 			}
 		}
@@ -47,13 +60,13 @@ func lstmForward(d dims, workers int, x, wih, whh, bih, bhh, gates, cs, hs []flo
 
 // lstmBackward back-propagates dLast (B x H) through the steps lstmForward
 // saved, writing the pre-activation gradients of every step into dz
-// (T*B x 4H). dh and dc are B x H scratch for the hidden- and cell-state
-// gradients carried backwards:
+// (T*B x 4H). whh is Whh packed (4H x H); dh and dc are B x H scratch for
+// the hidden- and cell-state gradients carried backwards:
 //
-//	dc   += dh*o*(1-tanh(c)^2)
+//	dc  += dh*o*(1-tanh(c)^2)
 //	dzi = dc*g*i(1-i),  dzf = dc*c_{t-1}*f(1-f),  dzg = dc*i*(1-g^2),  dzo = dh*tanh(c)*o(1-o)
 //	dh_{t-1} = dz_t Whh;  dc_{t-1} = dc*f
-func lstmBackward(d dims, workers int, whh, gates, cs, dLast, dz, dh, dc []float32) {
+func lstmBackward(d dims, workers int, whh *gemm.PackedB, gates, cs, tcs, dLast, dz, dh, dc []float32) {
 	H, gh := d.H, 4*d.H
 	split(d.B, workers, func(b0, b1 int) {
 		n := b1 - b0
@@ -69,17 +82,16 @@ func lstmBackward(d dims, workers int, whh, gates, cs, dLast, dz, dh, dc []float
 				gi, gf, gg, go_ := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:]
 				z := dz[r*gh : (r+1)*gh]
 				zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:]
-				c := cs[r*H : (r+1)*H]
+				tc := tcs[r*H : (r+1)*H]
 				var cprev []float32
 				if t > 0 {
 					cprev = cs[(r-d.B)*H : (r-d.B+1)*H]
 				}
 				gb, cb := g[b*H:(b+1)*H], cc[b*H:(b+1)*H]
-				for j, cj := range c {
+				for j, tcj := range tc {
 					i, f, gv, o := gi[j], gf[j], gg[j], go_[j]
-					tc := tanh32(cj)
 					dhj := gb[j]
-					dcj := cb[j] + dhj*o*(1-tc*tc)
+					dcj := cb[j] + dhj*o*(1-tcj*tcj)
 					var cp float32
 					if cprev != nil {
 						cp = cprev[j]
@@ -87,12 +99,12 @@ func lstmBackward(d dims, workers int, whh, gates, cs, dLast, dz, dh, dc []float
 					zi[j] = dcj * gv * i * (1 - i)
 					zf[j] = dcj * cp * f * (1 - f)
 					zg[j] = dcj * i * (1 - gv*gv)
-					zo[j] = dhj * tc * o * (1 - o)
+					zo[j] = dhj * tcj * o * (1 - o)
 					cb[j] = dcj * f
 				}
 			}
 			if t > 0 {
-				gemm.Sgemm(false, false, n, H, gh, 1, dz[off*gh:], gh, whh, H, 0, g, H)
+				gemm.SgemmPacked(false, n, 1, dz[off*gh:], gh, whh, 0, g, H)
 			}
 		}
 	})
