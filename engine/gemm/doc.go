@@ -16,6 +16,10 @@
 //   - KernelAVX2: 6x16 tile in Go assembly using AVX2 and FMA3.
 //   - KernelGeneric: 4x4 tile in portable Go; the fallback everywhere else.
 //
+// The assembly kernels also have a direct-A form that reads a
+// non-transposed A in place (no packing), and the packing routines use AVX
+// 8x8 transposes and block copies.
+//
 // Building with the tag purego (or for a non-amd64 target) leaves out the
 // assembly altogether; CGO is never used, so CGO_ENABLED=0 builds are fine.
 //
@@ -26,6 +30,10 @@
 //   - Context: caller-owned packing buffers plus an explicit kernel choice
 //     (NewContext(KernelGeneric) forces the pure-Go path, e.g. in tests).
 //     Not safe for concurrent use.
+//   - PackB and SgemmPacked: pack a right-hand operand once (a weight matrix
+//     used at every time step) and multiply by it many times without
+//     repacking; PackB reuses the PackedB's storage, so repacking after an
+//     optimizer step does not allocate.
 //   - Workers: a fixed set of helper goroutines that split large products
 //     across cores; call Close when done. Small products run serially on the
 //     calling goroutine.
