@@ -410,6 +410,8 @@ func (b *browser) status() string {
 func (b *browser) empty() string {
 	msg := []string{b.st.bold.Render("No test predictions yet."), ""}
 	switch {
+	case b.run.evaluating:
+		msg = append(msg, "Evaluating the test set on a snapshot of the current weights…")
 	case b.run.done:
 		msg = append(msg, "The run ended without predictions.")
 	case b.run.over:

@@ -213,7 +213,7 @@ func (d *dashboard) drawCharts(l layout) string {
 	lossT := d.chartTitle("train loss", left, lossS)
 	accT := d.chartTitle("train accuracy", right, accS)
 	lossC := charts.Chart{Width: left, Height: l.chartH - 1, Series: lossS, ASCII: d.ascii,
-		XLabel: "batch", Axis: d.st.axis, Label: d.st.label}
+		XLabel: "batch", Axis: d.st.axis, Label: d.st.label, Empty: "no training batch yet"}
 	accC := lossC
 	accC.Width, accC.Series, accC.YFixed, accC.YMin, accC.YMax = right, accS, true, 0, 1
 	rows := []string{joinCols(lossT+"\n"+lossC.Render(), accT+"\n"+accC.Render())}
@@ -237,7 +237,8 @@ func (d *dashboard) drawCharts(l layout) string {
 		ls, as := pair(tl, vl), pair(ta, va)
 		epochs := float64(max(d.run.cfg.Epochs, 2))
 		el := charts.Chart{Width: left, Height: l.chartH - 1, Series: ls, ASCII: d.ascii,
-			XFixed: true, XMin: 1, XMax: epochs, XLabel: "epoch", Axis: d.st.axis, Label: d.st.label}
+			XFixed: true, XMin: 1, XMax: epochs, XLabel: "epoch", Axis: d.st.axis, Label: d.st.label,
+			Empty: "no finished epoch yet"}
 		ea := el
 		ea.Width, ea.Series, ea.YFixed, ea.YMin, ea.YMax = right, as, true, 0, 1
 		rows = append(rows, joinCols(

@@ -110,7 +110,6 @@ type Model struct {
 	active int
 
 	width, height int
-	evaluating    bool
 	// note is a one-line message shown until the next key.
 	note string
 }
@@ -214,7 +213,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.broadcast(msg)
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
 		if preds {
-			m.evaluating = false
+			m.run.evaluating = false
 		}
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
@@ -229,7 +228,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.run.over = true
 		return m, m.broadcast(msg)
 	case predictionsMsg:
-		m.evaluating = false
+		m.run.evaluating = false
 		if m.run.done {
 			// The final predictions won the race; keep them.
 			return m, nil
@@ -242,7 +241,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.fromRun {
 			return m, waitErr(m.o.Errs)
 		}
-		m.evaluating = false
+		m.run.evaluating = false
 		return m, nil
 	case openCellMsg:
 		for i, v := range m.views {
@@ -254,7 +253,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case spinner.TickMsg:
-		if !m.evaluating {
+		if !m.run.evaluating {
 			return m, nil
 		}
 		var cmd tea.Cmd
@@ -344,11 +343,11 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	case m.run.done:
 		m.note = "the final test predictions are already here"
 		return m, nil
-	case m.evaluating:
+	case m.run.evaluating:
 		m.note = "already evaluating"
 		return m, nil
 	}
-	m.evaluating = true
+	m.run.evaluating = true
 	from := "snapshot before training"
 	if r := m.run.last; m.run.started {
 		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
@@ -454,7 +453,7 @@ func (m Model) tabs() string {
 func (m Model) status() string {
 	var s string
 	switch r := m.run; {
-	case m.evaluating:
+	case m.run.evaluating:
 		s = m.spin.View() + m.st.accent.Render(" evaluating test set")
 	case r.err != nil && !r.done:
 		s = m.st.bad.Render("✗ failed")

@@ -183,7 +183,7 @@ func TestEvaluateKey(t *testing.T) {
 		t.Fatalf("browser before evaluation:\n%s", v)
 	}
 	m, cmd := press(m, "e")
-	if !strings.Contains(m.View(), "evaluating test set") {
+	if v := m.View(); !strings.Contains(v, "evaluating test set") || !strings.Contains(v, "Evaluating the test set on a snapshot") {
 		t.Errorf("no sign of the evaluation running:\n%s", m.View())
 	}
 	var got *predictionsMsg

@@ -45,6 +45,10 @@ type runState struct {
 	predsFrom string
 	predsGen  int
 
+	// evaluating is set while a test-set evaluation started from the UI
+	// runs.
+	evaluating bool
+
 	// err is the run's or an evaluation's failure, shown until replaced.
 	err error
 }

@@ -46,6 +46,8 @@ type Chart struct {
 	XLabel string
 	// Axis and Label style the axis lines and the numbers.
 	Axis, Label lipgloss.Style
+	// Empty is written in the middle of the plot while there is no data.
+	Empty string
 }
 
 // yLabelWidth is the width of the y axis' numbers.
@@ -184,6 +186,13 @@ func (c Chart) Render() string {
 			axis.paint(&b, tick)
 		} else {
 			axis.paint(&b, vbar)
+		}
+		if !ok && c.Empty != "" && row == ph/2 {
+			msg := ansi.Truncate(c.Empty, pw, "…")
+			left := (pw - ansi.StringWidth(msg)) / 2
+			label.paint(&b, padRight(strings.Repeat(" ", left)+msg, pw))
+			b.WriteByte('\n')
+			continue
 		}
 		cur := int8(-2)
 		flush := func() {

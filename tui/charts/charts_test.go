@@ -101,3 +101,20 @@ func TestBrailleBits(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyMessage(t *testing.T) {
+	c := Chart{Width: 30, Height: 8, Empty: "no data yet"}
+	lines := strings.Split(c.Render(), "\n")
+	if len(lines) != 8 || !strings.Contains(lines[3], "no data yet") {
+		t.Fatalf("empty chart:\n%s", strings.Join(lines, "\n"))
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w != 30 {
+			t.Errorf("line %d is %d wide", i, w)
+		}
+	}
+	c.Series = []Series{{Y: []float64{1, 2}}}
+	if strings.Contains(c.Render(), "no data yet") {
+		t.Error("message drawn over data")
+	}
+}
