@@ -587,12 +587,13 @@ func TestSaveWhileTraining(t *testing.T) {
 	c.Cell = "lstm"
 	dir := t.TempDir()
 	path := filepath.Join(dir, "now.safetensors")
+	auto := filepath.Join(dir, "auto.safetensors")
 	var hooked []int
 	saves := make(chan error, 1)
 	tr, err := NewTrainer(c, smallData(t, quickSize(512)), WithEpochHook(func(e int) error {
 		hooked = append(hooked, e)
 		return nil
-	}), WithReporter(func(r Report) {
+	}), WithAutosave(auto), WithReporter(func(r Report) {
 		if r.Kind == KindBatch && r.Phase == PhaseTrain && r.Step == 2 && r.Epoch == 2 {
 			go func() { saves <- nil }()
 		}
@@ -617,7 +618,10 @@ func TestSaveWhileTraining(t *testing.T) {
 	if !slices.Equal(hooked, []int{1, 2, 3}) {
 		t.Errorf("epoch hook saw %v, want [1 2 3]", hooked)
 	}
-	if left := otherFiles(t, dir, "now.safetensors"); len(left) > 0 {
+	if ck, err := LoadCheckpoint(auto); err != nil || ck.Epoch != 3 || ck.Val == nil || ck.Test != nil {
+		t.Errorf("autosave: %+v, %v; want epoch 3 with a validation score and no test one yet", ck, err)
+	}
+	if left := otherFiles(t, dir, "now.safetensors"); !slices.Equal(left, []string{"auto.safetensors"}) {
 		t.Errorf("left behind: %v", left)
 	}
 	// A hook error stops the run.
@@ -628,5 +632,32 @@ func TestSaveWhileTraining(t *testing.T) {
 	}
 	if err := tr.Run(context.Background()); !errors.Is(err, boom) {
 		t.Errorf("run with a failing hook: %v", err)
+	}
+}
+
+func TestCheckpointApply(t *testing.T) {
+	ck := tinyCheckpoint("gru", true, 7)
+	ck.Config.LR = 0.01
+	base := DefaultConfig()
+	base.Epochs = 5
+	got, err := ck.Apply(base, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := base
+	want.Cell, want.Inputs, want.Steps, want.Hidden, want.Classes = "gru", 3, 2, 2, 3
+	if got != want {
+		t.Errorf("load: %+v, want %+v", got, want)
+	}
+	got, err = ck.Apply(base, true, "batch")
+	want.Seed, want.LR = 7, 0.01
+	if err != nil || got != want {
+		t.Errorf("resume: %+v (%v), want %+v", got, err, want)
+	}
+	if _, err := ck.Apply(base, false, "cell"); !errors.Is(err, ErrConfig) {
+		t.Errorf("--cell rnn against a GRU checkpoint: %v", err)
+	}
+	if _, err := ck.Apply(base, false, "hidden"); !errors.Is(err, ErrConfig) {
+		t.Errorf("--hidden 128 against a 2-unit checkpoint: %v", err)
 	}
 }

@@ -42,6 +42,23 @@ func WithResume(ck *Checkpoint) Option { return func(t *Trainer) { t.resume = ck
 // records it as completed). An error from f stops the run with that error.
 func WithEpochHook(f func(epoch int) error) Option { return func(t *Trainer) { t.epochHook = f } }
 
+// WithAutosave saves a checkpoint to path (atomically, see Trainer.Save)
+// after every epoch, after any hook installed before it; a failed save
+// stops the run with its error.
+func WithAutosave(path string) Option {
+	return func(t *Trainer) {
+		prev := t.epochHook
+		t.epochHook = func(epoch int) error {
+			if prev != nil {
+				if err := prev(epoch); err != nil {
+					return err
+				}
+			}
+			return t.Save(path)
+		}
+	}
+}
+
 // Trainer runs the notebook's schedule on the fused model: with Epochs = E,
 // epoch 1 only validates the untrained net, epochs 2..E train then validate,
 // and then the test set is evaluated. Run it once, in its own goroutine; the
