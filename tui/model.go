@@ -110,8 +110,10 @@ type Model struct {
 	active int
 
 	width, height int
-	// note is a one-line message shown until the next key.
-	note string
+	// note is a one-line message shown until the next key; noteErr styles
+	// it as an error.
+	note    string
+	noteErr bool
 }
 
 var _ tea.Model = Model{}
@@ -234,14 +236,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.run.setPreds(msg.preds, msg.from)
-		m.run.err = nil
 		return m, m.broadcast(msg)
 	case errMsg:
-		m.run.err = msg.err
 		if msg.fromRun {
+			m.run.err = msg.err
 			return m, waitErr(m.o.Errs)
 		}
+		// An evaluation failed: say so until the next key; the run goes on.
 		m.run.evaluating = false
+		m.note, m.noteErr = msg.err.Error(), true
 		return m, nil
 	case openCellMsg:
 		for i, v := range m.views {
@@ -281,7 +284,7 @@ func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 // key handles a key press: the root's keys first, unless the active view is
 // reading text.
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	m.note = ""
+	m.note, m.noteErr = "", false
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
@@ -366,14 +369,16 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	return m, tea.Batch(eval, m.spin.Tick)
 }
 
-// footerLines is how many lines the footer takes.
+// footer is the note or error line, if any, and the help.
 func (m Model) footer() string {
 	var lines []string
 	switch {
 	case m.run.err != nil:
-		lines = append(lines, ansi.Truncate(m.st.errLine.Render("error: "+m.run.err.Error()), m.width, "…"))
+		lines = append(lines, m.line(m.st.errLine, "error: "+m.run.err.Error()))
+	case m.note != "" && m.noteErr:
+		lines = append(lines, m.line(m.st.errLine, "error: "+m.note))
 	case m.note != "":
-		lines = append(lines, ansi.Truncate(m.st.note.Render(m.note), m.width, "…"))
+		lines = append(lines, m.line(m.st.note, m.note))
 	}
 	short, full := m.views[m.active].keys()
 	hk := helpKeys{
@@ -384,6 +389,12 @@ func (m Model) footer() string {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// line renders text on one line of the screen's width.
+func (m Model) line(st lipgloss.Style, text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	return ansi.Truncate(st.Render(text), m.width, "…")
 }
 
 // resize gives the active view the space between the tab bar and footer.

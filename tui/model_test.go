@@ -237,6 +237,18 @@ func TestRunErrorShown(t *testing.T) {
 	if !strings.Contains(v, "error: engine: loss is NaN") || !strings.Contains(v, "failed") {
 		t.Errorf("run error not shown:\n%s", v)
 	}
+	// An evaluation afterwards does not hide it.
+	m, _ = m.Update(predictionsMsg{preds: fakePreds(testSet(t)), from: "snapshot"})
+	if v := m.View(); !strings.Contains(v, "error: engine: loss is NaN") {
+		t.Errorf("run error hidden by an evaluation:\n%s", v)
+	}
+	// A multi-line error stays on one line.
+	m, _ = m.Update(errMsg{err: errors.New("first\nsecond"), fromRun: true})
+	v = m.View()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "error: first second") {
+		t.Errorf("multi-line error not joined:\n%s", v)
+	}
 }
 
 func TestStaysOpenWhenDone(t *testing.T) {
