@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -54,6 +55,8 @@ type Server struct {
 	sessCancel context.CancelFunc
 	runWG      sync.WaitGroup // the training goroutine
 	handlers   sync.WaitGroup // session handlers past the guard
+
+	conns atomic.Int64 // open TCP connections
 
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
@@ -148,6 +151,7 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 				"session": ssh.DefaultSessionHandler,
 				"default": rejectChannel,
 			}
+			srv.ConnCallback = s.admitConn
 			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
 				s.logf("connection from %s failed: %v", c.RemoteAddr(), err)
 			}
@@ -164,6 +168,34 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 	s.runCtx, s.runCancel = context.WithCancel(context.Background())
 	s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
 	return s, nil
+}
+
+// maxConns is how many TCP connections may be open at once, handshakes
+// included: enough for a full room reconnecting, few enough that a flood of
+// half-open connections cannot exhaust the server.
+func (s *Server) maxConns() int64 { return int64(2*s.opts.MaxSessions + 16) }
+
+// admitConn counts open connections and closes new ones past maxConns.
+func (s *Server) admitConn(_ ssh.Context, c net.Conn) net.Conn {
+	if n := s.conns.Add(1); n > s.maxConns() {
+		s.conns.Add(-1)
+		s.logf("refused connection from %s: %d connections open", c.RemoteAddr(), n-1)
+		return nil // the server closes it
+	}
+	return &countedConn{Conn: c, n: &s.conns}
+}
+
+// countedConn decrements its counter once when closed.
+type countedConn struct {
+	net.Conn
+	n    *atomic.Int64
+	once sync.Once
+}
+
+// Close closes the connection and forgets it.
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.n.Add(-1) })
+	return c.Conn.Close()
 }
 
 // rejectChannel rejects every channel type but sessions.

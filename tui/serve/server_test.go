@@ -531,3 +531,38 @@ func TestMuteTerminal(t *testing.T) {
 	tm.send(t, "x")
 	tm.waitFor(t, "key=x")
 }
+
+// TestConnectionCap opens raw TCP connections that never handshake: past
+// the cap, new ones are closed at once; closing one makes room again.
+func TestConnectionCap(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.MaxSessions = 1
+	ts := startServer(t, o, noRun, probeModels(&probeStats{}))
+	max := int(ts.maxConns())
+	conns := make([]net.Conn, max)
+	for i := range conns {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	waitUntil(t, "every connection is counted", func() bool { return ts.conns.Load() == int64(max) })
+	extra, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if n, err := extra.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("connection past the cap is open (read %d bytes)", n)
+	}
+	conns[0].Close()
+	waitUntil(t, "a closed connection is forgotten", func() bool { return ts.conns.Load() < int64(max) })
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatalf("no room after a connection closed: %v", err)
+	}
+	c.Close()
+}
