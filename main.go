@@ -45,6 +45,12 @@ type options struct {
 	metrics  string
 	version  bool
 	ascii    bool
+
+	// Checkpoints: --save, --autosave, --load, --resume, and the checkpoint
+	// read for --load or --resume.
+	save, load, resume string
+	autosave           bool
+	ck                 *engine.Checkpoint
 }
 
 // usageError is a bad flag value, reported with exit status 2.
@@ -65,6 +71,11 @@ func bindFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
+	fs.StringVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
+	fs.StringVar(&o.save, "save", "", "save the model (safetensors, PyTorch's state_dict names) to `FILE` when training ends")
+	fs.BoolVar(&o.autosave, "autosave", false, "also save to the --save file after every epoch")
+	fs.StringVar(&o.load, "load", "", "start from the weights saved in `FILE` (with --epochs 0: only test them)")
+	fs.StringVar(&o.resume, "resume", "", "continue the run saved in `FILE`, optimizer state and schedule included")
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -79,7 +90,67 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	return o, checkFlags(fs, o)
+	if err := checkFlags(fs, o); err != nil {
+		return o, err
+	}
+	return o, loadCheckpoint(fs, &o)
+}
+
+// loadCheckpoint reads the --load or --resume file and takes the model's
+// shape (and, resuming, the seed, batch size and learning rate unless given
+// as flags) from it. A bad file is a usage error naming it.
+func loadCheckpoint(fs *flag.FlagSet, o *options) error {
+	path, flagName := o.load, "--load"
+	if o.resume != "" {
+		path, flagName = o.resume, "--resume"
+	}
+	if path == "" {
+		return nil
+	}
+	ck, err := engine.LoadCheckpoint(path)
+	if err != nil {
+		return usageError{fmt.Sprintf("%s: %v", flagName, err)}
+	}
+	if ck.Config.Inputs*ck.Config.Steps != mnist.Pixels || ck.Config.Classes != mnist.Classes {
+		return usageError{fmt.Sprintf("%s %s: a %dx%d model with %d classes does not read MNIST digits", flagName, path, ck.Config.Steps, ck.Config.Inputs, ck.Config.Classes)}
+	}
+	if o.resume != "" && ck.Adam == nil {
+		return usageError{fmt.Sprintf("--resume %s: no optimizer state in the file (use --load)", path)}
+	}
+	var set []string
+	fs.Visit(func(f *flag.Flag) { set = append(set, f.Name) })
+	if o.cfg, err = ck.Apply(o.cfg, o.resume != "", set...); err != nil {
+		return usageError{fmt.Sprintf("%s %s: %v", flagName, path, err)}
+	}
+	o.ck = ck
+	return nil
+}
+
+// trainerOptions are the engine options the checkpoint flags ask for.
+func (o options) trainerOptions() []engine.Option {
+	var opts []engine.Option
+	switch {
+	case o.resume != "":
+		opts = append(opts, engine.WithResume(o.ck))
+	case o.load != "":
+		opts = append(opts, engine.WithParams(o.ck.Params))
+	}
+	if o.autosave {
+		opts = append(opts, engine.WithAutosave(o.save))
+	}
+	return opts
+}
+
+// saveRun saves the run to --save once it has ended or was cancelled (not
+// when it failed with runErr).
+func saveRun(o options, t *engine.Trainer, runErr error) error {
+	if o.save == "" || (runErr != nil && !errors.Is(runErr, context.Canceled)) {
+		return nil
+	}
+	if err := t.Save(o.save); err != nil {
+		return fmt.Errorf("--save: %w", err)
+	}
+	return nil
 }
 
 // checkFlags refuses bad values with a one-line message.
@@ -100,6 +171,12 @@ func checkFlags(fs *flag.FlagSet, o options) error {
 		return usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
 	case o.limit > 0 && o.limit < o.cfg.Batch:
 		return usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
+	case o.cfg.Cell != "rnn" && o.cfg.Cell != "lstm" && o.cfg.Cell != "gru":
+		return usageError{fmt.Sprintf("--cell %q: must be rnn, lstm or gru", o.cfg.Cell)}
+	case o.autosave && o.save == "":
+		return usageError{"--autosave: needs --save FILE"}
+	case o.load != "" && o.resume != "":
+		return usageError{"--load and --resume: use one or the other"}
 	}
 	if o.data != "" {
 		if st, err := os.Stat(o.data); err != nil {
@@ -204,12 +281,19 @@ func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stder
 		return err
 	}
 	defer closeMetrics()
-	t, err := engine.NewTrainer(o.cfg, data, engine.WithReporter(p.Report))
+	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(p.Report))...)
 	if err != nil {
 		return err
 	}
-	if err := t.Run(ctx); err != nil {
+	runErr := t.Run(ctx)
+	if err := saveRun(o, t, runErr); err != nil {
 		return err
+	}
+	if o.save != "" {
+		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
+	}
+	if runErr != nil {
+		return runErr
 	}
 	if err := p.Err(); err != nil {
 		return err
@@ -230,19 +314,24 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	hub := serve.NewHub()
 	sub := hub.Subscribe()
 	defer sub.Close()
-	t, err := engine.NewTrainer(o.cfg, data, engine.WithReporter(func(r engine.Report) {
+	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(func(r engine.Report) {
 		p.Report(r)
 		hub.Publish(r)
-	}))
+	}))...)
 	if err != nil {
 		return err
 	}
 	errs := make(chan error, 1)
 	trained := make(chan struct{})
+	var saveErr error // written before trained is closed
 	go func() {
 		defer close(trained)
 		err := t.Run(ctx)
+		saveErr = saveRun(o, t, err)
 		hub.Close()
+		if err == nil {
+			err = saveErr
+		}
 		if err != nil && ctx.Err() == nil {
 			errs <- err
 		}
@@ -255,6 +344,9 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	<-trained
 	if uiErr != nil {
 		return uiErr
+	}
+	if saveErr != nil {
+		return saveErr
 	}
 	return closeMetrics()
 }
@@ -292,6 +384,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
 		return exitUsage
 	}
+	if err := loadCheckpoint(fs, &o); err != nil {
+		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
+		return exitUsage
+	}
 	if o.version {
 		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
 		return 0
@@ -302,7 +398,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	start := func(report engine.Reporter) (serve.Trainer, error) {
-		return engine.NewTrainer(o.cfg, data, engine.WithReporter(report))
+		return engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
 	}
 	view := serve.ViewInfo{Config: o.cfg, Sizes: sizes(data), Test: data.Test, ASCII: o.ascii}
 	if err := serve.Run(ctx, *so, start, serve.TUI(view), stderr); err != nil {
