@@ -100,7 +100,12 @@ func (c *confusion) draw() string {
 		return "\n  " + c.st.bold.Render("No test predictions yet.") +
 			"\n\n  The matrix appears when training ends, or press e to evaluate a snapshot now."
 	}
-	const cw = 6 // cell width
+	// Cell, row label and accuracy column widths: roomy from 76 columns,
+	// compact below (down to the 60-column minimum).
+	cw, lw, aw, accName, trueName := 6, 6, 9, "accuracy", "true"
+	if c.w < 76 {
+		cw, lw, aw, accName, trueName = 5, 3, 7, "acc", "t\\p"
+	}
 	lbl := c.st.label.Render
 	var b strings.Builder
 	total, right := 0, 0
@@ -112,19 +117,23 @@ func (c *confusion) draw() string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "%s  %s\n\n", c.st.bold.Render("Confusion matrix"),
-		lbl(fmt.Sprintf("rows true · columns predicted · %s digits · accuracy %.4f", group(total), ratio(right, total))))
-	b.WriteString(lbl(fmt.Sprintf("%-6s", "true")))
+	title := wrapItems([]string{
+		c.st.bold.Render("Confusion matrix"),
+		lbl(fmt.Sprintf("%s digits, accuracy %.4f", group(total), ratio(right, total))),
+		lbl("rows: true digit, columns: predicted"),
+	}, lbl(" · "), c.w)
+	b.WriteString(strings.Join(title, "\n") + "\n\n")
+	b.WriteString(lbl(fmt.Sprintf("%-*s", lw, trueName)))
 	for q := range 10 {
 		b.WriteString(lbl(fmt.Sprintf("%*d", cw, q)))
 	}
-	b.WriteString(lbl(fmt.Sprintf("%9s", "accuracy")) + "\n")
+	b.WriteString(lbl(fmt.Sprintf("%*s", aw, accName)) + "\n")
 	for t := range 10 {
 		n := 0
 		for q := range 10 {
 			n += c.counts[t][q]
 		}
-		b.WriteString(lbl(fmt.Sprintf("%-6d", t)))
+		b.WriteString(lbl(fmt.Sprintf("%-*d", lw, t)))
 		for q := range 10 {
 			v := c.counts[t][q]
 			cell := fmt.Sprintf(" %*d", cw-1, v)
@@ -142,16 +151,18 @@ func (c *confusion) draw() string {
 			b.WriteString(st.Render(cell))
 		}
 		acc := ratio(c.counts[t][t], n)
-		b.WriteString(fmt.Sprintf("%9.3f", acc) + "\n")
+		b.WriteString(fmt.Sprintf("%*.3f", aw, acc) + "\n")
 	}
 	v := c.counts[c.row][c.col]
 	what := "correct"
 	if c.row != c.col {
 		what = "confused"
 	}
-	fmt.Fprintf(&b, "\n%s %s",
+	sel := wrapItems([]string{
 		c.st.accent.Render(fmt.Sprintf("true %d predicted as %d: %s digits (%s)", c.row, c.col, group(v), what)),
-		lbl("· enter browses them"))
+		lbl("enter browses them"),
+	}, lbl(" · "), c.w)
+	b.WriteString("\n" + strings.Join(sel, "\n"))
 	return b.String()
 }
 

@@ -88,12 +88,18 @@ type layout struct {
 	chartH    int // lines of each chart row, title included
 }
 
-func (d *dashboard) layout() layout {
+func (d *dashboard) layout(headerLines int) layout {
 	var l layout
-	fixed := 2 + 1 + 2 + 1 // header, gap, two bars, gap
+	avail := d.h - headerLines - 1 - 2 - 1 // header, gap, two bars, gap
 	rows := len(d.tableRows())
 	l.tableRows = min(rows, 6)
-	left := d.h - fixed - (l.tableRows + 1)
+	left := avail - (l.tableRows + 1)
+	if left < 6 {
+		// Short terminals: shrink the table (to two rows) before dropping
+		// the charts.
+		l.tableRows = max(min(rows, 2), min(l.tableRows, avail-1-6))
+		left = avail - (l.tableRows + 1)
+	}
 	switch {
 	case left >= 2*9:
 		l.chartRows, l.chartH = 2, left/2
@@ -101,7 +107,7 @@ func (d *dashboard) layout() layout {
 		l.chartRows, l.chartH = 1, left
 	default:
 		l.chartRows = 0
-		l.tableRows = max(0, min(rows, d.h-fixed-1))
+		l.tableRows = max(0, min(rows, avail-1))
 	}
 	if l.chartRows > 0 && l.chartH > 16 {
 		// Tall terminals: give the table the rest.
@@ -117,8 +123,9 @@ func (d *dashboard) View() string {
 	if !d.dirty && d.view != "" {
 		return d.view
 	}
-	l := d.layout()
-	parts := []string{d.header(), "", d.bars(), ""}
+	header := d.header()
+	l := d.layout(strings.Count(header, "\n") + 1)
+	parts := []string{header, "", d.bars(), ""}
 	if l.chartRows > 0 {
 		parts = append(parts, d.drawCharts(l))
 	}
@@ -132,20 +139,44 @@ func (d *dashboard) header() string {
 	c, s := d.run.cfg, d.run.sizes
 	lbl, val := d.st.label.Render, d.st.bold.Render
 	model := fmt.Sprintf("%s %d→%d→%d", strings.ToUpper(c.Cell), c.Inputs, c.Hidden, c.Classes)
-	line1 := strings.Join([]string{
+	sep := lbl(" · ")
+	lines := wrapItems([]string{
 		lbl("model ") + val(model),
 		val(group(c.Params())) + lbl(" params"),
 		lbl("train ") + val(group(s[0])),
 		lbl("val ") + val(group(s[1])),
 		lbl("test ") + val(group(s[2])),
-	}, lbl(" · "))
-	line2 := strings.Join([]string{
+	}, sep, d.w)
+	lines = append(lines, wrapItems([]string{
 		lbl("batch ") + val(fmt.Sprint(c.Batch)),
 		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
 		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
 		lbl("seed ") + val(fmt.Sprint(c.Seed)),
-	}, lbl(" · "))
-	return line1 + "\n" + line2
+	}, sep, d.w)...)
+	return strings.Join(lines, "\n")
+}
+
+// wrapItems joins items with sep into as few lines of at most w cells as
+// it can without splitting an item.
+func wrapItems(items []string, sep string, w int) []string {
+	var lines []string
+	cur, curW, sepW := "", 0, width(sep)
+	for _, it := range items {
+		iw := width(it)
+		switch {
+		case cur == "":
+			cur, curW = it, iw
+		case curW+sepW+iw <= w:
+			cur, curW = cur+sep+it, curW+sepW+iw
+		default:
+			lines = append(lines, cur)
+			cur, curW = it, iw
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // bars draws the phase and whole-run progress bars, each on one line with
@@ -184,7 +215,7 @@ func (d *dashboard) bars() string {
 
 // barLine puts text on the left and a bar filling the rest of the width.
 func (d *dashboard) barLine(p progress.Model, f float64, text string) string {
-	textW := min(width(text), d.w/2+20)
+	textW := min(width(text), d.w-12)
 	text = ansi.Truncate(text, textW, "…")
 	p.Width = max(d.w-textW-2, 10)
 	return d.st.dim.Render(text) + "  " + p.ViewAs(f)

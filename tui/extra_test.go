@@ -92,3 +92,22 @@ func TestNoteKeepsStatusLine(t *testing.T) {
 		t.Errorf("note or status line missing:\n%s", v)
 	}
 }
+
+func TestMinimumSizeShowsEverything(t *testing.T) {
+	m := finished(t, nil, MinWidth, MinHeight)
+	v := m.View()
+	checkFrame(t, v, MinWidth, MinHeight)
+	for _, want := range []string{"train loss", "epoch  phase", "seed 7", "test 10,000"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("dashboard at the minimum size lacks %q:\n%s", want, v)
+		}
+	}
+	m, _ = press(m, "tab", "tab")
+	v = m.View()
+	checkFrame(t, v, MinWidth, MinHeight)
+	for _, want := range []string{"acc", "9      1    1", "0.824"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("confusion matrix at the minimum size lacks %q:\n%s", want, v)
+		}
+	}
+}
