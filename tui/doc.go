@@ -15,5 +15,18 @@
 // reports. The TUI never touches the trainer's type; it asks for pausing and
 // evaluation through the small Control interface.
 //
+// Keys: tab and shift+tab switch views, p pauses and resumes, e evaluates
+// the test set on a snapshot of the current weights, ? shows every key, q or
+// ctrl+c quits. Dashboard: s changes the loss smoothing, b switches between
+// Braille and plain-character charts. Browser: h/l (or arrows) step, g/G go
+// to the ends, a jumps to an index, r picks at random, m keeps the
+// misclassified digits, 0-9 keep one target class, c or esc clears the
+// filters, d switches between ASCII shading and colour half blocks.
+// Confusion matrix: arrows or hjkl choose a cell, enter browses its digits.
+//
+// Quitting returns tea.Quit; it is the caller's job to cancel the training
+// run then (see Run). The model never quits by itself: when training ends
+// it stays on the results.
+//
 // Sub-packages: charts draws the line charts, digit draws 28x28 digits.
 package tui
