@@ -1,17 +1,38 @@
 // Package serve is the classroom server: one shared training run, served
 // over SSH to many viewers, each with their own Bubble Tea dashboard.
 //
-// A Hub keeps the run's full history and fans reports out, so a late joiner
-// sees the charts from the start, and a slow viewer never stalls training
-// or anyone else. The server (wish v1 over charmbracelet/ssh) admits public
-// keys from an authorized_keys file (or anyone, with Options.Open), keeps a
-// persistent ed25519 host key, refuses commands, subsystems, forwarding
-// and PTY-less sessions with a one-line message, rate-limits new sessions
-// per IP, caps concurrent sessions, and shuts down gracefully when its
-// context is cancelled. Only admin keys may pause and resume the run;
-// every viewer may evaluate a snapshot.
+// # Wiring (what main.go calls)
 //
-// main.go calls RegisterFlags on the serve subcommand's flag set, then Run
-// with a StartFunc that builds the engine's trainer and a ModelFunc that
-// builds the TUI's root model from a Session.
+//	opts := serve.RegisterFlags(fs)            // --addr --authorized-keys ... on the serve flag set
+//	start := func(report engine.Reporter) (serve.Trainer, error) {
+//		t, err := engine.NewTrainer(cfg, data, engine.WithReporter(report))
+//		if err != nil {
+//			return nil, err
+//		}
+//		return t, nil
+//	}
+//	view := serve.ViewInfo{Config: cfg, Sizes: sizes, Test: data.Test, ASCII: ascii}
+//	err := serve.Run(ctx, *opts, start, serve.TUI(view), os.Stderr)
+//
+// Run returns when ctx is cancelled (SIGINT/SIGTERM in main), after a
+// graceful shutdown; errors.Is(err, ErrNoAuth / ErrAuthorizedKeys /
+// ErrHostKey) are configuration mistakes reported before anything listens.
+//
+// # Pieces
+//
+// A Hub keeps the run's full history and fans reports out: Publish never
+// blocks, a late joiner first gets the whole history (its charts start at
+// step one), and a slow viewer only ever falls behind itself. Each session
+// gets its own subscription, woken at most every Options.Refresh, which is
+// what keeps fifty dashboards cheap.
+//
+// The server (wish v1 over charmbracelet/ssh) admits public keys listed in
+// --authorized-keys or --admin-keys (or anyone, with --open), keeps a
+// persistent ed25519 host key, refuses commands, subsystems, port forwarding
+// and PTY-less sessions with a one-line message, rate-limits new sessions
+// per IP, caps concurrent sessions and connections, closes idle and
+// over-long connections, ends only the offending session when its model
+// panics, and shuts down gracefully when its context is cancelled. Only
+// admin keys may pause and resume the run; every viewer may evaluate a
+// snapshot, and concurrent evaluations are shared.
 package serve

@@ -67,8 +67,7 @@ type viewer struct {
 	admin bool
 	sub   *Subscription
 	errs  chan error
-	prog  *tea.Program // set by programHandler, read by quitAll under s.mu
-	ended bool         // the session's program has returned
+	prog  *tea.Program // set by programHandler, read by shutdown, under s.mu
 }
 
 // refuse prints msg on the client's stderr and ends the session with
@@ -77,19 +76,15 @@ func refuse(sess ssh.Session, msg string) {
 	wish.Fatalln(sess, msg)
 }
 
-// guard is the middleware that decides whether a session gets a dashboard:
-// it refuses commands, enforces the session cap, sets up the session's
-// state for programHandler, and tears it down after.
+// guard is the middleware that admits a session (commands and PTY-less
+// sessions were refused before it): it enforces the session cap, starts the
+// run if it waits for a first viewer, sets up the session's state for
+// programHandler, and tears it down after.
 func (s *Server) guard(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		key := sess.PublicKey()
 		admin := s.admins.has(key)
 		who := fmt.Sprintf("user=%q addr=%s key=%s admin=%t", sess.User(), sess.RemoteAddr(), fingerprint(key), admin)
-		if sess.RawCommand() != "" {
-			s.logf("refused %s: exec %q", who, sess.RawCommand())
-			refuse(sess, msgExec)
-			return
-		}
 		v := &viewer{sess: sess, admin: admin, errs: make(chan error, 1)}
 		n, err := s.add(v)
 		if err != nil {
