@@ -1,0 +1,5 @@
+//go:build !linux
+
+package vecf32
+
+func threadCPU() int64 { return -1 }
