@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -84,5 +86,52 @@ func TestSaveLoadResume(t *testing.T) {
 	resumed := runOK("--resume", path, "--epochs", "3")
 	if strings.Contains(resumed, "Epoch 2/3") || !strings.Contains(resumed, "Epoch 3/3") || !testLine.MatchString(resumed) {
 		t.Errorf("resumed output:\n%s", resumed)
+	}
+}
+
+// TestTorchCheckAgrees saves a model of each cell and has
+// scripts/torch_check.py load it into the notebook's PyTorch Net: the test
+// accuracies must agree to within 0.001 (the script's exit status). It also
+// feeds the script a corrupt file, which it must refuse with status 2.
+// Needs Debian's python3-torch; skipped with -short.
+func TestTorchCheckAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PyTorch")
+	}
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skipf("no PyTorch: %v", err)
+	}
+	dir := t.TempDir()
+	for _, cell := range []string{"rnn", "lstm", "gru"} {
+		path := filepath.Join(dir, cell+".safetensors")
+		var out, errb bytes.Buffer
+		args := []string{"--headless", "--limit", "640", "--epochs", "2", "--cell", cell, "--save", path}
+		if code := run(context.Background(), args, nil, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		res, err := exec.Command(py, "scripts/torch_check.py", "--data", "mnist/data", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(res), "agree (tolerance 0.001)") {
+			t.Errorf("%s: torch_check: %v\n%s", cell, err, res)
+		}
+		t.Logf("%s:\n%s", cell, res)
+	}
+	// Two tensors' offsets shifted onto each other: refused, exit 2.
+	good, err := os.ReadFile(filepath.Join(dir, "rnn.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(good, []byte(`"data_offsets":[0,`), []byte(`"data_offsets":[4,`), 1)
+	if bytes.Equal(bad, good) {
+		t.Fatal("test file has no tensor at offset 0")
+	}
+	badPath := filepath.Join(dir, "bad.safetensors")
+	if err := os.WriteFile(badPath, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Command(py, "scripts/torch_check.py", badPath).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(res), "bytes for shape") && !strings.Contains(string(res), "gap or overlap") {
+		t.Errorf("corrupt file: %v\n%s", err, res)
 	}
 }
