@@ -181,7 +181,7 @@ func hiddenStates(c Config, d dims, p *Params, x []float32) []float32 {
 	if g := newGatedBufs(c, d); g != nil {
 		g.forward(d, 1, x, p.Wih, p.Whh, p.Bih, p.Bhh, hs)
 	} else {
-		rnnForward(d, 1, x, p.Wih, p.Whh, p.Bih, p.Bhh, hs)
+		rnnForward(d, 1, x, p.Wih, p.Whh, p.Bih, p.Bhh, hs, nil)
 	}
 	return hs
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/vecf32"
 )
 
 // dims are the sizes of one batch through the network: B digits, T time
@@ -30,28 +31,36 @@ func split(total, n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// rnnPacks holds Whh packed for the products of the recurrence: Whh^T for
+// the forward steps, Whh for the backward ones. Each is packed once per
+// pass and shared by the workers.
+type rnnPacks struct{ whhT, whh gemm.PackedB }
+
 // rnnForward runs the tanh RNN over x (time-major, row t*B+b holds step t of
 // digit b) and writes every hidden state into hs (same row layout, H wide):
-// h_t = tanh(x_t Wih^T + bih + h_{t-1} Whh^T + bhh), h_{-1} = 0.
-func rnnForward(d dims, workers int, x, wih, whh, bih, bhh, hs []float32) {
+// h_t = tanh(x_t Wih^T + bih + h_{t-1} Whh^T + bhh), h_{-1} = 0. pk may be
+// nil for a one-off pass.
+func rnnForward(d dims, workers int, x, wih, whh, bih, bhh, hs []float32, pk *rnnPacks) {
+	if pk == nil {
+		pk = new(rnnPacks)
+	}
 	rows := d.T * d.B
+	gemm.PackB(true, d.H, d.H, whh, d.H, &pk.whhT)
 	split(rows, workers, func(lo, hi int) {
 		gemm.Sgemm(false, true, hi-lo, d.H, d.I, 1, x[lo*d.I:], d.I, wih, d.I, 0, hs[lo*d.H:], d.H)
 		for r := lo; r < hi; r++ {
-			row := hs[r*d.H : (r+1)*d.H]
-			for j := range row {
-				row[j] += bih[j] + bhh[j]
-			}
+			vecf32.Add3To(hs[r*d.H:(r+1)*d.H], bih[:d.H], bhh[:d.H])
 		}
 	})
 	split(d.B, workers, func(b0, b1 int) {
 		n := b1 - b0
-		tanhInPlace(hs[b0*d.H : b1*d.H])
+		first := hs[b0*d.H : b1*d.H]
+		vecf32.Tanh(first, first)
 		for t := 1; t < d.T; t++ {
 			cur := hs[(t*d.B+b0)*d.H : (t*d.B+b1)*d.H]
 			prev := hs[((t-1)*d.B+b0)*d.H:]
-			gemm.Sgemm(false, true, n, d.H, d.H, 1, prev, d.H, whh, d.H, 1, cur, d.H)
-			tanhInPlace(cur)
+			gemm.SgemmPacked(false, n, 1, prev, d.H, &pk.whhT, 1, cur, d.H)
+			vecf32.Tanh(cur, cur)
 		}
 	})
 }
@@ -60,7 +69,11 @@ func rnnForward(d dims, workers int, x, wih, whh, bih, bhh, hs []float32) {
 // state, B x H) through time. dz receives dL/dz_t for every step (the
 // pre-activation gradients, laid out like hs) and dh is B x H scratch. The
 // weight and bias gradients are overwritten.
-func rnnBackward(d dims, workers int, x, whh, hs, dLast, dz, dh, gWih, gWhh, gBih, gBhh []float32) {
+func rnnBackward(d dims, workers int, x, whh, hs, dLast, dz, dh, gWih, gWhh, gBih, gBhh []float32, pk *rnnPacks) {
+	if pk == nil {
+		pk = new(rnnPacks)
+	}
+	gemm.PackB(false, d.H, d.H, whh, d.H, &pk.whh)
 	split(d.B, workers, func(b0, b1 int) {
 		n := b1 - b0
 		g := dh[b0*d.H : b1*d.H]
@@ -68,30 +81,22 @@ func rnnBackward(d dims, workers int, x, whh, hs, dLast, dz, dh, gWih, gWhh, gBi
 		for t := d.T - 1; t >= 0; t-- {
 			off := (t*d.B + b0) * d.H
 			z := dz[off : off+n*d.H]
-			h := hs[off : off+n*d.H]
-			for i, v := range h {
-				z[i] = g[i] * (1 - v*v)
-			}
+			vecf32.TanhGrad(z, g, hs[off:off+n*d.H])
 			if t > 0 {
-				gemm.Sgemm(false, false, n, d.H, d.H, 1, z, d.H, whh, d.H, 0, g, d.H)
+				gemm.SgemmPacked(false, n, 1, z, d.H, &pk.whh, 0, g, d.H)
 			}
 		}
 	})
 	rows := d.T * d.B
 	split(d.H, workers, func(r0, r1 int) {
 		m := r1 - r0
-		gemm.Sgemm(true, false, m, d.H, rows-d.B, 1, dz[d.B*d.H+r0:], d.H, hs, d.H, 0, gWhh[r0*d.H:], d.H)
+		if rows > d.B {
+			gemm.Sgemm(true, false, m, d.H, rows-d.B, 1, dz[d.B*d.H+r0:], d.H, hs, d.H, 0, gWhh[r0*d.H:], d.H)
+		} else {
+			clear(gWhh[r0*d.H : r1*d.H])
+		}
 		gemm.Sgemm(true, false, m, d.I, rows, 1, dz[r0:], d.H, x, d.I, 0, gWih[r0*d.I:], d.I)
-		for j := r0; j < r1; j++ {
-			gBih[j] = 0
-		}
-		for r := 0; r < rows; r++ {
-			row := dz[r*d.H+r0 : r*d.H+r1]
-			acc := gBih[r0:r1]
-			for j, v := range row {
-				acc[j] += v
-			}
-		}
+		colSum(dz, d.H, rows, gBih[r0:r1], r0)
 		copy(gBhh[r0:r1], gBih[r0:r1])
 	})
 }
@@ -149,42 +154,6 @@ func headBackward(d dims, h, wfc, probs []float32, y []int, scale float32, dl, d
 	}
 	gemm.Sgemm(false, false, d.B, d.H, d.C, 1, dl, d.C, wfc, d.H, 0, dh, d.H)
 	gemm.Sgemm(true, false, d.C, d.H, d.B, 1, dl, d.C, h, d.H, 0, gWfc, d.H)
-}
-
-// tanhInPlace replaces every v in s by tanh(v), with a float32 rational
-// approximation accurate to a few units in the last place (the one Eigen
-// and XLA use), clamped where tanh rounds to +-1 in float32.
-func tanhInPlace(s []float32) {
-	for i, x := range s {
-		s[i] = tanh32(x)
-	}
-}
-
-// tanh32 is tanhInPlace's scalar kernel.
-func tanh32(x float32) float32 {
-	const clamp = 7.90531110763549805
-	if x > clamp {
-		x = clamp
-	} else if x < -clamp {
-		x = -clamp
-	}
-	if x < 0.0004 && x > -0.0004 {
-		return x
-	}
-	x2 := x * x
-	p := float32(-2.76076847742355e-16)
-	p = p*x2 + 2.00018790482477e-13
-	p = p*x2 + -8.60467152213735e-11
-	p = p*x2 + 5.12229709037114e-08
-	p = p*x2 + 1.48572235717979e-05
-	p = p*x2 + 6.37261928875436e-04
-	p = p*x2 + 4.89352455891786e-03
-	p *= x
-	q := float32(1.19825839466702e-06)
-	q = q*x2 + 1.18534705686654e-04
-	q = q*x2 + 2.26843463243900e-03
-	q = q*x2 + 4.89352518554385e-03
-	return p / q
 }
 
 // config rebuilds the default-shaped Config of d (for benchmarks and tests).

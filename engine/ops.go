@@ -41,6 +41,8 @@ type batchState struct {
 
 	gen, rnnDone, headDone uint64 // forward count; last forward each backward served
 
+	packs rnnPacks // Whh packed for the plain RNN's steps
+
 	hLast, dheadT *tensor.Dense
 	gradT         [6]*tensor.Dense // views on grads, state_dict order
 }
@@ -130,7 +132,7 @@ func (o rnnOp) Do(v ...G.Value) (G.Value, error) {
 		s.gated.forward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs)
 		return s.hLast, nil
 	}
-	rnnForward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs)
+	rnnForward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs, &s.packs)
 	return s.hLast, nil
 }
 func (o rnnOp) DiffWRT(int) []bool { return []bool{false, true, true, true, true} }
@@ -168,7 +170,7 @@ func (o rnnGradOp) Do(v ...G.Value) (G.Value, error) {
 			s.gated.backward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dh, g.Wih, g.Whh, g.Bih, g.Bhh)
 			return s.gradT[o.k-1], nil
 		}
-		rnnBackward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dz, s.dh, g.Wih, g.Whh, g.Bih, g.Bhh)
+		rnnBackward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dz, s.dh, g.Wih, g.Whh, g.Bih, g.Bhh, &s.packs)
 	}
 	return s.gradT[o.k-1], nil
 }
