@@ -25,6 +25,7 @@ var benchShapes = []benchShape{
 	{"dWhh_128x128x1792_TN", true, false, 128, 128, 1792, 1},
 	{"dWih_128x28x1792_TN", true, false, 128, 28, 1792, 0},
 	{"fc_64x10x128_NT", false, true, 64, 10, 128, 0},
+	{"recur_32x128x128_NT", false, true, 32, 128, 128, 1}, // one of two workers' share of a step
 	{"recur_16x128x128_NT", false, true, 16, 128, 128, 1},
 	{"square_256x256x256_NN", false, false, 256, 256, 256, 0},
 }
