@@ -21,22 +21,23 @@ Install and run (Debian):
 
 import argparse
 import json
+import os
 import statistics
 import time
 
-import torch
-from torch import nn
 
+def make_model(nn, input_size=28, hidden=128, classes=10):
+    class RNNModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.RNN(input_size, hidden, batch_first=True)
+            self.fc = nn.Linear(hidden, classes)
 
-class RNNModel(nn.Module):
-    def __init__(self, input_size=28, hidden=128, classes=10):
-        super().__init__()
-        self.rnn = nn.RNN(input_size, hidden, batch_first=True)
-        self.fc = nn.Linear(hidden, classes)
+        def forward(self, x):
+            out, _ = self.rnn(x)  # h0 defaults to zeros
+            return self.fc(out[:, -1, :])
 
-    def forward(self, x):
-        out, _ = self.rnn(x)  # h0 defaults to zeros
-        return self.fc(out[:, -1, :])
+    return RNNModel()
 
 
 def timed_runs(step, steps, runs, warmup, batch):
@@ -65,9 +66,15 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
+    # OpenBLAS keeps its own thread pool: pin it too (before torch loads it)
+    # so that "one thread" holds for every kernel.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    import torch
+    from torch import nn
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = RNNModel()
+    model = make_model(nn)
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     # Normalised MNIST pixels lie in [-1, 1].

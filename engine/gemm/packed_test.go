@@ -14,6 +14,8 @@ func TestSgemmPacked(t *testing.T) {
 		{tA: true, tB: true, m: 17, n: 33, k: 9, alpha: -2, beta: 0.5, padA: 1, padB: 2, padC: 1},
 		{tA: false, tB: false, m: 7, n: 530, k: 300, alpha: 1, beta: 0}, // several blocks in k and n
 		{tA: false, tB: true, m: 1, n: 1, k: 1, alpha: 1, beta: 0},
+		{tA: true, tB: true, m: 150, n: 40, k: 300, alpha: 1, beta: 1, padA: 3}, // several blocks in m and k
+		{tA: false, tB: false, m: 5, n: 9, k: 0, alpha: 1, beta: 0.5},           // k == 0 only scales C
 	}
 	for _, tc := range cases {
 		p := prepare(rng, tc)
