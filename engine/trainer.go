@@ -109,6 +109,14 @@ func NewTrainer(c Config, d Data, opts ...Option) (*Trainer, error) {
 	for _, o := range opts {
 		o(t)
 	}
+	if ck := t.resume; ck != nil {
+		if ck.Adam == nil {
+			return nil, fmt.Errorf("engine: %w: resuming needs the optimizer state, and the checkpoint has none", ErrConfig)
+		}
+		if err := (&Checkpoint{Config: c, Params: ck.Params, Adam: ck.Adam}).check(); err != nil {
+			return nil, fmt.Errorf("engine: resume: %w", err)
+		}
+	}
 	t.params, t.grads, t.adam = NewParams(c), NewParams(c), NewAdam(c)
 	if c.Epochs > 1 {
 		for _, n := range batchSizes(c.Batch, d.Train.Len()) {
@@ -126,12 +134,6 @@ func NewTrainer(c Config, d Data, opts ...Option) (*Trainer, error) {
 	// Values are written only now that every graph is compiled.
 	first := 0
 	if ck := t.resume; ck != nil {
-		if ck.Adam == nil {
-			return nil, fmt.Errorf("engine: %w: resuming needs the optimizer state, and the checkpoint has none", ErrConfig)
-		}
-		if err := (&Checkpoint{Config: c, Params: ck.Params, Adam: ck.Adam}).check(); err != nil {
-			return nil, fmt.Errorf("engine: resume: %w", err)
-		}
 		t.params.CopyFrom(ck.Params)
 		t.adam.M.CopyFrom(ck.Adam.M)
 		t.adam.V.CopyFrom(ck.Adam.V)
