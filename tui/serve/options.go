@@ -63,7 +63,7 @@ func DefaultOptions() Options {
 		Rate:            1,
 		Burst:           60,
 		FPS:             10,
-		Refresh:         250 * time.Millisecond,
+		Refresh:         500 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/mnist"
@@ -233,4 +237,80 @@ func TestReadOnlyCannotPause(t *testing.T) {
 	if tr.Paused() {
 		t.Fatal("the admin control did not resume")
 	}
+}
+
+// TestStalledViewerStallsNothing has a viewer whose client stops reading:
+// its SSH window fills up (2 MiB were pending when this was measured) and
+// the server's writes to it block. Training
+// (Publish) and another viewer must go on regardless, and nothing may
+// leak once the stalled client goes away.
+func TestStalledViewerStallsNothing(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.Refresh, o.FPS = 0, 120 // as many big frames as possible
+	var n atomic.Int32
+	probes := probeModels(&probeStats{})
+	models := func(s Session) tea.Model {
+		if n.Add(1) == 1 {
+			return &flood{probe: probes(s).(*probe)} // the stalled one: big frames
+		}
+		return probes(s)
+	}
+	ts := startServer(t, o, noRun, models)
+
+	cs, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	stalled, err := cs.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stalled.RequestPty("xterm-256color", 60, 200, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stalled.StdoutPipe() // never read: the window fills up
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = out
+	if err := stalled.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the stalled viewer is in", func() bool { return ts.Sessions() == 1 })
+
+	cg, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := openTerminal(t, cg, 80, 24)
+	defer good.close()
+	good.waitFor(t, "MNIST CLASSROOM PROBE")
+
+	const steps = 3000
+	for i := 1; i <= steps; i++ {
+		ts.Hub().Publish(engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
+			Step: i, Steps: steps, Samples: 64 * i, Total: 64 * steps, Loss: 2 / float64(i), Acc: 0.5})
+		if i%10 == 0 {
+			time.Sleep(10 * time.Millisecond) // let frames pile up
+		}
+	}
+	good.waitFor(t, fmt.Sprintf("step=%d", steps))
+	cs.Close()
+	waitUntil(t, "the stalled session is gone", func() bool { return ts.Sessions() == 1 })
+}
+
+// flood is a probe whose every frame redraws a full 200x60 screen, to
+// fill a stalled client's SSH window quickly.
+type flood struct{ *probe }
+
+func (f *flood) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := f.probe.Update(msg)
+	return f, cmd
+}
+
+func (f *flood) View() string {
+	line := strings.Repeat(fmt.Sprintf("%06d ", f.reports), 28)
+	return strings.Repeat(line+"\n", 59)
 }
