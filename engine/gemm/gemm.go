@@ -366,15 +366,26 @@ func packB(tr transposer, cp blockCopier, nr int, trans bool, b []float32, ldb, 
 
 // copyRuns fills the panel d (kb groups of w values) with d[p*w+i] =
 // src[off+p*ld+i] for i < cnt, and zero for cnt <= i < w. cp, when not nil,
-// copies full groups whose width is a multiple of 8.
+// copies the first multiple of 8 values of every group.
 func copyRuns(cp blockCopier, d []float32, w int, src []float32, off, ld, cnt, kb int) {
 	d = d[:w*kb]
 	if kb == 0 {
 		return
 	}
-	if cnt == w && cp != nil && w%8 == 0 {
-		_ = src[off+(kb-1)*ld+w-1] // bounds for the assembly
-		cp(d, w, src[off:], ld, kb, w/8)
+	if cp != nil && cnt >= 8 {
+		done := cnt / 8 * 8
+		_ = src[off+(kb-1)*ld+done-1] // bounds for the assembly
+		cp(d, w, src[off:], ld, kb, done/8)
+		if done < w {
+			for p := 0; p < kb; p++ {
+				g := d[p*w+done : p*w+w]
+				s := src[off+p*ld+done : off+p*ld+cnt]
+				for i, v := range s {
+					g[i] = v
+				}
+				clear(g[len(s):])
+			}
+		}
 		return
 	}
 	if cnt == w && w == 4 {
