@@ -28,10 +28,11 @@ const optimizerPrefix = "optimizer."
 
 // Limits on sizes a checkpoint's metadata declares (the tensors' sizes are
 // already bounded by the file's size): they bound what a training graph
-// built from a hostile file would allocate.
+// built from a hostile file would allocate. Write refuses configurations
+// beyond them, so every file it writes loads.
 const (
 	maxSteps = 1 << 12
-	maxBatch = 1 << 16
+	maxBatch = 1 << 12
 )
 
 // Score is a model's per-sample average loss and accuracy on a data split.
@@ -184,6 +185,9 @@ func (c *Checkpoint) WriteFile(path string) error {
 func (c *Checkpoint) check() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
+	}
+	if c.Config.Steps > maxSteps || c.Config.Batch > maxBatch {
+		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, maxBatch)
 	}
 	sets := []*Params{c.Params}
 	if c.Adam != nil {

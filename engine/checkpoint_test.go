@@ -236,6 +236,7 @@ func badCheckpoints(t testing.TB) []struct {
 		{"metadata cell disagrees", rebuild(t, valid, meta("cell", "gru")), ErrCheckpoint},
 		{"metadata hidden disagrees", rebuild(t, valid, meta("hidden", "3")), ErrCheckpoint},
 		{"metadata steps huge", rebuild(t, valid, meta("steps", "100000000")), ErrCheckpoint},
+		{"metadata batch huge", rebuild(t, valid, meta("batch", "1000000")), ErrCheckpoint},
 		{"metadata batch not a number", rebuild(t, valid, meta("batch", "64x")), ErrCheckpoint},
 		{"metadata accuracy above 1", rebuild(t, valid, meta("val_acc", "1.5")), ErrCheckpoint},
 		{"metadata lr NaN", rebuild(t, valid, meta("lr", "NaN")), ErrCheckpoint},
@@ -414,6 +415,11 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 	wrong.Config.Hidden = 5
 	if err := wrong.WriteFile(path); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("saving mis-shaped tensors: %v", err)
+	}
+	huge := tinyCheckpoint("lstm", true, 3)
+	huge.Config.Batch = maxBatch + 1
+	if err := huge.WriteFile(path); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("saving a batch size beyond the loader's limit: %v", err)
 	}
 	after, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(before, after) {
