@@ -124,9 +124,19 @@ func NewContext(k Kernel) (*Context, error) {
 func newContext(impl kernelImpl) *Context {
 	return &Context{
 		k:    impl,
-		abuf: make([]float32, mcMax*kcMax),
-		bbuf: make([]float32, ncMax*kcMax),
 		tile: make([]float32, impl.mr*impl.nr),
+	}
+}
+
+// grow makes the packing buffers hold at least aLen and bLen values. They
+// start empty and grow to the largest blocks used, at most mcMax x kcMax and
+// kcMax x ncMax (a few hundred KiB).
+func (ctx *Context) grow(aLen, bLen int) {
+	if len(ctx.abuf) < aLen {
+		ctx.abuf = make([]float32, aLen)
+	}
+	if len(ctx.bbuf) < bLen {
+		ctx.bbuf = make([]float32, bLen)
 	}
 }
 
@@ -236,6 +246,7 @@ func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	kc := split(k, kcMax, 1)
 	mc := split(m, mcMax, mr)
 	nc := split(n, ncMax, nr)
+	ctx.grow(roundUp(mc, mr)*kc, roundUp(nc, nr)*kc)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {

@@ -118,6 +118,7 @@ func (ctx *Context) SgemmPacked(transA bool, m int, alpha float32, a []float32, 
 	}
 	mr, nr := ctx.k.mr, ctx.k.nr
 	mc := split(m, mcMax, mr)
+	ctx.grow(roundUp(mc, mr)*p.kc, 0)
 	off := 0
 	for jc := 0; jc < n; jc += p.nc {
 		nb := min(p.nc, n-jc)
