@@ -17,7 +17,10 @@
 # phase's samples/s side by side.
 #
 # The figures are wall-clock throughput: on a machine shared with other jobs
-# they move with the load, so the load average is printed at start and end.
+# they move with the load, so the load average is printed at start and end,
+# and PyTorch's throughput per CPU second of its process (bench_torch.py's
+# cpu_samples_per_s) is printed too: the Go benchmark has no such figure.
+# PYTHON=... runs another interpreter than /usr/bin/python3.
 #
 # Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--threads 1]
 #                                 [--go-cpu N] [--full]
@@ -132,6 +135,8 @@ print(*d["train"], *d["eval"])' "$out") || { cat "$out" >&2; die "no samples_per
 	positive "$tr" && positive "$ev" || { cat "$out" >&2; die "bad samples_per_s figures from bench_torch.py: '$figs'"; }
 	echo "$tr" >>"$tmp/py_train"
 	echo "$ev" >>"$tmp/py_eval"
+	echo "${trc:-0}" >>"$tmp/py_train_cpu"
+	echo "${evc:-0}" >>"$tmp/py_eval_cpu"
 	printf '  round %d  PyTorch    train %8.0f  eval %8.0f samples/s  (per CPU second: %s, %s)\n' "$1" "$tr" "$ev" "$trc" "$evc"
 }
 
@@ -151,6 +156,9 @@ for what in train eval; do
 	awk -v w="$what" -v g="$g" -v p="$p" 'BEGIN {
 		printf "%-6s mnist-tui %d samples/s, PyTorch %d samples/s, ratio %.2fx\n", w ":", g, p, (p > 0 ? g / p : 0) }'
 done
+
+echo "(PyTorch per CPU second of its process, median: train $(median <"$tmp/py_train_cpu"), eval $(median <"$tmp/py_eval_cpu") samples/s;"
+echo " far above its wall figures means the machine's load took CPU from it)"
 
 [ "$full" = 1 ] || exit 0
 
