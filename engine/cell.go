@@ -101,13 +101,9 @@ func inputProjection(d dims, workers, gh int, x, w, b1, b2, out []float32) {
 		for r := lo; r < hi; r++ {
 			row := out[r*gh : (r+1)*gh]
 			if b2 == nil {
-				for j := range row {
-					row[j] += b1[j]
-				}
-				continue
-			}
-			for j := range row {
-				row[j] += b1[j] + b2[j]
+				vecf32.AddTo(row, b1)
+			} else {
+				vecf32.Add3To(row, b1, b2)
 			}
 		}
 	})
@@ -133,7 +129,11 @@ func gatedWeightGrads(d dims, workers, gh int, x, hs, dxs, dhs, gWih, gWhh, gBih
 		}
 		gemm.Sgemm(true, false, m, d.I, rows, 1, dxs[r0:], gh, x, d.I, 0, gWih[r0*d.I:], d.I)
 		colSum(dxs, gh, rows, gBih[r0:r1], r0)
-		colSum(dhs, gh, rows, gBhh[r0:r1], r0)
+		if &dhs[0] == &dxs[0] {
+			copy(gBhh[r0:r1], gBih[r0:r1])
+		} else {
+			colSum(dhs, gh, rows, gBhh[r0:r1], r0)
+		}
 	})
 }
 
@@ -142,10 +142,7 @@ func gatedWeightGrads(d dims, workers, gh int, x, hs, dxs, dhs, gWih, gWhh, gBih
 func colSum(m []float32, ld, rows int, acc []float32, c0 int) {
 	clear(acc)
 	for r := 0; r < rows; r++ {
-		row := m[r*ld+c0 : r*ld+c0+len(acc)]
-		for j, v := range row {
-			acc[j] += v
-		}
+		vecf32.AddTo(acc, m[r*ld+c0:r*ld+c0+len(acc)])
 	}
 }
 
