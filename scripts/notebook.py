@@ -12,7 +12,8 @@ side by side with `mnist-tui --headless`:
   model     nn.RNN(28, 128, batch_first=True) (tanh, one layer, h0 = 0), its
             last hidden state into nn.Linear(128, 10); input [B, 28, 28]
   training  CrossEntropyLoss, Adam lr 0.001, torch.manual_seed(seed),
-            torch.set_num_threads(1) unless --threads says otherwise
+            torch.set_num_threads(1) unless --threads says otherwise (and
+            OPENBLAS_NUM_THREADS the same, unless already set)
   schedule  epoch 1 only validates the untrained net; each later epoch
             trains, then validates; then the test set
 
@@ -61,10 +62,27 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset, random_split
+
+def _pin_openblas():
+    """Sets OPENBLAS_NUM_THREADS to --threads unless the environment sets it.
+
+    OpenBLAS keeps its own thread pool, which torch.set_num_threads does not
+    size; it reads the variable when torch loads it, so before the import.
+    """
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--threads", default="1")
+    args, _ = p.parse_known_args()
+    if args.threads.isdigit() and int(args.threads) >= 1:  # main's parser reports bad values
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", args.threads)
+
+
+if __name__ == "__main__":
+    _pin_openblas()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.data import DataLoader, Dataset, Subset, random_split  # noqa: E402
 
 BATCH = 64
 TRAIN_SIZE = 40_000  # of MNIST's 60,000 training images; the rest validate
