@@ -29,13 +29,15 @@ type dashboard struct {
 	smooth           int // index into smoothings
 
 	w, h int
-	// view caches the drawn dashboard; dirty says it must be redrawn. Only
-	// reports, keys and resizing change what it shows.
-	view  string
-	dirty bool
+	// view caches the drawn dashboard, drawn for viewKey: only the run's
+	// data, the size and the chart settings change what it shows. cache,
+	// when set, shares drawings with other Models of the same run.
+	view    string
+	viewKey cacheKey
+	cache   *Cache
 }
 
-func newDashboard(run *runState, st *styles, km keyMap, ascii bool) *dashboard {
+func newDashboard(run *runState, st *styles, km keyMap, ascii bool, cache *Cache) *dashboard {
 	// Solid fills: a gradient converts a colour per cell, a third of a
 	// frame's time in the ANSI 256 profile.
 	bar := func(colour string) progress.Model {
@@ -44,7 +46,7 @@ func newDashboard(run *runState, st *styles, km keyMap, ascii bool) *dashboard {
 		return p
 	}
 	return &dashboard{
-		run: run, st: st, km: km, ascii: ascii, dirty: true,
+		run: run, st: st, km: km, ascii: ascii, cache: cache,
 		phaseBar: bar("#7571F9"),
 		runBar:   bar("#2EAD6A"),
 	}
@@ -58,24 +60,15 @@ func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }
 
-func (d *dashboard) setSize(w, h int) {
-	if w != d.w || h != d.h {
-		d.w, d.h, d.dirty = w, h, true
-	}
-}
+func (d *dashboard) setSize(w, h int) { d.w, d.h = w, h }
 
 func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
-	switch msg := msg.(type) {
-	case reportsMsg, runOverMsg:
-		d.dirty = true
-	case tea.KeyMsg:
+	if msg, ok := msg.(tea.KeyMsg); ok {
 		switch {
 		case key.Matches(msg, d.km.Smooth):
 			d.smooth = (d.smooth + 1) % len(smoothings())
-			d.dirty = true
 		case key.Matches(msg, d.km.Charts):
 			d.ascii = !d.ascii
-			d.dirty = true
 		}
 	}
 	return d, nil
@@ -118,11 +111,33 @@ func (d *dashboard) layout(headerLines int) layout {
 	return l
 }
 
-// View draws the dashboard.
+// key is what the drawing depends on.
+func (d *dashboard) key() cacheKey {
+	return cacheKey{
+		version: d.run.version, applied: d.run.applied, over: d.run.over,
+		w: d.w, h: d.h, profile: d.st.r.ColorProfile(), ascii: d.ascii, smooth: d.smooth,
+	}
+}
+
+// View draws the dashboard, or returns the drawing of the same data at the
+// same size and settings: this Model's last one, or another Model's from
+// the shared cache.
 func (d *dashboard) View() string {
-	if !d.dirty && d.view != "" {
+	k := d.key()
+	if d.view != "" && k == d.viewKey {
 		return d.view
 	}
+	if d.cache != nil {
+		d.view = d.cache.get(k, d.draw)
+	} else {
+		d.view = d.draw()
+	}
+	d.viewKey = k
+	return d.view
+}
+
+// draw draws the dashboard.
+func (d *dashboard) draw() string {
 	header := d.header()
 	l := d.layout(strings.Count(header, "\n") + 1)
 	parts := []string{header, "", d.bars(), ""}
@@ -130,8 +145,7 @@ func (d *dashboard) View() string {
 		parts = append(parts, d.drawCharts(l))
 	}
 	parts = append(parts, d.table(l.tableRows))
-	d.view, d.dirty = strings.Join(parts, "\n"), false
-	return d.view
+	return strings.Join(parts, "\n")
 }
 
 // header shows the model, the data and the hyperparameters.

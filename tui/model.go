@@ -114,6 +114,25 @@ type Model struct {
 	// it as an error.
 	note    string
 	noteErr bool
+
+	// frame remembers the parts of the last frame drawn, so that a frame
+	// whose parts did not change costs next to nothing.
+	frame *frameMemo
+}
+
+// frameMemo holds the last frame and what it was drawn from.
+type frameMemo struct {
+	footerKey  string
+	footer     string
+	tabsKey    string
+	tabs       string
+	body       string // the view's drawing, as View returned it
+	bodyW      int
+	bodyH      int
+	fitted     string // body fitted to bodyW x bodyH
+	out        string // the whole frame
+	outParts   [3]string
+	outPartsOK bool
 }
 
 var _ tea.Model = Model{}
@@ -131,16 +150,16 @@ func New(o Options) Model {
 	km := newKeyMap()
 	h := help.New()
 	h.Styles = st.helpStyles()
-	run := &runState{cfg: o.Config, sizes: o.Sizes, test: o.Test}
-	if o.Reports == nil {
+	run := newRunState(o.Config, o.Sizes, o.Test)
+	if o.Reports == nil && o.Bursts == nil {
 		run.over = true
 	}
 	m := Model{
-		o: o, ctx: ctx, st: st, km: km, help: h, run: run,
+		o: o, ctx: ctx, st: st, km: km, help: h, run: run, frame: &frameMemo{},
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
 	}
 	m.views = []view{
-		newDashboard(run, st, km, o.ASCII),
+		newDashboard(run, st, km, o.ASCII, o.Cache),
 		newBrowser(run, st, km, o.Renderer),
 		newConfusion(run, st, km),
 	}
@@ -150,11 +169,35 @@ func New(o Options) Model {
 // Init starts listening for reports and errors, and watching the paused
 // state when there is a Control.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitReports(m.o.Reports), waitErr(m.o.Errs)}
+	cmds := []tea.Cmd{m.listen(), waitErr(m.o.Errs)}
 	if m.o.Control != nil && !m.run.over {
 		cmds = append(cmds, poll())
 	}
 	return tea.Batch(cmds...)
+}
+
+// listen waits for the next reports from Bursts or Reports.
+func (m Model) listen() tea.Cmd {
+	if m.o.Bursts != nil {
+		return waitBurst(m.o.Bursts)
+	}
+	return waitReports(m.o.Reports)
+}
+
+// waitBurst waits for a burst of reports and returns it as one reportsMsg
+// (runOverMsg once the channel is closed).
+func waitBurst(ch <-chan []engine.Report) tea.Cmd {
+	return func() tea.Msg {
+		for {
+			b, ok := <-ch
+			if !ok {
+				return runOverMsg{}
+			}
+			if len(b) > 0 {
+				return reportsMsg(b)
+			}
+		}
+	}
 }
 
 // waitReports waits for a report, then takes every other report already
@@ -219,7 +262,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
-		return m, waitReports(m.o.Reports)
+		return m, m.listen()
 	case pollMsg:
 		// Nothing to change: the next frame reads Control.Paused.
 		if m.run.done || m.run.over {
@@ -413,19 +456,68 @@ func (m Model) View() string {
 	if m.width < MinWidth || m.height < MinHeight {
 		return tooSmall(m.width, m.height)
 	}
-	footer := m.footer()
+	f := m.frame
+	if k := m.footerKey(); k != f.footerKey || f.footer == "" {
+		f.footerKey, f.footer = k, m.footer()
+	}
+	footer := f.footer
 	bodyH := m.height - 1 - lipgloss.Height(footer)
-	var b strings.Builder
-	b.WriteString(m.tabs())
-	b.WriteByte('\n')
+	if k := m.tabsKey(); k != f.tabsKey || f.tabs == "" {
+		f.tabsKey, f.tabs = k, m.tabs()
+	}
 	// The footer's height changes with notes and errors: keep the view's
 	// size in step so it never draws lines that would be cut.
 	v := m.views[m.active]
 	v.setSize(m.width, bodyH)
-	b.WriteString(fit(v.View(), m.width, bodyH))
+	// Views return their last drawing while nothing they show changed:
+	// then the fitted body and the whole frame are the last ones too.
+	if body := v.View(); body != f.body || m.width != f.bodyW || bodyH != f.bodyH || f.fitted == "" {
+		f.body, f.bodyW, f.bodyH = body, m.width, bodyH
+		f.fitted = fit(body, m.width, bodyH)
+	}
+	parts := [3]string{f.tabs, f.fitted, footer}
+	if f.outPartsOK && parts == f.outParts {
+		return f.out
+	}
+	var b strings.Builder
+	b.Grow(len(parts[0]) + len(parts[1]) + len(parts[2]) + 2)
+	b.WriteString(parts[0])
 	b.WriteByte('\n')
-	b.WriteString(footer)
+	b.WriteString(parts[1])
+	b.WriteByte('\n')
+	b.WriteString(parts[2])
+	f.out, f.outParts, f.outPartsOK = b.String(), parts, true
+	return f.out
+}
+
+// footerKey is everything the footer depends on.
+func (m Model) footerKey() string {
+	var b strings.Builder
+	if m.run.err != nil {
+		b.WriteString(m.run.err.Error())
+	}
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d", m.note, m.noteErr, m.width, m.help.ShowAll, m.active)
+	short, full := m.views[m.active].keys()
+	add := func(k key.Binding) {
+		h := k.Help()
+		fmt.Fprintf(&b, "\x00%s\x01%s\x01%t", h.Key, h.Desc, k.Enabled())
+	}
+	for _, k := range short {
+		add(k)
+	}
+	b.WriteString("\x02")
+	for _, col := range full {
+		for _, k := range col {
+			add(k)
+		}
+		b.WriteString("\x03")
+	}
 	return b.String()
+}
+
+// tabsKey is everything the tab bar depends on.
+func (m Model) tabsKey() string {
+	return fmt.Sprintf("%d\x00%d\x00%s", m.width, m.active, m.status())
 }
 
 // tooSmall is the whole screen when the terminal is below the minimum.

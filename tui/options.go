@@ -56,6 +56,15 @@ type Options struct {
 	Errs <-chan error
 	// ASCII starts the charts in plain characters instead of Braille.
 	ASCII bool
+	// Bursts, when set, is read instead of Reports: each receive is a run
+	// of reports to show at once, oldest first (a Hub subscription's
+	// Bursts). The model draws once per burst; with Reports it takes
+	// whatever reports are waiting, which may split what was sent at once.
+	Bursts <-chan []engine.Report
+	// Cache, when set, shares drawings with the other Models of the same
+	// run (same Config and Sizes), such as the SSH sessions watching it.
+	// Nil: the Model draws everything itself.
+	Cache *Cache
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
@@ -51,11 +53,68 @@ type runState struct {
 
 	// err is the run's or an evaluation's failure, shown until replaced.
 	err error
+
+	// version fingerprints everything above that comes from the
+	// configuration and the reports (FNV-1a, chained over every report
+	// applied), and applied counts the reports: two states with the same
+	// version and count show the same run, so their drawings can be
+	// shared (see Cache).
+	version uint64
+	applied int
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// mix folds v into the fingerprint h.
+func mix(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ {
+		h ^= v & 0xff
+		h *= fnvPrime
+		v >>= 8
+	}
+	return h
+}
+
+// newRunState returns the state of a run of cfg on sets of the given sizes
+// before any report.
+func newRunState(cfg engine.Config, sizes [3]int, test *mnist.Set) *runState {
+	h := uint64(fnvOffset)
+	for _, b := range fmt.Sprintf("%#v", cfg) {
+		h = mix(h, uint64(b))
+	}
+	for _, n := range sizes {
+		h = mix(h, uint64(n))
+	}
+	return &runState{cfg: cfg, sizes: sizes, test: test, version: h}
+}
+
+// fingerprint folds r into the state's version.
+func (s *runState) fingerprint(r engine.Report) {
+	h := s.version
+	for i := 0; i < len(r.Phase); i++ {
+		h = mix(h, uint64(r.Phase[i]))
+	}
+	for _, v := range [...]int{int(r.Kind), r.Epoch, r.Epochs, r.Step, r.Steps, r.Samples, r.Total, r.RunStep, r.RunSteps, int(r.Elapsed)} {
+		h = mix(h, uint64(v))
+	}
+	for _, f := range [...]float64{r.Loss, r.Acc, r.BatchLoss, r.BatchAcc, r.SamplesPerSec} {
+		h = mix(h, math.Float64bits(f))
+	}
+	if p := r.Predictions; p != nil {
+		h = mix(mix(mix(h, math.Float64bits(p.Loss)), math.Float64bits(p.Acc)), uint64(p.Len()))
+	}
+	s.version = h
+	s.applied++
 }
 
 // apply folds one report into the state. It reports whether it brought
 // predictions.
 func (s *runState) apply(r engine.Report) bool {
+	s.fingerprint(r)
 	s.last, s.started = r, true
 	switch r.Kind {
 	case engine.KindBatch:

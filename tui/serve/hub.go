@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -44,6 +45,9 @@ type Hub struct {
 	closed  bool          // the run is over: subscribers close once drained
 	limit   int
 	thinned int // how many batch reports thinning has dropped
+	// cuts are where the bursts of the current wake-up time end, per
+	// subscription interval.
+	cuts map[time.Duration]cutMark
 }
 
 // NewHub returns an empty, open Hub.
@@ -156,28 +160,74 @@ func (h *Hub) History() []engine.Report {
 	return out
 }
 
-// at returns the first report whose sequence number is at least cursor.
-// When there is none, it returns the channel that is closed on the next
-// change and whether the run is over.
-func (h *Hub) at(cursor uint64) (e entry, ok bool, wait <-chan struct{}, closed bool) {
+// take returns the reports whose sequence numbers are in [cursor, cut), up
+// to max of them, with the sequence number of the last one; pending says
+// whether reports at or after cursor exist beyond those. When there are
+// none at all, wait is the channel closed on the next change and closed
+// whether the run is over.
+func (h *Hub) take(cursor, cut uint64, max int) (rs []engine.Report, last uint64, pending bool, wait <-chan struct{}, closed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	i := sort.Search(len(h.entries), func(i int) bool { return h.entries[i].seq >= cursor })
-	if i < len(h.entries) {
-		return h.entries[i], true, nil, false
+	j := i
+	for j < len(h.entries) && j-i < max && h.entries[j].seq < cut {
+		j++
 	}
-	return entry{}, false, h.notify, h.closed
+	if j > i {
+		rs = make([]engine.Report, j-i)
+		for k, e := range h.entries[i:j] {
+			rs[k] = e.r
+		}
+		last = h.entries[j-1].seq
+	}
+	return rs, last, j < len(h.entries), h.notify, h.closed
 }
 
-// SubscriptionBuffer is the size of each subscription's channel.
+// cutAt returns where the bursts of the subscriptions woken every interval
+// end at the wake-up time at: the first subscription to ask fixes it to
+// the reports published so far, and every other one gets the same, so
+// that all viewers are shown the same reports (and can share drawings).
+// A subscription asking late for an older wake-up time gets the newest
+// cut.
+func (h *Hub) cutAt(interval time.Duration, at time.Time) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cuts == nil {
+		h.cuts = make(map[time.Duration]cutMark)
+	}
+	c, ok := h.cuts[interval]
+	if !ok || at.After(c.at) {
+		c = cutMark{at: at, seq: h.next}
+		h.cuts[interval] = c
+	}
+	return c.seq
+}
+
+// cutMark is the end of the bursts of one wake-up time.
+type cutMark struct {
+	at  time.Time
+	seq uint64 // first sequence number not delivered
+}
+
+// SubscriptionBuffer is the size of each subscription's Reports channel.
 const SubscriptionBuffer = 64
 
-// Subscription is one viewer's stream of a Hub's reports.
+// maxBurst caps how many reports one burst carries (a long history is
+// replayed in several).
+const maxBurst = 4096
+
+// Subscription is one viewer's stream of a Hub's reports, read either
+// report by report (Reports) or in bursts (Bursts): the first of the two
+// called decides, and the other's channel then only closes at the end.
 type Subscription struct {
-	c    chan engine.Report
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	h        *Hub
+	interval time.Duration
+	c        chan engine.Report
+	b        chan []engine.Report
+	stop     chan struct{}
+	done     chan struct{}
+	start    sync.Once
+	once     sync.Once
 }
 
 // Subscribe returns a new subscription whose channel first replays the
@@ -187,50 +237,97 @@ func (h *Hub) Subscribe() *Subscription { return h.SubscribeEvery(0) }
 
 // SubscribeEvery is Subscribe for a viewer that wants to wake up at most
 // once per interval: once caught up, the subscription waits for new
-// reports and hands them over in bursts, the next burst starting no sooner
-// than interval after the previous one. The history is replayed at once,
-// and no report is ever dropped; a report waits at most interval.
+// reports and hands them over in bursts at the next multiple of interval
+// (of the wall clock), so that every subscription of the same interval
+// wakes up at the same moments with the same reports. The history is
+// replayed at once, and no report is ever dropped; a report waits at most
+// interval.
 func (h *Hub) SubscribeEvery(interval time.Duration) *Subscription {
-	s := &Subscription{
-		c:    make(chan engine.Report, SubscriptionBuffer),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+	return &Subscription{
+		h:        h,
+		interval: interval,
+		c:        make(chan engine.Report, SubscriptionBuffer),
+		b:        make(chan []engine.Report),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
-	go s.pump(h, interval)
-	return s
 }
 
-// pump hands reports from the history to s.c, in order, until the run is
+// run starts the subscription's goroutine, in bursts mode or not, unless
+// it has started.
+func (s *Subscription) run(bursts bool) {
+	s.start.Do(func() { go s.pump(bursts) })
+}
+
+// pump hands reports from the history over, in order, until the run is
 // over or s is closed.
-func (s *Subscription) pump(h *Hub, interval time.Duration) {
+func (s *Subscription) pump(bursts bool) {
 	defer close(s.done)
+	defer close(s.b)
 	defer close(s.c)
 	var cursor uint64
-	var burst time.Time // when the current burst started
+	cut := uint64(math.MaxUint64) // deliver up to here (excluded)
+	most := SubscriptionBuffer
+	if bursts {
+		most = maxBurst
+	}
 	for {
-		e, ok, wait, closed := h.at(cursor)
-		if !ok {
-			if closed {
+		rs, last, pending, wait, closed := s.h.take(cursor, cut, most)
+		if len(rs) > 0 {
+			if !s.send(rs, bursts) {
 				return
 			}
+			cursor = last + 1
+			continue
+		}
+		switch {
+		case pending && closed:
+			// The run is over: hand the rest over without waiting.
+			cut = math.MaxUint64
+			continue
+		case pending && s.interval <= 0:
+			continue
+		case pending:
+			// Newer reports wait beyond the cut: next wake-up.
+		case closed:
+			return
+		default:
 			select {
 			case <-wait:
 			case <-s.stop:
 				return
 			}
-			if !s.sleep(time.Until(burst.Add(interval))) {
-				return
+			if s.interval <= 0 {
+				continue
 			}
-			burst = time.Now()
-			continue
 		}
-		select {
-		case s.c <- e.r:
-			cursor = e.seq + 1
-		case <-s.stop:
+		at := time.Now().Truncate(s.interval).Add(s.interval)
+		if !s.sleep(time.Until(at)) {
 			return
 		}
+		cut = s.h.cutAt(s.interval, at)
 	}
+}
+
+// send hands rs over as one burst or report by report; it reports whether
+// s is still open.
+func (s *Subscription) send(rs []engine.Report, bursts bool) bool {
+	if bursts {
+		select {
+		case s.b <- rs:
+			return true
+		case <-s.stop:
+			return false
+		}
+	}
+	for _, r := range rs {
+		select {
+		case s.c <- r:
+		case <-s.stop:
+			return false
+		}
+	}
+	return true
 }
 
 // sleep waits for d, or until s is closed; it reports whether s is still
@@ -249,12 +346,28 @@ func (s *Subscription) sleep(d time.Duration) bool {
 	}
 }
 
-// Reports returns the subscription's channel.
-func (s *Subscription) Reports() <-chan engine.Report { return s.c }
+// Reports returns the subscription's channel of single reports.
+func (s *Subscription) Reports() <-chan engine.Report {
+	s.run(false)
+	return s.c
+}
 
-// Close ends the subscription: its goroutine stops and its channel is
+// Bursts returns the subscription's channel of bursts: every report of one
+// wake-up in one slice, oldest first (a long history comes in several).
+// The slices are the receiver's.
+func (s *Subscription) Bursts() <-chan []engine.Report {
+	s.run(true)
+	return s.b
+}
+
+// Close ends the subscription: its goroutine stops and its channels are
 // closed before Close returns. Close may be called more than once.
 func (s *Subscription) Close() {
 	s.once.Do(func() { close(s.stop) })
+	s.start.Do(func() {
+		close(s.c)
+		close(s.b)
+		close(s.done)
+	})
 	<-s.done
 }

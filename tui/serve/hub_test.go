@@ -264,3 +264,102 @@ func TestSubscribeEveryLosesNothing(t *testing.T) {
 	h2.Publish(batch(2, 1)) // now it sleeps for an hour
 	s2.Close()
 }
+
+// TestCutsAreShared checks the wake-up cuts: every subscription asking for
+// the same wake-up time gets the same cut, even when reports were
+// published between the asks; a later time cuts later; a late ask for an
+// older time gets the newest cut.
+func TestCutsAreShared(t *testing.T) {
+	h := NewHub()
+	h.Publish(batch(2, 0))
+	t0 := time.Unix(1000, 0)
+	first := h.cutAt(time.Second, t0)
+	h.Publish(batch(2, 1))
+	if again := h.cutAt(time.Second, t0); again != first {
+		t.Fatalf("same wake-up time: cut %d, then %d", first, again)
+	}
+	if other := h.cutAt(2*time.Second, t0); other != 2 {
+		t.Fatalf("another interval's cut is %d, want 2 (it was not asked before)", other)
+	}
+	later := h.cutAt(time.Second, t0.Add(time.Second))
+	if later != 2 {
+		t.Fatalf("later cut %d, want 2", later)
+	}
+	if late := h.cutAt(time.Second, t0); late != later {
+		t.Fatalf("late ask for an older time: cut %d, want the newest %d", late, later)
+	}
+}
+
+// collectBursts reads s's bursts until the channel is closed.
+func collectBursts(s *Subscription) [][]engine.Report {
+	var out [][]engine.Report
+	for b := range s.Bursts() {
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestBurstsLoseNothingAndAgree streams reports to two throttled
+// subscriptions read in bursts: each gets every report once, in order,
+// the history in its first burst; and after the history both are cut at
+// the same reports (the bursts of one wake-up time are the same).
+func TestBurstsLoseNothingAndAgree(t *testing.T) {
+	h := NewHub()
+	for i := 0; i < 100; i++ {
+		h.Publish(batch(2, i))
+	}
+	a, b := h.SubscribeEvery(20*time.Millisecond), h.SubscribeEvery(20*time.Millisecond)
+	defer a.Close()
+	defer b.Close()
+	var got [2][][]engine.Report
+	var wg sync.WaitGroup
+	for i, s := range []*Subscription{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = collectBursts(s)
+		}()
+	}
+	for i := 100; i < 400; i++ {
+		h.Publish(batch(2, i))
+		if i%5 == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	h.Close()
+	wg.Wait()
+	ends := [2]map[int]bool{{}, {}}
+	for k, bursts := range got {
+		if len(bursts) == 0 || len(bursts[0]) < 100 {
+			t.Fatalf("subscription %d: the first burst does not hold the history", k)
+		}
+		step := 0
+		for _, burst := range bursts {
+			for _, r := range burst {
+				if r.Step != step {
+					t.Fatalf("subscription %d: report %d has step %d", k, step, r.Step)
+				}
+				step++
+			}
+			ends[k][burst[len(burst)-1].Step] = true
+		}
+		if step != 400 {
+			t.Fatalf("subscription %d got %d reports, want 400", k, step)
+		}
+	}
+	// Both subscriptions were read at once, so they woke at the same
+	// times: most cuts must be shared (a scheduling hiccup may skip one).
+	shared := 0
+	for e := range ends[0] {
+		if ends[1][e] {
+			shared++
+		}
+	}
+	if shared < len(ends[0])/2 {
+		t.Errorf("only %d of %d burst ends shared: %v vs %v", shared, len(ends[0]), ends[0], ends[1])
+	}
+	// Reports reads a bursts subscription no more: its channel just closes.
+	if _, ok := <-a.Reports(); ok {
+		t.Error("Reports of a subscription read in bursts delivered a report")
+	}
+}

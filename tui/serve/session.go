@@ -39,6 +39,22 @@ type Session struct {
 	Admin bool
 	// Width and Height are the terminal's size at connection time.
 	Width, Height int
+
+	// sub is the subscription behind Reports, for Bursts.
+	sub *Subscription
+}
+
+// Bursts returns the shared run as bursts instead of single reports: each
+// receive is every report of one refresh, the same for every session (see
+// Hub.SubscribeEvery). A model reads either Reports or Bursts: calling
+// Bursts while building the model switches the session to bursts, and
+// Reports then only closes at the end. It returns nil for a Session not
+// made by a Server.
+func (s Session) Bursts() <-chan []engine.Report {
+	if s.sub == nil {
+		return nil
+	}
+	return s.sub.Bursts()
 }
 
 // ModelFunc builds one session's model. It is called once per session, from
@@ -126,7 +142,8 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 	info := Session{
 		Context:  sess.Context(),
 		Renderer: sessionRenderer(sess),
-		Reports:  v.sub.Reports(),
+		Reports:  v.sub.c, // started by build
+		sub:      v.sub,
 		Control:  s.shared,
 		Errs:     v.errs,
 		User:     sess.User(),
@@ -139,7 +156,12 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		info.ReadOnlyReason = ReadOnlyReason
 	}
 	m := &safeModel{
-		build: func() tea.Model { return s.newModel(info) },
+		build: func() tea.Model {
+			// The model picked Bursts or Reports while being built (or
+			// read neither): start the subscription.
+			defer v.sub.run(false)
+			return s.newModel(info)
+		},
 		onFail: func(r any, stack []byte) {
 			s.logf("panic in session user=%q addr=%s: %v\n%s", sess.User(), sess.RemoteAddr(), r, stack)
 		},

@@ -22,9 +22,13 @@ type ViewInfo struct {
 }
 
 // TUI returns the ModelFunc that gives every session its own tui.Model,
-// drawn with the session's renderer, fed by its own subscription, and
-// controlled with the session's rights.
+// drawn with the session's renderer, fed by its own subscription in bursts,
+// and controlled with the session's rights. The models share one
+// tui.Cache: every session is handed the same bursts at the same moments,
+// so a dashboard drawn for one viewer serves every viewer with the same
+// terminal size and colour profile.
 func TUI(v ViewInfo) ModelFunc {
+	cache := tui.NewCache(0)
 	return func(s Session) tea.Model {
 		return tui.New(tui.Options{
 			Context:        s.Context,
@@ -33,6 +37,8 @@ func TUI(v ViewInfo) ModelFunc {
 			Sizes:          v.Sizes,
 			Test:           v.Test,
 			Reports:        s.Reports,
+			Bursts:         s.Bursts(),
+			Cache:          cache,
 			Control:        s.Control,
 			ReadOnlyReason: s.ReadOnlyReason,
 			Errs:           s.Errs,

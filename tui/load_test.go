@@ -1,0 +1,103 @@
+//go:build !race
+
+package tui
+
+import (
+	"context"
+	"io"
+	"sort"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// localData is 30,000 training digits and 1,000 of each other split.
+func localData(t *testing.T) engine.Data {
+	t.Helper()
+	train, test, err := mnist.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, val, err := mnist.Split(train, 40000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Data{Train: tr.Limit(30000), Val: val.Limit(1000), Test: test.Limit(1000)}
+}
+
+// localRun trains c on d, under the real dashboard at 120x40 in the ANSI
+// 256 profile when ui is set (a Bubble Tea program as Run drives it, its
+// output discarded), and returns the training phase's samples/s.
+func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) float64 {
+	t.Helper()
+	ch := make(chan engine.Report, 1<<14)
+	var rate float64
+	tr, err := engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
+		if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
+			rate = r.SamplesPerSec
+		}
+		select {
+		case ch <- r:
+		default:
+			t.Error("report channel full")
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p *tea.Program
+	done := make(chan error, 1)
+	in, inw := io.Pipe()
+	defer inw.Close()
+	if ui {
+		m := New(Options{Renderer: renderer(termenv.ANSI256), Config: c,
+			Sizes: [3]int{d.Train.Len(), d.Val.Len(), d.Test.Len()}, Test: d.Test, Reports: ch, Control: tr})
+		opts := append(ProgramOptions(), tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithoutSignals(), tea.WithAltScreen())
+		p = tea.NewProgram(m, opts...)
+		go func() {
+			_, err := p.Run()
+			done <- err
+		}()
+		p.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	}
+	err = tr.Run(context.Background())
+	close(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != nil {
+		time.Sleep(200 * time.Millisecond) // let it draw the end
+		p.Quit()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rate
+}
+
+// TestLoadLocalDashboard trains a small schedule (1,000 validation
+// digits, then 30,000 training digits) alternately headless and under the
+// dashboard, and reports the training throughput of each and their median
+// ratio. It asserts nothing about speed; the target is at least 0.9.
+func TestLoadLocalDashboard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test: skipped with -short")
+	}
+	c := engine.DefaultConfig()
+	c.Epochs = 2
+	d := localData(t)
+	var ratios []float64
+	for i := 0; i < 5; i++ {
+		base := localRun(t, c, d, false)
+		ui := localRun(t, c, d, true)
+		ratios = append(ratios, ui/base)
+		t.Logf("training %.0f samples/s headless, %.0f under the dashboard (ratio %.2f)", base, ui, ui/base)
+	}
+	sort.Float64s(ratios)
+	t.Logf("median throughput ratio, dashboard / headless: %.2f", ratios[len(ratios)/2])
+}
