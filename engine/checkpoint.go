@@ -364,12 +364,17 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		prefix string
 		dst    **Score
 	}{{"val_", &ck.Val}, {"test_", &ck.Test}} {
-		if _, ok := f.Metadata[s.prefix+"acc"]; !ok {
+		_, hasAcc := f.Metadata[s.prefix+"acc"]
+		_, hasLoss := f.Metadata[s.prefix+"loss"]
+		if hasAcc != hasLoss {
+			return nil, bad("metadata has only one of %sacc and %sloss", s.prefix, s.prefix)
+		}
+		if !hasAcc {
 			continue
 		}
 		*s.dst = &Score{
 			Acc:     mr.float(s.prefix+"acc", 0, 0, 1),
-			Loss:    mr.float(s.prefix+"loss", math.NaN(), 0, math.MaxFloat64),
+			Loss:    mr.float(s.prefix+"loss", 0, 0, math.MaxFloat64),
 			Samples: mr.int(s.prefix+"samples", 0, 0, math.MaxInt32),
 		}
 	}

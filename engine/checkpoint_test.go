@@ -239,6 +239,10 @@ func badCheckpoints(t testing.TB) []struct {
 		{"metadata batch huge", rebuild(t, valid, meta("batch", "1000000")), ErrCheckpoint},
 		{"metadata batch not a number", rebuild(t, valid, meta("batch", "64x")), ErrCheckpoint},
 		{"metadata accuracy above 1", rebuild(t, valid, meta("val_acc", "1.5")), ErrCheckpoint},
+		{"metadata accuracy without loss", rebuild(t, valid, func(h map[string]any, d []byte) []byte {
+			delete(entry(h, "__metadata__"), "test_loss")
+			return d
+		}), ErrCheckpoint},
 		{"metadata lr NaN", rebuild(t, valid, meta("lr", "NaN")), ErrCheckpoint},
 		{"metadata seed negative", rebuild(t, valid, meta("seed", "-1")), ErrCheckpoint},
 		{"optimizer without step", rebuild(t, valid, func(h map[string]any, d []byte) []byte {
