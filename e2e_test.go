@@ -69,6 +69,9 @@ func buildBinary(t *testing.T) string {
 // a few hundred real digits, waits for training to finish, and steps into
 // the prediction browser with the keyboard.
 func TestEndToEndInTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
+	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")

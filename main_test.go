@@ -57,6 +57,9 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 // TestHeadlessPrintsTheNotebooksLines trains on 4,000 real digits
 // and checks the printed lines, the metrics file and that it learned.
 func TestHeadlessPrintsTheNotebooksLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 4,000 digits; runs without -short (the race run uses -short)")
+	}
 	metrics := filepath.Join(t.TempDir(), "m.jsonl")
 	var out, errb bytes.Buffer
 	// Not a terminal: asking for the TUI must fall back to headless with a note.
