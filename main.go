@@ -141,6 +141,21 @@ func (o options) trainerOptions() []engine.Option {
 	return opts
 }
 
+// savingTrainer is a Trainer whose Run ends by saving to --save (for serve).
+type savingTrainer struct {
+	*engine.Trainer
+	o options
+}
+
+// Run trains, then saves as saveRun does.
+func (s savingTrainer) Run(ctx context.Context) error {
+	err := s.Trainer.Run(ctx)
+	if serr := saveRun(s.o, s.Trainer, err); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // saveRun saves the run to --save once it has ended or was cancelled (not
 // when it failed with runErr).
 func saveRun(o options, t *engine.Trainer, runErr error) error {
@@ -398,7 +413,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	start := func(report engine.Reporter) (serve.Trainer, error) {
-		return engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
+		t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
+		if err != nil {
+			return nil, err
+		}
+		return savingTrainer{t, o}, nil
 	}
 	view := serve.ViewInfo{Config: o.cfg, Sizes: sizes(data), Test: data.Test, ASCII: o.ascii}
 	if err := serve.Run(ctx, *so, start, serve.TUI(view), stderr); err != nil {
