@@ -342,6 +342,9 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 	ld.Shuffle(epoch)
 	k0 := min(t.skip, ld.Batches())
 	t.skip = 0
+	if k0 == ld.Batches() {
+		return nil // saved after this epoch's training, during its validation
+	}
 	stats := newPhaseStats(PhaseTrain, ld.Batches()-k0, max(n-k0*t.cfg.Batch, 0))
 	for k := k0; k < ld.Batches(); k++ {
 		if err := stats.wait(wait); err != nil {
