@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/mnist-tui/mnist-tui/engine/gemm"
+import (
+	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/vecf32"
+)
 
 // gruForward runs PyTorch's GRU (gate order r, z, n) over x:
 //
@@ -32,9 +35,7 @@ func gruForward(d dims, workers int, x, wih []float32, whhT *gemm.PackedB, bih, 
 				row := gates[r*gh : (r+1)*gh]
 				hrow := hpb[b*gh : (b+1)*gh]
 				rz := row[:2*H]
-				for j, v := range hrow[:2*H] {
-					rz[j] += v
-				}
+				vecf32.AddTo(rz, hrow[:2*H])
 				tanhTo(rz, rz)
 				rs, xn, hn := row[:H], row[2*H:], hrow[2*H:]
 				for j, v := range rs {
