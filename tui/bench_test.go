@@ -82,6 +82,49 @@ func BenchmarkView120x40(b *testing.B) {
 	}
 }
 
+// BenchmarkViewers50 times one refresh of 50 viewers of one run at 120x40
+// (ANSI 256): each gets the same new report and draws its frame. "shared"
+// gives them one Cache, as the SSH server does; "alone" draws each
+// dashboard separately. ns/op is the whole refresh; us/viewer per viewer.
+func BenchmarkViewers50(b *testing.B) {
+	for _, shared := range []bool{false, true} {
+		name := "alone"
+		if shared {
+			name = "shared"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := testSet(b)
+			var cache *Cache
+			if shared {
+				cache = NewCache(0)
+			}
+			run := fakeRun(testConfig(), fakePreds(s))
+			hist, rest := run[:2000], run[2000:]
+			ms := make([]tea.Model, 50)
+			for i := range ms {
+				m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s,
+					Reports: make(chan engine.Report), Cache: cache})
+				ms[i] = feed(sized(m, 120, 40), hist)
+				_ = ms[i].View()
+			}
+			i := 0
+			b.ResetTimer()
+			for b.Loop() {
+				r := rest[i%200]
+				r.RunStep += 1000 * (i / 200) // new data every time
+				i++
+				for k, m := range ms {
+					ms[k] = feed(m, []engine.Report{r})
+					if len(ms[k].View()) == 0 {
+						b.Fatal("empty view")
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/50, "us/viewer")
+		})
+	}
+}
+
 // spin keeps n goroutines busy until stop is closed, standing in for a
 // trainer saturating the cores the way a parallel GEMM does: the workers
 // compute about a millisecond each, meet at a barrier, and start again.

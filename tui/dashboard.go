@@ -145,8 +145,12 @@ func (d *dashboard) draw() string {
 		parts = append(parts, d.drawCharts(l))
 	}
 	parts = append(parts, d.table(l.tableRows))
-	return strings.Join(parts, "\n")
+	return fit(strings.Join(parts, "\n"), d.w, d.h)
 }
+
+// exactSize reports that View is fitted to the size given to setSize, so
+// the root need not measure it (a shared drawing is fitted once for all).
+func (d *dashboard) exactSize() bool { return true }
 
 // header shows the model, the data and the hyperparameters.
 func (d *dashboard) header() string {

@@ -11,8 +11,15 @@
 // Training progress arrives as engine.Report values on a channel. The model
 // drains whatever is pending in one message and re-arms the wait at most
 // about 15 times a second, so a fast trainer costs the UI a bounded number
-// of frames. Nothing drawn depends on the wall clock: times come from the
-// reports. The TUI never touches the trainer's type; it asks for pausing and
+// of frames; fed through Options.Bursts instead, it draws once per burst.
+// Nothing drawn depends on the wall clock: times come from the reports.
+// A view is drawn again only when what it shows changed, and a frame whose
+// parts did not change is the previous one. Models of one run can share a
+// Cache: the dashboard drawn for one of them (keyed by a fingerprint of
+// the reports, the size, the colour profile and the chart settings) serves
+// all the others, which is what keeps fifty SSH viewers cheap.
+//
+// The TUI never touches the trainer's type; it asks for pausing and
 // evaluation through the small Control interface.
 //
 // Keys: tab and shift+tab switch views, p pauses and resumes, e evaluates

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,11 +33,12 @@ func localData(t *testing.T) engine.Data {
 
 // localRun trains c on d, under the real dashboard at 120x40 in the ANSI
 // 256 profile when ui is set (a Bubble Tea program as Run drives it, its
-// output discarded), and returns the training phase's samples/s.
-func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) float64 {
+// output discarded), and returns the training phase's samples/s and the
+// CPU time the process used for the whole run.
+func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu float64) {
 	t.Helper()
+	cpu0 := cpuTime(t)
 	ch := make(chan engine.Report, 1<<14)
-	var rate float64
 	tr, err := engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
 		if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
 			rate = r.SamplesPerSec
@@ -70,14 +72,23 @@ func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cpu = (cpuTime(t) - cpu0).Seconds()
 	if p != nil {
-		time.Sleep(200 * time.Millisecond) // let it draw the end
 		p.Quit()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
-	return rate
+	return rate, cpu
+}
+
+// cpuTime returns the process's user+system CPU time.
+func cpuTime(t testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestLoadLocalDashboard trains a small schedule (1,000 validation
@@ -91,13 +102,16 @@ func TestLoadLocalDashboard(t *testing.T) {
 	c := engine.DefaultConfig()
 	c.Epochs = 2
 	d := localData(t)
-	var ratios []float64
+	var ratios, extra []float64
 	for i := 0; i < 5; i++ {
-		base := localRun(t, c, d, false)
-		ui := localRun(t, c, d, true)
-		ratios = append(ratios, ui/base)
-		t.Logf("training %.0f samples/s headless, %.0f under the dashboard (ratio %.2f)", base, ui, ui/base)
+		base, cpuBase := localRun(t, c, d, false)
+		ui, cpuUI := localRun(t, c, d, true)
+		ratios, extra = append(ratios, ui/base), append(extra, cpuUI-cpuBase)
+		t.Logf("training %.0f samples/s headless, %.0f under the dashboard (ratio %.2f); whole run %.2f CPU-s vs %.2f",
+			base, ui, ui/base, cpuBase, cpuUI)
 	}
 	sort.Float64s(ratios)
-	t.Logf("median throughput ratio, dashboard / headless: %.2f", ratios[len(ratios)/2])
+	sort.Float64s(extra)
+	t.Logf("median throughput ratio, dashboard / headless: %.2f; median CPU-s the dashboard added: %.2f",
+		ratios[len(ratios)/2], extra[len(extra)/2])
 }

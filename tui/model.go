@@ -94,6 +94,12 @@ type view interface {
 	typing() bool
 }
 
+// exactView is implemented by views whose View is already exactly the size
+// given to setSize (fitted): the root then does not measure it again.
+type exactView interface {
+	exactSize() bool
+}
+
 // Model is the root Bubble Tea model: a tab bar over a list of views
 // (dashboard, prediction browser, confusion matrix), the shared run state
 // they read, and the global keys. Build it with New.
@@ -473,7 +479,11 @@ func (m Model) View() string {
 	// then the fitted body and the whole frame are the last ones too.
 	if body := v.View(); body != f.body || m.width != f.bodyW || bodyH != f.bodyH || f.fitted == "" {
 		f.body, f.bodyW, f.bodyH = body, m.width, bodyH
-		f.fitted = fit(body, m.width, bodyH)
+		if e, ok := v.(exactView); ok && e.exactSize() {
+			f.fitted = body
+		} else {
+			f.fitted = fit(body, m.width, bodyH)
+		}
 	}
 	parts := [3]string{f.tabs, f.fitted, footer}
 	if f.outPartsOK && parts == f.outParts {

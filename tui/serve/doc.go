@@ -23,8 +23,11 @@
 // A Hub keeps the run's full history and fans reports out: Publish never
 // blocks, a late joiner first gets the whole history (its charts start at
 // step one), and a slow viewer only ever falls behind itself. Each session
-// gets its own subscription, woken at most every Options.Refresh, which is
-// what keeps fifty dashboards cheap.
+// gets its own subscription, woken at most every Options.Refresh; the
+// subscriptions wake at the same moments of the clock (multiples of the
+// interval) with the same reports, which TUI's models take in one burst
+// each and draw through one shared tui.Cache: fifty viewers with the same
+// terminal size and colour profile cost one dashboard drawing per refresh.
 //
 // The server (wish v1 over charmbracelet/ssh) admits public keys listed in
 // --authorized-keys or --admin-keys (or anyone, with --open), keeps a
