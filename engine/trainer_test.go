@@ -6,24 +6,35 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
+// fullData parses and splits the embedded MNIST once per test binary (it
+// takes seconds under the race detector); the sets are only read.
+var fullData = sync.OnceValues(func() (Data, error) {
+	train, test, err := mnist.Embedded()
+	if err != nil {
+		return Data{}, err
+	}
+	tr, val, err := mnist.Split(train, 40000, 0)
+	if err != nil {
+		return Data{}, err
+	}
+	return Data{Train: tr, Val: val, Test: test}, nil
+})
+
 // smallData returns the seeded split of the embedded MNIST, limited to n
 // digits of each split.
 func smallData(t testing.TB, n int) Data {
 	t.Helper()
-	train, test, err := mnist.Embedded()
+	d, err := fullData()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, val, err := mnist.Split(train, 40000, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Data{Train: tr.Limit(n), Val: val.Limit(n), Test: test.Limit(n)}
+	return Data{Train: d.Train.Limit(n), Val: d.Val.Limit(n), Test: d.Test.Limit(n)}
 }
 
 // quickSize is n, or a few batches under the race detector.
