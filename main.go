@@ -67,8 +67,6 @@ func bindFlags(fs *flag.FlagSet, o *options) {
 	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "seed of the weights, the split and the shuffling")
 	fs.StringVar(&o.data, "data", "", "load the four MNIST-format IDX files (raw or .gz) from `DIR` instead of the embedded MNIST")
 	fs.IntVar(&o.limit, "limit", 0, "use at most `N` digits of each of train, validation and test (0: all)")
-	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
-	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
 	fs.StringVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
@@ -83,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mnist-tui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bindFlags(fs, &o)
+	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
+	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -139,21 +139,6 @@ func (o options) trainerOptions() []engine.Option {
 		opts = append(opts, engine.WithAutosave(o.save))
 	}
 	return opts
-}
-
-// savingTrainer is a Trainer whose Run ends by saving to --save (for serve).
-type savingTrainer struct {
-	*engine.Trainer
-	o options
-}
-
-// Run trains, then saves as saveRun does.
-func (s savingTrainer) Run(ctx context.Context) error {
-	err := s.Trainer.Run(ctx)
-	if serr := saveRun(s.o, s.Trainer, err); serr != nil {
-		return serr
-	}
-	return err
 }
 
 // saveRun saves the run to --save once it has ended or was cancelled (not
@@ -375,57 +360,4 @@ func sizes(d engine.Data) [3]int {
 		return s.Len()
 	}
 	return [3]int{n(d.Train), n(d.Val), n(d.Test)}
-}
-
-// runServe is `mnist-tui serve`: one shared run served to many SSH viewers,
-// with a plain log on stderr.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o := options{cfg: engine.DefaultConfig()}
-	fs := flag.NewFlagSet("mnist-tui serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	bindFlags(fs, &o)
-	so := serve.RegisterFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes one training run to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
-	}
-	if err := checkFlags(fs, o); err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
-	}
-	if err := loadCheckpoint(fs, &o); err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
-	}
-	if o.version {
-		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
-		return 0
-	}
-	data, err := loadData(o)
-	if err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
-	}
-	start := func(report engine.Reporter) (serve.Trainer, error) {
-		t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
-		if err != nil {
-			return nil, err
-		}
-		return savingTrainer{t, o}, nil
-	}
-	view := serve.ViewInfo{Config: o.cfg, Sizes: sizes(data), Test: data.Test, ASCII: o.ascii}
-	if err := serve.Run(ctx, *so, start, serve.TUI(view), stderr); err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
-			return exitUsage
-		}
-		return 1
-	}
-	return 0
 }
