@@ -24,7 +24,8 @@ type Session struct {
 	// profile).
 	Renderer *lipgloss.Renderer
 	// Reports streams the shared run: first its history, then new reports;
-	// it is closed when the run is over.
+	// it is closed when the run is over. A model that calls Bursts reads
+	// that instead (TUI's models do).
 	Reports <-chan engine.Report
 	// Control acts on the shared run. For viewers without an admin key,
 	// Pause and Resume do nothing.
