@@ -339,6 +339,7 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	uiErr := tui.Run(ctx, tui.Options{
 		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
 		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
+		SavePath: o.savePath(),
 	}, stdin, stdout)
 	cancel()
 	<-trained
@@ -349,6 +350,15 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 		return saveErr
 	}
 	return closeMetrics()
+}
+
+// savePath is where the TUI's save key writes: --save, or a file named for
+// the cell in the working directory.
+func (o options) savePath() string {
+	if o.save != "" {
+		return o.save
+	}
+	return "mnist-tui-" + o.cfg.Cell + ".safetensors"
 }
 
 // sizes are the train, validation and test set sizes.

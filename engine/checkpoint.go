@@ -425,7 +425,7 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 			return nil, bad("optimizer tensors without metadata adam_step")
 		}
 		a := NewAdam(c)
-		a.Step = mr.int("adam_step", 0, 1, math.MaxInt32)
+		a.Step = mr.int("adam_step", 0, 0, math.MaxInt32) // 0: saved before the first update
 		a.LR = mr.float("adam_lr", c.LR, math.SmallestNonzeroFloat64, 10)
 		a.Beta1 = mr.float("adam_beta1", a.Beta1, 0, math.Nextafter(1, 0))
 		a.Beta2 = mr.float("adam_beta2", a.Beta2, 0, math.Nextafter(1, 0))
@@ -435,6 +435,9 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		}
 		fill(a.M, avg)
 		fill(a.V, avgSq)
+		if a.Step == 0 && (anyNonZero(a.M) || anyNonZero(a.V)) {
+			return nil, bad("adam_step 0 (before the first update) with non-zero moments")
+		}
 		ck.Adam = a
 	}
 	var unknown []string
@@ -451,4 +454,16 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		return nil, bad("unexpected tensors %s", strings.Join(unknown, ", "))
 	}
 	return ck, nil
+}
+
+// anyNonZero reports whether any value of p is not zero.
+func anyNonZero(p *Params) bool {
+	for _, s := range p.slices() {
+		for _, v := range s {
+			if v != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

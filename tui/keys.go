@@ -5,7 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // keyMap holds every key binding; the same bindings feed bubbles/help.
 type keyMap struct {
 	// Everywhere.
-	Quit, Next, Prev, Help, Pause, Eval key.Binding
+	Quit, Next, Prev, Help, Pause, Eval, Save key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
@@ -27,6 +27,7 @@ func newKeyMap() keyMap {
 		Help:   b("?", "help", "?"),
 		Pause:  b("p", "pause/resume", "p"),
 		Eval:   b("e", "evaluate test set now", "e"),
+		Save:   b("w", "save checkpoint", "w"),
 		Charts: b("b", "braille/plain charts", "b"),
 		Smooth: b("s", "loss smoothing", "s"),
 		Left:   b("←/h", "previous", "left", "h"),
@@ -54,7 +55,7 @@ func (k keyMap) globalShort() []key.Binding {
 
 // globalFull is the column of bindings every view's full help shows.
 func (k keyMap) globalFull() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Save, k.Help, k.Quit}
 }
 
 // helpKeys adapts one view's bindings plus the global ones to help.KeyMap.

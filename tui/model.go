@@ -61,6 +61,18 @@ type predictionsMsg struct {
 	from  string
 }
 
+// savedMsg reports a checkpoint written by the save key (err nil) or not.
+type savedMsg struct {
+	path string
+	err  error
+}
+
+// Saver is a Control that can also write a checkpoint of the run (the
+// engine's Trainer is one). The save key calls Save from a tea.Cmd.
+type Saver interface {
+	Save(path string) error
+}
+
 // errMsg carries a failure: of the run (fromRun: the error channel is then
 // watched again) or of an evaluation.
 type errMsg struct {
@@ -119,6 +131,7 @@ type Model struct {
 	// note is a one-line message shown until the next key; noteErr styles
 	// it as an error.
 	note    string
+	saving  bool // a save key's write is under way
 	noteErr bool
 
 	// frame remembers the parts of the last frame drawn, so that a frame
@@ -295,6 +308,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.run.evaluating = false
 		m.note, m.noteErr = msg.err.Error(), true
 		return m, nil
+	case savedMsg:
+		m.saving = false
+		if msg.err != nil {
+			m.note, m.noteErr = fmt.Sprintf("save to %s failed: %v", msg.path, msg.err), true
+		} else {
+			m.note, m.noteErr = "saved checkpoint to "+msg.path, false
+		}
+		return m, nil
 	case openCellMsg:
 		for i, v := range m.views {
 			if b, ok := v.(*browser); ok {
@@ -359,6 +380,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.km.Eval):
 			return m.startEvaluate()
+		case key.Matches(msg, m.km.Save):
+			return m.startSave()
 		}
 	}
 	v, cmd := active.update(msg)
@@ -383,6 +406,24 @@ func (m *Model) togglePause() {
 		c.Pause()
 		m.note = "training paused after the current batch (p resumes)"
 	}
+}
+
+// startSave writes a checkpoint of the run to Options.SavePath in the
+// background (the write is atomic: a failure keeps the previous file).
+func (m Model) startSave() (tea.Model, tea.Cmd) {
+	sv, ok := m.o.Control.(Saver)
+	switch {
+	case !ok || m.o.SavePath == "" || m.o.ReadOnlyReason != "":
+		m.note = "saving is not available here"
+		return m, nil
+	case m.saving:
+		m.note = "already saving"
+		return m, nil
+	}
+	m.saving = true
+	m.note, m.noteErr = "saving to "+m.o.SavePath+"…", false
+	path := m.o.SavePath
+	return m, func() tea.Msg { return savedMsg{path: path, err: sv.Save(path)} }
 }
 
 // startEvaluate evaluates the test set on a snapshot of the current weights.

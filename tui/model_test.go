@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -309,6 +310,57 @@ func TestDashboardTable(t *testing.T) {
 	for _, r := range v {
 		if r >= 0x2800 && r <= 0x28ff {
 			t.Fatalf("plain-character charts still contain Braille:\n%s", v)
+		}
+	}
+}
+
+// TestSaveKeyWritesACheckpoint saves a real trainer's weights with the save
+// key and reads the file back; without a Saver or a path it says so.
+func TestSaveKeyWritesACheckpoint(t *testing.T) {
+	test := testSet(t).Limit(64)
+	c := engine.DefaultConfig()
+	c.Epochs = 0
+	tr, err := engine.NewTrainer(c, engine.Data{Test: test})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	m := New(Options{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr, SavePath: path})
+	m2, cmd := press(sized(m, 80, 24), "w")
+	if cmd == nil {
+		t.Fatalf("w gave no command:\n%s", m2.View())
+	}
+	if v := m2.View(); !strings.Contains(v, "saving to") {
+		t.Errorf("no saving note:\n%s", v)
+	}
+	m2, _ = m2.Update(cmd())
+	if v := m2.View(); !strings.Contains(v, "saved checkpoint to") {
+		t.Errorf("no success note:\n%s", v)
+	}
+	ck, err := engine.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatalf("the saved file does not load: %v", err)
+	}
+	if ck.Config.Hidden != c.Hidden || ck.Config.Cell != c.Cell {
+		t.Errorf("saved %+v, want hidden %d cell %s", ck.Config, c.Hidden, c.Cell)
+	}
+
+	// A directory in the way: the error is shown, nothing panics.
+	bad := New(Options{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr, SavePath: t.TempDir()})
+	bm, cmd := press(sized(bad, 80, 24), "w")
+	bm, _ = bm.Update(cmd())
+	if v := bm.View(); !strings.Contains(v, "failed") {
+		t.Errorf("a failed save is not shown:\n%s", v)
+	}
+
+	// A Control that cannot save (an SSH viewer's), or no path.
+	for _, o := range []Options{
+		{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: &testControl{}, SavePath: path},
+		{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr},
+	} {
+		nm, cmd := press(sized(New(o), 80, 24), "w")
+		if cmd != nil || !strings.Contains(nm.View(), "saving is not available") {
+			t.Errorf("save without a Saver or path: cmd %v, view:\n%s", cmd != nil, nm.View())
 		}
 	}
 }

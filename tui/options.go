@@ -56,6 +56,9 @@ type Options struct {
 	Errs <-chan error
 	// ASCII starts the charts in plain characters instead of Braille.
 	ASCII bool
+	// SavePath is where the save key writes a checkpoint of the run, when
+	// Control is also a Saver. Empty: the key says saving is not available.
+	SavePath string
 	// Bursts, when set, is read instead of Reports: each receive is a run
 	// of reports to show at once, oldest first (a Hub subscription's
 	// Bursts). The model draws once per burst; with Reports it takes
