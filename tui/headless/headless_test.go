@@ -1,0 +1,119 @@
+package headless
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+)
+
+// schedule is a made-up two-epoch run's reports: batches and phase ends.
+func schedule() []engine.Report {
+	var rs []engine.Report
+	phase := func(epoch int, ph engine.Phase, loss, acc float64, el time.Duration) {
+		for s := 1; s <= 3; s++ {
+			rs = append(rs, engine.Report{Kind: engine.KindBatch, Phase: ph, Epoch: epoch, Epochs: 2, Step: s, Steps: 3, Loss: loss, Acc: acc})
+		}
+		rs = append(rs, engine.Report{Kind: engine.KindPhaseEnd, Phase: ph, Epoch: epoch, Epochs: 2, Step: 3, Steps: 3,
+			Loss: loss, Acc: acc, Elapsed: el, SamplesPerSec: 1234.4})
+	}
+	phase(1, engine.PhaseVal, 2.31924, 0.13, time.Second)
+	phase(2, engine.PhaseTrain, 0.93, 0.69, 13900*time.Millisecond)
+	phase(2, engine.PhaseVal, 0.5, 0.84, time.Second)
+	phase(0, engine.PhaseTest, 0.27525, 0.92125, 1030*time.Millisecond)
+	return rs
+}
+
+func TestNotebookLinesAndMetrics(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	for _, r := range schedule() {
+		p.Report(r)
+	}
+	want := `Epoch 1/2
+----------
+val Loss: 2.3192 Acc: 0.1300
+
+Epoch 2/2
+----------
+train Loss: 0.9300 Acc: 0.6900
+val Loss: 0.5000 Acc: 0.8400
+
+test Loss: 0.2752 Acc: 0.9213
+`
+	if out.String() != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d metrics lines, want 4:\n%s", len(lines), metrics.String())
+	}
+	if lines[1] != `{"epoch":2,"phase":"train","loss":0.93,"acc":0.69,"seconds":13.9,"samples_per_s":1234}` {
+		t.Errorf("train metrics line %s", lines[1])
+	}
+	if lines[3] != `{"phase":"test","loss":0.2753,"acc":0.9213,"seconds":1.03,"samples_per_s":1234}` {
+		t.Errorf("test metrics line %s", lines[3])
+	}
+	for _, l := range lines {
+		var m Metric
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("%s: %v", l, err)
+		}
+	}
+}
+
+func TestProgressIsThrottledAndCleared(t *testing.T) {
+	var out, prog bytes.Buffer
+	p := New(&out, WithProgress(&prog, time.Second))
+	now := time.Unix(0, 0)
+	p.now = func() time.Time { return now }
+	rs := schedule()
+	// The first batch draws; the second, at the same instant, does not; the
+	// phase's last batch always draws.
+	p.Report(rs[0])
+	n := prog.Len()
+	if n == 0 || !strings.Contains(prog.String(), "val") {
+		t.Fatalf("first batch drew %q", prog.String())
+	}
+	p.Report(rs[1])
+	if prog.Len() != n {
+		t.Errorf("a batch within the interval redrew: %q", prog.String()[n:])
+	}
+	p.Report(rs[2])
+	if prog.Len() == n || !strings.Contains(prog.String(), "3/3") {
+		t.Errorf("the last batch did not draw: %q", prog.String())
+	}
+	p.Report(rs[3]) // phase end clears the line before the epoch lines
+	if !strings.HasSuffix(prog.String(), "\r") {
+		t.Errorf("progress not cleared at the phase end: %q", prog.String())
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("progress leaked into the notebook lines: %q", out.String())
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteErrorsAreKept(t *testing.T) {
+	p := New(errWriter{})
+	for _, r := range schedule() {
+		p.Report(r)
+	}
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Err() = %v, want the write error", err)
+	}
+	m := New(&bytes.Buffer{}, WithMetrics(errWriter{}))
+	for _, r := range schedule() {
+		m.Report(r)
+	}
+	if err := m.Err(); err == nil || !strings.Contains(err.Error(), "metrics") {
+		t.Errorf("Err() = %v, want the metrics write error", err)
+	}
+}
