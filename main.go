@@ -76,24 +76,49 @@ func bindFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.resume, "resume", "", "continue the run saved in `FILE`, optimizer state and schedule included")
 }
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	o := options{cfg: engine.DefaultConfig()}
+// newFlagSet returns the main command's flag set, filling o.
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("mnist-tui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	bindFlags(fs, &o)
+	bindFlags(fs, o)
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
+	return fs
+}
+
+// prepare parses args on fs into o, checks them and reads the checkpoint
+// and the data. done says the command ends here (--help, --version, a bad
+// flag or unusable input, already reported on stderr) with exit code.
+func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (data engine.Data, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			return data, 0, true
+		}
+		return data, exitUsage, true // the flag package has said what is wrong
 	}
-	if err := checkFlags(fs, o); err != nil {
-		return o, err
+	fail := func(err error) (engine.Data, int, bool) {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return data, exitUsage, true
 	}
-	return o, loadCheckpoint(fs, &o)
+	if err := checkFlags(fs, *o); err != nil {
+		return fail(err)
+	}
+	if err := loadCheckpoint(fs, o); err != nil {
+		return fail(err)
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
+		return data, 0, true
+	}
+	data, err := loadData(*o)
+	if err != nil {
+		return fail(err)
+	}
+	return data, 0, false
 }
 
 // loadCheckpoint reads the --load or --resume file and takes the model's
@@ -192,26 +217,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	o := options{cfg: engine.DefaultConfig()}
+	data, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
-		}
-		return exitUsage
-	}
-	if o.version {
-		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
-		return 0
-	}
-	data, err := loadData(o)
-	if err != nil {
-		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
-		return exitUsage
-	}
+	var err error
 	if !o.headless && !isTerminal(stdout) {
 		fmt.Fprintln(stderr, "mnist-tui: standard output is not a terminal; running headless")
 		o.headless = true

@@ -38,28 +38,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes one training run to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
-	}
-	if err := checkFlags(fs, o); err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
-	}
-	if err := loadCheckpoint(fs, &o); err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
-	}
-	if o.version {
-		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
-		return 0
-	}
-	data, err := loadData(o)
-	if err != nil {
-		fmt.Fprintf(stderr, "mnist-tui serve: %v\n", err)
-		return exitUsage
+	data, code, done := prepare(fs, &o, args, stdout, stderr)
+	if done {
+		return code
 	}
 	start := func(report engine.Reporter) (serve.Trainer, error) {
 		t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
