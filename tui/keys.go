@@ -5,7 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // keyMap holds every key binding; the same bindings feed bubbles/help.
 type keyMap struct {
 	// Everywhere.
-	Quit, Next, Prev, Help, Pause, Eval, Save key.Binding
+	Quit, Next, Prev, Help, Pause, Eval, Save, Restart key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
@@ -21,30 +21,33 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Quit:   b("q", "quit", "q", "ctrl+c"),
-		Next:   b("tab", "next view", "tab"),
-		Prev:   b("shift+tab", "previous view", "shift+tab"),
-		Help:   b("?", "help", "?"),
-		Pause:  b("p", "pause/resume", "p"),
-		Eval:   b("e", "evaluate test set now", "e"),
-		Save:   b("w", "save checkpoint", "w"),
-		Charts: b("b", "braille/plain charts", "b"),
-		Smooth: b("s", "loss smoothing", "s"),
-		Left:   b("←/h", "previous", "left", "h"),
-		Right:  b("→/l", "next", "right", "l"),
-		First:  b("g", "first", "g", "home"),
-		Last:   b("G", "last", "G", "end"),
-		Jump:   b("a", "jump to index", "a"),
-		Random: b("r", "random", "r"),
-		Wrong:  b("m", "misclassified only", "m"),
-		Class:  b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
-		Clear:  b("c/esc", "clear filters", "c", "esc"),
-		Mode:   b("d", "shading/colour", "d"),
-		Up:     b("↑/k", "up", "up", "k"),
-		Down:   b("↓/j", "down", "down", "j"),
-		Open:   b("enter", "browse these digits", "enter"),
-		Accept: b("enter", "go", "enter"),
-		Cancel: b("esc", "cancel", "esc"),
+		Quit:  b("q", "quit", "q", "ctrl+c"),
+		Next:  b("tab", "next view", "tab"),
+		Prev:  b("shift+tab", "previous view", "shift+tab"),
+		Help:  b("?", "help", "?"),
+		Pause: b("p", "pause/resume", "p"),
+		Eval:  b("e", "evaluate test set now", "e"),
+		Save:  b("w", "save checkpoint", "w"),
+		// Restart is shown in the help only where it is available (see
+		// Model.footer); pressing it elsewhere says why not.
+		Restart: b("R", "restart run", "R"),
+		Charts:  b("b", "braille/plain charts", "b"),
+		Smooth:  b("s", "loss smoothing", "s"),
+		Left:    b("←/h", "previous", "left", "h"),
+		Right:   b("→/l", "next", "right", "l"),
+		First:   b("g", "first", "g", "home"),
+		Last:    b("G", "last", "G", "end"),
+		Jump:    b("a", "jump to index", "a"),
+		Random:  b("r", "random", "r"),
+		Wrong:   b("m", "misclassified only", "m"),
+		Class:   b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Clear:   b("c/esc", "clear filters", "c", "esc"),
+		Mode:    b("d", "shading/colour", "d"),
+		Up:      b("↑/k", "up", "up", "k"),
+		Down:    b("↓/j", "down", "down", "j"),
+		Open:    b("enter", "browse these digits", "enter"),
+		Accept:  b("enter", "go", "enter"),
+		Cancel:  b("esc", "cancel", "esc"),
 	}
 }
 
@@ -53,8 +56,12 @@ func (k keyMap) globalShort() []key.Binding {
 	return []key.Binding{k.Next, k.Pause, k.Eval, k.Help, k.Quit}
 }
 
-// globalFull is the column of bindings every view's full help shows.
-func (k keyMap) globalFull() []key.Binding {
+// globalFull is the column of bindings every view's full help shows; the
+// restart key only where the run can be restarted.
+func (k keyMap) globalFull(restart bool) []key.Binding {
+	if restart {
+		return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Save, k.Restart, k.Help, k.Quit}
+	}
 	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Save, k.Help, k.Quit}
 }
 

@@ -59,6 +59,9 @@ func poll() tea.Cmd {
 type predictionsMsg struct {
 	preds *engine.Predictions
 	from  string
+	// runs is runState.runs when the evaluation started: predictions of
+	// a run that has since been restarted are dropped.
+	runs int
 }
 
 // savedMsg reports a checkpoint written by the save key (err nil) or not.
@@ -72,6 +75,27 @@ type savedMsg struct {
 type Saver interface {
 	Save(path string) error
 }
+
+// Restarter is a Control that can also start the run over from scratch
+// (the classroom server's admin sessions have one). The restart key asks
+// for confirmation (a second press), then calls Restart from a tea.Cmd.
+// The new run's reports then come on the same channel as the old run's:
+// the Model sees a new run begin (see runState.restarts) and starts its
+// charts, table and predictions over.
+type Restarter interface {
+	Restart() error
+}
+
+// restartedMsg reports how a restart asked for with the restart key went.
+type restartedMsg struct{ err error }
+
+// Notes the restart key shows.
+const (
+	noteRestartConfirm = "press R again to restart the run from scratch (any other key cancels)"
+	noteRestartNA      = "restart is not available here"
+	noteRestarting     = "restarting the run…"
+	noteRestarted      = "run restarted from scratch"
+)
 
 // errMsg carries a failure: of the run (fromRun: the error channel is then
 // watched again) or of an evaluation.
@@ -133,6 +157,10 @@ type Model struct {
 	note    string
 	saving  bool // a save key's write is under way
 	noteErr bool
+	// confirmRestart is set by a first press of the restart key and
+	// cleared by any key; restarting while a restart is under way.
+	confirmRestart bool
+	restarting     bool
 
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
@@ -272,6 +300,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case reportsMsg:
 		var preds bool
 		for _, r := range msg {
+			if m.run.restarts(r) {
+				m.run.reset()
+			}
 			preds = m.run.apply(r) || preds
 		}
 		cmd := m.broadcast(msg)
@@ -293,8 +324,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.broadcast(msg)
 	case predictionsMsg:
 		m.run.evaluating = false
-		if m.run.done {
-			// The final predictions won the race; keep them.
+		if m.run.done || msg.runs != m.run.runs {
+			// The final predictions won the race, or the snapshot is of
+			// a run since restarted.
 			return m, nil
 		}
 		m.run.setPreds(msg.preds, msg.from)
@@ -314,6 +346,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.note, m.noteErr = fmt.Sprintf("save to %s failed: %v", msg.path, msg.err), true
 		} else {
 			m.note, m.noteErr = "saved checkpoint to "+msg.path, false
+		}
+		return m, nil
+	case restartedMsg:
+		m.restarting = false
+		if msg.err != nil {
+			m.note, m.noteErr = "restart failed: "+msg.err.Error(), true
+		} else {
+			m.note, m.noteErr = noteRestarted, false
 		}
 		return m, nil
 	case openCellMsg:
@@ -355,6 +395,8 @@ func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 // reading text.
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	m.note, m.noteErr = "", false
+	confirm := m.confirmRestart
+	m.confirmRestart = false
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
@@ -382,6 +424,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.startEvaluate()
 		case key.Matches(msg, m.km.Save):
 			return m.startSave()
+		case key.Matches(msg, m.km.Restart):
+			return m.startRestart(confirm)
 		}
 	}
 	v, cmd := active.update(msg)
@@ -426,6 +470,38 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 	return m, func() tea.Msg { return savedMsg{path: path, err: sv.Save(path)} }
 }
 
+// restarter returns the Control as a Restarter when this Model may restart
+// the run.
+func (m Model) restarter() (Restarter, bool) {
+	rs, ok := m.o.Control.(Restarter)
+	return rs, ok && m.o.ReadOnlyReason == ""
+}
+
+// startRestart handles the restart key: the first press asks for
+// confirmation (confirm false), the second restarts the run in the
+// background.
+func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
+	rs, ok := m.restarter()
+	switch {
+	case m.o.ReadOnlyReason != "":
+		m.note = m.o.ReadOnlyReason
+		return m, nil
+	case !ok:
+		m.note = noteRestartNA
+		return m, nil
+	case m.restarting:
+		m.note = "already restarting"
+		return m, nil
+	case !confirm:
+		m.confirmRestart = true
+		m.note = noteRestartConfirm
+		return m, nil
+	}
+	m.restarting = true
+	m.note = noteRestarting
+	return m, func() tea.Msg { return restartedMsg{err: rs.Restart()} }
+}
+
 // startEvaluate evaluates the test set on a snapshot of the current weights.
 func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	c := m.o.Control
@@ -445,7 +521,7 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	if r := m.run.last; m.run.started {
 		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
 	}
-	ctx := m.ctx
+	ctx, runs := m.ctx, m.run.runs
 	eval := func() tea.Msg {
 		p, err := c.Evaluate(ctx)
 		if err != nil {
@@ -454,7 +530,7 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 		if p == nil {
 			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
 		}
-		return predictionsMsg{preds: p, from: from}
+		return predictionsMsg{preds: p, from: from, runs: runs}
 	}
 	return m, tea.Batch(eval, m.spin.Tick)
 }
@@ -471,9 +547,10 @@ func (m Model) footer() string {
 		lines = append(lines, m.line(m.st.note, m.note))
 	}
 	short, full := m.views[m.active].keys()
+	_, restart := m.restarter()
 	hk := helpKeys{
 		short: append(append([]key.Binding{}, short...), m.km.globalShort()...),
-		full:  append(append([][]key.Binding{}, full...), m.km.globalFull()),
+		full:  append(append([][]key.Binding{}, full...), m.km.globalFull(restart)),
 	}
 	for _, l := range strings.Split(m.help.View(hk), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))

@@ -54,6 +54,10 @@ type runState struct {
 	// err is the run's or an evaluation's failure, shown until replaced.
 	err error
 
+	// runs counts the restarts seen (see restarts): evaluations of a
+	// snapshot of an earlier run are dropped.
+	runs int
+
 	// version fingerprints everything above that comes from the
 	// configuration and the reports (FNV-1a, chained over every report
 	// applied), and applied counts the reports: two states with the same
@@ -109,6 +113,33 @@ func (s *runState) fingerprint(r engine.Report) {
 	}
 	s.version = h
 	s.applied++
+}
+
+// restarts reports whether r begins a new run on the same stream (the
+// classroom server restarts its run that way): the run has finished, or
+// r's overall step goes back (a new run counts its batches from one),
+// or r is a batch of the step the state is already at (no run reports two
+// batches of the same step).
+func (s *runState) restarts(r engine.Report) bool {
+	switch {
+	case !s.started:
+		return false
+	case s.done:
+		return true
+	case r.RunStep < s.last.RunStep:
+		return true
+	}
+	return r.Kind == engine.KindBatch && r.RunStep == s.last.RunStep
+}
+
+// reset starts the state over for a new run: it is then the state of a
+// Model that has seen no report (its drawings are shared with such Models
+// again), except that the views are told the predictions changed and an
+// evaluation under way goes on.
+func (s *runState) reset() {
+	gen, evaluating, runs := s.predsGen, s.evaluating, s.runs
+	*s = *newRunState(s.cfg, s.sizes, s.test)
+	s.predsGen, s.evaluating, s.runs = gen+1, evaluating, runs+1
 }
 
 // apply folds one report into the state. It reports whether it brought
