@@ -161,6 +161,9 @@ type Model struct {
 	// cleared by any key; restarting while a restart is under way.
 	confirmRestart bool
 	restarting     bool
+	// pollStopped is set once the run is over and the paused state is no
+	// longer polled; a restarted run polls again.
+	pollStopped bool
 
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
@@ -298,14 +301,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case reportsMsg:
-		var preds bool
+		var preds, restarted bool
 		for _, r := range msg {
 			if m.run.restarts(r) {
 				m.run.reset()
+				restarted = true
 			}
 			preds = m.run.apply(r) || preds
 		}
 		cmd := m.broadcast(msg)
+		if restarted && m.pollStopped {
+			m.pollStopped = false
+			cmd = tea.Batch(cmd, poll())
+		}
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
 		if preds {
 			m.run.evaluating = false
@@ -316,6 +324,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pollMsg:
 		// Nothing to change: the next frame reads Control.Paused.
 		if m.run.done || m.run.over {
+			m.pollStopped = true
 			return m, nil
 		}
 		return m, poll()

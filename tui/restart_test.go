@@ -189,3 +189,30 @@ func TestNewRunStartsOver(t *testing.T) {
 		t.Errorf("a run fed in pieces was taken for %d restarts", g.runs)
 	}
 }
+
+// TestRestartPollsAgain: polling the paused state stops when a run is
+// done and starts again with a new run on the same stream.
+func TestRestartPollsAgain(t *testing.T) {
+	run := fakeRun(testConfig(), nil)
+	m := feed(sized(newTest(t, &restartControl{}), 80, 24), run)
+	m, cmd := m.Update(pollMsg{})
+	if cmd != nil {
+		t.Fatal("poll should stop once the run is done")
+	}
+	m, cmd = m.Update(reportsMsg(run[:2]))
+	var polls int
+	for _, c := range cmd().(tea.BatchMsg) {
+		if c == nil {
+			continue
+		}
+		if _, ok := c().(pollMsg); ok {
+			polls++
+		}
+	}
+	if polls != 1 {
+		t.Fatalf("a new run armed %d polls, want 1", polls)
+	}
+	if _, cmd = m.Update(pollMsg{}); cmd == nil {
+		t.Error("poll should re-arm while the new run goes on")
+	}
+}

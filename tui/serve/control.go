@@ -15,8 +15,8 @@ import (
 var ErrNotStarted = errors.New("training has not started")
 
 // ReadOnlyReason is what a viewer without an admin key is told when they
-// try to pause or resume the run.
-const ReadOnlyReason = "only the teacher (an admin key) can pause the run"
+// try to pause, resume or restart the run.
+const ReadOnlyReason = "only the teacher (an admin key) can pause or restart the run"
 
 // Control is what a session may do to the shared run. It has the method set
 // of tui.Control, so a Control can be handed to the TUI as is.
@@ -48,11 +48,13 @@ type shared struct {
 
 	mu  sync.Mutex
 	run Trainer
+	gen uint64 // counts resets: a restart makes last stale
 
 	// eval serialises evaluations (one at a time on a 2-core machine);
 	// last is reused while no report has been published since it ran.
 	eval    chan struct{}
 	lastSeq uint64
+	lastGen uint64
 	last    *engine.Predictions
 	evals   atomic.Int64 // evaluations actually run
 }
@@ -68,9 +70,25 @@ func (s *shared) set(r Trainer) {
 }
 
 func (s *shared) get() Trainer {
+	r, _ := s.getGen()
+	return r
+}
+
+// getGen returns the run with the number of resets before it.
+func (s *shared) getGen() (Trainer, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.run
+	return s.run, s.gen
+}
+
+// reset forgets the run for a restart: until the new run is set, the
+// controls do nothing and Evaluate says the run has not started; an
+// evaluation of the old run is not reused.
+func (s *shared) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = nil
+	s.gen++
 }
 
 // Pause pauses the run, if it has started.
@@ -101,7 +119,7 @@ func (s *shared) Paused() bool {
 // the previous result: fifty students pressing the key cost one evaluation.
 // The returned Predictions are shared and must not be modified.
 func (s *shared) Evaluate(ctx context.Context) (*engine.Predictions, error) {
-	r := s.get()
+	r, gen := s.getGen()
 	if r == nil {
 		return nil, fmt.Errorf("serve: evaluate: %w", ErrNotStarted)
 	}
@@ -112,7 +130,7 @@ func (s *shared) Evaluate(ctx context.Context) (*engine.Predictions, error) {
 	}
 	defer func() { <-s.eval }()
 	seq := s.hub.Seq()
-	if s.last != nil && s.lastSeq == seq {
+	if s.last != nil && s.lastSeq == seq && s.lastGen == gen {
 		return s.last, nil
 	}
 	s.evals.Add(1)
@@ -120,9 +138,29 @@ func (s *shared) Evaluate(ctx context.Context) (*engine.Predictions, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.last, s.lastSeq = p, seq
+	s.last, s.lastSeq, s.lastGen = p, seq, gen
 	return p, nil
 }
+
+// Restarter is implemented by the Control of admin sessions: Restart
+// starts the shared run over from scratch (see tui.Restarter, which the
+// TUI's restart key looks for). Other sessions' Controls do not have it.
+type Restarter interface {
+	Restart() error
+}
+
+var _ Restarter = adminControl{}
+
+// adminControl is an admin session's Control: full rights over the run,
+// restarting included.
+type adminControl struct {
+	*shared
+	restart func() error
+}
+
+// Restart starts the shared run over; it returns once the new run has
+// started (or failed to).
+func (a adminControl) Restart() error { return a.restart() }
 
 // readOnly is a Control for viewers without an admin key: pausing and
 // resuming do nothing; the rest passes through.

@@ -36,6 +36,10 @@
 // per IP, caps concurrent sessions and connections, closes idle and
 // over-long connections, ends only the offending session when its model
 // panics, and shuts down gracefully when its context is cancelled. Only
-// admin keys may pause and resume the run; every viewer may evaluate a
-// snapshot, and concurrent evaluations are shared.
+// admin keys may pause, resume and restart the run (R twice in the TUI:
+// the run is stopped and built again with the StartFunc, the Hub's history
+// starts over, and every session's stream goes on with the new run);
+// every viewer may evaluate a snapshot, and concurrent evaluations are
+// shared. The Hub stays open when a run ends, so that a restart reaches
+// every viewer; it is closed at shutdown.
 package serve

@@ -53,8 +53,9 @@ type Server struct {
 	runCancel  context.CancelFunc
 	sessCtx    context.Context // cancelled at hard shutdown: kills programs
 	sessCancel context.CancelFunc
-	runWG      sync.WaitGroup // the training goroutine
+	runWG      sync.WaitGroup // the training goroutine and restarts under way
 	handlers   sync.WaitGroup // session handlers past the guard
+	restartMu  sync.Mutex     // serialises restarts
 
 	conns atomic.Int64 // open TCP connections
 
@@ -62,7 +63,15 @@ type Server struct {
 	viewers  map[*viewer]struct{}
 	shutting bool
 	started  bool
-	err      error // the run's failure
+	err      error      // the run's failure
+	cur      *runHandle // the current run, once started
+}
+
+// runHandle is one run of the StartFunc's: restart cancels it and waits for
+// its goroutine to end.
+type runHandle struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the run has ended (or failed to start)
 }
 
 // New checks o, reads the key files and the host key (generating it if it
@@ -307,6 +316,26 @@ func (s *Server) startRun() {
 		return
 	}
 	s.started = true
+	s.mu.Unlock()
+	_ = s.launch() // a failure reaches the sessions through fail
+}
+
+// launch builds a run with the StartFunc and runs it in its own goroutine,
+// under a context of its own that a restart cancels (as does shutdown). A
+// failure to build it is reported to every session and returned.
+//
+// The Hub is not closed when a run ends (or fails): sessions keep their
+// subscriptions, so that a restart reaches every viewer; shutdown closes it.
+func (s *Server) launch() error {
+	ctx, cancel := context.WithCancel(s.runCtx)
+	h := &runHandle{cancel: cancel, done: make(chan struct{})}
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		cancel()
+		return fmt.Errorf("serve: start training: %w", errShuttingDown)
+	}
+	s.cur = h
 	s.runWG.Add(1)
 	s.mu.Unlock()
 
@@ -315,24 +344,61 @@ func (s *Server) startRun() {
 		err = errors.New("StartFunc returned no run")
 	}
 	if err != nil {
+		err = fmt.Errorf("serve: start training: %w", err)
+		s.fail(err)
+		cancel()
+		close(h.done)
 		s.runWG.Done()
-		s.hub.Close()
-		s.fail(fmt.Errorf("serve: start training: %w", err))
-		return
+		return err
 	}
 	s.shared.set(r)
 	s.logf("training started")
 	go func() {
 		defer s.runWG.Done()
-		err := r.Run(s.runCtx)
+		defer close(h.done)
+		defer cancel()
+		err := r.Run(ctx)
 		switch {
-		case err != nil && s.runCtx.Err() == nil:
+		case err != nil && ctx.Err() == nil:
 			s.fail(fmt.Errorf("serve: training: %w", err))
 		case err != nil:
 			s.logf("training stopped: %v", err)
 		}
-		s.hub.Close()
 	}()
+	return nil
+}
+
+// restart starts the shared run over from scratch for an admin (who names
+// them in the log): it stops the current run and waits for its goroutine
+// to end, clears the Hub's history (every session's stream goes on with
+// the new run's reports), and builds and starts a new run with the
+// StartFunc. Restarts are serialised; during shutdown restart does nothing
+// and says so.
+func (s *Server) restart(who string) error {
+	s.restartMu.Lock()
+	defer s.restartMu.Unlock()
+	s.mu.Lock()
+	if s.shutting {
+		s.mu.Unlock()
+		return fmt.Errorf("serve: restart: %w", errShuttingDown)
+	}
+	s.started = true // with Wait, a restart before the first viewer starts the run
+	h := s.cur
+	s.runWG.Add(1) // shutdown waits for the restart before closing the Hub
+	s.mu.Unlock()
+	defer s.runWG.Done()
+
+	s.logf("restart by %s", who)
+	if h != nil {
+		h.cancel()
+		<-h.done
+	}
+	s.shared.reset()
+	s.hub.Reset()
+	s.mu.Lock()
+	s.err = nil
+	s.mu.Unlock()
+	return s.launch()
 }
 
 // logReports writes the run's phase ends and its end to the log.

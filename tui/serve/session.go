@@ -24,14 +24,17 @@ type Session struct {
 	// profile).
 	Renderer *lipgloss.Renderer
 	// Reports streams the shared run: first its history, then new reports;
-	// it is closed when the run is over. A model that calls Bursts reads
+	// it is closed when the server shuts down. The end of a run does not
+	// close it: after a restart it goes on with the new run's reports
+	// (from its first one). A model that calls Bursts reads
 	// that instead (TUI's models do).
 	Reports <-chan engine.Report
-	// Control acts on the shared run. For viewers without an admin key,
-	// Pause and Resume do nothing.
+	// Control acts on the shared run. For admins it is also a Restarter
+	// (and so a tui.Restarter); for viewers without an admin key it is
+	// not, and Pause and Resume do nothing.
 	Control Control
-	// ReadOnlyReason is empty for admins; otherwise it says why pausing is
-	// not allowed.
+	// ReadOnlyReason is empty for admins; otherwise it says why pausing
+	// and restarting are not allowed.
 	ReadOnlyReason string
 	// Errs carries the run's failure, if it fails.
 	Errs <-chan error
@@ -152,7 +155,10 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
 	}
-	if !v.admin {
+	if v.admin {
+		who := fmt.Sprintf("user=%q key=%s addr=%s", sess.User(), fingerprint(sess.PublicKey()), sess.RemoteAddr())
+		info.Control = adminControl{shared: s.shared, restart: func() error { return s.restart(who) }}
+	} else {
 		info.Control = readOnly{s.shared}
 		info.ReadOnlyReason = ReadOnlyReason
 	}

@@ -140,8 +140,8 @@ func TestRealTUIAndTrainer(t *testing.T) {
 }
 
 // TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
-// the epochs reach the server's log and the viewer's report channel is
-// closed when the run is over (the dashboard says so).
+// the epochs reach the server's log and the dashboard says the run is
+// done.
 func TestRealRunToTheEnd(t *testing.T) {
 	k := newKeys(t)
 	c := engine.DefaultConfig()

@@ -8,6 +8,9 @@ import (
 	"github.com/mnist-tui/mnist-tui/tui"
 )
 
+// The TUI's restart key finds an admin session's Restarter.
+var _ tui.Restarter = Restarter(nil)
+
 // ViewInfo is what every session's dashboard needs to know about the run
 // beyond its reports: the same for all viewers.
 type ViewInfo struct {
