@@ -29,16 +29,19 @@ type Control interface {
 
 // Trainer is the training run the server shares among its viewers; an
 // *engine.Trainer is one. Run is called once, in its own goroutine, with a
-// context that is cancelled when the server shuts down. The other methods
-// may be called from any goroutine at any time, including before Run.
+// context that is cancelled when the server shuts down or an admin
+// restarts the run (the server then waits for Run to return before it
+// builds the next run). The other methods may be called from any goroutine
+// at any time, including before Run.
 type Trainer interface {
 	Run(ctx context.Context) error
 	Control
 }
 
-// StartFunc builds the shared training run. It is called once, when the
-// server starts (or, with Options.Wait, when the first viewer connects),
-// with the reporter the run must report to.
+// StartFunc builds the shared training run. It is called when the server
+// starts (or, with Options.Wait, when the first viewer connects), and again
+// for every restart once the previous run has ended, with the reporter the
+// run must report to. Each call must build a fresh run.
 type StartFunc func(report engine.Reporter) (Trainer, error)
 
 // shared is the run as the sessions see it: it may not exist yet, and its

@@ -177,6 +177,9 @@ func TestAdminRestartsTheRun(t *testing.T) {
 		t.Fatalf("a viewer without an admin key restarted the run (%d runs)", rs.n())
 	}
 
+	// Restarting a paused run must end it too.
+	admin.send(t, "p")
+	waitUntil(t, "the admin's pause takes", func() bool { return rs.get(0).Paused() })
 	admin.send(t, "R")
 	admin.waitFor(t, "press R again to restart the run from scratch")
 	if rs.n() != 1 {
@@ -194,6 +197,9 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	}
 	if old.Epoch < 2 {
 		t.Fatalf("the old run was at epoch %d", old.Epoch)
+	}
+	if rs.get(1).Paused() {
+		t.Error("the new run starts paused")
 	}
 	rs.waitHeld(t) // the new run stands after its second batch
 	if h := ts.Hub().History(); len(h) != 2 {
