@@ -155,10 +155,3 @@ func headBackward(d dims, h, wfc, probs []float32, y []int, scale float32, dl, d
 	gemm.Sgemm(false, false, d.B, d.H, d.C, 1, dl, d.C, wfc, d.H, 0, dh, d.H)
 	gemm.Sgemm(true, false, d.C, d.H, d.B, 1, dl, d.C, h, d.H, 0, gWfc, d.H)
 }
-
-// config rebuilds the default-shaped Config of d (for benchmarks and tests).
-func (d dims) config() Config {
-	c := DefaultConfig()
-	c.Inputs, c.Steps, c.Hidden, c.Classes, c.Batch = d.I, d.T, d.H, d.C, d.B
-	return c
-}
