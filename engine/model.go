@@ -114,12 +114,10 @@ func (e *evaluator) pass(ctx context.Context, s *mnist.Set, ph Phase, tick Repor
 			i := base + b
 			pr.Labels[i] = uint8(st.y[b])
 			row := st.probs[b*st.d.C : (b+1)*st.d.C]
+			copy(pr.Probs[i][:], row)
 			best := 0
-			for j := range row {
-				if j < 10 {
-					pr.Probs[i][j] = row[j]
-				}
-				if row[j] > row[best] {
+			for j, v := range row {
+				if v > row[best] {
 					best = j
 				}
 			}

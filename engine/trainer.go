@@ -78,9 +78,9 @@ type Trainer struct {
 	train         map[int]*net
 	eval          *evaluator
 
-	mu     sync.Mutex    // guards params during updates, and pause
-	pause  chan struct{} // non-nil while paused; closed by Resume
-	runned bool
+	mu      sync.Mutex    // guards params during updates, and pause
+	pause   chan struct{} // non-nil while paused; closed by Resume
+	started bool
 
 	runStep, runSteps int
 
@@ -179,9 +179,6 @@ func lens(sets ...*mnist.Set) []int {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// Config returns the run's configuration.
-func (t *Trainer) Config() Config { return t.cfg }
-
 // Pause holds training before its next batch until Resume.
 func (t *Trainer) Pause() {
 	t.mu.Lock()
@@ -244,11 +241,11 @@ func (t *Trainer) wait(ctx context.Context) (time.Duration, error) {
 // with ctx's error.
 func (t *Trainer) Run(ctx context.Context) error {
 	t.mu.Lock()
-	if t.runned {
+	if t.started {
 		t.mu.Unlock()
 		return errors.New("engine: a Trainer runs once")
 	}
-	t.runned = true
+	t.started = true
 	t.mu.Unlock()
 	wait := func() (time.Duration, error) { return t.wait(ctx) }
 	t.mu.Lock()

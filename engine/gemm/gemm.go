@@ -165,41 +165,45 @@ func (ctx *Context) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 	ctx.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// checkArgs panics on sizes, leading dimensions or slices that do not fit
+// C = op(A)*op(B) with op(A) m x k and op(B) k x n.
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	if m < 0 {
-		panic("gemm: m < 0")
-	}
 	if n < 0 {
 		panic("gemm: n < 0")
 	}
 	if k < 0 {
 		panic("gemm: k < 0")
 	}
-	rowA, colA := m, k
-	if transA {
-		rowA, colA = k, m
-	}
+	checkAC(transA, m, n, k, a, lda, c, ldc)
 	rowB, colB := k, n
 	if transB {
 		rowB, colB = n, k
 	}
-	if lda < max(1, colA) {
-		panic(fmt.Sprintf("gemm: bad lda %d for %d columns", lda, colA))
+	checkOperand("b", "ldb", rowB, colB, b, ldb)
+}
+
+// checkAC is checkArgs for op(A) (m x k) and C (m x n), shared with the
+// products whose B is already packed.
+func checkAC(transA bool, m, n, k int, a []float32, lda int, c []float32, ldc int) {
+	if m < 0 {
+		panic("gemm: m < 0")
 	}
-	if ldb < max(1, colB) {
-		panic(fmt.Sprintf("gemm: bad ldb %d for %d columns", ldb, colB))
+	rowA, colA := m, k
+	if transA {
+		rowA, colA = k, m
 	}
-	if ldc < max(1, n) {
-		panic(fmt.Sprintf("gemm: bad ldc %d for %d columns", ldc, n))
+	checkOperand("a", "lda", rowA, colA, a, lda)
+	checkOperand("c", "ldc", m, n, c, ldc)
+}
+
+// checkOperand panics unless x holds a rows x cols matrix with leading
+// dimension ld.
+func checkOperand(name, ldName string, rows, cols int, x []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("gemm: bad %s %d for %d columns", ldName, ld, cols))
 	}
-	if rowA > 0 && colA > 0 && len(a) < lda*(rowA-1)+colA {
-		panic(fmt.Sprintf("gemm: a too short: len %d < %d", len(a), lda*(rowA-1)+colA))
-	}
-	if rowB > 0 && colB > 0 && len(b) < ldb*(rowB-1)+colB {
-		panic(fmt.Sprintf("gemm: b too short: len %d < %d", len(b), ldb*(rowB-1)+colB))
-	}
-	if m > 0 && n > 0 && len(c) < ldc*(m-1)+n {
-		panic(fmt.Sprintf("gemm: c too short: len %d < %d", len(c), ldc*(m-1)+n))
+	if rows > 0 && cols > 0 && len(x) < ld*(rows-1)+cols {
+		panic(fmt.Sprintf("gemm: %s too short: len %d < %d", name, len(x), ld*(rows-1)+cols))
 	}
 }
 
@@ -390,11 +394,8 @@ func copyRuns(cp blockCopier, d []float32, w int, src []float32, off, ld, cnt, k
 		if done < w {
 			for p := 0; p < kb; p++ {
 				g := d[p*w+done : p*w+w]
-				s := src[off+p*ld+done : off+p*ld+cnt]
-				for i, v := range s {
-					g[i] = v
-				}
-				clear(g[len(s):])
+				n := copy(g, src[off+p*ld+done:off+p*ld+cnt])
+				clear(g[n:])
 			}
 		}
 		return
@@ -409,10 +410,7 @@ func copyRuns(cp blockCopier, d []float32, w int, src []float32, off, ld, cnt, k
 	}
 	for p := 0; p < kb; p++ {
 		g := d[p*w : p*w+w]
-		s := src[off+p*ld : off+p*ld+cnt]
-		for i, v := range s {
-			g[i] = v
-		}
+		copy(g, src[off+p*ld:off+p*ld+cnt])
 		clear(g[cnt:])
 	}
 }

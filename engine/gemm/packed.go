@@ -90,25 +90,7 @@ func (ctx *Context) SgemmPacked(transA bool, m int, alpha float32, a []float32, 
 		panic(fmt.Sprintf("gemm: PackedB packed for kernel %v, used with %v", p.kind, ctx.k.kind))
 	}
 	k, n := p.k, p.n
-	rowA, colA := m, k
-	if transA {
-		rowA, colA = k, m
-	}
-	if m < 0 {
-		panic("gemm: m < 0")
-	}
-	if lda < max(1, colA) {
-		panic(fmt.Sprintf("gemm: bad lda %d for %d columns", lda, colA))
-	}
-	if ldc < max(1, n) {
-		panic(fmt.Sprintf("gemm: bad ldc %d for %d columns", ldc, n))
-	}
-	if rowA > 0 && colA > 0 && len(a) < lda*(rowA-1)+colA {
-		panic(fmt.Sprintf("gemm: a too short: len %d < %d", len(a), lda*(rowA-1)+colA))
-	}
-	if m > 0 && n > 0 && len(c) < ldc*(m-1)+n {
-		panic(fmt.Sprintf("gemm: c too short: len %d < %d", len(c), ldc*(m-1)+n))
-	}
+	checkAC(transA, m, n, k, a, lda, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}

@@ -329,7 +329,6 @@ type probe struct {
 	key     string
 	note    string
 	stats   *probeStats
-	onPanic string
 }
 
 // probeStats are what a probe saw, for tests to read.
