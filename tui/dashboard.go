@@ -60,7 +60,11 @@ func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }
 
-func (d *dashboard) setSize(w, h int) { d.w, d.h = w, h }
+func (d *dashboard) kind() viewKind { return kindDashboard }
+
+func (d *dashboard) init() tea.Cmd { return nil }
+
+func (d *dashboard) setRect(r rect) { d.w, d.h = r.w, r.h }
 
 func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
 	if msg, ok := msg.(tea.KeyMsg); ok {
@@ -77,9 +81,16 @@ func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
 // layout decides the heights of the dashboard's parts.
 type layout struct {
 	tableRows int // table rows shown (without its header)
-	chartRows int // 0, 1 (batch charts) or 2 (plus per-epoch charts)
+	chartRows int // 0, 1 (per-batch charts, validation overlaid) or 2 (plus per-epoch charts)
 	chartH    int // lines of each chart row, title included
 }
+
+// Chart heights: the least for a row of charts, and the most before the
+// table gets the extra lines.
+const (
+	minChartH = 6
+	maxChartH = 30
+)
 
 func (d *dashboard) layout(headerLines int) layout {
 	var l layout
@@ -87,25 +98,25 @@ func (d *dashboard) layout(headerLines int) layout {
 	rows := len(d.tableRows())
 	l.tableRows = min(rows, 6)
 	left := avail - (l.tableRows + 1)
-	if left < 6 {
+	if left < minChartH {
 		// Short terminals: shrink the table (to two rows) before dropping
 		// the charts.
-		l.tableRows = max(min(rows, 2), min(l.tableRows, avail-1-6))
+		l.tableRows = max(min(rows, 2), min(l.tableRows, avail-1-minChartH))
 		left = avail - (l.tableRows + 1)
 	}
 	switch {
 	case left >= 2*9:
 		l.chartRows, l.chartH = 2, left/2
-	case left >= 6:
+	case left >= minChartH:
 		l.chartRows, l.chartH = 1, left
 	default:
 		l.chartRows = 0
 		l.tableRows = max(0, min(rows, avail-1))
 	}
-	if l.chartRows > 0 && l.chartH > 16 {
-		// Tall terminals: give the table the rest.
-		extra := (l.chartH - 16) * l.chartRows
-		l.chartH = 16
+	if l.chartRows > 0 && l.chartH > maxChartH {
+		// Very tall terminals: give the table the rest.
+		extra := (l.chartH - maxChartH) * l.chartRows
+		l.chartH = maxChartH
 		l.tableRows = min(rows, l.tableRows+extra)
 	}
 	return l
@@ -259,8 +270,25 @@ func (d *dashboard) drawCharts(l layout) string {
 		return s
 	}
 	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
-	lossT := d.chartTitle("train loss", left, lossS)
-	accT := d.chartTitle("train accuracy", right, accS)
+	lossName, accName := "train loss", "train accuracy"
+	if l.chartRows == 1 {
+		// No room for the per-epoch charts: show validation on these, at
+		// the batch each validation followed, so that training and
+		// validation can still be compared.
+		var vx, vl, va []float64
+		for _, r := range d.run.rows {
+			if r.phase == engine.PhaseVal {
+				vx, vl, va = append(vx, float64(r.batches)), append(vl, r.loss), append(va, r.acc)
+			}
+		}
+		val := func(y []float64) charts.Series {
+			return charts.Series{Name: "val", X: vx, Y: y, Style: d.st.val, Glyph: 'x', Marker: true}
+		}
+		lossS, accS = append(lossS, val(vl)), append(accS, val(va))
+		lossName, accName = "loss", "accuracy"
+	}
+	lossT := d.chartTitle(lossName, left, legendOrder(lossS))
+	accT := d.chartTitle(accName, right, legendOrder(accS))
 	lossC := charts.Chart{Width: left, Height: l.chartH - 1, Series: lossS, ASCII: d.ascii,
 		XLabel: "batch", Axis: d.st.axis, Label: d.st.label, Empty: "no training batch yet"}
 	accC := lossC
@@ -295,6 +323,16 @@ func (d *dashboard) drawCharts(l layout) string {
 			d.chartTitle("accuracy per epoch", right, as)+"\n"+ea.Render()))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// legendOrder lists series for a legend that may be cut: the last drawn
+// (validation, the smoothed curve) first.
+func legendOrder(s []charts.Series) []charts.Series {
+	out := make([]charts.Series, len(s))
+	for i, x := range s {
+		out[len(s)-1-i] = x
+	}
+	return out
 }
 
 // chartTitle is a chart's title with its legend, cut to w cells.

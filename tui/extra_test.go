@@ -14,7 +14,7 @@ var _ Control = (*engine.Trainer)(nil)
 
 func TestNoColourMeansNoEscapes(t *testing.T) {
 	m := finished(t, &testControl{}, 120, 40)
-	for range 3 {
+	for range m.(Model).views {
 		if v := m.View(); strings.Contains(v, "\x1b") {
 			t.Fatalf("%s view has escape sequences with the Ascii profile:\n%q", active(m).title(), v)
 		}
@@ -74,7 +74,8 @@ func TestPollsPausedState(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("poll should re-arm while the run goes on")
 	}
-	c.Pause() // another viewer pauses
+	c.Pause() // another viewer pauses; the next poll shows it
+	m, _ = m.Update(pollMsg{})
 	if v := m.View(); !strings.Contains(v, "paused") {
 		t.Errorf("paused state not shown:\n%s", v)
 	}
@@ -97,7 +98,7 @@ func TestMinimumSizeShowsEverything(t *testing.T) {
 	m := finished(t, nil, MinWidth, MinHeight)
 	v := m.View()
 	checkFrame(t, v, MinWidth, MinHeight)
-	for _, want := range []string{"train loss", "epoch  phase", "seed 7", "test 10,000"} {
+	for _, want := range []string{"loss  ─x val", "accuracy  ─x val", "epoch  phase", "seed 7", "test 10,000"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("dashboard at the minimum size lacks %q:\n%s", want, v)
 		}

@@ -237,3 +237,25 @@ func keyMsg(k string) tea.KeyMsg {
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
+
+// cellCounts is the confusion matrix of p, [true][predicted].
+func cellCounts(p *engine.Predictions) [10][10]int {
+	var counts [10][10]int
+	for i := range p.Labels {
+		counts[p.Labels[i]][p.Pred[i]]++
+	}
+	return counts
+}
+
+// confusedCell is the first off-diagonal cell with digits in it, row by
+// row.
+func confusedCell(counts [10][10]int) (truth, pred int) {
+	for a := range 10 {
+		for b := range 10 {
+			if a != b && counts[a][b] > 0 {
+				return a, b
+			}
+		}
+	}
+	return -1, -1
+}

@@ -68,6 +68,11 @@ type Options struct {
 	// run (same Config and Sizes), such as the SSH sessions watching it.
 	// Nil: the Model draws everything itself.
 	Cache *Cache
+	// NoMouse leaves the mouse to the terminal (text selection) instead of
+	// the app: Run does not turn mouse reporting on, and the help does not
+	// list the mouse. An SSH server decides for its sessions (see
+	// MouseOption).
+	NoMouse bool
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the
@@ -83,6 +88,9 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 		o.Context = ctx
 	}
 	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
+	if !o.NoMouse {
+		opts = append(opts, MouseOption())
+	}
 	if in != nil {
 		opts = append(opts, tea.WithInput(in))
 	}
@@ -95,6 +103,12 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	}
 	return nil
 }
+
+// MouseOption is the Bubble Tea option that gives a Model the mouse: clicks,
+// wheel turns, and motion while a button is held (drags), reported in SGR
+// encoding, which has no column limit. Run adds it unless Options.NoMouse;
+// an SSH server adds it to its sessions' programs.
+func MouseOption() tea.ProgramOption { return tea.WithMouseCellMotion() }
 
 // ProgramOptions are the Bubble Tea options every program running a Model
 // should use (Run does; an SSH server should too). 120 frames a second

@@ -168,7 +168,7 @@ func TestNewRunStartsOver(t *testing.T) {
 				t.Errorf("restarted state keeps the old run: %d rows (want %d), %d batches (want %d), done %v, preds %v",
 					len(got.rows), len(want.rows), len(got.batchLoss), len(want.batchLoss), got.done, got.preds != nil)
 			}
-			for range 3 {
+			for range m.(Model).views {
 				if g, w := m.View(), fresh.View(); g != w {
 					t.Errorf("view %s after a restart differs from a fresh model's:\n%s\nwant:\n%s", active(m).title(), g, w)
 				}

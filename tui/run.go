@@ -17,6 +17,9 @@ type phaseRow struct {
 	acc      float64
 	elapsed  time.Duration
 	finished bool
+	// batches is how many training batches the run had done when the
+	// phase ended: where the phase sits on the per-batch charts.
+	batches int
 }
 
 // runState is everything the views know about the run, built from reports.
@@ -154,7 +157,7 @@ func (s *runState) apply(r engine.Report) bool {
 			s.batchAcc = append(s.batchAcc, r.BatchAcc)
 		}
 	case engine.KindPhaseEnd:
-		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true})
+		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss)})
 		s.doneElapsed += r.Elapsed
 		if r.Phase == engine.PhaseTest {
 			s.testLoss, s.testAcc, s.hasTest = r.Loss, r.Acc, true
