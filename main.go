@@ -45,6 +45,7 @@ type options struct {
 	metrics  string
 	version  bool
 	ascii    bool
+	noMouse  bool
 
 	// Checkpoints: --save, --autosave, --load, --resume, and the checkpoint
 	// read for --load or --resume.
@@ -83,6 +84,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	bindFlags(fs, o)
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
+	fs.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection) instead of clicks and the wheel")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -350,7 +352,7 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	uiErr := tui.Run(ctx, tui.Options{
 		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
 		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
-		SavePath: o.savePath(),
+		SavePath: o.savePath(), NoMouse: o.noMouse,
 	}, stdin, stdout)
 	cancel()
 	<-trained

@@ -268,6 +268,13 @@ func (tm *terminal) screen() string {
 	return ansi.Strip(tm.out.String())
 }
 
+// raw returns everything shown so far, escape sequences included.
+func (tm *terminal) raw() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.out.String()
+}
+
 // waitFor waits until the stripped output contains want.
 func (tm *terminal) waitFor(t testing.TB, want string) {
 	t.Helper()

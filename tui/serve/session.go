@@ -12,6 +12,7 @@ import (
 	bm "github.com/charmbracelet/wish/bubbletea"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/tui"
 )
 
 // Session is what the server hands a ModelFunc to build one viewer's model.
@@ -43,6 +44,9 @@ type Session struct {
 	Admin bool
 	// Width and Height are the terminal's size at connection time.
 	Width, Height int
+	// Mouse says the session's program reports the mouse (Options.NoMouse
+	// unset): tui.Options.NoMouse is its opposite.
+	Mouse bool
 
 	// sub is the subscription behind Reports, for Bursts.
 	sub *Subscription
@@ -154,6 +158,7 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		Admin:    v.admin,
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
+		Mouse:    !s.opts.NoMouse,
 	}
 	if v.admin {
 		who := fmt.Sprintf("user=%q key=%s addr=%s", sess.User(), fingerprint(sess.PublicKey()), sess.RemoteAddr())
@@ -179,6 +184,9 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		tea.WithoutSignalHandler(),
 		tea.WithContext(s.sessCtx),
 	)
+	if info.Mouse {
+		opts = append(opts, tui.MouseOption())
+	}
 	p := tea.NewProgram(m, opts...)
 	m.quit = p.Quit
 	if !s.setProgram(v, p) {

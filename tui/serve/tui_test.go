@@ -315,3 +315,60 @@ func (f *flood) View() string {
 	line := strings.Repeat(fmt.Sprintf("%06d ", f.reports), 28)
 	return strings.Repeat(line+"\n", 59)
 }
+
+// TestMouseOverSSH clicks and turns the wheel over SSH, with SGR mouse
+// sequences written into a real client's PTY, on the real TUI of a real
+// (tiny) run: the session turns mouse reporting on, a click on the
+// Confusion tab shows the matrix, a click on a cell opens the browser on
+// its digits, and the wheel steps through them. With NoMouse the session
+// leaves the mouse alone.
+func TestMouseOverSSH(t *testing.T) {
+	k := newKeys(t)
+	c := engine.DefaultConfig()
+	c.Epochs = 2
+	d := smallData(t, 200)
+	var tr atomic.Pointer[engine.Trainer]
+	ts := startServer(t, k.options(), trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	cv, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := openTerminal(t, cv, 100, 30)
+	defer term.close()
+	term.waitFor(t, "done")
+	if out := term.raw(); !strings.Contains(out, "\x1b[?1002h") || !strings.Contains(out, "\x1b[?1006h") {
+		t.Fatalf("the session did not turn on button-event mouse reporting in SGR encoding: %q", tail(out))
+	}
+	// At 100 columns the tab bar is "mnist-tui [Dashboard] Predictions 
+	// Confusion ...": Confusion is at columns 36-44 (counting from 1).
+	term.send(t, "\x1b[<0;40;1M\x1b[<0;40;1m")
+	term.waitFor(t, "Confusion matrix")
+	// At 100x30 the matrix's title takes one line, then a blank line and
+	// the column labels; each true class has two lines (its counts and
+	// their shares), cells are 6 columns wide after 6 for the labels:
+	// cell (1,1) is at columns 13-18 of line 7.
+	term.send(t, "\x1b[<0;17;7M\x1b[<0;17;7m")
+	term.waitFor(t, "filter: target 1, predicted 1")
+	// The wheel steps through the digits (all of them: a tiny run's cell
+	// may hold none).
+	term.send(t, "c")
+	term.waitFor(t, "filter: all digits · 200 match · 1/200")
+	term.send(t, "\x1b[<65;20;10M\x1b[<65;20;10M") // the wheel, down twice
+	term.waitFor(t, "match · 3/200")
+
+	o := k.options()
+	o.NoMouse = true
+	ts2 := startServer(t, o, noRun, TUI(viewInfo(c, d)))
+	cn, err := dial(t, ts2.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := openTerminal(t, cn, 100, 30)
+	defer plain.close()
+	plain.waitFor(t, "model RNN")
+	plain.send(t, "?")
+	plain.waitFor(t, "close help")
+	if out := plain.raw(); strings.Contains(out, "\x1b[?1002h") || strings.Contains(out, "\x1b[?1006h") || strings.Contains(plain.screen(), "click tab") {
+		t.Fatalf("with NoMouse the session turned the mouse on or offers clicks: %q", tail(out))
+	}
+}

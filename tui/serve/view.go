@@ -46,6 +46,7 @@ func TUI(v ViewInfo) ModelFunc {
 			ReadOnlyReason: s.ReadOnlyReason,
 			Errs:           s.Errs,
 			ASCII:          v.ASCII,
+			NoMouse:        !s.Mouse,
 		})
 	}
 }
