@@ -339,7 +339,7 @@ func TestMouseOverSSH(t *testing.T) {
 	if out := term.raw(); !strings.Contains(out, "\x1b[?1002h") || !strings.Contains(out, "\x1b[?1006h") {
 		t.Fatalf("the session did not turn on button-event mouse reporting in SGR encoding: %q", tail(out))
 	}
-	// At 100 columns the tab bar is "mnist-tui [Dashboard] Predictions 
+	// At 100 columns the tab bar is "mnist-tui [Dashboard] Predictions
 	// Confusion ...": Confusion is at columns 36-44 (counting from 1).
 	term.send(t, "\x1b[<0;40;1M\x1b[<0;40;1m")
 	term.waitFor(t, "Confusion matrix")
