@@ -82,6 +82,35 @@ func BenchmarkView120x40(b *testing.B) {
 	}
 }
 
+// BenchmarkLayout times what the root does in every Update to lay the
+// screen out (the tab bar with its hit rectangles, the footer when its
+// key changed, the views' rectangles), and a mouse press's hit test on
+// the confusion matrix, at 120x40 after a full run.
+func BenchmarkLayout(b *testing.B) {
+	for _, tabs := range []int{0, 1, 2} {
+		m := benchModel(b)
+		for range tabs {
+			m, _ = press(m, "tab")
+		}
+		mm := m.(Model)
+		b.Run(mm.views[mm.active].title(), func(b *testing.B) {
+			for b.Loop() {
+				mm.layout()
+			}
+		})
+	}
+	b.Run("click-cell", func(b *testing.B) {
+		m := benchModel(b)
+		m, _ = press(m, "tab", "tab")
+		c := m.(Model).views[2].(*confusion)
+		for b.Loop() {
+			if _, ok := c.layout().cells.at(20, 8); !ok {
+				b.Fatal("no cell at 20,8")
+			}
+		}
+	})
+}
+
 // BenchmarkViewers50 times one refresh of 50 viewers of one run at 120x40
 // (ANSI 256): each gets the same new report and draws its frame. "shared"
 // gives them one Cache, as the SSH server does; "alone" draws each

@@ -167,7 +167,10 @@ func (m Model) footerKey() string {
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
-		fmt.Fprintf(&b, "\x00%s\x01%s\x01%t", h.Key, h.Desc, k.Enabled())
+		b.WriteString("\x00" + h.Key + "\x01" + h.Desc)
+		if k.Enabled() {
+			b.WriteString("\x01")
+		}
 	}
 	for _, k := range short {
 		add(k)

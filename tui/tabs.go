@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -24,6 +25,9 @@ type tabBar struct {
 	first, end int      // the tabs shown: [first, end)
 	spans      []span   // where each tab is on the line (shown ones only)
 	left       int      // width of the left part (name, markers and tabs)
+
+	// drawn is the last bar render drew, for drawnKey.
+	drawn, drawnKey string
 }
 
 // span is a range of columns [x0, x1).
@@ -134,6 +138,15 @@ func (t *tabBar) at(x int) (int, bool) {
 // render draws the bar of w cells with tab active highlighted and status
 // (already styled) on the right.
 func (t *tabBar) render(active, w int, status string) string {
+	k := fmt.Sprintf("%d\x00%d\x00%t\x00%d\x00%d\x00%s\x00%s", active, w, t.name, t.first, t.end, status, strings.Join(t.titles, "\x00"))
+	if k != t.drawnKey {
+		t.drawn, t.drawnKey = t.draw(active, w, status), k
+	}
+	return t.drawn
+}
+
+// draw draws the bar for render.
+func (t *tabBar) draw(active, w int, status string) string {
 	var b strings.Builder
 	if t.name {
 		b.WriteString(t.st.title.Render(appName) + " ")

@@ -55,8 +55,8 @@ type view interface {
 	kind() viewKind
 	// title names the view in the tab bar.
 	title() string
-	// init is called once, when the root adds the view; its command's
-	// results come back to the view.
+	// init is called once, from the root's Init; its command's results
+	// come back to the view.
 	init() tea.Cmd
 	// update handles a message (see the routing rules above).
 	update(msg tea.Msg) (view, tea.Cmd)
