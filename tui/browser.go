@@ -322,8 +322,10 @@ func (b *browser) View() string {
 
 // Parts of the browser's drawing.
 const (
-	infoW   = 42 // the panel beside the digit
-	thumbW  = digit.Side + 2
+	// The panel beside the digit: its width, and the least it may shrink
+	// to when a larger digit would otherwise not fit.
+	infoW, minInfoW = 42, 34
+	thumbW          = digit.Side + 2
 	thumbH  = digit.Side/2 + 3 // framed compact digit and its caption
 	thumbGx = 2
 )
@@ -335,6 +337,7 @@ type browserLayout struct {
 	size   digit.Size // of the digit
 	framed bool       // the digit has a frame (shading) or a top margin (colour)
 	picW   int        // width of the digit's block
+	infoW  int        // width of the panel beside it
 	// next holds thumbnails of the next matching digits, where there is
 	// room to the right of the panel (about 200x60 and up).
 	next grid
@@ -355,13 +358,14 @@ func (b *browser) statusLines() int {
 // leaves room for the panel, then thumbnails in what is left.
 func (b *browser) layout() browserLayout {
 	l := browserLayout{bodyH: max(b.h-b.statusLines(), 0)}
-	l.size = digit.Fit(b.w-1-2-2-infoW, l.bodyH-2)
+	l.size = digit.Fit(b.w-1-2-2-minInfoW, l.bodyH-2)
 	l.framed = l.bodyH >= l.size.Lines()+2
 	l.picW = l.size.Width()
 	if l.framed && !b.colour {
 		l.picW += 2
 	}
-	x := 1 + l.picW + 2 + infoW + 2
+	l.infoW = max(min(infoW, b.w-1-l.picW-2), 0)
+	x := 1 + l.picW + 2 + l.infoW + 2
 	l.next = fitGrid(rect{x: x, y: 1, w: b.w - x, h: l.bodyH - 1}, thumbW, thumbH, thumbGx, 0, 0)
 	return l
 }
@@ -387,7 +391,7 @@ func (b *browser) draw() string {
 	default:
 		pic = "\n" + pic
 	}
-	blocks := []string{" ", pic, "  ", fitWidth(b.info(i, infoW), infoW)}
+	blocks := []string{" ", pic, "  ", fitWidth(b.info(i, l.infoW), l.infoW)}
 	if l.next.n() > 0 {
 		blocks = append(blocks, "  ", b.thumbnails(l.next))
 	}

@@ -174,23 +174,20 @@ func TestBrowserModes(t *testing.T) {
 }
 
 func TestBrowserDigitFitsTerminal(t *testing.T) {
-	for _, s := range [][2]int{{80, 24}, {120, 40}} {
-		m := sized(onBrowser(t), s[0], s[1])
+	// The framed digit grows with the terminal: 14 lines at 80x24, 28 at
+	// 100x34 and 120x40, 42 at 200x60.
+	for _, s := range []struct{ w, h, lines int }{{80, 24, 14}, {100, 34, 28}, {120, 40, 28}, {200, 60, 42}} {
+		m := sized(onBrowser(t), s.w, s.h)
 		v := m.View()
-		checkFrame(t, v, s[0], s[1])
-		// The framed digit is 28 lines at 120x40 and 14 at 80x24.
+		checkFrame(t, v, s.w, s.h)
 		got := 0
 		for _, l := range strings.Split(v, "\n") {
 			if strings.HasPrefix(l, " │") {
 				got++
 			}
 		}
-		want := 14
-		if s[1] >= 40 {
-			want = 28
-		}
-		if got != want {
-			t.Errorf("%dx%d: %d digit lines, want %d:\n%s", s[0], s[1], got, want, v)
+		if got != s.lines {
+			t.Errorf("%dx%d: %d digit lines, want %d:\n%s", s.w, s.h, got, s.lines, v)
 		}
 	}
 }
