@@ -326,8 +326,8 @@ const (
 	// to when a larger digit would otherwise not fit.
 	infoW, minInfoW = 42, 34
 	thumbW          = digit.Side + 2
-	thumbH  = digit.Side/2 + 3 // framed compact digit and its caption
-	thumbGx = 2
+	thumbH          = digit.Side/2 + 3 // framed compact digit and its caption
+	thumbGx         = 2
 )
 
 // browserLayout is where the browser's parts go, for its size and state:
