@@ -16,9 +16,10 @@ import (
 // (a note, an error, the full help, another view's key hints). setRect
 // hands the view its rectangle on the screen, origin included; View must
 // then draw exactly r.h lines of at most r.w cells (the root fits what it
-// gets, unless the view is an exactView). A view that needs its own layout
-// for hit-testing (cells, a grid of digits) computes it in setRect or
-// update, from the same numbers View draws with.
+// gets, unless the view is an exactView). A view that hit-tests its own
+// parts (cells, a grid of digits) lays them out with one function of its
+// rectangle and state that both View and update call, so that a click
+// lands on what is drawn (see grid, confusion.layout, browser.layout).
 //
 // Messages. update receives:
 //   - tea.KeyMsg while the view is active, after the root's global keys
