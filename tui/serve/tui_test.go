@@ -139,11 +139,11 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	}
 }
 
-// TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
-// the epochs reach the server's log and the dashboard says the run is
-// done.
-func TestRealRunToTheEnd(t *testing.T) {
-	k := newKeys(t)
+// tinyRunToTheEnd serves the real TUI of a tiny real run (200 digits of
+// each split, 2 epochs) and returns the server and a viewer's 100x30
+// terminal once the run is done. The terminal closes with the test.
+func tinyRunToTheEnd(t *testing.T, k *keys) (*testServer, *terminal) {
+	t.Helper()
 	c := engine.DefaultConfig()
 	c.Epochs = 2
 	d := smallData(t, 200)
@@ -153,9 +153,17 @@ func TestRealRunToTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viewer := openTerminal(t, cv, 100, 30)
-	defer viewer.close()
-	viewer.waitFor(t, "done")
+	term := openTerminal(t, cv, 100, 30)
+	t.Cleanup(term.close)
+	term.waitFor(t, "done")
+	return ts, term
+}
+
+// TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
+// the epochs reach the server's log and the dashboard says the run is
+// done.
+func TestRealRunToTheEnd(t *testing.T) {
+	ts, _ := tinyRunToTheEnd(t, newKeys(t))
 	waitUntil(t, "the log shows the end of the run", func() bool {
 		l := ts.log.String()
 		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test loss")
@@ -324,18 +332,7 @@ func (f *flood) View() string {
 // leaves the mouse alone.
 func TestMouseOverSSH(t *testing.T) {
 	k := newKeys(t)
-	c := engine.DefaultConfig()
-	c.Epochs = 2
-	d := smallData(t, 200)
-	var tr atomic.Pointer[engine.Trainer]
-	ts := startServer(t, k.options(), trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
-	cv, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	term := openTerminal(t, cv, 100, 30)
-	defer term.close()
-	term.waitFor(t, "done")
+	_, term := tinyRunToTheEnd(t, k)
 	if out := term.raw(); !strings.Contains(out, "\x1b[?1002h") || !strings.Contains(out, "\x1b[?1006h") {
 		t.Fatalf("the session did not turn on button-event mouse reporting in SGR encoding: %q", tail(out))
 	}
@@ -358,7 +355,7 @@ func TestMouseOverSSH(t *testing.T) {
 
 	o := k.options()
 	o.NoMouse = true
-	ts2 := startServer(t, o, noRun, TUI(viewInfo(c, d)))
+	ts2 := startServer(t, o, noRun, TUI(viewInfo(engine.DefaultConfig(), smallData(t, 200))))
 	cn, err := dial(t, ts2.addr, k.user)
 	if err != nil {
 		t.Fatal(err)
