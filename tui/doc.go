@@ -35,9 +35,12 @@
 // frame in View for markers that a package-level counter numbers, so the
 // dashboard drawn once and shared by fifty SSH sessions (Cache) would carry
 // one session's markers and be unreadable to the others, every frame would
-// have to be scanned (about 1 ms for a 120x40 dashboard with its tabs and 3
-// ms for the confusion matrix's 100 cells, against 0.2 µs for a frame whose
-// parts did not change), and the zones land asynchronously, after View.
+// have to be scanned (measured with bubblezone v1.0.0 on this app's 120x40
+// frames, machine loaded: 0.1-0.3 ms for the dashboard or the browser with
+// three tab zones, 3 ms for the confusion matrix with its 100 cells, against
+// 0.2 µs for a frame whose parts did not change here, and 14-20 µs for the
+// layout every Update computes), and the zones land asynchronously, after
+// View.
 //
 // # Data
 //
