@@ -69,7 +69,7 @@ func bindFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.limit, "limit", 0, "use at most `N` digits of each of train, validation and test (0: all)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
-	fs.StringVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
+	fs.TextVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
 	fs.StringVar(&o.save, "save", "", "save the model (safetensors, PyTorch's state_dict names) to `FILE` when training ends")
 	fs.BoolVar(&o.autosave, "autosave", false, "also save to the --save file after every epoch")
 	fs.StringVar(&o.load, "load", "", "start from the weights saved in `FILE` (with --epochs 0: only test them)")
@@ -196,8 +196,6 @@ func checkFlags(fs *flag.FlagSet, o options) error {
 		return usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
 	case o.limit > 0 && o.limit < o.cfg.Batch:
 		return usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
-	case o.cfg.Cell != "rnn" && o.cfg.Cell != "lstm" && o.cfg.Cell != "gru":
-		return usageError{fmt.Sprintf("--cell %q: must be rnn, lstm or gru", o.cfg.Cell)}
 	case o.autosave && o.save == "":
 		return usageError{"--autosave: needs --save FILE"}
 	case o.load != "" && o.resume != "":
@@ -369,7 +367,7 @@ func (o options) savePath() string {
 	if o.save != "" {
 		return o.save
 	}
-	return "mnist-tui-" + o.cfg.Cell + ".safetensors"
+	return "mnist-tui-" + o.cfg.Cell.String() + ".safetensors"
 }
 
 // sizes are the train, validation and test set sizes.

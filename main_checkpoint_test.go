@@ -76,7 +76,7 @@ func TestSaveLoadResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Config.Cell != "gru" || ck.Config.Seed != 5 || ck.Epoch != 2 || ck.Test == nil || ck.Adam == nil {
+	if ck.Config.Cell != engine.GRU || ck.Config.Seed != 5 || ck.Epoch != 2 || ck.Test == nil || ck.Adam == nil {
 		t.Fatalf("saved %+v epoch %d test %v", ck.Config, ck.Epoch, ck.Test)
 	}
 	loaded := runOK("--load", path, "--epochs", "0", "--seed", "5")

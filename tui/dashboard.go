@@ -156,7 +156,7 @@ func (d *dashboard) exactSize() bool { return true }
 func (d *dashboard) header() string {
 	c, s := d.run.cfg, d.run.sizes
 	lbl, val := d.st.label.Render, d.st.bold.Render
-	model := fmt.Sprintf("%s %d→%d→%d", strings.ToUpper(c.Cell), c.Inputs, c.Hidden, c.Classes)
+	model := fmt.Sprintf("%s %d→%d→%d", c.Cell.Title(), c.Inputs, c.Hidden, c.Classes)
 	sep := lbl(" · ")
 	lines := wrapItems([]string{
 		lbl("model ") + val(model),
