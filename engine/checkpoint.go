@@ -29,10 +29,12 @@ const optimizerPrefix = "optimizer."
 // Limits on sizes a checkpoint's metadata declares (the tensors' sizes are
 // already bounded by the file's size): they bound what a training graph
 // built from a hostile file would allocate. Write refuses configurations
-// beyond them, so every file it writes loads.
+// beyond them, so every file it writes loads; a run's spec refuses a batch
+// above MaxBatch for the same reason.
 const (
 	maxSteps = 1 << 12
-	maxBatch = 1 << 12
+	// MaxBatch is the largest batch size a checkpoint records.
+	MaxBatch = 1 << 12
 )
 
 // Score is a model's per-sample average loss and accuracy on a data split.
@@ -186,8 +188,8 @@ func (c *Checkpoint) check() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	if c.Config.Steps > maxSteps || c.Config.Batch > maxBatch {
-		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, maxBatch)
+	if c.Config.Steps > maxSteps || c.Config.Batch > MaxBatch {
+		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, MaxBatch)
 	}
 	sets := []*Params{c.Params}
 	if c.Adam != nil {
@@ -356,7 +358,7 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	c.Hidden = mr.int("hidden", c.Hidden, c.Hidden, c.Hidden)
 	c.Classes = mr.int("classes", c.Classes, c.Classes, c.Classes)
 	c.Steps = mr.int("steps", c.Steps, 1, maxSteps)
-	c.Batch = mr.int("batch", c.Batch, 1, maxBatch)
+	c.Batch = mr.int("batch", c.Batch, 1, MaxBatch)
 	c.Epochs = mr.int("epochs", c.Epochs, 0, math.MaxInt32)
 	c.LR = mr.float("lr", c.LR, math.SmallestNonzeroFloat64, 10)
 	if v, ok := f.Metadata["seed"]; ok {
