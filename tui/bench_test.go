@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // frameBudget is the most a 120x40 frame may take to draw.
@@ -28,9 +29,7 @@ const frameBudget = 5 * time.Millisecond
 func benchModel(b *testing.B) tea.Model {
 	b.Helper()
 	s := testSet(b)
-	ch := make(chan engine.Report)
-	b.Cleanup(func() { close(ch) })
-	m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s, Reports: ch})
+	m := model(b, renderer(termenv.ANSI256), testConfig(), s, runs.Access{})
 	return feed(sized(m, 120, 40), fakeRun(testConfig(), fakePreds(s)))
 }
 
@@ -50,7 +49,7 @@ func BenchmarkView120x40(b *testing.B) {
 		tabs  int
 		every func(m tea.Model) tea.Model
 	}{
-		{"dashboard-redraw", 0, func(m tea.Model) tea.Model { m, _ = m.Update(reportsMsg{val}); return m }},
+		{"dashboard-redraw", 0, func(m tea.Model) tea.Model { return feed(m, []engine.Report{val}) }},
 		{"dashboard-cached", 0, nil},
 		{"browser-cached", 1, nil},
 		{"browser-redraw", 1, func(m tea.Model) tea.Model {
@@ -102,9 +101,9 @@ func BenchmarkViewers50(b *testing.B) {
 			hist, rest := run[:2000], run[2000:]
 			ms := make([]tea.Model, 50)
 			for i := range ms {
-				m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s,
-					Reports: make(chan engine.Report), Cache: cache})
-				ms[i] = feed(sized(m, 120, 40), hist)
+				m := New(Options{Renderer: renderer(termenv.ANSI256), Events: make(chan runs.Event), Cache: cache})
+				mm, _ := m.Update(eventsMsg(startEvents(fakeInfo(testConfig(), s), 1)))
+				ms[i] = feed(sized(mm, 120, 40), hist)
 				_ = ms[i].View()
 			}
 			i := 0

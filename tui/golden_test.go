@@ -11,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // screen runs the model in a real Bubble Tea program at w x h with the given
@@ -18,16 +19,17 @@ import (
 // the screen shows ready, types keys, quits, and returns the final frame.
 func screen(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report, closeAfter bool, ready string, keys ...string) string {
 	t.Helper()
-	ch := make(chan engine.Report, len(rs))
-	for _, rep := range rs {
-		ch <- rep
+	evs := append(startEvents(fakeInfo(testConfig(), testSet(t)), 1), reportEvents(rs, 1)...)
+	ch := make(chan runs.Event, len(evs))
+	for _, e := range evs {
+		ch <- e
 	}
 	if closeAfter {
 		close(ch)
 	} else {
 		t.Cleanup(func() { close(ch) })
 	}
-	m := New(Options{Renderer: r, Config: testConfig(), Sizes: fakeSizes, Test: testSet(t), Reports: ch})
+	m := New(Options{Renderer: r, Events: ch})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(ready)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))

@@ -30,9 +30,9 @@ type DataInfo struct {
 }
 
 // Rule says how the split was made, for a header: "60,000 split
-// 40,000/20,000 (2/3 train, seeded)".
+// 40,000/20,000 (2/3, seeded)".
 func (d DataInfo) Rule() string {
-	return fmt.Sprintf("%s split %s/%s (2/3 train, seeded)", group(d.Source), group(d.SplitTrain), group(d.SplitVal))
+	return fmt.Sprintf("%s split %s/%s (2/3, seeded)", group(d.Source), group(d.SplitTrain), group(d.SplitVal))
 }
 
 // group formats n with thousands separators.
@@ -62,14 +62,31 @@ type source struct {
 	err         error
 }
 
+// put records parsed sets for dir.
+func (ss *sources) put(dir string, train, test *mnist.Set) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m == nil {
+		ss.m = map[string]*source{}
+	}
+	s := &source{ready: make(chan struct{}), train: train, test: test}
+	close(s.ready)
+	ss.m[sourceKey(dir)] = s
+}
+
+// sourceKey is the cache key of the data set dir.
+func sourceKey(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Clean(dir)
+}
+
 // get returns the training and test sets of dir ("" for the embedded
 // MNIST), parsing them on first use; callers asking at once wait for one
 // parse. A failure is not kept: the next call tries again.
 func (ss *sources) get(dir string) (train, test *mnist.Set, err error) {
-	key := dir
-	if dir != "" {
-		key = filepath.Clean(dir)
-	}
+	key := sourceKey(dir)
 	ss.mu.Lock()
 	if ss.m == nil {
 		ss.m = map[string]*source{}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
 // Errors of the list's controls, for errors.Is.
@@ -69,6 +70,14 @@ func WithParallel(n int) Option { return func(l *List) { l.parallel = max(n, 1) 
 // WithTrainerFunc replaces NewTrainer as the builder of every run's
 // trainer.
 func WithTrainerFunc(f TrainerFunc) Option { return func(l *List) { l.newTrainer = f } }
+
+// WithSource gives the list the parsed training and test sets of the data
+// set dir ("" for the embedded MNIST), so that runs on it need no parse: a
+// process that has them already (tests, a server with several lists)
+// shares them. The sets must not be modified.
+func WithSource(dir string, train, test *mnist.Set) Option {
+	return func(l *List) { l.data.put(dir, train, test) }
+}
 
 // Held makes the list start no run until Release: a server waiting for
 // its first viewer, or for the teacher.
