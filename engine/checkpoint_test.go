@@ -427,7 +427,7 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 		t.Errorf("saving mis-shaped tensors: %v", err)
 	}
 	huge := tinyCheckpoint(LSTM, true, 3)
-	huge.Config.Batch = maxBatch + 1
+	huge.Config.Batch = MaxBatch + 1
 	if err := huge.WriteFile(path); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("saving a batch size beyond the loader's limit: %v", err)
 	}
