@@ -384,3 +384,20 @@ func TestSaveKeyWritesACheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesDataAndCheckpoint: the header names the data set, its
+// split, and the checkpoint a run started from with its saved epoch and
+// accuracies.
+func TestHeaderNamesDataAndCheckpoint(t *testing.T) {
+	info := fakeInfo(testConfig(), testSet(t))
+	info.Data = runs.DataInfo{Name: "/data/fashion", Source: 12000, SplitTrain: 8000, SplitVal: 4000, Train: 8000, Val: 4000, Test: 2000}
+	info.Checkpoint = &runs.CheckpointInfo{Path: "lstm.safetensors", Epoch: 3, Val: &engine.Score{Acc: 0.9682}, Test: &engine.Score{Acc: 0.9703}}
+	m, _ := New(Options{Renderer: renderer(termenv.Ascii)}).Update(eventsMsg(startEvents(info, 1)))
+	v := sized(m, 160, 40).View()
+	for _, want := range []string{"data /data/fashion", "12,000 split 8,000/4,000 (2/3, seeded)", "train 8,000", "val 4,000",
+		"loaded lstm.safetensors", "saved after epoch 3", "val acc 0.9682", "test acc 0.9703"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("header lacks %q:\n%s", want, v)
+		}
+	}
+}

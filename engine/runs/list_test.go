@@ -391,3 +391,54 @@ func TestStartFailure(t *testing.T) {
 		t.Fatalf("snapshot of a finished run: %v", err)
 	}
 }
+
+// TestStartFromCheckpoint: a run that loads a saved checkpoint with
+// --epochs 0 only tests it, and its start event carries the file, its
+// saved epoch and accuracies, and the split rule.
+func TestStartFromCheckpoint(t *testing.T) {
+	l, a := testList(t)
+	s := tiny(engine.GRU, 2)
+	s.Save = filepath.Join(t.TempDir(), "gru.safetensors")
+	if _, err := a.Add(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Wait(context.Background()); err != nil || l.Err() != nil {
+		t.Fatal(err, l.Err())
+	}
+	load := DefaultSpec() // the cell comes from the file
+	load.Load, load.Epochs, load.Limit = s.Save, 0, 64
+	if _, err := a.Add(load); err == nil {
+		t.Fatal("a spec whose cell disagrees with its checkpoint was queued")
+	}
+	load.Cell = engine.GRU
+	id, err := a.Add(load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Wait(context.Background()); err != nil || l.Err() != nil {
+		t.Fatal(err, l.Err())
+	}
+	var start *Info
+	var phases []engine.Phase
+	for _, e := range l.Hub().History() {
+		if e.Run != id {
+			continue
+		}
+		switch {
+		case e.Kind == KindStart:
+			start = e.Info
+		case e.Kind == KindReport && e.Report.Kind == engine.KindPhaseEnd:
+			phases = append(phases, e.Report.Phase)
+		}
+	}
+	ck := start.Checkpoint
+	if ck == nil || ck.Path != s.Save || ck.Resume || ck.Epoch != 2 || ck.Val == nil || ck.Test == nil || ck.Test.Samples != 64 {
+		t.Fatalf("start describes the checkpoint as %+v", ck)
+	}
+	if fmt.Sprint(phases) != "[test]" {
+		t.Errorf("--epochs 0 ran %v, want the test set only", phases)
+	}
+	if r := start.Data.Rule(); r != "60,000 split 40,000/20,000 (2/3, seeded)" {
+		t.Errorf("split rule %q", r)
+	}
+}
