@@ -69,36 +69,6 @@ type Checkpoint struct {
 // Model returns the checkpoint's model; it shares the weights.
 func (c *Checkpoint) Model() *Model { return &Model{Config: c.Config, Params: c.Params} }
 
-// Apply returns cfg with the checkpoint's model shape (cell, inputs, steps,
-// hidden, classes) and, when resuming, also its seed, batch size and
-// learning rate, so the run continues on the same split with the same
-// batches. keep lists settings of cfg to keep even so, by flag name
-// ("seed", "batch", "lr"); a shape setting in keep ("cell", "hidden") that
-// disagrees with the checkpoint is an error wrapping ErrConfig.
-func (c *Checkpoint) Apply(cfg Config, resume bool, keep ...string) (Config, error) {
-	kept := func(name string) bool { return slices.Contains(keep, name) }
-	s := c.Config
-	switch {
-	case kept("cell") && cfg.Cell != s.Cell:
-		return cfg, fmt.Errorf("engine: %w: the checkpoint holds a %s, not a %s", ErrConfig, s.Cell, cfg.Cell)
-	case kept("hidden") && cfg.Hidden != s.Hidden:
-		return cfg, fmt.Errorf("engine: %w: the checkpoint has %d hidden units, not %d", ErrConfig, s.Hidden, cfg.Hidden)
-	}
-	cfg.Cell, cfg.Inputs, cfg.Steps, cfg.Hidden, cfg.Classes = s.Cell, s.Inputs, s.Steps, s.Hidden, s.Classes
-	if resume {
-		if !kept("seed") {
-			cfg.Seed = s.Seed
-		}
-		if !kept("batch") {
-			cfg.Batch = s.Batch
-		}
-		if !kept("lr") {
-			cfg.LR = s.LR
-		}
-	}
-	return cfg, cfg.Validate()
-}
-
 // optimizerNames lists the names of the Adam moment tensors: the first and
 // the second moments, in state_dict order.
 func optimizerNames(c Config) (avg, avgSq []string) {

@@ -656,33 +656,6 @@ func TestSaveWhileTraining(t *testing.T) {
 	}
 }
 
-func TestCheckpointApply(t *testing.T) {
-	ck := tinyCheckpoint(GRU, true, 7)
-	ck.Config.LR = 0.01
-	base := DefaultConfig()
-	base.Epochs = 5
-	got, err := ck.Apply(base, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := base
-	want.Cell, want.Inputs, want.Steps, want.Hidden, want.Classes = GRU, 3, 2, 2, 3
-	if got != want {
-		t.Errorf("load: %+v, want %+v", got, want)
-	}
-	got, err = ck.Apply(base, true, "batch")
-	want.Seed, want.LR = 7, 0.01
-	if err != nil || got != want {
-		t.Errorf("resume: %+v (%v), want %+v", got, err, want)
-	}
-	if _, err := ck.Apply(base, false, "cell"); !errors.Is(err, ErrConfig) {
-		t.Errorf("--cell rnn against a GRU checkpoint: %v", err)
-	}
-	if _, err := ck.Apply(base, false, "hidden"); !errors.Is(err, ErrConfig) {
-		t.Errorf("--hidden 128 against a 2-unit checkpoint: %v", err)
-	}
-}
-
 // TestUnexpectedTensorBeforeDtype: a tensor the model does not have is
 // named as unexpected whatever its dtype (here I64, as PyTorch stores a
 // BatchNorm's num_batches_tracked), not refused for its dtype.

@@ -29,13 +29,8 @@ func schedule() []engine.Report {
 	return rs
 }
 
-func TestNotebookLinesAndMetrics(t *testing.T) {
-	var out, metrics bytes.Buffer
-	p := New(&out, WithMetrics(&metrics))
-	for _, r := range schedule() {
-		p.Report(r)
-	}
-	want := `Epoch 1/2
+// scheduleLines are the notebook's lines of schedule().
+const scheduleLines = `Epoch 1/2
 ----------
 val Loss: 2.3192 Acc: 0.1300
 
@@ -46,6 +41,14 @@ val Loss: 0.5000 Acc: 0.8400
 
 test Loss: 0.2752 Acc: 0.9213
 `
+
+func TestNotebookLinesAndMetrics(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	for _, r := range schedule() {
+		p.Report(r)
+	}
+	want := scheduleLines
 	if out.String() != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
 	}
@@ -166,17 +169,7 @@ func TestSeveralRuns(t *testing.T) {
 	for _, e := range events(a, b) {
 		p.Event(e)
 	}
-	one := `Epoch 1/2
-----------
-val Loss: 2.3192 Acc: 0.1300
-
-Epoch 2/2
-----------
-train Loss: 0.9300 Acc: 0.6900
-val Loss: 0.5000 Acc: 0.8400
-
-test Loss: 0.2752 Acc: 0.9213
-`
+	one := scheduleLines
 	want := "Run 1/2: RNN\n============\n\n" + one + "\nRun 2/2: LSTM\n=============\n\n" + one
 	if out.String() != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
