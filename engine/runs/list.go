@@ -123,6 +123,7 @@ type run struct {
 	state   State
 	err     error
 	cur     *attempt           // the attempt under way, nil when none
+	started *attempt           // the last attempt started (kept after it ends)
 	trainer Trainer            // the current attempt's, once built
 	final   *engine.Checkpoint // the last attempt's end state
 	saved   string             // where its end was saved
@@ -406,7 +407,7 @@ func (l *List) scheduleLocked() {
 func (l *List) startLocked(r *run) {
 	ctx, cancel := context.WithCancel(l.ctx)
 	a := &attempt{gen: r.gen, cancel: cancel, built: make(chan struct{}), done: make(chan struct{})}
-	r.cur, r.trainer, r.final, r.saved = a, nil, nil, ""
+	r.cur, r.started, r.trainer, r.final, r.saved = a, a, nil, nil, ""
 	l.active++
 	l.wg.Add(1)
 	l.setStateLocked(r, StateRunning, nil)
@@ -439,8 +440,8 @@ func (l *List) train(ctx context.Context, r *run, a *attempt) {
 	if err != nil {
 		err = fmt.Errorf("runs: run %d: start: %w", r.id, err)
 		a.err = err
+		l.end(r, a, StateFailed, err) // the state is failed once built says so
 		close(a.built)
-		l.end(r, a, StateFailed, err)
 		return
 	}
 	l.mu.Lock()
@@ -541,7 +542,9 @@ func (l *List) settle(r *run, old *attempt) error {
 	}
 	l.mu.Lock()
 	l.scheduleLocked()
-	a := r.cur
+	// The attempt may have started (and even ended) from the old
+	// attempt's end, before this lock: look for it by its Gen.
+	a := r.started
 	gen := r.gen
 	l.mu.Unlock()
 	if a == nil || a.gen != gen {
