@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // frameBudget is the most a 120x40 frame may take to draw.
@@ -31,20 +32,18 @@ func benchModel(b *testing.B) tea.Model {
 }
 
 // benchModelOf is a model at 120x40 in the ANSI 256 profile that has seen
-// rs.
+// the start of a run and rs.
 func benchModelOf(b *testing.B, rs []engine.Report) tea.Model {
 	b.Helper()
-	ch := make(chan engine.Report)
-	b.Cleanup(func() { close(ch) })
-	m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: testSet(b), Reports: ch})
+	m := model(b, renderer(termenv.ANSI256), testConfig(), testSet(b), runs.Access{})
 	return feed(sized(m, 120, 40), rs)
 }
 
 // BenchmarkView120x40 times drawing one 120x40 frame after a full run.
-// "dashboard-redraw" is the costly case: a report of the last validation
-// arrived (the run is not over: a report after the end would start a new
-// run), so every chart is redrawn from the whole history; "dashboard-cached" is a frame after a key
-// that changed nothing drawn in the charts; "browser-redraw" steps to the
+// "dashboard-redraw" is the costly case: a batch of the last validation
+// arrived while the run goes on, so every chart is redrawn from the whole
+// history; "dashboard-cached" is a frame after a key that changed nothing
+// drawn in the charts; "browser-redraw" steps to the
 // next or previous digit (in colour) before each frame, the others redraw
 // nothing but the frame around the view. The metric budget-% is ns/op as a
 // percentage of the 5 ms budget.
@@ -61,8 +60,7 @@ func BenchmarkView120x40(b *testing.B) {
 	}{
 		{"dashboard-redraw", 0, func(m tea.Model) tea.Model {
 			val.RunStep++
-			m, _ = m.Update(reportsMsg{val})
-			return m
+			return feed(m, []engine.Report{val})
 		}},
 		{"dashboard-cached", 0, nil},
 		{"browser-cached", 1, nil},
@@ -147,9 +145,9 @@ func BenchmarkViewers50(b *testing.B) {
 			hist, rest := run[:2000], run[2000:]
 			ms := make([]tea.Model, 50)
 			for i := range ms {
-				m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s,
-					Reports: make(chan engine.Report), Cache: cache})
-				ms[i] = feed(sized(m, 120, 40), hist)
+				m := New(Options{Renderer: renderer(termenv.ANSI256), Events: make(chan runs.Event), Cache: cache})
+				mm, _ := m.Update(eventsMsg(startEvents(fakeInfo(testConfig(), s), 1)))
+				ms[i] = feed(sized(mm, 120, 40), hist)
 				_ = ms[i].View()
 			}
 			i := 0

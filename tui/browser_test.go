@@ -8,7 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // onBrowser is a finished run showing the browser.
@@ -161,7 +161,7 @@ func TestBrowserModes(t *testing.T) {
 		t.Errorf("d without colour:\n%s", v)
 	}
 	// With colour the browser starts in half blocks and d toggles.
-	c := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Test: testSet(t), Reports: make(chan engine.Report)})
+	c := model(t, renderer(termenv.ANSI256), testConfig(), testSet(t), runs.Access{})
 	cm := feed(sized(c, 120, 40), fakeRun(testConfig(), fakePreds(testSet(t))))
 	cm, _ = press(cm, "tab")
 	if v := cm.View(); !strings.Contains(v, "▀") || !strings.Contains(v, "colour ·") {

@@ -67,7 +67,7 @@ func received[T any](v *probeView) []T {
 // It has no run, so that its Init only starts the views' commands.
 func probeModel(t *testing.T, w, h int, names ...string) (Model, []*probeView) {
 	t.Helper()
-	m := New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes})
+	m := New(Options{Renderer: renderer(termenv.Ascii)})
 	var ps []*probeView
 	m.views = nil
 	for i, n := range names {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui/charts"
 )
 
@@ -163,11 +164,15 @@ func (d *dashboard) draw() string {
 // the root need not measure it (a shared drawing is fitted once for all).
 func (d *dashboard) exactSize() bool { return true }
 
-// header shows the model, the data and the hyperparameters.
+// header shows the model, the data and the hyperparameters, and where
+// the run started from.
 func (d *dashboard) header() string {
 	c, s := d.run.cfg, d.run.sizes
 	lbl, val := d.st.label.Render, d.st.bold.Render
-	model := fmt.Sprintf("%s %d→%d→%d", strings.ToUpper(c.Cell), c.Inputs, c.Hidden, c.Classes)
+	if d.run.info == nil {
+		return lbl("no run yet")
+	}
+	model := fmt.Sprintf("%s %d→%d→%d", c.Cell.Title(), c.Inputs, c.Hidden, c.Classes)
 	sep := lbl(" · ")
 	lines := wrapItems([]string{
 		lbl("model ") + val(model),
@@ -181,8 +186,30 @@ func (d *dashboard) header() string {
 		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
 		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
 		lbl("seed ") + val(fmt.Sprint(c.Seed)),
+		lbl("data ") + val(d.run.info.Data.Name),
+		lbl(d.run.info.Data.Rule()),
 	}, sep, d.w)...)
+	if ck := d.run.info.Checkpoint; ck != nil {
+		lines = append(lines, wrapItems(checkpointItems(ck, lbl, val), sep, d.w)...)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// checkpointItems describe the checkpoint a run started from: its file,
+// its saved epoch and accuracies.
+func checkpointItems(ck *runs.CheckpointInfo, lbl, val func(...string) string) []string {
+	how := "loaded "
+	if ck.Resume {
+		how = "resumed "
+	}
+	items := []string{lbl(how) + val(ck.Path), lbl("saved after epoch ") + val(fmt.Sprint(ck.Epoch))}
+	if ck.Val != nil {
+		items = append(items, lbl("val acc ")+val(fmt.Sprintf("%.4f", ck.Val.Acc)))
+	}
+	if ck.Test != nil {
+		items = append(items, lbl("test acc ")+val(fmt.Sprintf("%.4f", ck.Test.Acc)))
+	}
+	return items
 }
 
 // wrapItems joins items with sep into as few lines of at most w cells as

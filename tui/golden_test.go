@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // program runs the model in a real Bubble Tea program at w x h with the
@@ -23,16 +24,17 @@ import (
 // model.
 func program(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report, closeAfter bool, ready string, keys ...string) Model {
 	t.Helper()
-	ch := make(chan engine.Report, len(rs))
-	for _, rep := range rs {
-		ch <- rep
+	evs := append(startEvents(fakeInfo(testConfig(), testSet(t)), 1), reportEvents(rs, 1)...)
+	ch := make(chan runs.Event, len(evs))
+	for _, e := range evs {
+		ch <- e
 	}
 	if closeAfter {
 		close(ch)
 	} else {
 		t.Cleanup(func() { close(ch) })
 	}
-	m := New(Options{Renderer: r, Config: testConfig(), Sizes: fakeSizes, Test: testSet(t), Reports: ch})
+	m := New(Options{Renderer: r, Events: ch})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(ready)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
@@ -207,8 +209,7 @@ func lineWith(s, text string) string {
 func TestColours(t *testing.T) {
 	p := fakePreds(testSet(t))
 	counts := cellCounts(p)
-	m := tea.Model(sized(New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes,
-		Test: testSet(t), Reports: make(chan engine.Report)}), 120, 40))
+	m := sized(model(t, renderer(termenv.ANSI256), testConfig(), testSet(t), runs.Access{}), 120, 40)
 	m = feed(m, fakeRun(testConfig(), p))
 	checks := func(view string, cs []struct {
 		what, text string

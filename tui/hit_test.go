@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // click sends a left click at screen cell x, y (press and release).
@@ -305,10 +305,7 @@ func TestBurstsInTheBrowser(t *testing.T) {
 // as a MouseMsg.
 func TestBurstsAndClicksThroughAProgram(t *testing.T) {
 	s := testSet(t)
-	ch := make(chan engine.Report)
-	defer close(ch)
-	m := feed(New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes, Test: s, Reports: ch}),
-		fakeRun(testConfig(), fakePreds(s)))
+	m := feed(model(t, renderer(termenv.Ascii), testConfig(), s, runs.Access{}), fakeRun(testConfig(), fakePreds(s)))
 	pr, pw := io.Pipe()
 	w := &watcher{seen: make(chan struct{}, 1)}
 	p := tea.NewProgram(m, append(ProgramOptions(), tea.WithInput(pr), tea.WithOutput(w), tea.WithoutSignals(), MouseOption())...)

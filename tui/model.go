@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // Minimum terminal size; below it the model only says so.
@@ -28,60 +29,34 @@ const frameInterval = 66 * time.Millisecond
 // maxDrain caps how many reports one message carries.
 const maxDrain = 1 << 14
 
-// ErrNoControl is what the pause and evaluate keys report without a Control.
+// ErrNoControl is what the pause and evaluate keys report when no run is
+// shown.
 var ErrNoControl = errors.New("no training run attached")
 
-// reportsMsg carries every report that was waiting on the channel, oldest
+// eventsMsg carries every event that was waiting on the stream, oldest
 // first.
-type reportsMsg []engine.Report
+type eventsMsg []runs.Event
 
-// runOverMsg says the report channel was closed: the run is over.
+// runOverMsg says the stream was closed: the list is closed.
 type runOverMsg struct{}
 
-// listenMsg says a frame interval has passed: wait for reports again.
+// listenMsg says a frame interval has passed: wait for events again.
 type listenMsg struct{}
-
-// pollMsg asks to look at the run's paused state again: while paused no
-// reports arrive to redraw the screen, and another viewer may have paused.
-type pollMsg struct{}
-
-// pollInterval is how often the paused state is looked at.
-const pollInterval = 500 * time.Millisecond
-
-// poll schedules the next pollMsg.
-func poll() tea.Cmd {
-	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollMsg{} })
-}
 
 // predictionsMsg carries an evaluation of the test set on a snapshot.
 type predictionsMsg struct {
 	preds *engine.Predictions
 	from  string
-	// runs is runState.runs when the evaluation started: predictions of
-	// a run that has since been restarted are dropped.
-	runs int
+	// id and gen are the run and attempt evaluated: predictions of a run
+	// no longer shown, or since restarted, are dropped.
+	id  runs.ID
+	gen int
 }
 
 // savedMsg reports a checkpoint written by the save key (err nil) or not.
 type savedMsg struct {
 	path string
 	err  error
-}
-
-// Saver is a Control that can also write a checkpoint of the run (the
-// engine's Trainer is one). The save key calls Save from a tea.Cmd.
-type Saver interface {
-	Save(path string) error
-}
-
-// Restarter is a Control that can also start the run over from scratch
-// (the classroom server's admin sessions have one). The restart key asks
-// for confirmation (a second press), then calls Restart from a tea.Cmd.
-// The new run's reports then come on the same channel as the old run's:
-// the Model sees a new run begin (see runState.restarts) and starts its
-// charts, table and predictions over.
-type Restarter interface {
-	Restart() error
 }
 
 // restartedMsg reports how a restart asked for with the restart key went.
@@ -95,12 +70,9 @@ const (
 	noteRestarted      = "run restarted from scratch"
 )
 
-// errMsg carries a failure: of the run (fromRun: the error channel is then
-// watched again) or of an evaluation.
-type errMsg struct {
-	err     error
-	fromRun bool
-}
+// errMsg carries an evaluation's failure (a run's failure comes as a
+// state event).
+type errMsg struct{ err error }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
 // (dashboard, prediction browser, confusion matrix), the shared run state
@@ -135,9 +107,6 @@ type Model struct {
 	// cleared by any key; restarting while a restart is under way.
 	confirmRestart bool
 	restarting     bool
-	// pollStopped is set once the run is over and the paused state is no
-	// longer polled; a restarted run polls again.
-	pollStopped bool
 
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
@@ -171,8 +140,8 @@ func New(o Options) Model {
 	km.setMouse(!o.NoMouse)
 	h := help.New()
 	h.Styles = st.helpStyles()
-	run := newRunState(o.Config, o.Sizes, o.Test)
-	if o.Reports == nil && o.Bursts == nil {
+	run := newRunState(nil)
+	if o.Events == nil && o.Bursts == nil {
 		run.over = true
 	}
 	m := Model{
@@ -189,30 +158,26 @@ func New(o Options) Model {
 	return m
 }
 
-// Init starts listening for reports and errors, watching the paused state
-// when there is a Control, and every view's own commands.
+// Init starts listening for events, and every view's own commands.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.listen(), waitErr(m.o.Errs)}
-	if m.o.Control != nil && !m.run.over {
-		cmds = append(cmds, poll())
-	}
+	cmds := []tea.Cmd{m.listen()}
 	for i, v := range m.views {
 		cmds = append(cmds, route(viewID(i), v.init()))
 	}
 	return tea.Batch(cmds...)
 }
 
-// listen waits for the next reports from Bursts or Reports.
+// listen waits for the next events from Bursts or Events.
 func (m Model) listen() tea.Cmd {
 	if m.o.Bursts != nil {
 		return waitBurst(m.o.Bursts)
 	}
-	return waitReports(m.o.Reports)
+	return waitEvents(m.o.Events)
 }
 
-// waitBurst waits for a burst of reports and returns it as one reportsMsg
+// waitBurst waits for a burst of events and returns it as one eventsMsg
 // (runOverMsg once the channel is closed).
-func waitBurst(ch <-chan []engine.Report) tea.Cmd {
+func waitBurst(ch <-chan []runs.Event) tea.Cmd {
 	return func() tea.Msg {
 		for {
 			b, ok := <-ch
@@ -220,16 +185,16 @@ func waitBurst(ch <-chan []engine.Report) tea.Cmd {
 				return runOverMsg{}
 			}
 			if len(b) > 0 {
-				return reportsMsg(b)
+				return eventsMsg(b)
 			}
 		}
 	}
 }
 
-// waitReports waits for a report, then takes every other report already
-// waiting, and returns them as one reportsMsg (runOverMsg once the channel
+// waitEvents waits for an event, then takes every other event already
+// waiting, and returns them as one eventsMsg (runOverMsg once the channel
 // is closed and drained).
-func waitReports(ch <-chan engine.Report) tea.Cmd {
+func waitEvents(ch <-chan runs.Event) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
@@ -238,7 +203,7 @@ func waitReports(ch <-chan engine.Report) tea.Cmd {
 		if !ok {
 			return runOverMsg{}
 		}
-		batch := reportsMsg{r}
+		batch := eventsMsg{r}
 		for len(batch) < maxDrain {
 			select {
 			case r, ok := <-ch:
@@ -251,20 +216,6 @@ func waitReports(ch <-chan engine.Report) tea.Cmd {
 			}
 		}
 		return batch
-	}
-}
-
-// waitErr waits for the run's failure.
-func waitErr(ch <-chan error) tea.Cmd {
-	if ch == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		err, ok := <-ch
-		if !ok || err == nil {
-			return nil
-		}
-		return errMsg{err: err, fromRun: true}
 	}
 }
 
@@ -283,20 +234,12 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
 		return m, nil
-	case reportsMsg:
-		var preds, restarted bool
-		for _, r := range msg {
-			if m.run.restarts(r) {
-				m.run.reset()
-				restarted = true
-			}
-			preds = m.run.apply(r) || preds
+	case eventsMsg:
+		preds := false
+		for _, e := range msg {
+			preds = m.event(e) || preds
 		}
 		cmd := m.broadcast(msg)
-		if restarted && m.pollStopped {
-			m.pollStopped = false
-			cmd = tea.Batch(cmd, poll())
-		}
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
 		if preds {
 			m.run.evaluating = false
@@ -304,30 +247,19 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, m.listen()
-	case pollMsg:
-		// Nothing to change: the next frame reads Control.Paused.
-		if m.run.done || m.run.over {
-			m.pollStopped = true
-			return m, nil
-		}
-		return m, poll()
 	case runOverMsg:
 		m.run.over = true
 		return m, m.broadcast(msg)
 	case predictionsMsg:
 		m.run.evaluating = false
-		if m.run.done || msg.runs != m.run.runs {
+		if m.run.done || msg.id != m.run.id || msg.gen != m.run.gen {
 			// The final predictions won the race, or the snapshot is of
-			// a run since restarted.
+			// a run since restarted or no longer shown.
 			return m, nil
 		}
 		m.run.setPreds(msg.preds, msg.from)
 		return m, m.broadcast(msg)
 	case errMsg:
-		if msg.fromRun {
-			m.run.err = msg.err
-			return m, waitErr(m.o.Errs)
-		}
 		// An evaluation failed: say so until the next key; the run goes on.
 		m.run.evaluating = false
 		m.note, m.noteErr = msg.err.Error(), true
@@ -375,6 +307,53 @@ func (m Model) tell(id viewID, msg tea.Msg) tea.Cmd {
 	v, cmd := m.views[id].update(msg)
 	m.views[id] = v
 	return route(id, cmd)
+}
+
+// event folds one event of the stream into the state of the run shown,
+// and reports whether it brought predictions. The run shown is the one
+// whose attempt started last (the one training, in a queue); until one
+// starts, the first run added. A greater Gen of the run shown starts its
+// state over (a restart): nothing is inferred from counters.
+func (m *Model) event(e runs.Event) bool {
+	r := m.run
+	switch e.Kind {
+	case runs.KindAdded:
+		if r.info == nil || (r.id == 0) {
+			r.reset(e.Info, e.Gen)
+			r.state = runs.StateQueued
+		}
+		return false
+	case runs.KindRemoved:
+		if e.Run == r.id {
+			r.reset(nil, 0)
+			r.state = 0
+		}
+		return false
+	case runs.KindStart:
+		if e.Run != r.id || e.Gen != r.gen || r.started || r.done {
+			r.reset(e.Info, e.Gen)
+		}
+		r.info, r.state = e.Info, runs.StateRunning
+		return false
+	}
+	if e.Run != r.id || e.Gen < r.gen {
+		return false // another run's, or a stale attempt's
+	}
+	if e.Gen > r.gen {
+		r.reset(r.info, e.Gen)
+	}
+	switch e.Kind {
+	case runs.KindState:
+		r.state = e.State
+		if e.State == runs.StateFailed {
+			r.err = e.Err
+		} else if e.State == runs.StateQueued || e.State == runs.StateRunning {
+			r.err = nil
+		}
+	case runs.KindReport:
+		return r.apply(e.Report)
+	}
+	return false
 }
 
 // broadcast hands a data message to every view.
@@ -486,31 +465,50 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, m.tell(viewID(m.active), msg)
 }
 
+// shown reports whether a run is shown whose controls the keys can use.
+func (m Model) shown() bool { return m.o.Access.List != nil && m.run.id != 0 }
+
+// denied returns the note for a control the viewer may not use, or "".
+func (m Model) denied(k runs.ActionKind) string {
+	if m.o.Access.Allowed(k) {
+		return ""
+	}
+	return (&runs.DeniedError{Action: k, Reason: m.o.Access.Reason}).Error()
+}
+
 // togglePause pauses or resumes the run, or says why it cannot.
 func (m *Model) togglePause() {
-	c := m.o.Control
+	a, id := m.o.Access, m.run.id
+	paused := m.run.state == runs.StatePaused
 	switch {
-	case m.o.ReadOnlyReason != "":
-		m.note = m.o.ReadOnlyReason
-	case c == nil:
+	case m.denied(runs.ActPause) != "":
+		m.note = m.denied(runs.ActPause)
+	case !m.shown():
 		m.note = "pause is not available: " + ErrNoControl.Error()
-	case m.run.done || m.run.over:
+	case m.run.done || m.run.over || m.run.state.Finished():
 		m.note = "training is over"
-	case c.Paused():
-		c.Resume()
+	case paused:
+		if err := a.Resume(id); err != nil {
+			m.note, m.noteErr = err.Error(), true
+			return
+		}
+		m.run.state = runs.StateRunning
 		m.note = "training resumed"
 	default:
-		c.Pause()
+		if err := a.Pause(id); err != nil {
+			m.note, m.noteErr = err.Error(), true
+			return
+		}
+		m.run.state = runs.StatePaused
 		m.note = "training paused after the current batch (p resumes)"
 	}
 }
 
-// startSave writes a checkpoint of the run to Options.SavePath in the
+// startSave writes a checkpoint of the run to its spec's save path in the
 // background (the write is atomic: a failure keeps the previous file).
 func (m Model) startSave() (tea.Model, tea.Cmd) {
-	sv, ok := m.o.Control.(Saver)
 	switch {
-	case !ok || m.o.SavePath == "" || m.o.ReadOnlyReason != "":
+	case !m.shown() || !m.o.Access.Allowed(runs.ActSave):
 		m.note = "saving is not available here"
 		return m, nil
 	case m.saving:
@@ -518,28 +516,27 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.saving = true
-	m.note, m.noteErr = "saving to "+m.o.SavePath+"…", false
-	path := m.o.SavePath
-	return m, func() tea.Msg { return savedMsg{path: path, err: sv.Save(path)} }
+	path := m.run.info.Spec.SavePath()
+	m.note, m.noteErr = "saving to "+path+"…", false
+	a, id := m.o.Access, m.run.id
+	return m, func() tea.Msg {
+		_, err := a.Save(id, path)
+		return savedMsg{path: path, err: err}
+	}
 }
 
-// restarter returns the Control as a Restarter when this Model may restart
-// the run.
-func (m Model) restarter() (Restarter, bool) {
-	rs, ok := m.o.Control.(Restarter)
-	return rs, ok && m.o.ReadOnlyReason == ""
-}
+// canRestart reports whether this Model may restart the run.
+func (m Model) canRestart() bool { return m.o.Access.Allowed(runs.ActRestart) }
 
 // startRestart handles the restart key: the first press asks for
 // confirmation (confirm false), the second restarts the run in the
 // background.
 func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
-	rs, ok := m.restarter()
 	switch {
-	case m.o.ReadOnlyReason != "":
-		m.note = m.o.ReadOnlyReason
+	case m.o.Access.List != nil && m.denied(runs.ActRestart) != "" && m.o.Access.Reason != "":
+		m.note = m.o.Access.Reason
 		return m, nil
-	case !ok:
+	case !m.canRestart() || !m.shown():
 		m.note = noteRestartNA
 		return m, nil
 	case m.restarting:
@@ -552,14 +549,14 @@ func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
 	}
 	m.restarting = true
 	m.note = noteRestarting
-	return m, func() tea.Msg { return restartedMsg{err: rs.Restart()} }
+	a, id := m.o.Access, m.run.id
+	return m, func() tea.Msg { return restartedMsg{err: a.Restart(id)} }
 }
 
 // startEvaluate evaluates the test set on a snapshot of the current weights.
 func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
-	c := m.o.Control
 	switch {
-	case c == nil:
+	case !m.shown():
 		m.note = "evaluation is not available: " + ErrNoControl.Error()
 		return m, nil
 	case m.run.done:
@@ -574,16 +571,16 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	if r := m.run.last; m.run.started {
 		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
 	}
-	ctx, runs := m.ctx, m.run.runs
+	ctx, a, id, gen := m.ctx, m.o.Access, m.run.id, m.run.gen
 	eval := func() tea.Msg {
-		p, err := c.Evaluate(ctx)
+		p, err := a.Evaluate(ctx, id)
 		if err != nil {
 			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err)}
 		}
 		if p == nil {
 			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
 		}
-		return predictionsMsg{preds: p, from: from, runs: runs}
+		return predictionsMsg{preds: p, from: from, id: id, gen: gen}
 	}
 	return m, tea.Batch(eval, m.spin.Tick)
 }

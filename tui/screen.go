@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // screenLayout is where everything is on the screen: the tab bar on the
@@ -63,8 +65,7 @@ func (m Model) footer() string {
 		return strings.Join(append(lines, m.hintLine()), "\n")
 	}
 	_, full := m.views[m.active].keys()
-	_, restart := m.restarter()
-	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(restart))
+	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart()))
 	for _, l := range strings.Split(m.fullHelp(cols), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
@@ -245,10 +246,14 @@ func (m Model) status() string {
 		s = m.st.good.Render("✓ done")
 	case r.over && r.started:
 		s = m.st.warn.Render("■ stopped")
-	case r.over:
+	case r.over || r.id == 0:
 		s = m.st.dim.Render("no run")
-	case m.o.Control != nil && m.o.Control.Paused():
+	case r.state == runs.StatePaused:
 		s = m.st.warn.Render("‖ paused")
+	case r.state == runs.StateStopped:
+		s = m.st.warn.Render("■ stopped")
+	case r.state == runs.StateQueued:
+		s = m.st.dim.Render("queued")
 	case !r.started:
 		s = m.st.dim.Render("waiting for the first batch")
 	default:

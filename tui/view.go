@@ -37,8 +37,9 @@ import (
 //     routes the result back (route), through tea.Batch and tea.Sequence,
 //     so spinners, ticks and background work of an inactive view go on.
 //     Bubble Tea's own messages (tea.Quit, ...) still reach the program.
-//   - Data messages, broadcast to every view: reportsMsg (new reports are
-//     in the shared runState), runOverMsg, predictionsMsg.
+//   - Data messages, broadcast to every view: eventsMsg (new events of the
+//     list, already folded into the shared runState), runOverMsg,
+//     predictionsMsg.
 //   - shownMsg when it becomes the active view, hiddenMsg when it stops
 //     being it.
 //   - The message another view (or the root) navigated to it with (show).
