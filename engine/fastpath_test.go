@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"gorgonia.org/tensor"
 )
 

@@ -103,8 +103,7 @@ func trans(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// BenchmarkSgemm compares, per shape, this package's kernels (serial and on
-// Workers), gonum's Sgemm and vek's MatMul_Into (vek gets pre-transposed
+// BenchmarkSgemm compares, per shape, this package's kernels, gonum's Sgemm and vek's MatMul_Into (vek gets pre-transposed
 // operands for free, and parallelises internally).
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
@@ -121,21 +120,6 @@ func BenchmarkSgemm(b *testing.B) {
 			PackB(s.tB, s.k, s.n, d.b, d.ldb, &pb)
 			benchLoop(b, s, true, func() {
 				SgemmPacked(s.tA, s.m, 1, d.a, d.lda, &pb, s.beta, d.c, d.ldc)
-			})
-		})
-		b.Run(s.name+"/workers2", func(b *testing.B) {
-			w := NewWorkers(2)
-			defer w.Close()
-			benchLoop(b, s, false, func() {
-				w.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
-			})
-		})
-		b.Run(s.name+"/workers2_forced", func(b *testing.B) {
-			w := NewWorkers(2)
-			w.MinFlops = 0
-			defer w.Close()
-			benchLoop(b, s, false, func() {
-				w.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, d.a, d.lda, d.b, d.ldb, s.beta, d.c, d.ldc)
 			})
 		})
 		b.Run(s.name+"/gonum", func(b *testing.B) {

@@ -43,8 +43,8 @@ func (k Kernel) String() string {
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }
 
-// ErrUnsupported reports that a kernel cannot run on this CPU or build.
-var ErrUnsupported = errors.New("gemm: kernel not supported on this CPU or build")
+// errUnsupported reports that a kernel cannot run on this CPU or build.
+var errUnsupported = errors.New("gemm: kernel not supported on this CPU or build")
 
 // microKernel computes the mr x nr tile
 //
@@ -100,29 +100,29 @@ func implFor(k Kernel) (kernelImpl, bool) {
 	return asmImpl(k)
 }
 
-// Context owns the packing buffers for one goroutine and a kernel choice.
-// The zero value is not usable; create one with NewContext. A Context is not
+// mulCtx owns the packing buffers for one goroutine and a kernel choice.
+// The zero value is not usable; create one with newMulCtx. A mulCtx is not
 // safe for concurrent use, but can be reused for any number of calls without
 // allocating.
-type Context struct {
+type mulCtx struct {
 	k    kernelImpl
 	abuf []float32
 	bbuf []float32
 	tile []float32
 }
 
-// NewContext returns a Context that uses kernel k (KernelAuto for the best
-// available). It returns ErrUnsupported if k cannot run here.
-func NewContext(k Kernel) (*Context, error) {
+// newMulCtx returns a mulCtx that uses kernel k (KernelAuto for the best
+// available). It returns errUnsupported if k cannot run here.
+func newMulCtx(k Kernel) (*mulCtx, error) {
 	impl, ok := implFor(k)
 	if !ok {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, k)
+		return nil, fmt.Errorf("%w: %v", errUnsupported, k)
 	}
-	return newContext(impl), nil
+	return newCtxImpl(impl), nil
 }
 
-func newContext(impl kernelImpl) *Context {
-	return &Context{
+func newCtxImpl(impl kernelImpl) *mulCtx {
+	return &mulCtx{
 		k:    impl,
 		tile: make([]float32, impl.mr*impl.nr),
 	}
@@ -131,7 +131,7 @@ func newContext(impl kernelImpl) *Context {
 // grow makes the packing buffers hold at least aLen and bLen values. They
 // start empty and grow to the largest blocks used, at most mcMax x kcMax and
 // kcMax x ncMax (a few hundred KiB).
-func (ctx *Context) grow(aLen, bLen int) {
+func (ctx *mulCtx) grow(aLen, bLen int) {
 	if len(ctx.abuf) < aLen {
 		ctx.abuf = make([]float32, aLen)
 	}
@@ -140,12 +140,12 @@ func (ctx *Context) grow(aLen, bLen int) {
 	}
 }
 
-// Kernel returns the kernel this Context runs.
-func (ctx *Context) Kernel() Kernel { return ctx.k.kind }
+// Kernel returns the kernel this mulCtx runs.
+func (ctx *mulCtx) Kernel() Kernel { return ctx.k.kind }
 
-// pool holds Contexts with the best kernel for the package-level Sgemm. It is
+// pool holds mulCtx values with the best kernel for the package-level Sgemm. It is
 // a cache of scratch buffers, not program state.
-var pool = sync.Pool{New: func() any { return newContext(bestImpl()) }}
+var pool = sync.Pool{New: func() any { return newCtxImpl(bestImpl()) }}
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(X) is X or its transpose when the matching flag is set:
@@ -154,13 +154,13 @@ var pool = sync.Pool{New: func() any { return newContext(bestImpl()) }}
 // only written, so NaNs in it do not propagate. It is safe for concurrent use
 // and does not allocate in steady state.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ctx := pool.Get().(*Context)
+	ctx := pool.Get().(*mulCtx)
 	ctx.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	pool.Put(ctx)
 }
 
-// Sgemm is the package-level Sgemm using this Context's buffers and kernel.
-func (ctx *Context) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Sgemm is the package-level Sgemm using this mulCtx's buffers and kernel.
+func (ctx *mulCtx) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	ctx.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -238,7 +238,7 @@ func split(total, maxBlock, unit int) int {
 }
 
 // gemm is Sgemm without argument checks.
-func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (ctx *mulCtx) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -271,7 +271,7 @@ func (ctx *Context) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 // block multiplies rows [ic, ic+mb) and columns [pc, pc+kb) of op(A) by the
 // packed kb x nb block of B in bblk into C (whose top-left element is c[0]),
 // packing A unless the kernel can read it in place.
-func (ctx *Context) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int, alpha, beta float32, bblk, c []float32, ldc int) {
+func (ctx *mulCtx) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int, alpha, beta float32, bblk, c []float32, ldc int) {
 	if !transA && ctx.k.direct != nil {
 		ctx.macroDirect(mb, nb, kb, alpha, beta, a[ic*lda+pc:], lda, bblk, c, ldc)
 		return
@@ -282,7 +282,7 @@ func (ctx *Context) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int,
 
 // macroDirect is macro for a non-transposed A read in place (a[0] is the
 // block's top-left element); only a last partial panel of rows is packed.
-func (ctx *Context) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32, lda int, bbuf, c []float32, ldc int) {
+func (ctx *mulCtx) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32, lda int, bbuf, c []float32, ldc int) {
 	mr, nr, fn, direct := ctx.k.mr, ctx.k.nr, ctx.k.fn, ctx.k.direct
 	tile := ctx.tile
 	full := mb / mr * mr
@@ -327,7 +327,7 @@ func mergeTile(c []float32, ldc int, tile []float32, nr, rows, cols int, beta fl
 
 // macro multiplies the packed mb x kb block of A (in ctx.abuf) by the packed
 // kb x nb block of B (in bbuf) into C (whose top-left element is c[0]).
-func (ctx *Context) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32, ldc int) {
+func (ctx *mulCtx) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32, ldc int) {
 	mr, nr, fn := ctx.k.mr, ctx.k.nr, ctx.k.fn
 	tile := ctx.tile
 	for jr := 0; jr < nb; jr += nr {

@@ -40,7 +40,7 @@ func TestSgemmPacked(t *testing.T) {
 func TestPackedReuseNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	w, h, c := randSlice(rng, 128*128), randSlice(rng, 64*128), randSlice(rng, 64*128)
-	ctx, err := NewContext(KernelAuto)
+	ctx, err := newMulCtx(KernelAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestPackedReuseNoAllocs(t *testing.T) {
 }
 
 func TestPackedWrongKernelPanics(t *testing.T) {
-	gen, err := NewContext(KernelGeneric)
+	gen, err := newMulCtx(KernelGeneric)
 	if err != nil {
 		t.Fatal(err)
 	}

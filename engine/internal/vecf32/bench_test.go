@@ -26,7 +26,7 @@ func benchData(n int) (x, y, z []float32) {
 // this package), then every kernel available here, reporting ns/elem from
 // wall time and cpu-ns/elem from the thread's CPU time, which stays
 // meaningful when other jobs share the cores.
-func benchEach(b *testing.B, scalar func(x, y, z []float32), body func(f Funcs, x, y, z []float32)) {
+func benchEach(b *testing.B, scalar func(x, y, z []float32), body func(f funcs, x, y, z []float32)) {
 	for _, n := range benchSizes {
 		x, y, z := benchData(n)
 		run := func(name string, fn func()) {
@@ -61,7 +61,7 @@ func BenchmarkTanh(b *testing.B) {
 		for i, v := range x {
 			y[i] = Tanh32(v)
 		}
-	}, func(f Funcs, x, y, _ []float32) { f.Tanh(y, x) })
+	}, func(f funcs, x, y, _ []float32) { f.Tanh(y, x) })
 }
 
 func BenchmarkTanhGrad(b *testing.B) {
@@ -69,21 +69,21 @@ func BenchmarkTanhGrad(b *testing.B) {
 		for i, v := range z {
 			x[i] = y[i] * (1 - v*v)
 		}
-	}, func(f Funcs, x, y, z []float32) { f.TanhGrad(x, y, z) })
+	}, func(f funcs, x, y, z []float32) { f.TanhGrad(x, y, z) })
 }
 
-func BenchmarkAddTo(b *testing.B) {
+func BenchmarkAdd(b *testing.B) {
 	benchEach(b, func(x, y, _ []float32) {
 		for i, v := range y {
 			x[i] += v
 		}
-	}, func(f Funcs, x, y, _ []float32) { f.AddTo(x, y) })
+	}, func(f funcs, x, y, _ []float32) { f.Add(x, y) })
 }
 
-func BenchmarkAdd3To(b *testing.B) {
+func BenchmarkAddTo(b *testing.B) {
 	benchEach(b, func(x, y, z []float32) {
 		for j := range x {
-			x[j] += y[j] + z[j]
+			x[j] = y[j] + z[j]
 		}
-	}, func(f Funcs, x, y, z []float32) { f.Add3To(x, y, z) })
+	}, func(f funcs, x, y, z []float32) { f.AddTo(x, y, z) })
 }

@@ -55,6 +55,7 @@ CONSTS = [
     ("absmask", 0x7FFFFFFF),
     ("tiny", f32bits(TINY)),
     ("one", f32bits("1")),
+    ("half", f32bits("0.5")),
 ] + [(f"p{i}", f32bits(c)) for i, c in enumerate(P)] + [(f"q{i}", f32bits(c)) for i, c in enumerate(Q)]
 COFF = {name: 32 * i for i, (name, _) in enumerate(CONSTS)}
 
@@ -132,17 +133,17 @@ def op_tanhgrad(isa, o, regs, mask):
     return h
 
 
-def op_addto(isa, o, regs, mask):
+def op_add(isa, o, regs, mask):
+    """dst += a."""
     d, a = regs
     o(f"\tVADDPS {a}, {d}, {d}")
     return d
 
 
-def op_add3to(isa, o, regs, mask):
-    """dst += a + b, summed as dst + (a + b) like the scalar code."""
-    d, a, b = regs
+def op_addto(isa, o, regs, mask):
+    """dst = a + b."""
+    a, b = regs
     o(f"\tVADDPS {b}, {a}, {a}")
-    o(f"\tVADDPS {a}, {d}, {a}")
     return a
 
 
@@ -150,8 +151,8 @@ OPS = [
     # name, params, loaded params (indices), regs per vector, unroll, body
     ("tanh", ["dst", "src"], [1], 5, 2, op_tanh),
     ("tanhGrad", ["dz", "g", "h"], [1, 2], 2, 4, op_tanhgrad),
-    ("addTo", ["dst", "a"], [0, 1], 2, 4, op_addto),
-    ("add3To", ["dst", "a", "b"], [0, 1, 2], 3, 4, op_add3to),
+    ("add", ["dst", "a"], [0, 1], 2, 4, op_add),
+    ("addTo", ["dst", "a", "b"], [1, 2], 2, 4, op_addto),
 ]
 
 
@@ -248,6 +249,227 @@ def kernel(isa, spec):
     return L
 
 
+# The gate kernels of the LSTM and GRU: one vector of every slice per
+# iteration, several outputs, the tanh inlined. Every product and sum is a
+# separate, rounded instruction in the order of the Go reference code
+# (kernel_generic.go), so the results are bit for bit the same.
+GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
+
+
+class Gate:
+    def __init__(self, isa, params, o, tail):
+        self.isa, self.params, self.o, self.tail = isa, params, o, tail
+        if isa.avx512:
+            self.pool = [f"Z{i}" for i in range(14)]
+            self.one, self.half = "Z14", "Z15"
+        else:
+            self.pool = [f"Y{i}" for i in list(range(10)) + [14]]
+            self.one, self.half = cref("one"), cref("half")
+        self.regs = set(self.pool)
+
+    def ptr(self, name):
+        return f"({GATE_PTRS[self.params.index(name)]})"
+
+    def alloc(self):
+        return self.pool.pop(0)
+
+    def free(self, *regs):
+        for r in regs:
+            if r in self.regs and r not in self.pool:
+                self.pool.insert(0, r)
+
+    def ld(self, name):
+        r = self.alloc()
+        if not self.tail:
+            self.o(f"\tVMOVUPS {self.ptr(name)}, {r}")
+        elif self.isa.avx512:
+            self.o(f"\tVMOVUPS.Z {self.ptr(name)}, K1, {r}")
+        else:
+            self.o(f"\tVMASKMOVPS {self.ptr(name)}, Y15, {r}")
+        return r
+
+    def st(self, r, name):
+        if not self.tail:
+            self.o(f"\tVMOVUPS {r}, {self.ptr(name)}")
+        elif self.isa.avx512:
+            self.o(f"\tVMOVUPS {r}, K1, {self.ptr(name)}")
+        else:
+            self.o(f"\tVMASKMOVPS {r}, Y15, {self.ptr(name)}")
+
+    def op(self, ins, a, b, keep=False):
+        """a ins b into a new register (Go operand order: b, a, dst); a and b
+        are freed unless keep."""
+        d = self.alloc()
+        self.o(f"\t{ins} {b}, {a}, {d}")
+        if not keep:
+            self.free(a, b)
+        return d
+
+    def mul(self, a, b, keep=False):
+        return self.op("VMULPS", a, b, keep)
+
+    def add(self, a, b, keep=False):
+        return self.op("VADDPS", a, b, keep)
+
+    def sub(self, a, b, keep=False):
+        return self.op("VSUBPS", a, b, keep)
+
+    def rsub(self, c, a, keep=False):
+        """c - a for a constant operand c."""
+        d = self.alloc()
+        self.o(f"\tVMOVUPS {c}, {d}")
+        self.o(f"\tVSUBPS {a}, {d}, {d}")
+        if not keep:
+            self.free(a)
+        return d
+
+    def sigmoid(self, t):
+        """0.5 + 0.5*t (sigma from tanh of half the argument); frees t."""
+        m = self.mul(t, self.half)
+        return self.add(m, self.half)
+
+    def tanh(self, x):
+        """tanh(x) (Tanh32's rounding); frees x."""
+        a, s_, p, q = self.alloc(), self.alloc(), self.alloc(), self.alloc()
+        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], "K2")
+        self.free(x, a, s_, q)
+        return r
+
+
+def gate_lstm(g):
+    """gi, gf, go hold tanh of half their pre-activations and gg tanh of
+    its: i, f, o = sigmoids (stored back), c = f*cprev + i*g, tc = tanh(c),
+    h = o*tc."""
+    i = g.sigmoid(g.ld("gi"))
+    g.st(i, "gi")
+    f = g.sigmoid(g.ld("gf"))
+    g.st(f, "gf")
+    fc = g.mul(f, g.ld("cprev"))
+    ig = g.mul(i, g.ld("gg"))
+    c = g.add(fc, ig)
+    g.st(c, "c")
+    t = g.tanh(c)
+    g.st(t, "tc")
+    o = g.sigmoid(g.ld("gout"))
+    g.st(o, "gout")
+    g.st(g.mul(o, t), "h")
+
+
+def gate_lstm_grad(g):
+    """dc' = dc + dh*o*(1-tc^2); zi = dc'*g*i*(1-i); zf = dc'*cprev*f*(1-f);
+    zg = dc'*i*(1-g^2); zo = dh*tc*o*(1-o); dc = dc'*f."""
+    o, tc, dh = g.ld("gout"), g.ld("tc"), g.ld("dh")
+    a2 = g.rsub(g.one, g.mul(tc, tc, keep=True))
+    a4 = g.mul(g.mul(dh, o, keep=True), a2)
+    dc = g.add(g.ld("dc"), a4)
+    zo = g.mul(g.mul(g.mul(dh, tc), o, keep=True), g.rsub(g.one, o))
+    g.st(zo, "zo")
+    g.free(zo)
+    i, gg = g.ld("gi"), g.ld("gg")
+    zi = g.mul(g.mul(g.mul(dc, gg, keep=True), i, keep=True), g.rsub(g.one, i, keep=True))
+    g.st(zi, "zi")
+    g.free(zi)
+    zg = g.mul(g.mul(dc, i, keep=True), g.rsub(g.one, g.mul(gg, gg, keep=True)))
+    g.st(zg, "zg")
+    g.free(zg, i, gg)
+    f = g.ld("gf")
+    zf = g.mul(g.mul(g.mul(dc, g.ld("cprev"), keep=True), f, keep=True), g.rsub(g.one, f, keep=True))
+    g.st(zf, "zf")
+    g.free(zf)
+    d = g.mul(dc, f)
+    g.st(d, "dc")
+    g.free(d)
+
+
+def gate_gru(g):
+    """r, z, n hold the input side (x W^T + b, r and z halved), hr, hz, hn the
+    hidden side: r = sigma(xr+hr), z = sigma(xz+hz), n = tanh(xn + r*hn),
+    h = n + z*(hprev - n); r, z, n are stored back activated."""
+    r = g.sigmoid(g.tanh(g.add(g.ld("r"), g.ld("hr"))))
+    g.st(r, "r")
+    n = g.tanh(g.add(g.ld("n"), g.mul(r, g.ld("hn"))))
+    g.st(n, "n")
+    z = g.sigmoid(g.tanh(g.add(g.ld("z"), g.ld("hz"))))
+    g.st(z, "z")
+    h = g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=True)))
+    g.st(h, "h")
+    g.free(h)
+
+
+def gate_gru_grad(g):
+    """dn = dh*(1-z)*(1-n^2); dz = dh*(hprev-n)*z*(1-z); dr = dn*hn*r*(1-r);
+    hr, hz, hnr = dr, dz, dn*r (hidden side); xn = dn; dh = dh*z."""
+    dh, z, n = g.ld("dh"), g.ld("z"), g.ld("n")
+    dn = g.mul(g.mul(dh, g.rsub(g.one, z, keep=True), keep=True), g.rsub(g.one, g.mul(n, n, keep=True)))
+    g.st(dn, "xn")
+    dz = g.mul(g.mul(g.mul(dh, g.sub(g.ld("hprev"), n), keep=True), z, keep=True), g.rsub(g.one, z, keep=True))
+    g.st(dz, "hz")
+    g.free(dz)
+    d = g.mul(dh, z)
+    g.st(d, "dh")
+    g.free(d)
+    r = g.ld("r")
+    dr = g.mul(g.mul(g.mul(dn, g.ld("hn"), keep=True), r, keep=True), g.rsub(g.one, r, keep=True))
+    g.st(dr, "hr")
+    g.free(dr)
+    g.st(g.mul(dn, r), "hnr")
+
+
+GATES = [
+    ("lstmCell", ["gi", "gf", "gg", "gout", "cprev", "c", "tc", "h"], gate_lstm),
+    ("lstmCellGrad", ["zi", "zf", "zg", "zo", "dc", "gi", "gf", "gg", "gout", "tc", "cprev", "dh"], gate_lstm_grad),
+    ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "hprev", "h"], gate_gru),
+    ("gruCellGrad", ["hr", "hz", "hnr", "xn", "dh", "r", "z", "n", "hn", "hprev"], gate_gru_grad),
+]
+
+
+def gate_kernel(isa, spec):
+    name, params, body = spec
+    fn = f"{name}{isa.suffix}"
+    L = []
+    o = L.append
+    o(f"// func {fn}({', '.join(params)} []float32)")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{24 * len(params)}")
+    for i, prm in enumerate(params):
+        o(f"\tMOVQ {prm}_base+{24 * i}(FP), {GATE_PTRS[i]}")
+    o(f"\tMOVQ {params[0]}_len+8(FP), CX")
+    if isa.avx512:
+        regs = ["clamp", "negclamp", "absmask", "tiny"] + [f"p{i}" for i in range(7)] + [f"q{i}" for i in range(4)]
+        for i, c in enumerate(regs):
+            o(f"\tVBROADCASTSS {cref(c)}, Z{16 + i}")
+        o(f"\tVBROADCASTSS {cref('one')}, Z14")
+        o(f"\tVBROADCASTSS {cref('half')}, Z15")
+    else:
+        for i, c in enumerate(["clamp", "negclamp", "absmask", "tiny"]):
+            o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
+    o(f"{fn}_loop:")
+    o(f"\tCMPQ CX, ${isa.w}")
+    o(f"\tJLT {fn}_tail")
+    body(Gate(isa, params, o, False))
+    for i in range(len(params)):
+        o(f"\tADDQ ${isa.vb}, {GATE_PTRS[i]}")
+    o(f"\tSUBQ ${isa.w}, CX")
+    o(f"\tJMP {fn}_loop")
+    o(f"{fn}_tail:")
+    o("\tTESTQ CX, CX")
+    o(f"\tJZ {fn}_done")
+    if isa.avx512:
+        o("\tMOVL $1, AX")
+        o("\tSHLL CX, AX")
+        o("\tDECL AX")
+        o("\tKMOVW AX, K1")
+    else:
+        o("\tLEAQ tailmask<>+32(SB), AX")
+        o("\tSHLQ $2, CX")
+        o("\tSUBQ CX, AX")
+        o("\tVMOVDQU (AX), Y15")
+    body(Gate(isa, params, o, True))
+    o(f"{fn}_done:")
+    o("\tVZEROUPPER")
+    o("\tRET")
+    return L
+
+
 def main():
     out = [
         "// Code generated by gen_kernels.py; DO NOT EDIT.",
@@ -273,6 +495,9 @@ def main():
         for spec in OPS:
             out.append("")
             out.extend(kernel(isa, spec))
+        for spec in GATES:
+            out.append("")
+            out.extend(gate_kernel(isa, spec))
     open("kernel_amd64.s", "w").write("\n".join(out) + "\n")
 
 

@@ -1,7 +1,6 @@
 package vecf32
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,28 +13,37 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // allFuncs returns every kernel that can run here, the generic one first.
-func allFuncs(t testing.TB) []Funcs {
+func allFuncs(t testing.TB) []funcs {
 	t.Helper()
-	var fs []Funcs
+	var fs []funcs
 	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
 		if !Available(k) {
 			t.Logf("kernel %v not available here", k)
 			continue
 		}
-		f, err := For(k)
+		f, err := forKernel(k)
 		if err != nil {
-			t.Fatalf("For(%v): %v", k, err)
+			t.Fatalf("forKernel(%v): %v", k, err)
 		}
 		if f.Kernel() != k {
-			t.Fatalf("For(%v).Kernel() = %v", k, f.Kernel())
+			t.Fatalf("forKernel(%v).Kernel() = %v", k, f.Kernel())
 		}
 		fs = append(fs, f)
 	}
 	return fs
 }
 
+// forKernel returns kernel k's funcs, or an error if it cannot run here.
+func forKernel(k Kernel) (funcs, error) {
+	f, ok := funcsFor(k)
+	if !ok {
+		return funcs{}, fmt.Errorf("kernel %v not supported here", k)
+	}
+	return f, nil
+}
+
 // simdFuncs returns the assembly kernels that can run here.
-func simdFuncs(t testing.TB) []Funcs {
+func simdFuncs(t testing.TB) []funcs {
 	return allFuncs(t)[1:]
 }
 
@@ -257,24 +265,24 @@ func TestLengthsAndOffsets(t *testing.T) {
 				}
 			}
 
-			// AddTo and Add3To: bit for bit.
+			// Add and AddTo: bit for bit.
 			a, _ := guarded(r, n, r.IntN(16), 1)
 			b, _ := guarded(r, n, r.IntN(16), 1e-3)
 			d, abuf := guarded(r, n, off, 100)
 			before := append([]float32(nil), d...)
-			f.AddTo(d, a)
-			checkGuards(t, name+" AddTo", abuf, off, n)
+			f.Add(d, a)
+			checkGuards(t, name+" Add", abuf, off, n)
 			for i := range d {
 				if want := before[i] + a[i]; math.Float32bits(d[i]) != math.Float32bits(want) {
-					t.Fatalf("%s: AddTo[%d] = %g, want %g", name, i, d[i], want)
+					t.Fatalf("%s: Add[%d] = %g, want %g", name, i, d[i], want)
 				}
 			}
 			copy(d, before)
-			f.Add3To(d, a, b)
-			checkGuards(t, name+" Add3To", abuf, off, n)
+			f.AddTo(d, a, b)
+			checkGuards(t, name+" AddTo", abuf, off, n)
 			for i := range d {
-				if want := before[i] + (a[i] + b[i]); math.Float32bits(d[i]) != math.Float32bits(want) {
-					t.Fatalf("%s: Add3To[%d] = %g, want %g", name, i, d[i], want)
+				if want := a[i] + b[i]; math.Float32bits(d[i]) != math.Float32bits(want) {
+					t.Fatalf("%s: AddTo[%d] = %g, want %g", name, i, d[i], want)
 				}
 			}
 		}
@@ -303,8 +311,8 @@ func TestLengthMismatchPanics(t *testing.T) {
 		for name, call := range map[string]func(){
 			"Tanh":     func() { f.Tanh(a, b) },
 			"TanhGrad": func() { f.TanhGrad(a, a, b) },
-			"AddTo":    func() { f.AddTo(b, a) },
-			"Add3To":   func() { f.Add3To(a, b, a) },
+			"Add":      func() { f.Add(b, a) },
+			"AddTo":    func() { f.AddTo(a, b, a) },
 		} {
 			func() {
 				defer func() {
@@ -319,16 +327,13 @@ func TestLengthMismatchPanics(t *testing.T) {
 	}
 }
 
-func TestForAndAvailable(t *testing.T) {
+func TestKernelChoice(t *testing.T) {
 	if !Available(KernelAuto) || !Available(KernelGeneric) {
 		t.Fatal("auto and generic kernels must always be available")
 	}
-	auto, err := For(KernelAuto)
+	auto, err := forKernel(KernelAuto)
 	if err != nil || auto.Kernel() != Best() {
-		t.Fatalf("For(KernelAuto) = %v, %v; want kernel %v", auto.Kernel(), err, Best())
-	}
-	if _, err := For(Kernel(99)); !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("For(Kernel(99)) error = %v, want ErrUnsupported", err)
+		t.Fatalf("forKernel(KernelAuto) = %v, %v; want kernel %v", auto.Kernel(), err, Best())
 	}
 	if Available(Kernel(99)) {
 		t.Fatal("Available(Kernel(99)) = true")
@@ -343,16 +348,16 @@ func TestForAndAvailable(t *testing.T) {
 	Tanh(got, src)
 	for i := range got {
 		if got[i] != want[i] {
-			t.Fatalf("Tanh = %v, For(Best()).Tanh = %v", got, want)
+			t.Fatalf("Tanh = %v, the best kernel Tanh = %v", got, want)
 		}
 	}
 	h := []float32{0.5, -0.25, 0.75, 0, 1}
 	TanhGrad(got, src, h)
-	AddTo(got, src)
-	Add3To(got, src, h)
+	Add(got, src)
+	AddTo(got, got, h)
 	for i := range got {
-		if w := (src[i]*(1-float32(h[i]*h[i])) + src[i]) + (src[i] + h[i]); got[i] != w {
-			t.Fatalf("TanhGrad, AddTo, Add3To: [%d] = %g, want %g", i, got[i], w)
+		if w := (src[i]*(1-float32(h[i]*h[i])) + src[i]) + h[i]; got[i] != w {
+			t.Fatalf("TanhGrad, Add, AddTo: [%d] = %g, want %g", i, got[i], w)
 		}
 	}
 }
@@ -364,8 +369,8 @@ func TestZeroAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() {
 		Tanh(x, y)
 		TanhGrad(x, y, z)
-		AddTo(x, y)
-		Add3To(x, y, z)
+		Add(x, y)
+		AddTo(x, y, z)
 	}); n != 0 {
 		t.Errorf("package functions: %v allocations per run", n)
 	}
@@ -373,8 +378,8 @@ func TestZeroAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(10, func() {
 			f.Tanh(x, y)
 			f.TanhGrad(x, y, z)
-			f.AddTo(x, y)
-			f.Add3To(x, y, z)
+			f.Add(x, y)
+			f.AddTo(x, y, z)
 		}); n != 0 {
 			t.Errorf("%v: %v allocations per run", f.Kernel(), n)
 		}
@@ -387,7 +392,7 @@ func TestZeroAllocs(t *testing.T) {
 			buf[i] = float32(i) / 8
 		}
 		Tanh(buf[:], buf[:])
-		AddTo(buf[:], bias[:])
+		Add(buf[:], bias[:])
 		last = buf[36]
 	}); n != 0 {
 		t.Errorf("stack buffer: %v allocations per run", n)
@@ -401,22 +406,22 @@ func TestNilSlices(t *testing.T) {
 	for _, f := range allFuncs(t) {
 		f.Tanh(nil, nil)
 		f.TanhGrad(nil, nil, nil)
-		f.AddTo(nil, []float32{})
-		f.Add3To([]float32{}, nil, nil)
+		f.Add(nil, []float32{})
+		f.AddTo([]float32{}, nil, nil)
 	}
 }
 
 func TestZeroFuncsIsGeneric(t *testing.T) {
-	var f Funcs
+	var f funcs
 	if f.Kernel() != KernelGeneric {
-		t.Fatalf("Funcs{}.Kernel() = %v, want generic", f.Kernel())
+		t.Fatalf("funcs{}.Kernel() = %v, want generic", f.Kernel())
 	}
 	src := []float32{0.5, 20, -1}
 	dst := make([]float32, 3)
 	f.Tanh(dst, src)
 	for i, x := range src {
 		if dst[i] != Tanh32(x) {
-			t.Fatalf("Funcs{}.Tanh(%g) = %g, want %g", x, dst[i], Tanh32(x))
+			t.Fatalf("funcs{}.Tanh(%g) = %g, want %g", x, dst[i], Tanh32(x))
 		}
 	}
 }

@@ -5,7 +5,7 @@ import "fmt"
 // PackedB is a right-hand operand op(B) packed once for reuse in many
 // products, such as a weight matrix multiplied at every time step. Packing
 // costs about as much as reading B; reusing it saves that on every product.
-// The zero value is empty; fill it with PackB or Context.PackB. A PackedB is
+// The zero value is empty; fill it with PackB or mulCtx.PackB. A PackedB is
 // tied to the kernel it was packed for, and it is only read by products, so
 // several goroutines may share one.
 type PackedB struct {
@@ -23,16 +23,16 @@ func (p *PackedB) K() int { return p.k }
 func (p *PackedB) N() int { return p.n }
 
 // PackB packs op(B) (k x n, the transpose of b when transB is set) for the
-// best kernel, as the package-level SgemmPacked uses. See Context.PackB.
+// best kernel, as the package-level SgemmPacked uses. See mulCtx.PackB.
 func PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
 	packBInto(bestImpl(), transB, k, n, b, ldb, p)
 }
 
 // PackB packs op(B) (k x n, the transpose of b when transB is set) into p
-// for this Context's kernel, reusing p's storage when it is large enough
+// for this mulCtx's kernel, reusing p's storage when it is large enough
 // (so repacking an updated weight matrix does not allocate). It panics on
 // bad sizes or a slice too short, like Sgemm.
-func (ctx *Context) PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
+func (ctx *mulCtx) PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
 	packBInto(ctx.k, transB, k, n, b, ldb, p)
 }
 
@@ -77,15 +77,15 @@ func roundUp(x, unit int) int { return (x + unit - 1) / unit * unit }
 // by PackB: op(A) is m x p.K(), C is m x p.N(). It is safe for concurrent
 // use and does not allocate in steady state.
 func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
-	ctx := pool.Get().(*Context)
+	ctx := pool.Get().(*mulCtx)
 	ctx.SgemmPacked(transA, m, alpha, a, lda, p, beta, c, ldc)
 	pool.Put(ctx)
 }
 
-// SgemmPacked is the package-level SgemmPacked using this Context. p must
-// have been packed for this Context's kernel (by its PackB, or by the
-// package-level PackB when the Context runs KernelAuto's choice).
-func (ctx *Context) SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+// SgemmPacked is the package-level SgemmPacked using this mulCtx. p must
+// have been packed for this mulCtx's kernel (by its PackB, or by the
+// package-level PackB when the mulCtx runs KernelAuto's choice).
+func (ctx *mulCtx) SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
 	if p.nr == 0 && (p.k > 0 || p.n > 0) || p.nr != 0 && p.kind != ctx.k.kind {
 		panic(fmt.Sprintf("gemm: PackedB packed for kernel %v, used with %v", p.kind, ctx.k.kind))
 	}

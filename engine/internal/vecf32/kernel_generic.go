@@ -51,19 +51,19 @@ func tanhGradGeneric(dz, g, h []float32) {
 	}
 }
 
-// addToGeneric is the portable AddTo kernel.
-func addToGeneric(dst, a []float32) {
-	a = a[:len(dst)]
-	for i, v := range a {
+// addGeneric is the portable Add kernel.
+func addGeneric(dst, s []float32) {
+	s = s[:len(dst)]
+	for i, v := range s {
 		dst[i] += v
 	}
 }
 
-// add3ToGeneric is the portable Add3To kernel.
-func add3ToGeneric(dst, a, b []float32) {
-	a = a[:len(dst)]
-	b = b[:len(dst)]
+// addToGeneric is the portable AddTo kernel.
+func addToGeneric(dst, s, t []float32) {
+	s = s[:len(dst)]
+	t = t[:len(dst)]
 	for i := range dst {
-		dst[i] += a[i] + b[i]
+		dst[i] = s[i] + t[i]
 	}
 }

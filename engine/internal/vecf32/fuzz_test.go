@@ -24,7 +24,7 @@ func FuzzTanh(f *testing.F) {
 	f.Add(enc(0.5, -0.5, 1, -1, 3, -3, 7.9, -7.9, 0.0004, -0.0004, 1e-3), uint8(1))
 	f.Add(enc(float32(math.Inf(1)), float32(math.NaN()), math.SmallestNonzeroFloat32), uint8(2))
 	simd := simdFuncs(f)
-	generic, err := For(KernelGeneric)
+	generic, err := forKernel(KernelGeneric)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -28,7 +28,7 @@
 //   - Sgemm: serial, zero allocation in steady state; packing buffers come
 //     from a sync.Pool of Context values.
 //   - Context: caller-owned packing buffers plus an explicit kernel choice
-//     (NewContext(KernelGeneric) forces the pure-Go path, e.g. in tests).
+//     (newMulCtx(KernelGeneric) forces the pure-Go path, e.g. in tests).
 //     Not safe for concurrent use.
 //   - PackB and SgemmPacked: pack a right-hand operand once (a weight matrix
 //     used at every time step) and multiply by it many times without

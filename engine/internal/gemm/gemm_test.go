@@ -14,11 +14,11 @@ func TestMain(m *testing.M) {
 }
 
 // allKernels lists every kernel that runs here, the generic one first.
-func allKernels(t testing.TB) []*Context {
+func allKernels(t testing.TB) []*mulCtx {
 	t.Helper()
-	var out []*Context
+	var out []*mulCtx
 	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
-		ctx, err := NewContext(k)
+		ctx, err := newMulCtx(k)
 		if err != nil {
 			t.Logf("kernel %v skipped: %v", k, err)
 			continue
@@ -277,10 +277,10 @@ func TestKernelChoice(t *testing.T) {
 	if !Available(KernelGeneric) || !Available(KernelAuto) {
 		t.Fatal("generic and auto kernels must always be available")
 	}
-	if _, err := NewContext(Kernel(99)); err == nil {
-		t.Fatal("NewContext(Kernel(99)) succeeded")
+	if _, err := newMulCtx(Kernel(99)); err == nil {
+		t.Fatal("newMulCtx(Kernel(99)) succeeded")
 	}
-	ctx, err := NewContext(KernelAuto)
+	ctx, err := newMulCtx(KernelAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,56 +289,16 @@ func TestKernelChoice(t *testing.T) {
 	}
 }
 
-func TestWorkers(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	var cases []*prepared
-	for _, tc := range []gemmCase{
-		{tA: false, tB: true, m: 1792, n: 128, k: 28, alpha: 1, beta: 0},
-		{tA: true, tB: false, m: 128, n: 28, k: 1792, alpha: 1, beta: 1},
-		{tA: true, tB: true, m: 5, n: 100, k: 33, alpha: -1, beta: 0.5, padA: 2, padB: 1, padC: 3}, // split by columns
-		{tA: false, tB: false, m: 3, n: 3, k: 3, alpha: 1, beta: 0},                                // too small to split
-		{tA: false, tB: true, m: 67, n: 45, k: 130, alpha: 2, beta: 0, padC: 1},
-	} {
-		cases = append(cases, prepare(rng, tc))
-	}
-	a, b, c := randSlice(rng, 256*64), randSlice(rng, 256*64), randSlice(rng, 64*64)
-	for _, k := range []Kernel{KernelGeneric, KernelAuto} {
-		for _, n := range []int{1, 2, 3} {
-			w, err := NewWorkersKernel(n, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.MinFlops = 0 // split everything that can be split
-			for _, p := range cases {
-				p.check(t, w.Sgemm)
-			}
-			if allocs := testing.AllocsPerRun(10, func() {
-				w.Sgemm(true, false, 64, 64, 256, 1, a, 64, b, 64, 0, c, 64)
-			}); allocs != 0 {
-				t.Errorf("workers(%d, %v): %v allocs per call, want 0", n, k, allocs)
-			}
-			w.Close()
-			w.Close()
-			// After Close products still run, serially.
-			cases[0].check(t, w.Sgemm)
-		}
-	}
-	var nilW *Workers
-	runCase(t, rng, nilW.Sgemm, gemmCase{m: 9, n: 9, k: 9, alpha: 1, beta: 1})
-	nilW.Close()
-}
-
-func TestWorkersConcurrentCallers(t *testing.T) {
-	w := NewWorkers(2)
-	defer w.Close()
-	w.MinFlops = 0
+// TestConcurrentCallers runs the package-level Sgemm from several
+// goroutines at once (its buffers come from a pool).
+func TestConcurrentCallers(t *testing.T) {
 	done := make(chan struct{})
 	for g := 0; g < 3; g++ {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			rng := rand.New(rand.NewPCG(uint64(g), 1))
 			for i := 0; i < 5; i++ {
-				runCase(t, rng, w.Sgemm, gemmCase{tA: true, m: 40, n: 50, k: 60, alpha: 1, beta: 0.5})
+				runCase(t, rng, Sgemm, gemmCase{tA: true, m: 40, n: 50, k: 60, alpha: 1, beta: 0.5})
 			}
 		}()
 	}
