@@ -2,12 +2,34 @@ package engine
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
+// flopsPerSample counts the floating-point operations of the matrix
+// products of one sample through c's network (a multiply-add is two): the
+// forward pass, and with train also the backward one.
+func flopsPerSample(c Config, train bool) float64 {
+	T, I, H, C := float64(c.Steps), float64(c.Inputs), float64(c.Hidden), float64(c.Classes)
+	gh := float64(c.gates()) * H
+	fwd := 2*T*I*gh + 2*(T-1)*H*gh + 2*H*C
+	if !train {
+		return fwd
+	}
+	// dh through the steps, the weight gradients, the head's two products.
+	return fwd + 2*(T-1)*gh*H + 2*(T-1)*gh*H + 2*T*gh*I + 4*C*H
+}
+
 // benchCell is one training step (forward, backward, Adam) or forward pass
-// of cell at the notebook's sizes on a batch of 64.
-func benchCell(b *testing.B, cell string, train bool) {
+// of cell at the notebook's sizes on a batch of 64, on workers() workers
+// (set them with -cpu 1,2). It reports samples/s (wall), cpu-samples/s
+// (samples per CPU-second of the whole process, which stays meaningful on
+// a loaded machine) and peak-frac, the products' GFLOP per CPU-second as a
+// fraction of one core's FMA peak measured here (internal/peak).
+func benchCell(b *testing.B, cell string, train, norms bool) {
 	c := DefaultConfig()
 	c.Cell = cell
 	p := NewParams(c)
@@ -19,6 +41,7 @@ func benchCell(b *testing.B, cell string, train bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	n.st.lay.wantNorms = norms
 	p.CopyFrom(InitParams(c))
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range n.st.x {
@@ -28,8 +51,11 @@ func benchCell(b *testing.B, cell string, train bool) {
 		n.st.y[i] = rng.IntN(10)
 	}
 	adam := NewAdam(c)
+	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
+	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := peak.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		if err := n.run(); err != nil {
 			b.Fatal(err)
@@ -38,17 +64,42 @@ func benchCell(b *testing.B, cell string, train bool) {
 			adam.Update(p, grads)
 		}
 	}
-	b.ReportMetric(float64(b.N*c.Batch)/b.Elapsed().Seconds(), "samples/s")
+	c1 := peak.ProcessCPU()
+	b.StopTimer()
+	samples := float64(b.N * c.Batch)
+	b.ReportMetric(samples/b.Elapsed().Seconds(), "samples/s")
+	if c0 >= 0 && c1 > c0 {
+		cpuSec := float64(c1-c0) / 1e9
+		b.ReportMetric(samples/cpuSec, "cpu-samples/s")
+		if pk > 0 {
+			b.ReportMetric(samples*flopsPerSample(c, train)/cpuSec/1e9/pk, "peak-frac")
+		}
+	}
 }
 
 func BenchmarkCellTrainStep(b *testing.B) {
 	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, true) })
+		b.Run(cell, func(b *testing.B) { benchCell(b, cell, true, false) })
 	}
 }
 
 func BenchmarkCellEvalStep(b *testing.B) {
 	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, false) })
+		b.Run(cell, func(b *testing.B) { benchCell(b, cell, false, false) })
+	}
+}
+
+// BenchmarkGradNorms is a training step that also records the norms of
+// dL/dh_t at every step (the GradNorms of a sampled batch), beside the same
+// step without them: the cost of sampling every batch.
+func BenchmarkGradNorms(b *testing.B) {
+	for _, cell := range []string{"rnn", "lstm", "gru"} {
+		for _, on := range []bool{false, true} {
+			name := cell + "/off"
+			if on {
+				name = cell + "/on"
+			}
+			b.Run(name, func(b *testing.B) { benchCell(b, cell, true, on) })
+		}
 	}
 }

@@ -92,21 +92,25 @@ func (f *fastNet) run(t testing.TB, x []float64, y []int) (*oracleOut, int) {
 			s[i] = float32(math.NaN())
 		}
 	}
+	st.lay.wantNorms = true
 	if err := f.n.run(); err != nil {
 		t.Fatal(err)
 	}
-	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: toF64(st.probs), grads: weightsOf(f.grads)}
+	norms := make([]float32, st.d.T)
+	st.lay.gradNorms(norms)
+	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: toF64(st.probs), grads: weightsOf(f.grads), norms: toF64(norms)}
 	if got, want := float32(st.loss), float32(out.loss); got != want {
 		t.Errorf("fast path: loss value %v, lossSum/B %v", got, want)
 	}
 	return out, st.correct
 }
 
-// outErrs are the largest errors of one comparison: loss, probabilities and
-// the six gradients.
-type outErrs [8]float64
+// outErrs are the largest errors of one comparison: loss, probabilities,
+// the six gradients and the per-step norms of dL/dh_t (when both sides have
+// them).
+type outErrs [9]float64
 
-var outErrNames = [8]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc"}
+var outErrNames = [9]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc", "dh-norms"}
 
 func (e *outErrs) max(o outErrs) {
 	for i := range e {
@@ -136,6 +140,9 @@ func compareOut(got, want *oracleOut) outErrs {
 	e[1], _ = maxRelErr(got.probs, want.probs)
 	for k := range want.grads {
 		e[2+k], _ = maxRelErr(got.grads[k], want.grads[k])
+	}
+	if got.norms != nil && want.norms != nil {
+		e[8], _ = maxRelErr(got.norms, want.norms)
 	}
 	for i, v := range e {
 		if math.IsNaN(v) {
