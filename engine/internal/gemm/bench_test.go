@@ -24,6 +24,8 @@ var benchShapes = []benchShape{
 	{"backh_64x128x128_NN", false, false, 64, 128, 128, 0},
 	{"dWhh_128x128x1792_TN", true, false, 128, 128, 1792, 1},
 	{"dWih_128x28x1792_TN", true, false, 128, 28, 1792, 0},
+	{"dWhh_512x128x1728_TN", true, false, 512, 128, 1728, 0}, // the LSTM's
+	{"dWih_512x28x1792_TN", true, false, 512, 28, 1792, 0},
 	{"fc_64x10x128_NT", false, true, 64, 10, 128, 0},
 	{"recur_32x128x128_NT", false, true, 32, 128, 128, 1}, // one of two workers' share of a step
 	{"recur_16x128x128_NT", false, true, 16, 128, 128, 1},

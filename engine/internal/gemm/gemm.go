@@ -58,12 +58,6 @@ type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
 // tile is a[i*lda : i*lda+k]. It saves packing a non-transposed A.
 type directKernel func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
-// stridedKernel is a microKernel reading its panels with row strides: the
-// mr values of step p at a[p*lda:], the nr values at b[p*ldb:]. It reads a
-// transposed A and a plain B in place (lda = mr or ldb = nr reads a packed
-// panel).
-type stridedKernel func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
-
 // transposer transposes blocks 8x8 blocks: for q < blocks and r, c < 8,
 // dst[(8q+c)*dstStride + r] = src[r*srcStride + 8q + c].
 type transposer func(dst []float32, dstStride int, src []float32, srcStride int, blocks int)
@@ -73,9 +67,6 @@ type kernelImpl struct {
 	mr, nr int
 	fn     microKernel
 	direct directKernel // nil when the kernel has no direct-A form
-	// strided, when not nil, runs products of a transposed A and a plain B
-	// without packing them (C = A^T B, the weight gradients' shape).
-	strided stridedKernel
 	tr     transposer   // nil: transposing packs use plain Go
 	cp     blockCopier  // nil: copying packs use plain Go
 }
@@ -255,10 +246,6 @@ func (ctx *mulCtx) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	if transA && !transB && ctx.k.strided != nil {
-		ctx.gemmStrided(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
 	mr, nr := ctx.k.mr, ctx.k.nr
 	kc := split(k, kcMax, 1)
 	mc := split(m, mcMax, mr)
@@ -276,54 +263,6 @@ func (ctx *mulCtx) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				ctx.block(transA, a, lda, ic, mb, pc, kb, nb, alpha, bt, ctx.bbuf, c[ic*ldc+jc:], ldc)
-			}
-		}
-	}
-}
-
-// gemmStrided is gemm for C = alpha*A^T*B + beta*C: op(A)'s panels (mr
-// consecutive values of a row of a) and B's (nr consecutive values of a row
-// of b) are read in place by the strided kernel, block by block of kcMax
-// steps; only a last partial panel of rows or columns is packed, and a
-// partial tile goes through the tile buffer.
-func (ctx *mulCtx) gemmStrided(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mr, nr, fn := ctx.k.mr, ctx.k.nr, ctx.k.strided
-	kc := split(k, kcMax, 1)
-	ctx.grow(mr*kc, nr*kc)
-	tile := ctx.tile
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		bt := beta
-		if pc > 0 {
-			bt = 1
-		}
-		for jr := 0; jr < n; jr += nr {
-			cols := min(nr, n-jr)
-			bp, ldbp := b[pc*ldb+jr:], ldb
-			if cols < nr {
-				copyRuns(ctx.k.cp, ctx.bbuf, nr, b, pc*ldb+jr, ldb, cols, kb)
-				bp, ldbp = ctx.bbuf, nr
-			}
-			for ir := 0; ir < m; ir += mr {
-				rows := min(mr, m-ir)
-				ap, ldap := a[pc*lda+ir:], lda
-				if rows < mr {
-					copyRuns(ctx.k.cp, ctx.abuf, mr, a, pc*lda+ir, lda, rows, kb)
-					ap, ldap = ctx.abuf, mr
-				}
-				cc := c[ir*ldc+jr:]
-				if rows == mr && cols == nr {
-					// Bounds for the assembly: kb steps of mr and nr values.
-					_ = ap[(kb-1)*ldap+mr-1]
-					_ = bp[(kb-1)*ldbp+nr-1]
-					_ = cc[(mr-1)*ldc+nr-1]
-					fn(kb, ap, ldap, bp, ldbp, cc, ldc, alpha, bt)
-					continue
-				}
-				_ = ap[(kb-1)*ldap+mr-1]
-				_ = bp[(kb-1)*ldbp+nr-1]
-				fn(kb, ap, ldap, bp, ldbp, tile, nr, alpha, 0)
-				mergeTile(cc, ldc, tile, nr, rows, cols, bt)
 			}
 		}
 	}

@@ -4,26 +4,18 @@
 ROWREGS = ["AX", "DI", "R8", "R10", "R11", "R12", "R13", "DX"]
 
 
-def kernel(name, mr, vecs, reg, vbytes, zero, direct=False, strided=False):
+def kernel(name, mr, vecs, reg, vbytes, zero, direct=False):
     """One micro-kernel. With direct, A is read in place (row i at a+i*lda)
-    instead of from a packed panel; frame: k, a, lda, b, c, ldc, alpha, beta.
-    With strided, the panels are read with row strides lda and ldb (the mr
-    values of step p at a+p*lda, the nr values at b+p*ldb): a transposed A
-    and a plain B in place, or packed panels with lda = mr, ldb = nr; frame:
-    k, a, lda, b, ldb, c, ldc, alpha, beta."""
+    instead of from a packed panel; frame: k, a, lda, b, c, ldc, alpha, beta."""
     nr_bytes = vecs * vbytes
     if direct:
         off = dict(k=0, a=8, lda=32, b=40, c=64, ldc=88, alpha=96, beta=100, size=104)
-    elif strided:
-        off = dict(k=0, a=8, lda=32, b=40, ldb=64, c=72, ldc=96, alpha=104, beta=108, size=112)
     else:
         off = dict(k=0, a=8, b=32, c=56, ldc=80, alpha=88, beta=92, size=96)
     L = []
     o = L.append
     if direct:
         o(f"// func {name}(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)")
-    elif strided:
-        o(f"// func {name}(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)")
     else:
         o(f"// func {name}(k int, a, b, c []float32, ldc int, alpha, beta float32)")
     o(f"TEXT ·{name}(SB), NOSPLIT, $0-{off['size']}")
@@ -36,11 +28,6 @@ def kernel(name, mr, vecs, reg, vbytes, zero, direct=False, strided=False):
         o("\tXORQ SI, SI")
         for i in range(1, mr):
             o(f"\tLEAQ (AX)(R9*1), {ROWREGS[i]}" if i == 1 else f"\tLEAQ ({ROWREGS[i-1]})(R9*1), {ROWREGS[i]}")
-    if strided:
-        o(f"\tMOVQ lda+{off['lda']}(FP), R9")
-        o("\tSHLQ $2, R9")
-        o(f"\tMOVQ ldb+{off['ldb']}(FP), R11")
-        o("\tSHLQ $2, R11")
     acc = lambda i, v: f"{reg}{4 + i*vecs + v}"
     for i in range(mr):
         for v in range(vecs):
@@ -58,11 +45,9 @@ def kernel(name, mr, vecs, reg, vbytes, zero, direct=False, strided=False):
             o(f"\tVFMADD231PS {br}, {reg}{v}, {acc(i,v)}")
     if direct:
         o("\tADDQ $4, SI")
-    elif strided:
-        o("\tADDQ R9, AX")
     else:
         o(f"\tADDQ ${4*mr}, AX")
-    o("\tADDQ R11, BX" if strided else f"\tADDQ ${nr_bytes}, BX")
+    o(f"\tADDQ ${nr_bytes}, BX")
     o("\tDECQ CX")
     o(f"\tJNZ {name}_loop")
     o(f"{name}_epilogue:")
@@ -209,10 +194,6 @@ out.append("")
 out.append(kernel("kern6x16AVX2Direct", 6, 2, "Y", 32, "VXORPS", direct=True))
 out.append("")
 out.append(kernel("kern8x32AVX512Direct", 8, 2, "Z", 64, "VPXORD", direct=True))
-out.append("")
-out.append(kernel("kern6x16AVX2Strided", 6, 2, "Y", 32, "VXORPS", strided=True))
-out.append("")
-out.append(kernel("kern8x32AVX512Strided", 8, 2, "Z", 64, "VPXORD", strided=True))
 out.append("")
 out.append(TRANSPOSE)
 out.append(COPY)

@@ -33,18 +33,6 @@ func kern6x16AVX2Direct(k int, a []float32, lda int, b, c []float32, ldc int, al
 //go:noescape
 func kern8x32AVX512Direct(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
-// kern6x16AVX2Strided is kern6x16AVX2 reading both panels with row
-// strides (see stridedKernel).
-//
-//go:noescape
-func kern6x16AVX2Strided(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
-
-// kern8x32AVX512Strided is kern8x32AVX512 reading both panels with row
-// strides (see stridedKernel).
-//
-//go:noescape
-func kern8x32AVX512Strided(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
-
 // transpose8x8AVX is the AVX transposer (see transposer).
 //
 //go:noescape
@@ -70,9 +58,9 @@ func bestImpl() kernelImpl {
 func asmImpl(k Kernel) (kernelImpl, bool) {
 	switch {
 	case k == KernelAVX2 && hasAVX2:
-		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, strided: kern6x16AVX2Strided, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	case k == KernelAVX512 && hasAVX512:
-		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, strided: kern8x32AVX512Strided, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	}
 	return kernelImpl{}, false
 }
