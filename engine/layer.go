@@ -23,10 +23,10 @@ import (
 // step t of digit b0+i). With one part that is plain time-major order. A
 // gate row holds the G blocks of H in PyTorch's order.
 //
-// Per step: one product h_{t-1} Whh^T of n x G*H x H with a pre-packed Whh,
-// then one fused element-wise pass (vecf32's Tanh, LSTMCell or GRUCell). The
-// input projection of all T steps is one product, and so is each weight
-// gradient. The sigmoid gates go through tanh, sigma(x) = (1+tanh(x/2))/2,
+// Per step: the input projection x_t Wih^T (n x G*H x I) and one product
+// h_{t-1} Whh^T (n x G*H x H), both with pre-packed weights, then one fused
+// element-wise pass (vecf32's Tanh, LSTMCell or GRUCell). Each weight
+// gradient is one product over all the steps. The sigmoid gates go through tanh, sigma(x) = (1+tanh(x/2))/2,
 // so their rows of the weights are halved (exactly: a power of two) in the
 // layer's copies.
 
@@ -227,12 +227,6 @@ func (l *layer) forwardPart(p int, x []float32) {
 	if out == nil {
 		out = l.hs
 	}
-	// The input projection of every step: bias, then + x Wih^T.
-	ow := out[r0*gh : (r0+d.T*n)*gh]
-	for r := 0; r < d.T*n; r++ {
-		copy(ow[r*gh:(r+1)*gh], l.bias)
-	}
-	gemm.SgemmPacked(false, d.T*n, 1, xw, d.I, &l.wihT, 1, ow, gh)
 	for t := 0; t < d.T; t++ {
 		r := r0 + t*n
 		cur := out[r*gh : (r+n)*gh]
@@ -240,6 +234,12 @@ func (l *layer) forwardPart(p int, x []float32) {
 		if t > 0 {
 			hprev = l.hs[(r-n)*H : r*H]
 		}
+		// The step's input projection, bias + x_t Wih^T, made step by
+		// step so that it is still in cache for the rest of the step.
+		for b := 0; b < n; b++ {
+			copy(cur[b*gh:(b+1)*gh], l.bias)
+		}
+		gemm.SgemmPacked(false, n, 1, xw[t*n*d.I:], d.I, &l.wihT, 1, cur, gh)
 		switch l.cell {
 		case "lstm":
 			if t > 0 {

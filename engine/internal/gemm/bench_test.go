@@ -29,6 +29,9 @@ var benchShapes = []benchShape{
 	{"fc_64x10x128_NT", false, true, 64, 10, 128, 0},
 	{"recur_32x128x128_NT", false, true, 32, 128, 128, 1}, // one of two workers' share of a step
 	{"recur_16x128x128_NT", false, true, 16, 128, 128, 1},
+	{"recur_64x512x128_NT", false, true, 64, 512, 128, 1},  // the LSTM's step
+	{"backh_64x128x512_NN", false, false, 64, 128, 512, 0}, // the LSTM's step back
+	{"inproj_1792x512x28_NT", false, true, 1792, 512, 28, 1},
 	{"square_256x256x256_NN", false, false, 256, 256, 256, 0},
 }
 
