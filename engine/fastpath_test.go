@@ -603,3 +603,29 @@ func TestBoundValuesSurviveBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamSplitMatchesSerial checks that Adam's two-goroutine update of a
+// model above the split threshold gives bit for bit the serial update.
+func TestAdamSplitMatchesSerial(t *testing.T) {
+	c := DefaultConfig()
+	c.Cell = "lstm"
+	p := InitParams(c)
+	g := InitParams(Config{Cell: c.Cell, Inputs: c.Inputs, Hidden: c.Hidden, Classes: c.Classes, Seed: 9})
+	if n := len(p.Wih) + len(p.Whh) + len(p.Wfc); n < parallelAdam {
+		t.Fatalf("%d parameters: below the split threshold %d", n, parallelAdam)
+	}
+	serial, split := p.Clone(), p.Clone()
+	a1, a2 := NewAdam(c), NewAdam(c)
+	for i := 0; i < 3; i++ {
+		a1.update(serial, g, 1)
+		a2.update(split, g, 2)
+	}
+	want, got := serial.slices(), split.slices()
+	for k := range want {
+		for i := range want[k] {
+			if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+				t.Fatalf("tensor %d [%d]: split %v, serial %v", k, i, got[k][i], want[k][i])
+			}
+		}
+	}
+}
