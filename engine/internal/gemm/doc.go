@@ -25,20 +25,30 @@
 //
 // Entry points:
 //
-//   - Sgemm: serial, zero allocation in steady state; packing buffers come
-//     from a sync.Pool of Context values.
-//   - Context: caller-owned packing buffers plus an explicit kernel choice
-//     (newMulCtx(KernelGeneric) forces the pure-Go path, e.g. in tests).
-//     Not safe for concurrent use.
+//   - Sgemm: zero allocation in steady state, safe for concurrent use;
+//     packing buffers come from a sync.Pool.
 //   - PackB and SgemmPacked: pack a right-hand operand once (a weight matrix
 //     used at every time step) and multiply by it many times without
 //     repacking; PackB reuses the PackedB's storage, so repacking after an
 //     optimizer step does not allocate.
-//   - Workers: a fixed set of helper goroutines that split large products
-//     across cores; call Close when done. Small products run serially on the
-//     calling goroutine.
-//   - Implementation: a gonum blas.Float32/Float64/... implementation (gonum's
-//     own for everything but Sgemm) suitable for gorgonia.Use.
+//   - Best and Available: which kernel runs, and which can.
+//
+// The engine splits its work between cores itself (each worker its share
+// of the batch), so the package has no thread pool of its own.
+//
+// Each architecture plugs its kernels in with two functions in a file of
+// its own, selected by build tags (kernel_amd64.go here; kernel_noasm.go is
+// the fallback for every other target and for purego):
+//
+//	bestImpl() kernelImpl                 // the kernel KernelAuto runs
+//	asmImpl(k Kernel) (kernelImpl, bool)  // kernel k, if this CPU has it
+//
+// A kernelImpl holds the micro-kernel fn (an mr x nr tile from packed
+// panels: a[p*mr+i], b[p*nr+j]), optionally its direct form reading a
+// non-transposed A in place (row i at a[i*lda:]), and optional 8x8
+// transpose and 8-float block copy helpers for packing. mr must divide
+// mcMax (144) and nr must divide ncMax (512), so that whole blocks hold
+// whole panels.
 //
 // Argument errors (negative sizes, too-small leading dimensions, slices too
 // short) are programmer errors and panic with a message prefixed "gemm: ",
