@@ -172,6 +172,25 @@ def setup_consts(isa, name, o):
             o(f"\tVMOVUPS {cref('one')}, Y13")
 
 
+def tail_mask(isa, fn, o):
+    """The tail: nothing left jumps to done, else the mask of the last CX
+    lanes (K1 for AVX-512, Y15 for AVX2)."""
+    o(f"{fn}_tail:")
+    o("\tTESTQ CX, CX")
+    o(f"\tJZ {fn}_done")
+    if isa.avx512:
+        o("\tMOVL $1, AX")
+        o("\tSHLL CX, AX")
+        o("\tDECL AX")
+        o("\tKMOVW AX, K1")
+    else:
+        # tailmask<>+32-4*CX holds CX all-ones lanes followed by zero lanes.
+        o("\tLEAQ tailmask<>+32(SB), AX")
+        o("\tSHLQ $2, CX")
+        o("\tSUBQ CX, AX")
+        o("\tVMOVDQU (AX), Y15")
+
+
 def kernel(isa, spec):
     name, params, loaded, nregs, unroll, body = spec
     fn = f"{name}{isa.suffix}"
@@ -228,20 +247,7 @@ def kernel(isa, spec):
     block(1, False)
     advance(1)
     o(f"\tJMP {fn}_one")
-    o(f"{fn}_tail:")
-    o("\tTESTQ CX, CX")
-    o(f"\tJZ {fn}_done")
-    if isa.avx512:
-        o("\tMOVL $1, AX")
-        o("\tSHLL CX, AX")
-        o("\tDECL AX")
-        o("\tKMOVW AX, K1")
-    else:
-        # tailmask<>+32-4*CX holds CX all-ones lanes followed by zero lanes.
-        o("\tLEAQ tailmask<>+32(SB), AX")
-        o("\tSHLQ $2, CX")
-        o("\tSUBQ CX, AX")
-        o("\tVMOVDQU (AX), Y15")
+    tail_mask(isa, fn, o)
     block(1, True)
     o(f"{fn}_done:")
     o("\tVZEROUPPER")
@@ -450,19 +456,7 @@ def gate_kernel(isa, spec):
         o(f"\tADDQ ${isa.vb}, {GATE_PTRS[i]}")
     o(f"\tSUBQ ${isa.w}, CX")
     o(f"\tJMP {fn}_loop")
-    o(f"{fn}_tail:")
-    o("\tTESTQ CX, CX")
-    o(f"\tJZ {fn}_done")
-    if isa.avx512:
-        o("\tMOVL $1, AX")
-        o("\tSHLL CX, AX")
-        o("\tDECL AX")
-        o("\tKMOVW AX, K1")
-    else:
-        o("\tLEAQ tailmask<>+32(SB), AX")
-        o("\tSHLQ $2, CX")
-        o("\tSUBQ CX, AX")
-        o("\tVMOVDQU (AX), Y15")
+    tail_mask(isa, fn, o)
     body(Gate(isa, params, o, True))
     o(f"{fn}_done:")
     o("\tVZEROUPPER")
