@@ -245,7 +245,6 @@ func (l *layer) forwardPart(p int, x []float32) {
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &l.whhT, 1, cur, gh)
 			}
-			vecf32.Tanh(cur, cur)
 			for b := 0; b < n; b++ {
 				g := cur[b*gh : (b+1)*gh]
 				cp := l.zero

@@ -9,9 +9,10 @@ package vecf32
 // for bit the same results.
 
 // LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o). On entry
-// gi, gf and gout hold tanh(z/2) of their pre-activations z and gg holds
-// tanh(z_g). It stores the gates i = 0.5+0.5*gi, f and o back into gi, gf
-// and gout, and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc.
+// gi, gf and gout hold half their pre-activations z/2 and gg holds z_g. It
+// stores the gates i = sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g =
+// tanh(z_g) back into gi, gf, gout and gg, and writes c = f*cprev + i*g,
+// tc = tanh(c) and h = o*tc.
 func LSTMCell(gi, gf, gg, gout, cprev, c, tc, h []float32) {
 	checkLen("LSTMCell", gi, gf, gg, gout, cprev, c, tc, h)
 	if !lstmCellAsm(best.kind, gi, gf, gg, gout, cprev, c, tc, h) {
@@ -78,13 +79,15 @@ func lstmCellGeneric(gi, gf, gg, gout, cprev, c, tc, h []float32) {
 	n := len(gi)
 	gf, gg, gout, cprev, c, tc, h = gf[:n], gg[:n], gout[:n], cprev[:n], c[:n], tc[:n], h[:n]
 	for j := range gi {
-		i, f := sigmoidOfTanh(gi[j]), sigmoidOfTanh(gf[j])
+		i, f := sigmoidOfTanh(Tanh32(gi[j])), sigmoidOfTanh(Tanh32(gf[j]))
 		gi[j], gf[j] = i, f
-		cj := float32(f*cprev[j]) + float32(i*gg[j])
+		g := Tanh32(gg[j])
+		gg[j] = g
+		cj := float32(f*cprev[j]) + float32(i*g)
 		c[j] = cj
 		t := Tanh32(cj)
 		tc[j] = t
-		o := sigmoidOfTanh(gout[j])
+		o := sigmoidOfTanh(Tanh32(gout[j]))
 		gout[j] = o
 		h[j] = o * t
 	}

@@ -343,20 +343,22 @@ class Gate:
 
 
 def gate_lstm(g):
-    """gi, gf, go hold tanh of half their pre-activations and gg tanh of
-    its: i, f, o = sigmoids (stored back), c = f*cprev + i*g, tc = tanh(c),
+    """gi, gf, go hold half their pre-activations and gg its own: i, f, o =
+    sigmoids and g = tanh (stored back), c = f*cprev + i*g, tc = tanh(c),
     h = o*tc."""
-    i = g.sigmoid(g.ld("gi"))
+    i = g.sigmoid(g.tanh(g.ld("gi")))
     g.st(i, "gi")
-    f = g.sigmoid(g.ld("gf"))
+    f = g.sigmoid(g.tanh(g.ld("gf")))
     g.st(f, "gf")
     fc = g.mul(f, g.ld("cprev"))
-    ig = g.mul(i, g.ld("gg"))
+    gg = g.tanh(g.ld("gg"))
+    g.st(gg, "gg")
+    ig = g.mul(i, gg)
     c = g.add(fc, ig)
     g.st(c, "c")
     t = g.tanh(c)
     g.st(t, "tc")
-    o = g.sigmoid(g.ld("gout"))
+    o = g.sigmoid(g.tanh(g.ld("gout")))
     g.st(o, "gout")
     g.st(g.mul(o, t), "h")
 
