@@ -31,7 +31,7 @@
 //     used at every time step) and multiply by it many times without
 //     repacking; PackB reuses the PackedB's storage, so repacking after an
 //     optimizer step does not allocate.
-//   - Best and Available: which kernel runs, and which can.
+//   - Best: which kernel runs.
 //
 // The engine splits its work between cores itself (each worker its share
 // of the batch), so the package has no thread pool of its own.

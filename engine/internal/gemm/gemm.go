@@ -84,8 +84,8 @@ func Best() Kernel {
 	return bestImpl().kind
 }
 
-// Available reports whether kernel k can run here.
-func Available(k Kernel) bool {
+// available reports whether kernel k can run here.
+func available(k Kernel) bool {
 	_, ok := implFor(k)
 	return ok
 }

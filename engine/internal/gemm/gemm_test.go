@@ -274,7 +274,7 @@ func TestSgemmNoAllocs(t *testing.T) {
 }
 
 func TestKernelChoice(t *testing.T) {
-	if !Available(KernelGeneric) || !Available(KernelAuto) {
+	if !available(KernelGeneric) || !available(KernelAuto) {
 		t.Fatal("generic and auto kernels must always be available")
 	}
 	if _, err := newMulCtx(Kernel(99)); err == nil {

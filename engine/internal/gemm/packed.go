@@ -16,12 +16,6 @@ type PackedB struct {
 	data   []float32
 }
 
-// K returns the number of rows of the packed op(B).
-func (p *PackedB) K() int { return p.k }
-
-// N returns the number of columns of the packed op(B).
-func (p *PackedB) N() int { return p.n }
-
 // PackB packs op(B) (k x n, the transpose of b when transB is set) for the
 // best kernel, as the package-level SgemmPacked uses. See mulCtx.PackB.
 func PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
@@ -74,7 +68,7 @@ func packBInto(impl kernelImpl, transB bool, k, n int, b []float32, ldb int, p *
 func roundUp(x, unit int) int { return (x + unit - 1) / unit * unit }
 
 // SgemmPacked computes C = alpha*op(A)*B + beta*C like Sgemm, with B packed
-// by PackB: op(A) is m x p.K(), C is m x p.N(). It is safe for concurrent
+// by PackB: op(A) has as many columns as op(B) has rows, and C as many as op(B). It is safe for concurrent
 // use and does not allocate in steady state.
 func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
 	ctx := pool.Get().(*mulCtx)

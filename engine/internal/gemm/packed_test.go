@@ -22,8 +22,8 @@ func TestSgemmPacked(t *testing.T) {
 		for _, ctx := range allKernels(t) {
 			var pb PackedB
 			ctx.PackB(tc.tB, tc.k, tc.n, p.b, p.ldb, &pb)
-			if pb.K() != tc.k || pb.N() != tc.n {
-				t.Fatalf("PackedB is %dx%d, want %dx%d", pb.K(), pb.N(), tc.k, tc.n)
+			if pb.k != tc.k || pb.n != tc.n {
+				t.Fatalf("PackedB is %dx%d, want %dx%d", pb.k, pb.n, tc.k, tc.n)
 			}
 			p.check(t, func(tA, _ bool, m, _, _ int, alpha float32, a []float32, lda int, _ []float32, _ int, beta float32, c []float32, ldc int) {
 				ctx.SgemmPacked(tA, m, alpha, a, lda, &pb, beta, c, ldc)

@@ -46,11 +46,8 @@ func genericFuncs() funcs { return funcs{kind: KernelGeneric} }
 // start-up from the CPU's features and never changes.
 var best = bestFuncs()
 
-// Best returns the kernel the package-level functions run on this machine.
-func Best() Kernel { return best.kind }
-
-// Available reports whether kernel k can run here.
-func Available(k Kernel) bool {
+// available reports whether kernel k can run here.
+func available(k Kernel) bool {
 	_, ok := funcsFor(k)
 	return ok
 }

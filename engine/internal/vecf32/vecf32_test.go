@@ -17,7 +17,7 @@ func allFuncs(t testing.TB) []funcs {
 	t.Helper()
 	var fs []funcs
 	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
-		if !Available(k) {
+		if !available(k) {
 			t.Logf("kernel %v not available here", k)
 			continue
 		}
@@ -328,15 +328,15 @@ func TestLengthMismatchPanics(t *testing.T) {
 }
 
 func TestKernelChoice(t *testing.T) {
-	if !Available(KernelAuto) || !Available(KernelGeneric) {
+	if !available(KernelAuto) || !available(KernelGeneric) {
 		t.Fatal("auto and generic kernels must always be available")
 	}
 	auto, err := forKernel(KernelAuto)
-	if err != nil || auto.Kernel() != Best() {
-		t.Fatalf("forKernel(KernelAuto) = %v, %v; want kernel %v", auto.Kernel(), err, Best())
+	if err != nil || auto.Kernel() != best.kind {
+		t.Fatalf("forKernel(KernelAuto) = %v, %v; want kernel %v", auto.Kernel(), err, best.kind)
 	}
-	if Available(Kernel(99)) {
-		t.Fatal("Available(Kernel(99)) = true")
+	if available(Kernel(99)) {
+		t.Fatal("available(Kernel(99)) = true")
 	}
 	if got := Kernel(99).String(); got != "Kernel(99)" {
 		t.Fatalf("Kernel(99).String() = %q", got)
