@@ -67,8 +67,11 @@ type kernelImpl struct {
 	mr, nr int
 	fn     microKernel
 	direct directKernel // nil when the kernel has no direct-A form
-	tr     transposer   // nil: transposing packs use plain Go
-	cp     blockCopier  // nil: copying packs use plain Go
+	// edge, when not nil, holds direct kernels for fewer rows: edge[r]
+	// computes an r x nr tile (1 <= r < mr).
+	edge []directKernel
+	tr   transposer  // nil: transposing packs use plain Go
+	cp   blockCopier // nil: copying packs use plain Go
 }
 
 // blockCopier copies rows runs of 8*chunks values: for r < rows,
@@ -281,12 +284,13 @@ func (ctx *mulCtx) block(transA bool, a []float32, lda, ic, mb, pc, kb, nb int, 
 }
 
 // macroDirect is macro for a non-transposed A read in place (a[0] is the
-// block's top-left element); only a last partial panel of rows is packed.
+// block's top-left element); a last partial panel of rows runs the edge
+// kernel of its height, or is packed when there is none.
 func (ctx *mulCtx) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32, lda int, bbuf, c []float32, ldc int) {
-	mr, nr, fn, direct := ctx.k.mr, ctx.k.nr, ctx.k.fn, ctx.k.direct
+	mr, nr, fn, direct, edge := ctx.k.mr, ctx.k.nr, ctx.k.fn, ctx.k.direct, ctx.k.edge
 	tile := ctx.tile
 	full := mb / mr * mr
-	if full < mb {
+	if full < mb && edge == nil {
 		gatherRows(ctx.k.tr, ctx.abuf, mr, a, full*lda, lda, mb-full, kb)
 	}
 	for jr := 0; jr < nb; jr += nr {
@@ -301,6 +305,11 @@ func (ctx *mulCtx) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32,
 				continue
 			case rows == mr:
 				direct(kb, a[ir*lda:], lda, bp, tile, nr, alpha, 0)
+			case edge != nil && cols == nr:
+				edge[rows](kb, a[ir*lda:], lda, bp, cc, ldc, alpha, beta)
+				continue
+			case edge != nil:
+				edge[rows](kb, a[ir*lda:], lda, bp, tile, nr, alpha, 0)
 			default:
 				fn(kb, ctx.abuf[:mr*kb], bp, tile, nr, alpha, 0)
 			}

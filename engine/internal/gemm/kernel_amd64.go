@@ -58,9 +58,9 @@ func bestImpl() kernelImpl {
 func asmImpl(k Kernel) (kernelImpl, bool) {
 	switch {
 	case k == KernelAVX2 && hasAVX2:
-		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, edge: edgeAVX2, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	case k == KernelAVX512 && hasAVX512:
-		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, edge: edgeAVX512, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	}
 	return kernelImpl{}, false
 }
