@@ -360,7 +360,16 @@ func (ctx *mulCtx) macro(mb, nb, kb int, alpha, beta float32, bbuf, c []float32,
 // micro-panels of mr rows: panel r holds, for each p, the mr values
 // op(A)[i0+r*mr+ii, p0+p]; rows past mb are zero.
 func packA(tr transposer, cp blockCopier, mr int, trans bool, a []float32, lda, i0, mb, p0, kb int, dst []float32) {
-	for ir := 0; ir < mb; ir += mr {
+	ir := 0
+	if trans && (cp == nil || mr%8 != 0) {
+		// Row p0+p of a holds column p of every panel: read each row once,
+		// in order, scattering it over the full panels (the block copier
+		// only serves panels of a multiple of 8, such as AVX-512's).
+		full := mb / mr * mr
+		scatterRows(dst, mr, a, p0*lda+i0, lda, full, kb)
+		ir = full
+	}
+	for ; ir < mb; ir += mr {
 		rows := min(mr, mb-ir)
 		d := dst[ir*kb : (ir+mr)*kb]
 		if !trans {
@@ -369,6 +378,40 @@ func packA(tr transposer, cp blockCopier, mr int, trans bool, a []float32, lda, 
 		} else {
 			// Column p of the panel is contiguous in a.
 			copyRuns(cp, d, mr, a, p0*lda+i0+ir, lda, rows, kb)
+		}
+	}
+}
+
+// scatterRows fills the first m/w panels of dst (each kb groups of w
+// values) with dst[r*w*kb + p*w + i] = src[off + p*ld + r*w + i]: row p of
+// the source, read in order, spread over the panels. m is a multiple of w.
+func scatterRows(dst []float32, w int, src []float32, off, ld, m, kb int) {
+	if m == 0 || kb == 0 {
+		return
+	}
+	panels := m / w
+	stride := w * kb
+	_ = dst[(panels-1)*stride+kb*w-1]
+	for p := 0; p < kb; p++ {
+		row := src[off+p*ld : off+p*ld+m]
+		o := p * w
+		switch w {
+		case 8:
+			for r := 0; r < panels; r++ {
+				*(*[8]float32)(dst[o+r*stride:]) = *(*[8]float32)(row[r*8:])
+			}
+		case 6:
+			for r := 0; r < panels; r++ {
+				*(*[6]float32)(dst[o+r*stride:]) = *(*[6]float32)(row[r*6:])
+			}
+		case 4:
+			for r := 0; r < panels; r++ {
+				*(*[4]float32)(dst[o+r*stride:]) = *(*[4]float32)(row[r*4:])
+			}
+		default:
+			for r := 0; r < panels; r++ {
+				copy(dst[o+r*stride:o+r*stride+w], row[r*w:])
+			}
 		}
 	}
 }
