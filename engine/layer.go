@@ -74,16 +74,14 @@ type layer struct {
 }
 
 // newLayer allocates the layer of c for batches of d.B digits split between
-// workers.
-func newLayer(c Config, d dims, workers int) *layer {
+// workers; train adds what the backward pass needs.
+func newLayer(c Config, d dims, workers int, train bool) *layer {
 	gates := c.gates()
 	gh := gates * d.H
 	n := d.T * d.B
 	l := &layer{
 		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers),
 		hs:    make([]float32, n*d.H),
-		dz:    make([]float32, n*gh),
-		dh:    make([]float32, d.B*d.H),
 		zero:  make([]float32, d.H),
 		hLast: make([]float32, d.B*d.H),
 		bias:  make([]float32, gh),
@@ -96,16 +94,25 @@ func newLayer(c Config, d dims, workers int) *layer {
 		l.pre = make([]float32, n*gh)
 		l.aux = make([]float32, n*d.H)
 		l.tc = make([]float32, n*d.H)
-		l.dc = make([]float32, d.B*d.H)
 	case "gru":
 		l.pre = make([]float32, n*gh)
 		l.aux = make([]float32, n*gh)
-		l.dxn = make([]float32, n*d.H)
 		l.bhh = make([]float32, gh)
 	}
 	if l.pre != nil {
 		l.wih = make([]float32, gh*d.I)
 		l.whh = make([]float32, gh*d.H)
+	}
+	if !train {
+		return l
+	}
+	l.dz = make([]float32, n*gh)
+	l.dh = make([]float32, d.B*d.H)
+	switch c.Cell {
+	case "lstm":
+		l.dc = make([]float32, d.B*d.H)
+	case "gru":
+		l.dxn = make([]float32, n*d.H)
 	}
 	for range l.parts[1:] {
 		l.partial = append(l.partial, &Params{
@@ -441,7 +448,7 @@ func colSum(m []float32, ld, rows int, acc []float32) {
 // returns every hidden state, T*B x H. It allocates its buffers; it is for
 // one-off passes such as Model.Trace.
 func hiddenStates(c Config, d dims, p *Params, x []float32) []float32 {
-	l := newLayer(c, d, 1)
+	l := newLayer(c, d, 1, false)
 	l.forward(x, p.Wih, p.Whh, p.Bih, p.Bhh)
 	return l.hs
 }

@@ -48,7 +48,7 @@ func newBatchState(c Config, b, workers int, grads *Params) *batchState {
 		d: d, grads: grads,
 		x:     make([]float32, d.T*d.B*d.I),
 		y:     make([]int, d.B),
-		lay:   newLayer(c, d, workers),
+		lay:   newLayer(c, d, workers, grads != nil),
 		probs: make([]float32, d.B*d.C),
 		dl:    make([]float32, d.B*d.C),
 		dhead: make([]float32, d.B*d.H),
