@@ -412,26 +412,10 @@ func (l *layer) gradNorms(out []float32) {
 func rowNorms(m []float32, w int) float64 {
 	var s float64
 	for r := 0; r+w <= len(m); r += w {
-		s += math.Sqrt(float64(sumSq(m[r : r+w])))
+		row := m[r : r+w]
+		s += math.Sqrt(float64(vecf32.Dot(row, row)))
 	}
 	return s
-}
-
-// sumSq returns the sum of the squares of x.
-func sumSq(x []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		s0 += v[0] * v[0]
-		s1 += v[1] * v[1]
-		s2 += v[2] * v[2]
-		s3 += v[3] * v[3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * x[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // colSum writes into acc (ld wide) the sums over rows of the columns of

@@ -1,6 +1,6 @@
 // Package vecf32 holds vectorised float32 element-wise kernels for the
 // recurrent network in the engine: the tanh activation and its backward,
-// additions, and the fused gate arithmetic of one LSTM or GRU step and of
+// additions, a dot product, and the fused gate arithmetic of one LSTM or GRU step and of
 // its backward (LSTMCell, LSTMCellGrad, GRUCell, GRUCellGrad).
 //
 // Kernels, chosen at run time from the CPU's features (golang.org/x/sys/cpu):
@@ -22,7 +22,7 @@
 // and for purego), defining bestFuncs, asmFuncs and, for every kernel, a
 // dispatcher that runs it and reports true or reports false to fall back to
 // the generic Go: tanhAsm, tanhGradAsm, addAsm, addToAsm, lstmCellAsm,
-// lstmCellGradAsm, gruCellAsm and gruCellGradAsm.
+// lstmCellGradAsm, gruCellAsm, gruCellGradAsm and dotAsm.
 //
 // Tanh is the float32 rational approximation Eigen and XLA use (x*P(x²)/Q(x²)
 // with |x| clamped to 7.90531110763549805, and tanh(x) = x for |x| < 0.0004),
@@ -30,7 +30,8 @@
 // like Tanh32 (separate multiplies and adds, no fused multiply-add, IEEE
 // division), so all kernels return bit-identical results: training gives
 // the same numbers with and without the assembly. The other kernels are
-// likewise bit for bit their generic Go forms (kernel_generic.go, gate.go).
+// likewise bit for bit their generic Go forms (kernel_generic.go, gate.go),
+// except Dot, a reduction that sums in each kernel's own order.
 //
 // Every function accepts any length, allocates nothing and touches no memory
 // outside its slices. Slices of different lengths are a programmer error and

@@ -170,3 +170,34 @@ func TestGateKernelsLengthPanics(t *testing.T) {
 	}()
 	LSTMCell(a, a, a, a, a, a, a, b)
 }
+
+// TestDot holds every Dot kernel against a float64 sum, for many lengths
+// and offsets (nothing past the slices may be read into the sum: the
+// guards around them are huge).
+func TestDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 300; iter++ {
+		n := r.IntN(200)
+		off := r.IntN(16)
+		a, _ := guarded(r, n, off, 1)
+		b, _ := guarded(r, n, r.IntN(16), 2)
+		var want, mag float64
+		for i := range a {
+			p := float64(a[i]) * float64(b[i])
+			want += p
+			mag += math.Abs(p)
+		}
+		for _, f := range allFuncs(t) {
+			got := f.Dot(a, b)
+			if d := math.Abs(float64(got) - want); d > 1e-6*(mag+1) {
+				t.Fatalf("%v: Dot of %d = %g, want %g", f.Kernel(), n, got, want)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Dot with mismatched lengths did not panic")
+		}
+	}()
+	Dot(make([]float32, 3), make([]float32, 4))
+}

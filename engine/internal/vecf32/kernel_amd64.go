@@ -212,3 +212,25 @@ func gruCellGradAsm(k Kernel, hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
 	}
 	return true
 }
+
+// dotAVX2 is the AVX2+FMA3 Dot kernel; the lengths must be equal.
+//
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+// dotAVX512 is the AVX-512F Dot kernel; the lengths must be equal.
+//
+//go:noescape
+func dotAVX512(a, b []float32) float32
+
+// dotAsm runs the Dot kernel k, or reports false if k is not an assembly
+// kernel.
+func dotAsm(k Kernel, a, b []float32) (float32, bool) {
+	switch k {
+	case KernelAVX512:
+		return dotAVX512(a, b), true
+	case KernelAVX2:
+		return dotAVX2(a, b), true
+	}
+	return 0, false
+}

@@ -29,3 +29,5 @@ func gruCellAsm(Kernel, []float32, []float32, []float32, []float32, []float32, [
 func gruCellGradAsm(Kernel, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32) bool {
 	return false
 }
+
+func dotAsm(Kernel, []float32, []float32) (float32, bool) { return 0, false }

@@ -110,6 +110,24 @@ func (f funcs) AddTo(dst, s, t []float32) {
 	}
 }
 
+// Dot returns the sum of a[i]*b[i].
+func (f funcs) Dot(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panicLen("Dot", len(a), len(b))
+	}
+	if v, ok := dotAsm(f.kind, a, b); ok {
+		return v
+	}
+	return dotGeneric(a, b)
+}
+
+// Dot returns the sum of a[i]*b[i] with the best kernel for this machine.
+// Unlike the element-wise kernels it is a reduction whose rounding depends
+// on the kernel (each sums in its own order, the assembly with fused
+// multiply-adds); kernels agree to a few ulps of the sum of |a[i]*b[i]|. It
+// panics if the lengths differ.
+func Dot(a, b []float32) float32 { return best.Dot(a, b) }
+
 // Tanh sets dst[i] = tanh(src[i]) (dst and src may be the same slice) with
 // the best kernel for this machine. It panics if the lengths differ.
 func Tanh(dst, src []float32) { best.Tanh(dst, src) }
