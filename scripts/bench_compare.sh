@@ -27,7 +27,8 @@
 # with the per-CPU-second figures of both sides.
 # PYTHON=... runs another interpreter than /usr/bin/python3.
 #
-# Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--go-cpu N] [--full]
+# Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--go-cpu N]
+#                                 [--py-steps 30] [--py-runs 5] [--full]
 # Needs Go and, for PyTorch (Debian):
 #   apt-get install -y python3-torch python3-torchvision libopenblas0-pthread
 
@@ -49,6 +50,8 @@ while [ $# -gt 0 ]; do
 	--rounds) [ $# -ge 2 ] || die "--rounds needs a value"; rounds=$2; shift 2 ;;
 	--benchtime) [ $# -ge 2 ] || die "--benchtime needs a value"; benchtime=$2; shift 2 ;;
 	--go-cpu) [ $# -ge 2 ] || die "--go-cpu needs a value"; gocpu=$2; shift 2 ;;
+	--py-steps) [ $# -ge 2 ] || die "--py-steps needs a value"; pysteps=$2; shift 2 ;;
+	--py-runs) [ $# -ge 2 ] || die "--py-runs needs a value"; pyruns=$2; shift 2 ;;
 	--full) full=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument: $1" ;;
@@ -56,6 +59,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: want a positive integer"
 [[ -z $gocpu || $gocpu =~ ^[1-9][0-9]*$ ]] || die "--go-cpu $gocpu: want a positive integer"
+[[ $pysteps =~ ^[1-9][0-9]*$ ]] || die "--py-steps $pysteps: want a positive integer"
+[[ $pyruns =~ ^[1-9][0-9]*$ ]] || die "--py-runs $pyruns: want a positive integer"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
