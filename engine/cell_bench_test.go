@@ -103,3 +103,64 @@ func BenchmarkGradNorms(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTwoWorkers alternates steps of one graph on one worker and one
+// on two (the same weights and batch), timing each, and reports the
+// samples/s of both and their ratio "speedup": alternating step by step
+// keeps the ratio honest when the machine's speed drifts. It needs
+// GOMAXPROCS >= 2.
+func BenchmarkTwoWorkers(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS >= 2")
+	}
+	for _, cell := range []string{"rnn", "lstm", "gru"} {
+		for _, train := range []bool{true, false} {
+			name := cell + "/eval"
+			if train {
+				name = cell + "/train"
+			}
+			b.Run(name, func(b *testing.B) {
+				c := DefaultConfig()
+				c.Cell = cell
+				p := NewParams(c)
+				var grads *Params
+				if train {
+					grads = NewParams(c)
+				}
+				var nets [2]*net
+				for w := range nets {
+					n, err := newNet(c, c.Batch, w+1, p, grads)
+					if err != nil {
+						b.Fatal(err)
+					}
+					nets[w] = n
+				}
+				p.CopyFrom(InitParams(c))
+				rng := rand.New(rand.NewPCG(1, 2))
+				for i := range nets[0].st.x {
+					nets[0].st.x[i] = 2*rng.Float32() - 1
+				}
+				for i := range nets[0].st.y {
+					nets[0].st.y[i] = rng.IntN(10)
+				}
+				copy(nets[1].st.x, nets[0].st.x)
+				copy(nets[1].st.y, nets[0].st.y)
+				var el [2]time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					for w, n := range nets {
+						t0 := time.Now()
+						if err := n.run(); err != nil {
+							b.Fatal(err)
+						}
+						el[w] += time.Since(t0)
+					}
+				}
+				samples := float64(b.N * c.Batch)
+				b.ReportMetric(samples/el[0].Seconds(), "1w-samples/s")
+				b.ReportMetric(samples/el[1].Seconds(), "2w-samples/s")
+				b.ReportMetric(el[0].Seconds()/el[1].Seconds(), "speedup")
+			})
+		}
+	}
+}

@@ -15,7 +15,8 @@ import (
 // The batch is split by digits into parts, one a worker, and each worker
 // carries its part through all T steps of the forward pass, back through
 // all of them, and through its own weight-gradient products: one hand-off
-// per pass, no lock, no shared cache line written by two workers. The
+// per pass (to a helper that stays awake between the passes of a step, see
+// relay), no lock, no shared cache line written by two workers. The
 // workers' weight gradients are summed once at the end.
 //
 // Rows are kept in slab order: part p (digits b0..b1, n = b1-b0 of them)
@@ -40,6 +41,7 @@ type layer struct {
 	d     dims
 	gh    int // G*H, the width of a gate row
 	parts []part
+	relay *relay // runs part 1 when there are two
 
 	xs  []float32 // T*B*I: x in slab order; nil with one part (x is used as is)
 	hs  []float32 // T*B*H: hidden states
@@ -80,7 +82,7 @@ func newLayer(c Config, d dims, workers int, train bool) *layer {
 	gh := gates * d.H
 	n := d.T * d.B
 	l := &layer{
-		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers),
+		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(),
 		hs:    make([]float32, n*d.H),
 		zero:  make([]float32, d.H),
 		hLast: make([]float32, d.B*d.H),
@@ -136,22 +138,25 @@ func splitParts(b, workers int) []part {
 }
 
 // each runs f for every part, part 0 on the calling goroutine and the
-// others on their own, and waits for all.
+// others on the relay's helpers, and waits for all.
 func (l *layer) each(f func(p int)) {
-	if len(l.parts) == 1 {
+	switch len(l.parts) {
+	case 1:
 		f(0)
-		return
+	case 2:
+		l.relay.run(func() { f(1) }, func() { f(0) })
+	default:
+		var wg sync.WaitGroup
+		wg.Add(len(l.parts) - 1)
+		for p := 1; p < len(l.parts); p++ {
+			go func() {
+				defer wg.Done()
+				f(p)
+			}()
+		}
+		f(0)
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	wg.Add(len(l.parts) - 1)
-	for p := 1; p < len(l.parts); p++ {
-		go func() {
-			defer wg.Done()
-			f(p)
-		}()
-	}
-	f(0)
-	wg.Wait()
 }
 
 // sigmoidBlock tells whether gate block k of the cell is a sigmoid gate:
