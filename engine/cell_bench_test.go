@@ -23,6 +23,18 @@ func flopsPerSample(c Config, train bool) float64 {
 	return fwd + 2*(T-1)*gh*H + 2*(T-1)*gh*H + 2*T*gh*I + 4*C*H
 }
 
+// randomBatch fills st's inputs and labels with the same seeded random
+// batch every time (inputs in [-1, 1], as normalised pixels).
+func randomBatch(st *batchState) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range st.x {
+		st.x[i] = 2*rng.Float32() - 1
+	}
+	for i := range st.y {
+		st.y[i] = rng.IntN(10)
+	}
+}
+
 // benchCell is one training step (forward, backward, Adam) or forward pass
 // of cell at the notebook's sizes on a batch of 64, on workers() workers
 // (set them with -cpu 1,2). It reports samples/s (wall), cpu-samples/s
@@ -43,13 +55,7 @@ func benchCell(b *testing.B, cell string, train, norms bool) {
 	}
 	n.st.lay.wantNorms = norms
 	p.CopyFrom(InitParams(c))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range n.st.x {
-		n.st.x[i] = 2*rng.Float32() - 1
-	}
-	for i := range n.st.y {
-		n.st.y[i] = rng.IntN(10)
-	}
+	randomBatch(n.st)
 	adam := NewAdam(c)
 	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
 	runtime.GC()
@@ -136,15 +142,8 @@ func BenchmarkTwoWorkers(b *testing.B) {
 					nets[w] = n
 				}
 				p.CopyFrom(InitParams(c))
-				rng := rand.New(rand.NewPCG(1, 2))
-				for i := range nets[0].st.x {
-					nets[0].st.x[i] = 2*rng.Float32() - 1
-				}
-				for i := range nets[0].st.y {
-					nets[0].st.y[i] = rng.IntN(10)
-				}
-				copy(nets[1].st.x, nets[0].st.x)
-				copy(nets[1].st.y, nets[0].st.y)
+				randomBatch(nets[0].st)
+				randomBatch(nets[1].st)
 				var el [2]time.Duration
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {

@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
 // BenchmarkBatch runs every matrix product of one training step of the
@@ -31,13 +33,13 @@ func BenchmarkBatch(b *testing.B) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		step()
-		c0 := threadCPU()
+		c0 := peak.ThreadCPU()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			step()
 		}
 		b.StopTimer()
-		c1 := threadCPU()
+		c1 := peak.ThreadCPU()
 		b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "samples/s")
 		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		if c0 >= 0 && c1 > c0 {

@@ -8,6 +8,8 @@ import (
 	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
 // benchShape is one of the engine's hot products.
@@ -87,13 +89,13 @@ func benchLoop(b *testing.B, s benchShape, serial bool, f func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	f()
-	c0 := threadCPU()
+	c0 := peak.ThreadCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		f()
 	}
 	b.StopTimer()
-	c1 := threadCPU()
+	c1 := peak.ThreadCPU()
 	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
 	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	if serial && c0 >= 0 && c1 > c0 {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
 // Benchmark sizes: one batch forward of the default model (28 steps x 64
@@ -35,13 +37,13 @@ func benchEach(b *testing.B, scalar func(x, y, z []float32), body func(f funcs, 
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
 				fn()
-				c0 := threadCPU()
+				c0 := peak.ThreadCPU()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					fn()
 				}
 				b.StopTimer()
-				c1 := threadCPU()
+				c1 := peak.ThreadCPU()
 				elems := float64(b.N) * float64(n)
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/elems, "ns/elem")
 				if c0 >= 0 && c1 > c0 {
