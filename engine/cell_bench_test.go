@@ -23,6 +23,18 @@ func flopsPerSample(c Config, train bool) float64 {
 	return fwd + 2*(T-1)*gh*H + 2*(T-1)*gh*H + 2*T*gh*I + 4*C*H
 }
 
+// benchParams returns the notebook's configuration for cell, zeroed
+// parameters and, for training, gradient buffers (nil otherwise).
+func benchParams(cell string, train bool) (Config, *Params, *Params) {
+	c := DefaultConfig()
+	c.Cell = cell
+	var grads *Params
+	if train {
+		grads = NewParams(c)
+	}
+	return c, NewParams(c), grads
+}
+
 // randomBatch fills st's inputs and labels with the same seeded random
 // batch every time (inputs in [-1, 1], as normalised pixels).
 func randomBatch(st *batchState) {
@@ -42,13 +54,7 @@ func randomBatch(st *batchState) {
 // a loaded machine) and peak-frac, the products' GFLOP per CPU-second as a
 // fraction of one core's FMA peak measured here (internal/peak).
 func benchCell(b *testing.B, cell string, train, norms bool) {
-	c := DefaultConfig()
-	c.Cell = cell
-	p := NewParams(c)
-	var grads *Params
-	if train {
-		grads = NewParams(c)
-	}
+	c, p, grads := benchParams(cell, train)
 	n, err := newNet(c, c.Batch, workers(), p, grads)
 	if err != nil {
 		b.Fatal(err)
@@ -126,13 +132,7 @@ func BenchmarkTwoWorkers(b *testing.B) {
 				name = cell + "/train"
 			}
 			b.Run(name, func(b *testing.B) {
-				c := DefaultConfig()
-				c.Cell = cell
-				p := NewParams(c)
-				var grads *Params
-				if train {
-					grads = NewParams(c)
-				}
+				c, p, grads := benchParams(cell, train)
 				var nets [2]*net
 				for w := range nets {
 					n, err := newNet(c, c.Batch, w+1, p, grads)
