@@ -21,25 +21,38 @@ func NewAdam(c Config) *Adam {
 	return &Adam{LR: c.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, M: NewParams(c), V: NewParams(c)}
 }
 
-// parallelAdam is the number of parameters from which Update splits its
-// work between two goroutines: the gated cells' models (about 61K and 86K),
-// not the RNN's 21K, whose update takes about as long as waking a helper.
-const parallelAdam = 48 << 10
+// Models of parallelAdam parameters and more are updated by two
+// goroutines: a new one for the gated cells' models (about 61K and 86K),
+// whose update outlasts waking a thread, and for any model from 16K (the
+// RNN's 21K) when the caller's relay has a helper awake.
+const (
+	parallelAdam      = 48 << 10
+	parallelAdamRelay = 16 << 10
+)
 
-// Update applies one step with gradients g to p. Models of parallelAdam
-// parameters and more are updated by two goroutines, each taking half of
-// every tensor.
-func (a *Adam) Update(p, g *Params) {
-	parts := 1
-	if n := len(p.Wih) + len(p.Whh) + len(p.Wfc); n >= parallelAdam && workers() >= 2 {
-		parts = 2
+// Update applies one step with gradients g to p, splitting large models
+// between two goroutines, each taking half of every tensor.
+func (a *Adam) Update(p, g *Params) { a.updateWith(p, g, nil) }
+
+// updateWith is Update that may split its work on r, the relay of the
+// graph that computed g (nil for none).
+func (a *Adam) updateWith(p, g *Params, r *relay) {
+	n := len(p.Wih) + len(p.Whh) + len(p.Wfc)
+	switch {
+	case workers() < 2:
+		a.update(p, g, 1, nil)
+	case r != nil && n >= parallelAdamRelay:
+		a.update(p, g, 2, r)
+	case n >= parallelAdam:
+		a.update(p, g, 2, nil)
+	default:
+		a.update(p, g, 1, nil)
 	}
-	a.update(p, g, parts)
 }
 
-// update is Update on parts goroutines (1 or 2); the result does not depend
-// on parts.
-func (a *Adam) update(p, g *Params, parts int) {
+// update is Update on parts goroutines (1 or 2; the second on r if not
+// nil); the result does not depend on parts.
+func (a *Adam) update(p, g *Params, parts int, r *relay) {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
@@ -69,6 +82,10 @@ func (a *Adam) update(p, g *Params, parts int) {
 	}
 	if parts < 2 {
 		half(0, 1)
+		return
+	}
+	if r != nil {
+		r.run(func() { half(1, 2) }, func() { half(0, 2) })
 		return
 	}
 	var wg sync.WaitGroup

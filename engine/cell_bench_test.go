@@ -73,7 +73,7 @@ func benchCell(b *testing.B, cell string, train, norms bool) {
 			b.Fatal(err)
 		}
 		if train {
-			adam.Update(p, grads)
+			adam.updateWith(p, grads, n.st.lay.relay)
 		}
 	}
 	c1 := peak.ProcessCPU()

@@ -614,17 +614,22 @@ func TestAdamSplitMatchesSerial(t *testing.T) {
 	if n := len(p.Wih) + len(p.Whh) + len(p.Wfc); n < parallelAdam {
 		t.Fatalf("%d parameters: below the split threshold %d", n, parallelAdam)
 	}
-	serial, split := p.Clone(), p.Clone()
-	a1, a2 := NewAdam(c), NewAdam(c)
+	serial, split, relayed := p.Clone(), p.Clone(), p.Clone()
+	a1, a2, a3 := NewAdam(c), NewAdam(c), NewAdam(c)
+	r := newRelay()
 	for i := 0; i < 3; i++ {
-		a1.update(serial, g, 1)
-		a2.update(split, g, 2)
+		a1.update(serial, g, 1, nil)
+		a2.update(split, g, 2, nil)
+		a3.update(relayed, g, 2, r)
 	}
-	want, got := serial.slices(), split.slices()
-	for k := range want {
-		for i := range want[k] {
-			if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
-				t.Fatalf("tensor %d [%d]: split %v, serial %v", k, i, got[k][i], want[k][i])
+	want := serial.slices()
+	for name, q := range map[string]*Params{"split": split, "relayed": relayed} {
+		got := q.slices()
+		for k := range want {
+			for i := range want[k] {
+				if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+					t.Fatalf("%s: tensor %d [%d]: %v, serial %v", name, k, i, got[k][i], want[k][i])
+				}
 			}
 		}
 	}

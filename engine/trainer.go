@@ -366,7 +366,7 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 			return fmt.Errorf("engine: epoch %d batch %d of %d: %w (%v)", epoch, k+1, ld.Batches(), ErrNonFinite, l)
 		}
 		t.mu.Lock()
-		t.adam.Update(t.params, t.grads)
+		t.adam.updateWith(t.params, t.grads, st.lay.relay)
 		t.doneBatches = k + 1
 		t.mu.Unlock()
 		r := stats.add(got, st.lossSum, st.correct)
