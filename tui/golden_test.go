@@ -34,7 +34,10 @@ func program(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report, c
 	} else {
 		t.Cleanup(func() { close(ch) })
 	}
-	m := New(Options{Renderer: r, Events: ch})
+	// The views that run the model themselves take a snapshot of the
+	// weights of the list's run 1: fixed weights.
+	tl := newTestList(t, &testTrainer{model: testModel(t, testConfig())}, runs.Caps{}, "")
+	m := New(Options{Renderer: r, Events: ch, Access: tl.access})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(ready)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))

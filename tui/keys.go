@@ -16,6 +16,13 @@ type keyMap struct {
 	Left, Right, First, Last, Jump, Random, Wrong, Class, Clear, Mode key.Binding
 	// Confusion matrix (Left and Right are shared with the browser).
 	Up, Down, Open key.Binding
+	// Inside the RNN: the browser's and the canvas's replay key and the
+	// saliency toggle (browser and replay); the replay's (Left, Right,
+	// First and Last step through the rows); the canvas's (CursorUp ...
+	// move its cursor); the gradients' (Left and Right choose the runs).
+	Replay, Saliency, Play, Faster, Slower, Back                      key.Binding
+	CursorUp, CursorDown, CursorLeft, CursorRight, Paint, Erase, Wipe key.Binding
+	Prepared, DragPaint, Cursor                                       key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
 }
@@ -54,24 +61,46 @@ func newKeyMap() keyMap {
 		Down:    b("↓/j", "down", "down", "j"),
 		Open:    b("enter", "browse these digits", "enter"),
 		Accept:  b("enter", "go", "enter"),
-		Cancel:  b("esc", "cancel", "esc"),
+
+		Replay:      b("v/enter", "replay", "v", "enter"),
+		Saliency:    b("s", "saliency", "s"),
+		Play:        b("space", "play/pause", " "),
+		Faster:      b("+", "faster", "+", "="),
+		Slower:      b("-", "slower", "-"),
+		Back:        b("esc", "back", "esc"),
+		CursorUp:    b("↑", "cursor up", "up"),
+		CursorDown:  b("↓", "cursor down", "down"),
+		CursorLeft:  b("←", "cursor left", "left"),
+		CursorRight: b("→", "cursor right", "right"),
+		Paint:       b("space", "paint", " "),
+		Erase:       b("x", "erase", "x"),
+		Wipe:        b("c", "clear", "c"),
+		Prepared:    b("t", "show preprocessed", "t"),
+		// Cursor is the help's one entry for the four cursor keys.
+		Cursor: b("←↑↓→", "move cursor", helpKey+"cursor"),
+		Cancel: b("esc", "cancel", "esc"),
 
 		ClickTab:   b("click tab", "switch view", mouseKey+"tab"),
 		ClickCell:  b("click cell", "browse these digits", mouseKey+"cell"),
 		ClickDigit: b("click digit", "show it", mouseKey+"digit"),
 		WheelDigit: b("wheel", "previous/next digit", mouseKey+"wheel-digit"),
 		WheelCell:  b("wheel", "cell up/down", mouseKey+"wheel-cell"),
+		DragPaint:  b("drag", "left paints, right erases", mouseKey+"drag-paint"),
 	}
 }
 
-// mouseKey starts the keys of the mouse's help entries: no key press is
+// mouseKey starts the keys of the mouse's help entries, helpKey those of
+// the help's other entries that stand for several keys: no key press is
 // ever named so.
-const mouseKey = "mouse:"
+const (
+	mouseKey = "mouse:"
+	helpKey  = "help:"
+)
 
 // setMouse shows the mouse's help entries, or hides them when the mouse is
 // off.
 func (k *keyMap) setMouse(on bool) {
-	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell} {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.DragPaint} {
 		b.SetEnabled(on)
 	}
 }

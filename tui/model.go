@@ -14,6 +14,7 @@ import (
 
 	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/engine/runs"
+	"github.com/mnist-tui/mnist-tui/tui/digit"
 )
 
 // Minimum terminal size; below it the model only says so.
@@ -75,8 +76,8 @@ const (
 type errMsg struct{ err error }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
-// (dashboard, prediction browser, confusion matrix), the shared run state
-// they read, and the global keys. It keeps the view contract (see view):
+// (dashboard, prediction browser, confusion matrix, replay, canvas,
+// gradients), the shared run state they read, and the global keys. It keeps the view contract (see view):
 // it routes messages, lays out the screen in Update and hands the mouse to
 // the view under it. Build it with New.
 type Model struct {
@@ -150,10 +151,14 @@ func New(o Options) Model {
 		tabs:    tabBar{st: st},
 		capture: -1,
 	}
+	w := newWeights(o.Access, run)
 	m.views = []view{
 		newDashboard(run, st, km, o.ASCII, o.Cache),
-		newBrowser(run, st, km, o.Renderer),
+		newBrowser(run, st, km, o.Renderer, w),
 		newConfusion(run, st, km),
+		newReplay(run, st, km, w, digit.NewPainter(o.Renderer)),
+		newCanvas(run, st, km, w, digit.NewPainter(o.Renderer)),
+		newGradients(run, st, km),
 	}
 	return m
 }

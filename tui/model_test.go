@@ -65,7 +65,7 @@ func TestTooSmall(t *testing.T) {
 	}
 	m = sized(m, MinWidth, MinHeight)
 	v = m.View()
-	if strings.Contains(v, "too small") || !strings.Contains(v, "Dashboard") {
+	if strings.Contains(v, "too small") || !strings.Contains(v, "model RNN") {
 		t.Errorf("%dx%d should draw the dashboard, got:\n%s", MinWidth, MinHeight, v)
 	}
 	if v := sized(m, 1, 1).View(); ansi.StringWidth(v) > 1 || strings.Count(v, "\n") > 0 {

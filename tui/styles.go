@@ -14,6 +14,8 @@ type styles struct {
 	good, bad, warn, note, errLine, accent  lipgloss.Style
 	raw, smooth, train, val, axis, selected lipgloss.Style
 	diag, offDiag, zero, bar, barEmpty      lipgloss.Style
+	// heat styles the heat strips (heat.go).
+	heat heatStyles
 }
 
 // Colours, as ANSI 256 indexes so they degrade predictably.
@@ -54,6 +56,7 @@ func newStyles(r *lipgloss.Renderer) *styles {
 		zero:     n().Foreground(colFaint),
 		bar:      n().Foreground(colBlue),
 		barEmpty: n().Foreground(colFaint),
+		heat:     newHeatStyles(r),
 	}
 }
 

@@ -94,6 +94,9 @@ const (
 	kindDashboard viewKind = iota + 1
 	kindBrowser
 	kindConfusion
+	kindReplay
+	kindCanvas
+	kindGradients
 )
 
 // rect is a rectangle of cells on the screen: origin x, y (0,0 is the

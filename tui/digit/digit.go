@@ -51,8 +51,8 @@ func (s Size) Width() int { return Side * s.scale() }
 // pixel rows into a line, size 2 gives each pixel two cells of one line,
 // and larger sizes repeat rows and columns.
 
-// rows returns the pixel rows of line l's upper and lower halves.
-func (s Size) rows(l int) (top, bottom int) {
+// Rows returns the pixel rows that line l's upper and lower halves show.
+func (s Size) Rows(l int) (top, bottom int) {
 	k := s.scale()
 	return 2 * l / k, (2*l + 1) / k
 }
@@ -72,7 +72,7 @@ func Shade(px []uint8, s Size) []string {
 	out := make([]string, 0, s.Lines())
 	buf := make([]byte, 0, s.Width())
 	for l := 0; l < s.Lines(); l++ {
-		top, bottom := s.rows(l)
+		top, bottom := s.Rows(l)
 		buf = buf[:0]
 		for c := 0; c < s.Width(); c++ {
 			x := c / k
@@ -169,7 +169,7 @@ func (p *Painter) blocks(colour func(i int) int, s Size) []string {
 	out := make([]string, 0, s.Lines())
 	var b strings.Builder
 	for l := 0; l < s.Lines(); l++ {
-		top, bottom := s.rows(l)
+		top, bottom := s.Rows(l)
 		b.Reset()
 		// One escape sequence per run of equal pixel pairs.
 		for x := 0; x < Side; {

@@ -35,7 +35,7 @@ func Overlay(px []uint8, heat []float32, s Size) []string {
 	k := s.scale()
 	ramp := []rune(HeatRamp)
 	for l := range out {
-		top, bottom := s.rows(l)
+		top, bottom := s.Rows(l)
 		line := []rune(out[l])
 		for c := range line {
 			x := c / k
