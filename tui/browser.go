@@ -554,7 +554,7 @@ func (b *browser) info(i, w int) string {
 	switch {
 	case !b.saliency:
 	case b.sal != nil && b.salFor == i:
-		lines = append(lines, "", b.st.accent.Render(digit.HeatRamp)+lbl(" saliency: where ink raises")+lbl(" the logit of "+strconv.Itoa(pr)+" most"))
+		lines = append(lines, "", b.st.accent.Render(digit.HeatRamp)+lbl(" saliency: more ink here raises "+strconv.Itoa(pr)))
 	case b.salErr != nil:
 		lines = append(lines, "", b.st.bad.Render("saliency: "+b.salErr.Error()))
 	default:

@@ -137,11 +137,17 @@ func (c *canvas) layout() canvasLayout {
 	return l
 }
 
-// pixelAt is the pixel position (fractional: the cell's centre) of the
-// view's cell x, y.
+// pixelAt is where the brush goes for the view's cell x, y: the centre of
+// the pixel the cell shows (of its upper half's pixel where a line shows
+// more than one row), or in the compact size, whose cells are a pixel
+// wide and two tall, the middle of the cell, between its two rows.
 func (c *canvas) pixelAt(l canvasLayout, x, y int) (float64, float64) {
-	k := float64(max(int(l.size), 1))
-	return (float64(x-l.x) + 0.5) / k, (2*float64(y-l.y) + 1) / k
+	k := max(int(l.size), 1)
+	dx, dy := x-l.x, y-l.y
+	if k == 1 {
+		return float64(dx) + 0.5, 2*float64(dy) + 1
+	}
+	return math.Floor(float64(dx)/float64(k)) + 0.5, math.Floor(2*float64(dy)/float64(k)) + 0.5
 }
 
 func (c *canvas) update(msg tea.Msg) (view, tea.Cmd) {
@@ -282,7 +288,7 @@ func (c *canvas) pixels() []uint8 { return preprocess.Pixels(c.px) }
 func (c *canvas) draw() string {
 	l := c.layout()
 	lbl := c.st.label.Render
-	head := c.st.bold.Render("Draw a digit") + lbl(" · classified live with the "+c.run.cfg.Cell.Title()+"'s "+c.w.describe())
+	head := c.st.bold.Render("Draw a digit") + lbl(": drag the left button, the right erases · the "+c.run.cfg.Cell.Title()+"'s "+c.w.describe())
 	lines := c.render(c.pixels(), l.size)
 	k := max(int(l.size), 1)
 	// The cursor: marks on the frame at its column and its line.
@@ -308,7 +314,7 @@ func (c *canvas) draw() string {
 		pic.WriteString("\n" + left + line + c.st.axis.Render("│"))
 	}
 	pic.WriteString("\n" + c.st.axis.Render("└"+strings.Repeat("─", w)+"┘"))
-	body := hjoin(pic.String(), "  ", c.panel())
+	body := hjoin(pic.String(), "  ", c.panel(c.width-l.panelX))
 	return fit(head+"\n"+body, c.width, c.height)
 }
 
@@ -322,7 +328,7 @@ func (c *canvas) render(px []uint8, s digit.Size) []string {
 
 // panel is the prediction, the probability bars and, when asked for, the
 // preprocessed digit the network sees.
-func (c *canvas) panel() string {
+func (c *canvas) panel(w int) string {
 	cl := c.classified
 	lbl := c.st.label.Render
 	var lines []string
@@ -337,7 +343,7 @@ func (c *canvas) panel() string {
 		pred := argmax10(cl.probs)
 		lines = []string{lbl("prediction ") + c.st.bold.Render(strconv.Itoa(pred)) + lbl(" ("+probText(float64(cl.probs[pred]))+")")}
 	}
-	lines = append(lines, "", lbl("class probabilities"))
+	lines = append(lines, "", lbl("probabilities"))
 	const barW = 10
 	for k := range 10 {
 		p := float64(cl.probs[k])
@@ -355,18 +361,31 @@ func (c *canvas) panel() string {
 		}
 		lines = append(lines, line)
 	}
-	lines = append(lines, "", lbl("left drag paints, right erases;"), lbl("arrows, space, x, c: the same by keys"))
 	out := strings.Join(lines, "\n")
 	if !c.showPre {
 		return out
 	}
-	pre := []string{lbl("preprocessed (what it reads)")}
+	pre := []string{lbl("preprocessed")}
 	if cl.pre == nil {
 		pre = append(pre, c.st.dim.Render("(blank)"))
 	} else {
 		pre = append(pre, c.render(preprocess.Pixels(cl.pre), digit.Compact)...)
 	}
-	return hjoin(out, "  ", strings.Join(pre, "\n"))
+	// Beside the bars (under the prediction's line) where it fits, else
+	// under them.
+	if bars := lines[1:]; lineWidth(bars)+2+digit.Side <= w {
+		return lines[0] + "\n" + hjoin(strings.Join(bars, "\n"), "  ", strings.Join(pre, "\n"))
+	}
+	return out + "\n\n" + strings.Join(pre, "\n")
+}
+
+// lineWidth is the width of the widest of lines.
+func lineWidth(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		n = max(n, width(l))
+	}
+	return n
 }
 
 // argmax10 is the most probable class, the lowest on ties.

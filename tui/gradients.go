@@ -312,11 +312,8 @@ func (g *gradients) panel(gr *gradRun, w, h int) string {
 	latest := gr.latest
 	ratio := float64(latest[0]) / math.Max(float64(latest[T-1]), 1e-30)
 	title += lbl(fmt.Sprintf(" · %s samples · row 1 / row %d: %.1e", group(gr.samples), T, ratio))
-	// Rows: one a step, or several folded into a line to fit h-3 lines
-	// (the title, the axis and its labels).
-	fold := max(1, (T+max(h-3, 1)-1)/max(h-3, 1))
+	fold, mapW := panelGeometry(T, w, h)
 	lines := (T + fold - 1) / fold
-	mapW := max(w-4-2-profileW-9, 4)
 	x := resampleCols(cols, mapW, fold)
 	out := []string{title}
 	for l := range lines {
@@ -343,6 +340,15 @@ func (g *gradients) panel(gr *gradRun, w, h int) string {
 	axis := "    " + from + strings.Repeat(" ", max(len(x)-len(from)-len(to), 1)) + to
 	out = append(out, lbl(axis), lbl("    training →"+strings.Repeat(" ", max(len(x)-11, 1))+"  latest profile"))
 	return strings.Join(out, "\n")
+}
+
+// panelGeometry is how many rows of T a line of a w x h panel folds (one
+// a row, or several to fit h-3 lines: the title, the axis and its labels
+// take the others) and how wide its heatmap is (the row labels, the
+// profile and its value take the rest).
+func panelGeometry(T, w, h int) (fold, mapW int) {
+	lines := max(h-3, 1)
+	return max(1, (T+lines-1)/lines), max(w-4-2-profileW-9, 4)
 }
 
 // resampleCols maps the columns onto at most w screen columns (means of

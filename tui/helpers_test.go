@@ -183,8 +183,10 @@ type testTrainer struct {
 	evals           int
 	preds           *engine.Predictions
 	err             error
-	// model is what Snapshot returns (nil: no weights).
-	model *engine.Model
+	// model is what Snapshot returns (nil: no weights); snapshots
+	// counts the calls.
+	model     *engine.Model
+	snapshots int
 }
 
 func (c *testTrainer) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
@@ -222,7 +224,12 @@ func (c *testTrainer) counts() (pauses, resumes, evals int) {
 	return c.pauses, c.resumes, c.evals
 }
 
-func (c *testTrainer) Snapshot() *engine.Model        { return c.model }
+func (c *testTrainer) Snapshot() *engine.Model {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snapshots++
+	return c.model
+}
 func (c *testTrainer) Checkpoint() *engine.Checkpoint { return nil }
 func (c *testTrainer) Save(string) error              { return errors.New("a test trainer saves nothing") }
 

@@ -91,14 +91,14 @@ func newReplay(run *runState, st *styles, km keyMap, w *weights, p *digit.Painte
 	return &replay{run: run, st: st, km: km, w: w, painter: p, colour: p.Colour(), step: 28, speed: 2}
 }
 
-func (r *replay) title() string        { return "Replay" }
-func (r *replay) kind() viewKind       { return kindReplay }
-func (r *replay) typing() bool         { return false }
-func (r *replay) init() tea.Cmd        { return nil }
-func (r *replay) setRect(rc rect)      { r.width, r.height = rc.w, rc.h }
-func (r *replay) steps() int           { return r.run.cfg.Steps }
-func (r *replay) speedRate() int       { return playSpeeds()[r.speed] }
-func (r *replay) playTick() tea.Cmd    { return r.tickAfter(time.Second / time.Duration(r.speedRate())) }
+func (r *replay) title() string     { return "Replay" }
+func (r *replay) kind() viewKind    { return kindReplay }
+func (r *replay) typing() bool      { return false }
+func (r *replay) init() tea.Cmd     { return nil }
+func (r *replay) setRect(rc rect)   { r.width, r.height = rc.w, rc.h }
+func (r *replay) steps() int        { return r.run.cfg.Steps }
+func (r *replay) speedRate() int    { return playSpeeds()[r.speed] }
+func (r *replay) playTick() tea.Cmd { return r.tickAfter(time.Second / time.Duration(r.speedRate())) }
 func (r *replay) tickAfter(d time.Duration) tea.Cmd {
 	n := r.ticks
 	return tea.Tick(d, func(time.Time) tea.Msg { return playTickMsg{n} })
@@ -463,7 +463,9 @@ func (r *replay) panel(l replayLayout) string {
 	settled := tr.Settled()
 	lines = append(lines, lbl(fitWidth(fmt.Sprintf("%d from row %d on", final, settled+1), stripX))+
 		strings.Repeat(" ", settled*l.stripK)+r.st.good.Render("▲"))
-	if g := r.gates(l); g != "" {
+	// The gates' title only where the panel has room for it beside the
+	// digit.
+	if g := r.gates(l, len(lines)+r.gateLines() <= l.size.Lines()+2); g != "" {
 		lines = append(lines, g)
 	}
 	if !l.below {
@@ -482,14 +484,17 @@ func probText(p float64) string {
 
 // gates draws the gated cells' mean gate activations over the steps so
 // far, with the value at this row.
-func (r *replay) gates(l replayLayout) string {
+func (r *replay) gates(l replayLayout, title bool) string {
 	tr := r.tr
 	if len(tr.GateNames) == 0 {
 		return ""
 	}
 	lbl := r.st.label.Render
 	s := r.step - 1
-	lines := []string{lbl("mean gate activation over the rows")}
+	var lines []string
+	if title {
+		lines = append(lines, lbl("mean gate activation over the rows"))
+	}
 	for k, name := range tr.GateNames {
 		vals := make([]float64, 0, tr.Steps()*l.stripK)
 		for t := 0; t <= s; t++ {
@@ -509,9 +514,9 @@ func (r *replay) states(w int) []string {
 	s := r.step - 1
 	legend := "h hidden state"
 	if tr.Cell != nil {
-		legend += ", c cell state (÷" + fmt.Sprintf("%.2g", maxAbs(tr.Cell...)) + ")"
+		legend += ", c cell state ÷" + fmt.Sprintf("%.2g", maxAbs(tr.Cell...))
 	}
-	out := []string{r.st.label.Render(legend + " at this row: ▁ -1 … █ +1, " + strconv.Itoa(len(tr.Hidden[s])) + " units")}
+	out := []string{r.st.label.Render(legend + ": ▁ -1 … █ +1")}
 	add := func(name string, vals []float32, scale float64) {
 		for i, line := range r.st.heat.folded(vals, scale, w) {
 			tag := "   "

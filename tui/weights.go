@@ -40,12 +40,18 @@ type weights struct {
 	cooling bool
 	// err is the last snapshot's failure.
 	err error
+	// after is the command that sends a coolMsg after a while.
+	after func(time.Duration) tea.Cmd
 }
 
 // coolMsg ends the wait after a snapshot of the weights.
 type coolMsg struct{}
 
-func newWeights(a runs.Access, run *runState) *weights { return &weights{a: a, run: run} }
+func newWeights(a runs.Access, run *runState) *weights {
+	return &weights{a: a, run: run, after: func(d time.Duration) tea.Cmd {
+		return tea.Tick(d, func(time.Time) tea.Msg { return coolMsg{} })
+	}}
+}
 
 // stale reports whether the run shown has moved on since the snapshot.
 func (w *weights) stale() bool {
@@ -75,7 +81,7 @@ func (w *weights) current() (*engine.Model, tea.Cmd) {
 	r := w.run
 	m, err := w.a.Snapshot(r.id)
 	w.cooling = true
-	cmd := tea.Tick(weightsEvery, func(time.Time) tea.Msg { return coolMsg{} })
+	cmd := w.after(weightsEvery)
 	if err != nil || m == nil {
 		if err == nil {
 			err = fmt.Errorf("the run has no weights")
