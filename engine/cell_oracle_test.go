@@ -215,21 +215,26 @@ func refCellForward(cell Cell, d dims, x []float64, y []int, w paramSet) (float6
 	probs := make([]float64, d.B*d.C)
 	for b := 0; b < d.B; b++ {
 		z := logits[b*d.C : (b+1)*d.C]
-		m := math.Inf(-1)
-		for _, v := range z {
-			m = math.Max(m, v)
-		}
-		var sum float64
-		for _, v := range z {
-			sum += math.Exp(v - m)
-		}
-		lse := m + math.Log(sum)
+		lse := logSumExp(z)
 		loss += lse - z[y[b]]
 		for cl, v := range z {
 			probs[b*d.C+cl] = math.Exp(v - lse)
 		}
 	}
 	return loss / float64(d.B), probs
+}
+
+// logSumExp is log(sum(exp(z))), computed stably.
+func logSumExp(z []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = math.Max(m, v)
+	}
+	var sum float64
+	for _, v := range z {
+		sum += math.Exp(v - m)
+	}
+	return m + math.Log(sum)
 }
 
 // refStep is one time step of refCellStates, for all B digits: the hidden

@@ -119,30 +119,24 @@ func checkSaliency(t *testing.T, cell Cell, d dims, w paramSet, x, got []float32
 // the browser and the replay compute it when it is asked for (it must feel
 // instant: well under 50 ms).
 func BenchmarkSaliency(b *testing.B) {
-	px := smallData(b, 1).Test.Image(0)
-	for _, cell := range Cells {
-		b.Run(cell.String(), func(b *testing.B) {
-			m := traceModel(b, cell, 3)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := m.Saliency(px, 3); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchDigit(b, func(m *Model, px []uint8) error { _, err := m.Saliency(px, 3); return err })
 }
 
 // BenchmarkTrace is one digit's trace at the notebook's shapes (the
 // replay's, and the canvas's live classification).
 func BenchmarkTrace(b *testing.B) {
+	benchDigit(b, func(m *Model, px []uint8) error { _, err := m.Trace(px); return err })
+}
+
+// benchDigit runs f on a test digit for every cell.
+func benchDigit(b *testing.B, f func(m *Model, px []uint8) error) {
 	px := smallData(b, 1).Test.Image(0)
 	for _, cell := range Cells {
 		b.Run(cell.String(), func(b *testing.B) {
 			m := traceModel(b, cell, 3)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := m.Trace(px); err != nil {
+				if err := f(m, px); err != nil {
 					b.Fatal(err)
 				}
 			}

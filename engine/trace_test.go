@@ -126,16 +126,9 @@ func checkTraceAgainstReference(t *testing.T, m *Model, px []uint8) {
 			near(tr.GateNames[k]+" gate", s, tr.Gates[s][k], mean)
 		}
 		z := refLogits(d, r.h, w)
-		mx := math.Inf(-1)
-		for _, v := range z {
-			mx = math.Max(mx, v)
-		}
-		var sum float64
-		for _, v := range z {
-			sum += math.Exp(v - mx)
-		}
+		lse := logSumExp(z)
 		for cl, v := range z {
-			near("probability", s, tr.Probs[s][cl], math.Exp(v-mx)/sum)
+			near("probability", s, tr.Probs[s][cl], math.Exp(v-lse))
 		}
 	}
 }

@@ -74,6 +74,7 @@ type browser struct {
 	salFor   int
 	salVer   int
 	salErr   error
+	active   bool
 
 	w, h int
 	// view caches the drawing for key.
@@ -208,11 +209,9 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 		return b, b.syncSaliency()
 	case tea.KeyMsg:
 		km = msg
-	case coolMsg:
-		b.weights.cool()
-		return b, b.syncSaliency()
-	case shownMsg, eventsMsg:
-		return b, b.syncSaliency()
+	case coolMsg, shownMsg, hiddenMsg, eventsMsg:
+		cmd, _ := b.weights.follow(msg, &b.active, b.syncSaliency)
+		return b, cmd
 	default:
 		return b, nil
 	}

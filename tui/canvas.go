@@ -151,24 +151,11 @@ func (c *canvas) pixelAt(l canvasLayout, x, y int) (float64, float64) {
 }
 
 func (c *canvas) update(msg tea.Msg) (view, tea.Cmd) {
+	if cmd, ok := c.w.follow(msg, &c.active, c.sync); ok {
+		c.dragging = c.dragging && c.active
+		return c, cmd
+	}
 	switch msg := msg.(type) {
-	case shownMsg:
-		c.active = true
-		return c, c.sync()
-	case hiddenMsg:
-		c.active, c.dragging = false, false
-		return c, nil
-	case eventsMsg:
-		if c.active {
-			return c, c.sync()
-		}
-		return c, nil
-	case coolMsg:
-		c.w.cool()
-		if c.active {
-			return c, c.sync()
-		}
-		return c, nil
 	case mouseMsg:
 		c.mouse(msg)
 		return c, c.sync()

@@ -171,32 +171,19 @@ func saliencyMap(m *engine.Model, px []uint8, class int) ([]float32, error) {
 }
 
 func (r *replay) update(msg tea.Msg) (view, tea.Cmd) {
+	if _, ok := msg.(eventsMsg); ok && !r.opened {
+		r.seq++ // the first test digit may be another run's now
+	}
+	if cmd, ok := r.w.follow(msg, &r.active, r.sync); ok {
+		r.playing = r.playing && r.active
+		return r, cmd
+	}
 	switch msg := msg.(type) {
 	case replayMsg:
 		r.src, r.opened = msg, true
 		r.seq++
 		r.step, r.playing, r.sal = r.traceSteps(), false, nil
 		return r, r.sync()
-	case shownMsg:
-		r.active = true
-		return r, r.sync()
-	case hiddenMsg:
-		r.active, r.playing = false, false
-		return r, nil
-	case eventsMsg:
-		if !r.opened {
-			r.seq++ // the first test digit may be another run's now
-		}
-		if r.active {
-			return r, r.sync()
-		}
-		return r, nil
-	case coolMsg:
-		r.w.cool()
-		if r.active {
-			return r, r.sync()
-		}
-		return r, nil
 	case playTickMsg:
 		if !r.playing || msg.n != r.ticks {
 			return r, nil

@@ -98,6 +98,29 @@ func (w *weights) current() (*engine.Model, tea.Cmd) {
 // cool ends the wait after a snapshot.
 func (w *weights) cool() { w.cooling = false }
 
+// follow handles, for a view that runs the model, the messages that keep
+// its weights fresh: shownMsg and hiddenMsg (which set *active), the
+// data events, and the end of a cooldown; sync brings the view up to date
+// and runs only while the view is shown. ok is false for other messages.
+func (w *weights) follow(msg tea.Msg, active *bool, sync func() tea.Cmd) (cmd tea.Cmd, ok bool) {
+	switch msg.(type) {
+	case shownMsg:
+		*active = true
+	case hiddenMsg:
+		*active = false
+		return nil, true
+	case coolMsg:
+		w.cool()
+	case eventsMsg:
+	default:
+		return nil, false
+	}
+	if !*active {
+		return nil, true
+	}
+	return sync(), true
+}
+
 // describe says where the weights come from, for a view's header.
 func (w *weights) describe() string {
 	switch {
