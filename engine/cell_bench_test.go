@@ -123,6 +123,7 @@ func BenchmarkGradNorms(b *testing.B) {
 // step's CPU time (the whole process's: both workers), and reports the
 // medians and sampled-cost-%, how much more a sampled step costs. A run
 // sampling every k-th batch (runs.GradNormsEvery) pays sampled-cost-%/k.
+// -cpu 1 measures it with less noise on a loaded machine.
 func BenchmarkGradNormsInterleaved(b *testing.B) {
 	if peak.ProcessCPU() < 0 {
 		b.Skip("reads the process's CPU time, on Linux only")

@@ -2,7 +2,18 @@
 // show a training run live (a dashboard of progress bars, full-history loss
 // and accuracy charts and the notebook's epoch table), a browser of test
 // predictions drawn digit by digit, and a confusion matrix whose cells open
-// the browser on exactly those digits.
+// the browser on exactly those digits; and inside the network: the replay
+// of one digit read row by row (engine.Model.Trace: the prediction after
+// every row, the hidden state, an LSTM's cell state and gates, a saliency
+// map), a canvas to draw a digit on, classified live after MNIST's own
+// preprocessing (mnist/preprocess), and the gradients through time of the
+// runs (Report.GradNorms) as heatmaps, two runs side by side.
+//
+// The views that run the model themselves (the replay, the canvas, the
+// browser's saliency map) share one snapshot of the shown run's weights
+// (Access.Snapshot: a copy, so they never race with training), taken again
+// when the run has moved on, at most once a second, and only while one of
+// them is shown.
 //
 // New builds the root Model from Options; Run runs it in a terminal. One
 // Model serves one viewer: for SSH, build one per session with the session's

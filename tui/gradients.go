@@ -21,15 +21,39 @@ import (
 const maxGradCols = 512
 
 // gradDecades is the range the heatmap and the profile show: a value this
-// many decades below the largest is drawn as nothing.
-const gradDecades = 4
+// many decades below the largest is drawn as nothing. At the start of
+// training the norms at the first rows are 1e-8 to 1e-6 of the last row's
+// (the notebook's RNN and the LSTM alike); eight decades show them.
+const gradDecades = 8
 
-// gradCol is one column of the heatmap: the mean gradient norms per row of
-// the samples pooled in it, and where the last of them was taken.
+// gradCol is one column of the heatmap: the mean over the samples pooled
+// in it of the log10 of the gradient norm at each row (a geometric mean:
+// the heatmap is on a log scale), and where its first and last samples
+// were taken.
 type gradCol struct {
-	norms []float64
+	logs []float64
 	// from and to are the first and last samples' epoch and batch.
 	from, to [2]int
+	// n is how many samples it pools.
+	n int
+}
+
+// log10s returns the log10 of every value (of at least 1e-30).
+func log10s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Log10(math.Max(float64(x), 1e-30))
+	}
+	return out
+}
+
+// merge pools b into a.
+func (a *gradCol) merge(b gradCol) {
+	for t := range a.logs {
+		a.logs[t] = (a.logs[t]*float64(a.n) + b.logs[t]*float64(b.n)) / float64(a.n+b.n)
+	}
+	a.n += b.n
+	a.to = b.to
 }
 
 // gradRun is one run's gradient norms through time.
@@ -38,11 +62,11 @@ type gradRun struct {
 	gen     int
 	spec    runs.Spec
 	cols    []gradCol
-	pool    int // samples a column pools now
-	acc     gradCol
-	accN    int
+	pool    int     // samples a column pools now
+	acc     gradCol // the column being pooled (acc.n samples so far)
 	samples int
-	latest  []float32
+	// first and latest are the first and the newest sample.
+	first, latest []float32
 }
 
 // add pools one sample into the run's columns.
@@ -50,35 +74,27 @@ func (g *gradRun) add(r engine.Report) {
 	if g.pool == 0 {
 		g.pool = 1
 	}
-	if g.acc.norms == nil {
-		g.acc.norms = make([]float64, len(r.GradNorms))
-		g.acc.from = [2]int{r.Epoch, r.Step}
+	s := gradCol{logs: log10s(r.GradNorms), from: [2]int{r.Epoch, r.Step}, to: [2]int{r.Epoch, r.Step}, n: 1}
+	if g.acc.n == 0 {
+		g.acc = s
+	} else if len(s.logs) == len(g.acc.logs) {
+		g.acc.merge(s)
 	}
-	for t, v := range r.GradNorms {
-		if t < len(g.acc.norms) {
-			g.acc.norms[t] += float64(v)
-		}
-	}
-	g.accN++
-	g.acc.to = [2]int{r.Epoch, r.Step}
 	g.samples++
+	if g.first == nil {
+		g.first = r.GradNorms
+	}
 	g.latest = r.GradNorms
-	if g.accN < g.pool {
+	if g.acc.n < g.pool {
 		return
 	}
-	for t := range g.acc.norms {
-		g.acc.norms[t] /= float64(g.accN)
-	}
 	g.cols = append(g.cols, g.acc)
-	g.acc, g.accN = gradCol{}, 0
+	g.acc = gradCol{}
 	if len(g.cols) == maxGradCols {
 		half := g.cols[:0]
 		for i := 0; i+1 < len(g.cols); i += 2 {
-			a, b := g.cols[i], g.cols[i+1]
-			for t := range a.norms {
-				a.norms[t] = (a.norms[t] + b.norms[t]) / 2
-			}
-			a.to = b.to
+			a := g.cols[i]
+			a.merge(g.cols[i+1])
 			half = append(half, a)
 		}
 		clear(g.cols[len(half):])
@@ -89,21 +105,19 @@ func (g *gradRun) add(r engine.Report) {
 
 // columns returns the run's columns, the partly pooled one included.
 func (g *gradRun) columns() []gradCol {
-	if g.accN == 0 {
+	if g.acc.n == 0 {
 		return g.cols
 	}
-	c := gradCol{norms: make([]float64, len(g.acc.norms)), from: g.acc.from, to: g.acc.to}
-	for t, v := range g.acc.norms {
-		c.norms[t] = v / float64(g.accN)
-	}
-	return append(g.cols[:len(g.cols):len(g.cols)], c)
+	return append(g.cols[:len(g.cols):len(g.cols)], g.acc)
 }
 
 // gradients shows the norm of dL/dh_t for every row t while runs train
 // (Report.GradNorms, sampled every runs.GradNormsEvery training batches):
-// a heatmap over training (x) and rows (y) and the latest profile, for the
-// run chosen and the next one beside it, so that the plain RNN's vanishing
-// gradient toward the first rows shows against an LSTM's.
+// a heatmap over training (x, by default on a log scale of the batches, so
+// that the first batches, where the gradient vanishes toward the first
+// rows, are as wide as the rest) and rows (y), and the latest profile, for
+// the run chosen and the next one beside it, so that one run's profile
+// shows against another's (the plain RNN's against an LSTM's).
 type gradients struct {
 	run *runState
 	st  *styles
@@ -114,11 +128,12 @@ type gradients struct {
 	labels map[runs.ID]string
 	sel    int  // index into order of the left panel
 	chosen bool // the user chose; else the run shown is followed
+	linear bool // a linear training axis instead of the log one
 	seen   int  // counts changes, for the cache
 
 	width, height int
 	view          string
-	viewKey       [4]int
+	viewKey       [5]int
 }
 
 func newGradients(run *runState, st *styles, km keyMap) *gradients {
@@ -132,9 +147,8 @@ func (g *gradients) init() tea.Cmd  { return nil }
 func (g *gradients) setRect(r rect) { g.width, g.height = r.w, r.h }
 
 func (g *gradients) keys() ([]key.Binding, [][]key.Binding) {
-	prev := key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "previous run"))
-	next := key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "next run"))
-	return []key.Binding{prev, next}, [][]key.Binding{{prev, next}}
+	k := g.km
+	return []key.Binding{k.PrevRun, k.NextRun, k.Axis}, [][]key.Binding{{k.PrevRun, k.NextRun, k.Axis}}
 }
 
 func (g *gradients) update(msg tea.Msg) (view, tea.Cmd) {
@@ -145,10 +159,12 @@ func (g *gradients) update(msg tea.Msg) (view, tea.Cmd) {
 		}
 	case tea.KeyMsg:
 		switch {
-		case key.Matches(msg, g.km.Left):
-			g.sel, g.chosen = max(g.sel-1, 0), true
-		case key.Matches(msg, g.km.Right):
-			g.sel, g.chosen = min(g.sel+1, max(len(g.order)-1, 0)), true
+		case key.Matches(msg, g.km.PrevRun):
+			g.sel, g.chosen = max(g.pairStart()-1, 0), true
+		case key.Matches(msg, g.km.NextRun):
+			g.sel, g.chosen = min(g.pairStart()+1, max(len(g.order)-1, 0)), true
+		case key.Matches(msg, g.km.Axis):
+			g.linear = !g.linear
 		}
 		g.seen++
 	}
@@ -219,12 +235,10 @@ func (g *gradients) relabel() {
 	g.sel = min(g.sel, max(len(g.order)-1, 0))
 }
 
-// shownPair is the runs the panels show: the chosen one (or the run the
-// other views show) and the next, or the one before it when it is last.
-func (g *gradients) shownPair(two bool) []*gradRun {
-	if len(g.order) == 0 {
-		return nil
-	}
+// pairStart is the index in order of the left panel's run: the chosen one
+// (or the one the other views show), or the one before it when it is the
+// last of several and there are two panels.
+func (g *gradients) pairStart() int {
 	sel := g.sel
 	if !g.chosen {
 		for i, id := range g.order {
@@ -233,17 +247,31 @@ func (g *gradients) shownPair(two bool) []*gradRun {
 			}
 		}
 	}
-	if !two || len(g.order) == 1 {
-		return []*gradRun{g.runs[g.order[sel]]}
+	if g.two() {
+		sel = min(sel, len(g.order)-2)
 	}
-	first := min(sel, len(g.order)-2)
-	return []*gradRun{g.runs[g.order[first]], g.runs[g.order[first+1]]}
+	return max(sel, 0)
+}
+
+// two reports whether two runs are shown side by side.
+func (g *gradients) two() bool { return len(g.order) >= 2 && g.width >= 2*gradPanelMin+2 }
+
+// shownPair is the runs the panels show.
+func (g *gradients) shownPair() []*gradRun {
+	if len(g.order) == 0 {
+		return nil
+	}
+	s := g.pairStart()
+	if !g.two() {
+		return []*gradRun{g.runs[g.order[s]]}
+	}
+	return []*gradRun{g.runs[g.order[s]], g.runs[g.order[s+1]]}
 }
 
 // View draws the panels; it is redrawn only when something it shows
 // changed.
 func (g *gradients) View() string {
-	k := [4]int{g.seen, g.width, g.height, int(g.run.id)}
+	k := [5]int{g.seen, g.width, g.height, int(g.run.id), len(g.order)}
 	if g.view == "" || k != g.viewKey {
 		g.view, g.viewKey = g.draw(), k
 	}
@@ -255,20 +283,24 @@ const gradPanelMin = 38
 
 func (g *gradients) draw() string {
 	lbl := g.st.label.Render
-	head := g.st.bold.Render("Gradients through time") + lbl(fmt.Sprintf(" · |dL/dh_t| for each row t, every %s training batch", ordinal(runs.GradNormsEvery)))
-	pair := g.shownPair(g.width >= 2*gradPanelMin+2)
+	head := g.st.bold.Render("Gradients through time") + lbl(fmt.Sprintf(" · |dL/dh_t| at each row t, every %s training batch", ordinal(runs.GradNormsEvery)))
+	pair := g.shownPair()
 	have := false
 	for _, gr := range pair {
 		have = have || gr.samples > 0
 	}
 	if !have {
 		msg := "No gradient norms yet: they come with the training batches (epoch 2 on)."
-		if g.run.id == 0 {
+		if len(pair) == 0 && g.run.id == 0 {
 			msg = "No run."
 		}
 		return fit(head+"\n\n"+g.st.dim.Render(msg), g.width, g.height)
 	}
-	legend := lbl("log scale per column: @ its largest row … blank under 1/6,000 · ←/→ runs")
+	axis := "log"
+	if g.linear {
+		axis = "linear"
+	}
+	legend := lbl(fmt.Sprintf("%d decades a column: @ its largest row, blank 1e-%d of it · %s batch axis (x)", gradDecades, gradDecades, axis))
 	h := g.height - 2
 	pw := g.width
 	if len(pair) == 2 {
@@ -284,7 +316,7 @@ func (g *gradients) draw() string {
 	return fit(head+"\n"+hjoin(panels...)+"\n"+legend, g.width, g.height)
 }
 
-// ordinal names every k-th: "2nd", "4th".
+// ordinal names every k-th: "2nd", "4th" ("" for every one).
 func ordinal(k int) string {
 	switch {
 	case k == 1:
@@ -300,74 +332,114 @@ func ordinal(k int) string {
 // profileW is the latest profile's bar width.
 const profileW = 10
 
+// panelGeometry is how many rows of T a line of a w x h panel folds (one
+// a row, or several to fit h-4 lines: the title, the ratio, the axis and
+// its labels take the others) and how wide its heatmap is (the row
+// labels, the profile and its value take the rest).
+func panelGeometry(T, w, h int) (fold, mapW int) {
+	lines := max(h-4, 1)
+	return max(1, (T+lines-1)/lines), max(w-4-2-profileW-9, 4)
+}
+
 // panel draws one run's heatmap and latest profile in w x h cells.
 func (g *gradients) panel(gr *gradRun, w, h int) string {
 	lbl := g.st.label.Render
 	cols := gr.columns()
-	title := g.st.bold.Render(g.labels[gr.id])
+	title := g.st.bold.Render(g.labels[gr.id]) + lbl(fmt.Sprintf(" · %s samples", group(gr.samples)))
 	if len(cols) == 0 {
 		return title + "\n" + g.st.dim.Render("no gradient norms yet")
 	}
-	T := len(cols[0].norms)
-	latest := gr.latest
-	ratio := float64(latest[0]) / math.Max(float64(latest[T-1]), 1e-30)
-	title += lbl(fmt.Sprintf(" · %s samples · row 1 / row %d: %.1e", group(gr.samples), T, ratio))
+	T := len(cols[0].logs)
+	ratio := func(v []float32) float64 { return float64(v[0]) / math.Max(float64(v[T-1]), 1e-30) }
+	sub := lbl(fmt.Sprintf("row 1/%d: %.0e first, %.0e now", T, ratio(gr.first), ratio(gr.latest)))
 	fold, mapW := panelGeometry(T, w, h)
 	lines := (T + fold - 1) / fold
-	x := resampleCols(cols, mapW, fold)
-	out := []string{title}
+	x := resampleCols(cols, mapW, fold, !g.linear)
+	latest := log10s(gr.latest)
+	top := maxOf(latest)
+	out := []string{title, sub}
 	for l := range lines {
 		t0, t1 := l*fold, min((l+1)*fold, T)
 		levels := make([]int, len(x))
 		for i, c := range x {
 			levels[i] = gradLevel(c[l], maxOf(c))
 		}
-		var p float64
-		for _, v := range latest[t0:t1] {
-			p += float64(v) / float64(t1-t0)
-		}
-		bar := gradBar(p, maxOf32(latest), profileW)
+		p := meanOf(latest[t0:t1])
+		bar := hbar(1+(p-top)/gradDecades, profileW)
 		rowName := strconv.Itoa(t0 + 1)
 		if fold > 1 {
 			rowName = strconv.Itoa(t1)
 		}
 		out = append(out, lbl(fmt.Sprintf("%3s ", rowName))+g.st.heat.rampLine(levels)+"  "+
-			g.st.accent.Render(bar)+g.st.barEmpty.Render(strings.Repeat("·", profileW-width(bar)))+fmt.Sprintf(" %.1e", p))
+			g.st.accent.Render(bar)+g.st.barEmpty.Render(strings.Repeat("·", profileW-width(bar)))+fmt.Sprintf(" %.1e", math.Pow(10, p)))
 	}
 	first, last := cols[0], cols[len(cols)-1]
-	from := fmt.Sprintf("epoch %d batch %d", first.from[0], first.from[1])
-	to := fmt.Sprintf("epoch %d batch %d", last.to[0], last.to[1])
-	axis := "    " + from + strings.Repeat(" ", max(len(x)-len(from)-len(to), 1)) + to
-	out = append(out, lbl(axis), lbl("    training →"+strings.Repeat(" ", max(len(x)-11, 1))+"  latest profile"))
+	from := fmt.Sprintf("%d/%d", first.from[0], first.from[1])
+	to := fmt.Sprintf("%d/%d", last.to[0], last.to[1])
+	name := "batches →"
+	if !g.linear {
+		name = "log batches →"
+	}
+	out = append(out,
+		lbl("    "+from+strings.Repeat(" ", max(len(x)-len(from)-len(to), 1))+to),
+		lbl("    "+fitWidth(name, len(x))+"  latest"))
 	return strings.Join(out, "\n")
 }
 
-// panelGeometry is how many rows of T a line of a w x h panel folds (one
-// a row, or several to fit h-3 lines: the title, the axis and its labels
-// take the others) and how wide its heatmap is (the row labels, the
-// profile and its value take the rest).
-func panelGeometry(T, w, h int) (fold, mapW int) {
-	lines := max(h-3, 1)
-	return max(1, (T+lines-1)/lines), max(w-4-2-profileW-9, 4)
-}
-
-// resampleCols maps the columns onto at most w screen columns (means of
-// the columns each covers, or each column repeated up to four times when
-// there are few), folding fold rows into one by their mean.
-func resampleCols(cols []gradCol, w, fold int) [][]float64 {
+// resampleCols maps the columns onto at most w screen columns, folding
+// fold rows into one (by the mean of their logs). On the linear axis each
+// screen column is the mean of the columns it covers (or each column is
+// repeated up to four times when there are few); on the log axis screen
+// column s shows the columns whose samples' middle falls in the s-th
+// equal stretch of log(1 + sample), the one before it where none does.
+func resampleCols(cols []gradCol, w, fold int, logAxis bool) [][]float64 {
 	n := len(cols)
 	if n == 0 || w <= 0 {
 		return nil
 	}
-	T := len(cols[0].norms)
+	T := len(cols[0].logs)
 	lines := (T + fold - 1) / fold
 	foldCol := func(c gradCol) []float64 {
 		out := make([]float64, lines)
 		for l := range out {
-			t0, t1 := l*fold, min((l+1)*fold, T)
-			for _, v := range c.norms[t0:t1] {
-				out[l] += v / float64(t1-t0)
+			out[l] = meanOf(c.logs[l*fold : min((l+1)*fold, T)])
+		}
+		return out
+	}
+	mean := func(cs []gradCol) []float64 {
+		sum := make([]float64, lines)
+		for _, c := range cs {
+			for l, v := range foldCol(c) {
+				sum[l] += v / float64(len(cs))
 			}
+		}
+		return sum
+	}
+	if logAxis {
+		samples := 0
+		mids := make([]float64, n)
+		for i, c := range cols {
+			mids[i] = float64(samples) + float64(c.n)/2
+			samples += c.n
+		}
+		span := math.Log1p(float64(samples))
+		width := min(w, 4*n)
+		out := make([][]float64, width)
+		a := 0
+		for s := range out {
+			b := a
+			for b < n && math.Log1p(mids[b])/span*float64(width) < float64(s+1) {
+				b++
+			}
+			switch {
+			case b > a:
+				out[s] = mean(cols[a:b])
+			case s > 0:
+				out[s] = out[s-1]
+			default:
+				out[s] = foldCol(cols[0])
+			}
+			a = b
 		}
 		return out
 	}
@@ -385,50 +457,29 @@ func resampleCols(cols []gradCol, w, fold int) [][]float64 {
 	out := make([][]float64, w)
 	for i := range out {
 		a, b := i*n/w, max((i+1)*n/w, i*n/w+1)
-		sum := make([]float64, lines)
-		for _, c := range cols[a:b] {
-			for l, v := range foldCol(c) {
-				sum[l] += v / float64(b-a)
-			}
-		}
-		out[i] = sum
+		out[i] = mean(cols[a:b])
 	}
 	return out
 }
 
-// gradLevel is the ramp level of v against the column's largest m on a
-// log scale of gradDecades decades.
-func gradLevel(v, m float64) int {
-	if !(v > 0) || !(m > 0) {
-		return 0
-	}
-	f := 1 + math.Log10(v/m)/gradDecades
-	return rampLevel(f)
-}
-
-// gradBar is the profile's bar of v against the largest m, on the same
-// log scale.
-func gradBar(v, m float64, w int) string {
-	if !(v > 0) || !(m > 0) {
-		return ""
-	}
-	return hbar(1+math.Log10(v/m)/gradDecades, w)
-}
+// gradLevel is the ramp level of log10 value v against the column's
+// largest m, on a log scale of gradDecades decades.
+func gradLevel(v, m float64) int { return rampLevel(1 + (v-m)/gradDecades) }
 
 func maxOf(v []float64) float64 {
-	m := 0.0
+	m := math.Inf(-1)
 	for _, x := range v {
 		m = math.Max(m, x)
 	}
 	return m
 }
 
-func maxOf32(v []float32) float64 {
-	m := 0.0
+func meanOf(v []float64) float64 {
+	var s float64
 	for _, x := range v {
-		m = math.Max(m, float64(x))
+		s += x
 	}
-	return m
+	return s / float64(max(len(v), 1))
 }
 
 // The gradients view is a view.

@@ -121,10 +121,11 @@ func fakeRun(cfg engine.Config, preds *engine.Predictions) []engine.Report {
 }
 
 // fakeGradNorms are made-up gradient norms through time at training
-// quality q: the plain RNN's fall by a factor e every 2 rows toward the
-// first (less as it learns), a gated cell's by a factor e over 20 rows.
+// quality q: the plain RNN's fall by a factor e every row toward the
+// first (every 2 rows as it learns), a gated cell's by a factor e over 20
+// rows.
 func fakeGradNorms(cfg engine.Config, q float64) []float32 {
-	scale := 2.0 + 2*q
+	scale := 1 + q
 	if cfg.Cell != engine.RNN {
 		scale = 20
 	}

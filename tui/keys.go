@@ -23,6 +23,7 @@ type keyMap struct {
 	Replay, Saliency, Play, Faster, Slower, Back                      key.Binding
 	CursorUp, CursorDown, CursorLeft, CursorRight, Paint, Erase, Wipe key.Binding
 	Prepared, DragPaint, Cursor                                       key.Binding
+	PrevRun, NextRun, Axis                                            key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
 }
@@ -76,6 +77,9 @@ func newKeyMap() keyMap {
 		Erase:       b("x", "erase", "x"),
 		Wipe:        b("c", "clear", "c"),
 		Prepared:    b("t", "show preprocessed", "t"),
+		PrevRun:     b("←/h", "previous run", "left", "h"),
+		NextRun:     b("→/l", "next run", "right", "l"),
+		Axis:        b("x", "log/linear batches", "x"),
 		// Cursor is the help's one entry for the four cursor keys.
 		Cursor: b("←↑↓→", "move cursor", helpKey+"cursor"),
 		Cancel: b("esc", "cancel", "esc"),

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
 	"github.com/mnist-tui/mnist-tui/tui/digit"
 )
 
@@ -56,8 +57,9 @@ type replay struct {
 	painter *digit.Painter
 
 	src    replayMsg
-	opened bool // src was opened (else the first test digit is shown)
-	seq    int  // counts the digits shown, for the caches
+	opened bool       // src was opened (else the first test digit is shown)
+	seq    int        // counts the digits shown, for the caches
+	test   *mnist.Set // the run's test set when last seen
 
 	tr           *engine.Trace
 	trVer, trSeq int
@@ -171,8 +173,11 @@ func saliencyMap(m *engine.Model, px []uint8, class int) ([]float32, error) {
 }
 
 func (r *replay) update(msg tea.Msg) (view, tea.Cmd) {
-	if _, ok := msg.(eventsMsg); ok && !r.opened {
-		r.seq++ // the first test digit may be another run's now
+	if r.run.test != r.test {
+		r.test = r.run.test
+		if !r.opened {
+			r.seq++ // the first test digit is another run's now
+		}
 	}
 	if cmd, ok := r.w.follow(msg, &r.active, r.sync); ok {
 		r.playing = r.playing && r.active

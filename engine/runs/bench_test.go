@@ -65,7 +65,9 @@ func trainingCost(b *testing.B, tf TrainerFunc, p Prepared) (cpu int64, sampled 
 // of each as min-cost-% (the process's CPU time, which other processes'
 // load inflates less than the wall time; the least of several is the
 // least disturbed). The every-1 case samples every batch: the most it
-// could cost.
+// could cost. On a loaded machine run it with -cpu 1: the second worker's
+// waits for its hand-offs (spinning, see engine's relay) vary with the
+// load by more than the effect measured.
 func BenchmarkGradNormsCost(b *testing.B) {
 	if peak.ProcessCPU() < 0 {
 		b.Skip("reads the process's CPU time, on Linux only")

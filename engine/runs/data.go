@@ -189,13 +189,13 @@ type Prepared struct {
 // GradNormsEvery is how often the runs a List trains record their
 // gradients through time (engine.WithGradNorms): every GradNormsEvery-th
 // training batch of each epoch, its first included. Recording a batch's
-// norms is 28 passes over its B x H gradient, about half a percent of the
-// batch's arithmetic; measured, a sampled step costs 0-2% more than
-// another (within the measurement's noise on a loaded machine:
-// BenchmarkGradNormsInterleaved in engine), so sampling every other batch
-// costs at most about 1% of training (BenchmarkGradNormsCost measures the
-// whole trainer with and without), well inside the 3% allowed, and gives
-// a default run's gradient heatmap 313 samples an epoch.
+// norms is a pass over its B x H gradient at each of the 28 steps; a
+// sampled step costs 1.5-2% more than a plain one for the RNN, less for
+// the gated cells (BenchmarkGradNormsInterleaved in engine, one worker),
+// so sampling every other batch costs under 1% of training
+// (BenchmarkGradNormsCost measures the whole trainer with and without),
+// well inside the 3% allowed, and gives a default run's gradient heatmap
+// 313 samples an epoch.
 const GradNormsEvery = 2
 
 // NewTrainer is the default TrainerFunc: an engine.Trainer of p's
