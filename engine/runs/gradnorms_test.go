@@ -11,10 +11,13 @@ import (
 // through time on every GradNormsEvery-th training batch of each epoch
 // (the first included), and on no other report.
 func TestRunsRecordGradNorms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a run; runs without -short (the race run uses -short)")
+	}
 	l, a := testList(t)
 	sub := l.Subscribe()
 	defer sub.Close()
-	spec := tiny(engine.LSTM, 3)
+	spec := tiny(engine.RNN, 3)
 	spec.Limit = 5 * 64 // five training batches an epoch
 	if _, err := a.Add(spec); err != nil {
 		t.Fatal(err)

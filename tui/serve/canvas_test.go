@@ -27,15 +27,15 @@ func (tm *terminal) waitForMatch(t testing.TB, re *regexp.Regexp, from int) []st
 	}
 }
 
-// TestCanvasOverSSH draws on the canvas over SSH, on the real TUI of a
-// real (tiny) run: a vertical stroke dragged with the left button (SGR
-// mouse sequences written into a real client's PTY, motion with the
-// button held) is classified with the run's weights, the keyboard draws
-// another, and v replays the drawing.
-func TestCanvasOverSSH(t *testing.T) {
-	_, term := tinyRunToTheEnd(t, newKeys(t))
-	// Dashboard, Predictions, Confusion, Replay, Canvas.
-	term.send(t, "\t\t\t\t")
+// drawOverSSH draws on the canvas of term, a viewer of a finished real
+// run at 100x30 showing the browser: a vertical stroke dragged with the
+// left button (SGR mouse sequences written into the client's PTY, motion
+// with the button held) is classified with the run's weights, the keyboard
+// draws another, and v replays the drawing.
+func drawOverSSH(t *testing.T, term *terminal) {
+	t.Helper()
+	// Predictions, Confusion, Replay, Canvas.
+	term.send(t, "\t\t\t")
 	term.waitFor(t, "Draw a digit")
 	term.waitFor(t, "prediction: none yet")
 	// At 100x30 the canvas is compact: pixel column x is screen column
