@@ -14,6 +14,9 @@ import (
 type Model struct {
 	Config Config
 	Params *Params
+	// At is where the weights were in their run (Trainer.Snapshot); the
+	// predictions of Evaluate are labelled with it.
+	At Position
 }
 
 // NewModel returns the initial model of c (PyTorch's initialisation, seeded
@@ -82,6 +85,9 @@ func (m *Model) Evaluate(ctx context.Context, s *mnist.Set, hook Reporter) (*Pre
 			hook(r)
 		}
 	}, nil)
+	if p != nil {
+		p.At = m.At
+	}
 	return p, err
 }
 

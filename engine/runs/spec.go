@@ -48,6 +48,10 @@ type Spec struct {
 	// stopped), and with Autosave also after every epoch. Empty: not saved.
 	Save     string
 	Autosave bool
+	// Pace is how many training batches start per second at most, 0 for
+	// full speed (the default), else in [engine.MinPace,
+	// engine.MaxPace]: where the run's pace starts (see Access.SetPace).
+	Pace float64
 }
 
 // DefaultSpec returns the notebook's recipe: an RNN of 128 units, Adam at
@@ -246,6 +250,22 @@ var fields = []field{
 			}
 			return ""
 		}},
+	{name: "pace", usage: "train at most `N` batches per second (0: full speed; + and - change it while training)",
+		parse: func(s *Spec, text string) string {
+			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
+				return "not a number"
+			}
+			s.Pace = v
+			return ""
+		},
+		format: func(s Spec) string { return strconv.FormatFloat(s.Pace, 'g', -1, 64) },
+		check: func(s Spec) string {
+			if engine.CheckPace(s.Pace) != nil {
+				return fmt.Sprintf("must be 0 (full speed) or from %g to %g batches per second", float64(engine.MinPace), float64(engine.MaxPace))
+			}
+			return ""
+		}},
 	{name: "load", usage: "start from the weights saved in `FILE` (with --epochs 0: only test them)",
 		parse:  func(s *Spec, text string) string { s.Load = text; return "" },
 		format: func(s Spec) string { return s.Load },
@@ -301,6 +321,21 @@ func ParseField(s *Spec, name, text string) error {
 	*s = next
 	return nil
 }
+
+// checkField checks s's field name alone, as Validate would.
+func (s Spec) checkField(name string) error {
+	f, ok := lookup(name)
+	if !ok {
+		return &FieldError{Field: name, Reason: "no such setting"}
+	}
+	if why := f.check(s); why != "" {
+		return &FieldError{Field: name, Value: f.format(s), Reason: why}
+	}
+	return nil
+}
+
+// formatFloat formats v as the flags read it.
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // FormatField returns s's field name as text, as ParseField reads it.
 func FormatField(s Spec, name string) string {
