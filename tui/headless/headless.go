@@ -100,13 +100,14 @@ type Settings struct {
 	Data   string  `json:"data"`
 	Load   string  `json:"load,omitempty"`
 	Resume string  `json:"resume,omitempty"`
+	Pace   float64 `json:"pace,omitempty"`
 }
 
 // settingsOf returns the settings of the run info describes.
 func settingsOf(info *runs.Info) *Settings {
 	s := info.Spec
 	return &Settings{Cell: s.Cell.String(), Hidden: s.Hidden, LR: s.LR, Batch: s.Batch, Epochs: s.Epochs,
-		Seed: s.Seed, Limit: s.Limit, Data: s.DataName(), Load: s.Load, Resume: s.Resume}
+		Seed: s.Seed, Limit: s.Limit, Data: s.DataName(), Load: s.Load, Resume: s.Resume, Pace: s.Pace}
 }
 
 // Event handles one event of a list of runs: a run's start begins its
@@ -131,6 +132,38 @@ func (p *Printer) Event(e runs.Event) {
 		if p.labels == nil || e.Run == p.run {
 			p.Report(e.Report)
 		}
+	case runs.KindAction:
+		if a := e.Action; a.Kind == runs.ActLR && (p.labels == nil || e.Run == p.run) {
+			p.writeLR(a)
+		}
+	}
+}
+
+// LRChange is the metrics line of a learning-rate change during training
+// (runs.ActLR): Event is "lr", Step the training batches done before it
+// (the first to use the new rate is Step+1), Epoch the epoch they were in.
+type LRChange struct {
+	Run      runs.ID `json:"run,omitempty"`
+	Event    string  `json:"event"`
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	LR       float64 `json:"lr"`
+	Previous float64 `json:"previous"`
+	By       string  `json:"by,omitempty"`
+}
+
+// writeLR writes the metrics line of a learning-rate change.
+func (p *Printer) writeLR(a *runs.Action) {
+	if p.metrics == nil {
+		return
+	}
+	m := LRChange{Event: "lr", Epoch: a.At.Epoch, Step: a.At.Trained, LR: a.Value, Previous: a.Prev, By: a.Actor.User}
+	if p.labels != nil {
+		m.Run = p.run
+	}
+	b, _ := json.Marshal(m) // numbers and strings always marshal
+	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
+		p.err = fmt.Errorf("headless: writing metrics: %w", err)
 	}
 }
 
