@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -183,7 +184,8 @@ func (d *dashboard) header() string {
 	}, sep, d.w)
 	lines = append(lines, wrapItems([]string{
 		lbl("batch ") + val(fmt.Sprint(c.Batch)),
-		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
+		d.lrItem(lbl, val),
+		lbl("pace ") + val(runs.FormatPace(d.run.pace)),
 		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
 		lbl("seed ") + val(fmt.Sprint(c.Seed)),
 		lbl("data ") + val(d.run.info.Data.Name),
@@ -193,6 +195,52 @@ func (d *dashboard) header() string {
 		lines = append(lines, wrapItems(checkpointItems(ck, lbl, val), sep, d.w)...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// lrItem is the header's learning rate: the rate now, and how many times
+// it was changed during training.
+func (d *dashboard) lrItem(lbl, val func(...string) string) string {
+	item := lbl("Adam lr ") + val(fmtLR(d.run.lr))
+	switch n := len(d.run.lrMarks); {
+	case n == 1:
+		item += lbl(fmt.Sprintf(" (was %s)", fmtLR(d.run.lrMarks[0].from)))
+	case n > 1:
+		item += lbl(fmt.Sprintf(" (%d changes, from %s)", n, fmtLR(d.run.lrMarks[0].from)))
+	}
+	return item
+}
+
+// testAccSeries is the test accuracy of the evaluations made during
+// training (live, asked for with e, and the final one) at the training
+// batch each followed, for the per-batch accuracy chart.
+func (d *dashboard) testAccSeries() (charts.Series, bool) {
+	ev := d.run.evals
+	if len(ev) == 0 {
+		return charts.Series{}, false
+	}
+	x, y := make([]float64, len(ev)), make([]float64, len(ev))
+	for i, e := range ev {
+		x[i], y[i] = float64(e.x), e.acc
+	}
+	return charts.Series{Name: "test", X: x, Y: y, Style: d.st.test, Glyph: '+'}, true
+}
+
+// lrSeries marks each learning-rate change on the loss chart, at the
+// batch it took effect after, on the curve ys there: glyphs alone, with
+// no line between them.
+func (d *dashboard) lrSeries(ys []float64) (charts.Series, bool) {
+	var x, y []float64
+	for _, m := range d.run.lrMarks {
+		if len(ys) == 0 {
+			break
+		}
+		i := min(max(m.x-1, 0), len(ys)-1)
+		x, y = append(x, float64(i), float64(i)), append(y, ys[i], math.NaN())
+	}
+	if len(x) == 0 {
+		return charts.Series{}, false
+	}
+	return charts.Series{Name: "lr change", X: x, Y: y, Style: d.st.lrMark, Glyph: '◆', Marker: true}, true
 }
 
 // checkpointItems describe the checkpoint a run started from: its file,
@@ -297,6 +345,12 @@ func (d *dashboard) drawCharts(l layout) string {
 		return s
 	}
 	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
+	if s, ok := d.testAccSeries(); ok {
+		accS = append(accS, s)
+	}
+	if s, ok := d.lrSeries(lossS[len(lossS)-1].Y); ok {
+		lossS = append(lossS, s)
+	}
 	lossName, accName := "train loss", "train accuracy"
 	if l.chartRows == 1 {
 		// No room for the per-epoch charts: show validation on these, at

@@ -7,15 +7,20 @@ type keyMap struct {
 	// Everywhere. CloseHelp closes the full help; ForceQuit is what quits
 	// while a view captures the keyboard.
 	Quit, Next, Prev, Help, CloseHelp, ForceQuit, Pause, Eval, Save, Restart key.Binding
+	// The run's pace, single steps and learning rate, everywhere; PaceHelp
+	// and LRHelp show the pairs in the help (their keys are never typed).
+	Faster, Slower, Step, LRUp, LRDown, PaceHelp, LRHelp key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
-	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell key.Binding
+	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickGallery, WheelGallery key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
 	Left, Right, First, Last, Jump, Random, Wrong, Class, Clear, Mode key.Binding
 	// Confusion matrix (Left and Right are shared with the browser).
 	Up, Down, Open key.Binding
+	// Gallery (with Left, Right, Up, Down, Wrong, Class, Clear, Mode).
+	PageDown, PageUp, OpenDigit key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
 }
@@ -38,40 +43,57 @@ func newKeyMap() keyMap {
 		// Restart is shown in the help only where it is available (see
 		// Model.footer); pressing it elsewhere says why not.
 		Restart: b("R", "restart run", "R"),
-		Charts:  b("b", "braille/plain charts", "b"),
-		Smooth:  b("s", "loss smoothing", "s"),
-		Left:    b("←/h", "previous", "left", "h"),
-		Right:   b("→/l", "next", "right", "l"),
-		First:   b("g", "first", "g", "home"),
-		Last:    b("G", "last", "G", "end"),
-		Jump:    b("a", "jump to index", "a"),
-		Random:  b("r", "random", "r"),
-		Wrong:   b("m", "misclassified only", "m"),
-		Class:   b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
-		Clear:   b("c/esc", "clear filters", "c", "esc"),
-		Mode:    b("d", "shading/colour", "d"),
-		Up:      b("↑/k", "up", "up", "k"),
-		Down:    b("↓/j", "down", "down", "j"),
-		Open:    b("enter", "browse these digits", "enter"),
-		Accept:  b("enter", "go", "enter"),
-		Cancel:  b("esc", "cancel", "esc"),
+		Faster:  b("+", "faster", "+", "="),
+		Slower:  b("-", "slower", "-", "_"),
+		Step:    b("n", "one batch (paused)", "n"),
+		LRUp:    b("]", "learning rate ×2", "]"),
+		LRDown:  b("[", "learning rate ÷2", "["),
+		// The pairs, for the help.
+		PaceHelp:  b("+/-", "pace", helpKey+"pace"),
+		LRHelp:    b("[/]", "learning rate", helpKey+"lr"),
+		Charts:    b("b", "braille/plain charts", "b"),
+		Smooth:    b("s", "loss smoothing", "s"),
+		Left:      b("←/h", "previous", "left", "h"),
+		Right:     b("→/l", "next", "right", "l"),
+		First:     b("g", "first", "g", "home"),
+		Last:      b("G", "last", "G", "end"),
+		Jump:      b("a", "jump to index", "a"),
+		Random:    b("r", "random", "r"),
+		Wrong:     b("m", "misclassified only", "m"),
+		Class:     b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Clear:     b("c/esc", "clear filters", "c", "esc"),
+		Mode:      b("d", "shading/colour", "d"),
+		Up:        b("↑/k", "up", "up", "k"),
+		Down:      b("↓/j", "down", "down", "j"),
+		Open:      b("enter", "browse these digits", "enter"),
+		OpenDigit: b("enter", "open in the browser", "enter"),
+		PageDown:  b("pgdn/space", "more digits", "pgdown", " "),
+		PageUp:    b("pgup", "back", "pgup"),
+		Accept:    b("enter", "go", "enter"),
+		Cancel:    b("esc", "cancel", "esc"),
 
 		ClickTab:   b("click tab", "switch view", mouseKey+"tab"),
 		ClickCell:  b("click cell", "browse these digits", mouseKey+"cell"),
 		ClickDigit: b("click digit", "show it", mouseKey+"digit"),
 		WheelDigit: b("wheel", "previous/next digit", mouseKey+"wheel-digit"),
 		WheelCell:  b("wheel", "cell up/down", mouseKey+"wheel-cell"),
+
+		ClickGallery: b("click digit", "open in the browser", mouseKey+"gallery"),
+		WheelGallery: b("wheel", "more digits", mouseKey+"wheel-gallery"),
 	}
 }
 
-// mouseKey starts the keys of the mouse's help entries: no key press is
-// ever named so.
-const mouseKey = "mouse:"
+// mouseKey and helpKey start the keys of help entries that are not keys
+// (the mouse's, the pairs'): no key press is ever named so.
+const (
+	mouseKey = "mouse:"
+	helpKey  = "help:"
+)
 
 // setMouse shows the mouse's help entries, or hides them when the mouse is
 // off.
 func (k *keyMap) setMouse(on bool) {
-	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell} {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickGallery, &k.WheelGallery} {
 		b.SetEnabled(on)
 	}
 }
@@ -80,7 +102,7 @@ func (k *keyMap) setMouse(on bool) {
 // restart key only where the run can be restarted.
 func (k keyMap) globalFull(restart bool) []key.Binding {
 	if restart {
-		return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Restart, k.Help, k.CloseHelp, k.Quit}
+		return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Step, k.PaceHelp, k.LRHelp, k.Eval, k.Save, k.Restart, k.Help, k.CloseHelp, k.Quit}
 	}
-	return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Help, k.CloseHelp, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Step, k.PaceHelp, k.LRHelp, k.Eval, k.Save, k.Help, k.CloseHelp, k.Quit}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -12,7 +13,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
@@ -43,15 +43,9 @@ type runOverMsg struct{}
 // listenMsg says a frame interval has passed: wait for events again.
 type listenMsg struct{}
 
-// predictionsMsg carries an evaluation of the test set on a snapshot.
-type predictionsMsg struct {
-	preds *engine.Predictions
-	from  string
-	// id and gen are the run and attempt evaluated: predictions of a run
-	// no longer shown, or since restarted, are dropped.
-	id  runs.ID
-	gen int
-}
+// evaluatedMsg says an evaluation asked for with the evaluate key is over:
+// its predictions reach every viewer through the stream.
+type evaluatedMsg struct{}
 
 // savedMsg reports a checkpoint written by the save key (err nil) or not.
 type savedMsg struct {
@@ -154,6 +148,7 @@ func New(o Options) Model {
 		newDashboard(run, st, km, o.ASCII, o.Cache),
 		newBrowser(run, st, km, o.Renderer),
 		newConfusion(run, st, km),
+		newGallery(run, st, km, o.Renderer),
 	}
 	return m
 }
@@ -250,15 +245,9 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runOverMsg:
 		m.run.over = true
 		return m, m.broadcast(msg)
-	case predictionsMsg:
+	case evaluatedMsg:
 		m.run.evaluating = false
-		if m.run.done || msg.id != m.run.id || msg.gen != m.run.gen {
-			// The final predictions won the race, or the snapshot is of
-			// a run since restarted or no longer shown.
-			return m, nil
-		}
-		m.run.setPreds(msg.preds, msg.from)
-		return m, m.broadcast(msg)
+		return m, nil
 	case errMsg:
 		// An evaluation failed: say so until the next key; the run goes on.
 		m.run.evaluating = false
@@ -352,6 +341,8 @@ func (m *Model) event(e runs.Event) bool {
 		}
 	case runs.KindReport:
 		return r.apply(e.Report)
+	case runs.KindAction:
+		r.action(e.Action)
 	}
 	return false
 }
@@ -460,6 +451,19 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.startSave()
 		case key.Matches(msg, m.km.Restart):
 			return m.startRestart(confirm)
+		case key.Matches(msg, m.km.Faster), key.Matches(msg, m.km.Slower):
+			m.shiftPace(key.Matches(msg, m.km.Faster))
+			return m, nil
+		case key.Matches(msg, m.km.Step):
+			m.step()
+			return m, nil
+		case key.Matches(msg, m.km.LRUp), key.Matches(msg, m.km.LRDown):
+			factor := 2.0
+			if key.Matches(msg, m.km.LRDown) {
+				factor = 0.5
+			}
+			m.scaleLR(factor)
+			return m, nil
 		}
 	}
 	return m, m.tell(viewID(m.active), msg)
@@ -503,6 +507,71 @@ func (m *Model) togglePause() {
 		m.note = "training paused after the current batch (p resumes)"
 	}
 }
+
+// control checks that a control of kind k (named what) may act on the run
+// shown now; if not it says why in the note and returns false.
+func (m *Model) control(k runs.ActionKind, what string) bool {
+	switch {
+	case m.denied(k) != "" && m.o.Access.List != nil:
+		m.note = m.denied(k)
+	case !m.shown():
+		m.note = what + " is not available: " + ErrNoControl.Error()
+	case m.run.done || m.run.over || m.run.state.Finished():
+		m.note = "training is over"
+	case m.run.state == runs.StateQueued:
+		m.note = "the run has not started"
+	default:
+		return true
+	}
+	return false
+}
+
+// shiftPace moves the run's pace one rung faster or slower, for every
+// viewer.
+func (m *Model) shiftPace(faster bool) {
+	if !m.control(runs.ActPace, "pace") {
+		return
+	}
+	p, err := m.o.Access.ShiftPace(m.run.id, faster)
+	if err != nil {
+		m.note, m.noteErr = err.Error(), !errors.Is(err, runs.ErrPaceLimit)
+		return
+	}
+	m.note = "pace " + runs.FormatPace(p) + " for everyone (+ faster, - slower)"
+}
+
+// step trains one batch of the paused run.
+func (m *Model) step() {
+	if !m.control(runs.ActStep, "stepping") {
+		return
+	}
+	if m.run.state != runs.StatePaused {
+		m.note = "n trains one batch while paused: press p first"
+		return
+	}
+	if err := m.o.Access.Step(m.run.id); err != nil {
+		m.note, m.noteErr = err.Error(), true
+		return
+	}
+	m.note = "one batch (n again for another, p resumes)"
+}
+
+// scaleLR multiplies the run's learning rate by factor.
+func (m *Model) scaleLR(factor float64) {
+	if !m.control(runs.ActLR, "changing the learning rate") {
+		return
+	}
+	prev := m.run.lr
+	lr, err := m.o.Access.ScaleLR(m.run.id, factor)
+	if err != nil {
+		m.note, m.noteErr = err.Error(), true
+		return
+	}
+	m.note = fmt.Sprintf("learning rate %s (was %s) from the next batch on", fmtLR(lr), fmtLR(prev))
+}
+
+// fmtLR formats a learning rate.
+func fmtLR(lr float64) string { return strconv.FormatFloat(lr, 'g', 4, 64) }
 
 // startSave writes a checkpoint of the run to its spec's save path in the
 // background (the write is atomic: a failure keeps the previous file).
@@ -553,7 +622,8 @@ func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
 	return m, func() tea.Msg { return restartedMsg{err: a.Restart(id)} }
 }
 
-// startEvaluate evaluates the test set on a snapshot of the current weights.
+// startEvaluate evaluates the test set on a snapshot of the current weights
+// for every viewer: the predictions come back through the stream.
 func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	switch {
 	case !m.shown():
@@ -567,11 +637,7 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.run.evaluating = true
-	from := "snapshot before training"
-	if r := m.run.last; m.run.started {
-		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
-	}
-	ctx, a, id, gen := m.ctx, m.o.Access, m.run.id, m.run.gen
+	ctx, a, id := m.ctx, m.o.Access, m.run.id
 	eval := func() tea.Msg {
 		p, err := a.Evaluate(ctx, id)
 		if err != nil {
@@ -580,7 +646,7 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 		if p == nil {
 			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
 		}
-		return predictionsMsg{preds: p, from: from, id: id, gen: gen}
+		return evaluatedMsg{}
 	}
 	return m, tea.Batch(eval, m.spin.Tick)
 }

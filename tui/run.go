@@ -53,11 +53,20 @@ type runState struct {
 	testLoss, testAcc float64
 	hasTest           bool
 
-	// preds are the test predictions being browsed, predsFrom says where
-	// they came from; predsGen counts replacements so views can rebuild.
+	// preds are the test predictions being browsed (the newest of the
+	// stream: live, asked for with e, or final), predsFrom says where they
+	// came from; predsGen counts replacements so views can rebuild.
 	preds     *engine.Predictions
 	predsFrom string
 	predsGen  int
+
+	// pace and lr are the run's pace (training batches per second, 0 for
+	// full speed) and learning rate now: its spec's, then as actions set
+	// them. lrMarks are the learning-rate changes, evals the test
+	// accuracies evaluated during training, in stream order.
+	pace, lr float64
+	lrMarks  []lrMark
+	evals    []evalPoint
 
 	// evaluating is set while a test-set evaluation started from the UI
 	// runs.
@@ -98,6 +107,7 @@ func newRunState(info *runs.Info) *runState {
 	h := uint64(fnvOffset)
 	if info != nil {
 		s.id, s.gen, s.cfg, s.test = info.ID, 1, info.Config, info.Test
+		s.pace, s.lr = info.Spec.Pace, info.Config.LR
 		s.sizes = [3]int{info.Data.Train, info.Data.Val, info.Data.Test}
 		for _, b := range fmt.Sprintf("%d\x00%#v\x00%#v", info.ID, info.Config, info.Data) {
 			h = mix(h, uint64(b))
@@ -118,7 +128,7 @@ func (s *runState) fingerprint(r engine.Report) {
 	for i := 0; i < len(r.Phase); i++ {
 		h = mix(h, uint64(r.Phase[i]))
 	}
-	for _, v := range [...]int{int(r.Kind), r.Epoch, r.Epochs, r.Step, r.Steps, r.Samples, r.Total, r.RunStep, r.RunSteps, int(r.Elapsed)} {
+	for _, v := range [...]int{int(r.Kind), r.Epoch, r.Epochs, r.Step, r.Steps, r.Samples, r.Total, r.RunStep, r.RunSteps, r.Trained, int(r.Elapsed)} {
 		h = mix(h, uint64(v))
 	}
 	for _, f := range [...]float64{r.Loss, r.Acc, r.BatchLoss, r.BatchAcc, r.SamplesPerSec} {
@@ -149,6 +159,9 @@ func (s *runState) reset(info *runs.Info, gen int) {
 // apply folds one report into the state. It reports whether it brought
 // predictions.
 func (s *runState) apply(r engine.Report) bool {
+	if r.Kind == engine.KindEval {
+		return s.applyEval(r)
+	}
 	s.fingerprint(r)
 	s.last, s.started = r, true
 	switch r.Kind {
@@ -167,11 +180,74 @@ func (s *runState) apply(r engine.Report) bool {
 		s.done = true
 		if r.Predictions != nil {
 			s.testLoss, s.testAcc, s.hasTest = r.Predictions.Loss, r.Predictions.Acc, true
+			s.evals = append(s.evals, evalPoint{x: len(s.batchLoss), acc: r.Predictions.Acc, all: true})
 			s.setPreds(r.Predictions, "final test predictions")
 			return true
 		}
 	}
 	return false
+}
+
+// lrMark is a learning-rate change: after x training batches, from one
+// rate to another.
+type lrMark struct {
+	x        int
+	from, to float64
+}
+
+// evalPoint is a test accuracy evaluated after x training batches, on
+// all the test digits or a sample.
+type evalPoint struct {
+	x   int
+	acc float64
+	all bool
+}
+
+// applyEval folds an evaluation made during training into the state (it
+// leaves the progress, last, alone): an accuracy point, and its
+// predictions when the history still holds them.
+func (s *runState) applyEval(r engine.Report) bool {
+	s.fingerprint(r)
+	s.evals = append(s.evals, evalPoint{x: r.Trained, acc: r.Acc, all: r.Samples >= r.Total})
+	if r.Predictions == nil || s.done {
+		return false
+	}
+	s.setPreds(r.Predictions, evalLabel(r))
+	return true
+}
+
+// evalLabel says where an evaluation's predictions come from: "live ·
+// epoch 2/3, after batch 37 · 2,000 of 10,000 test digits (a fixed,
+// seeded, class-balanced sample)", or "evaluated at epoch 2/3, after batch
+// 37 · all 10,000 test digits".
+func evalLabel(r engine.Report) string {
+	at := fmt.Sprintf("epoch %d/%d, after batch %s", r.Epoch, r.Epochs, group(r.Trained))
+	if r.Trained == 0 {
+		at = "before training"
+	}
+	if r.Samples < r.Total {
+		return fmt.Sprintf("live · %s · %s of %s test digits (a fixed, seeded, class-balanced sample)", at, group(r.Samples), group(r.Total))
+	}
+	if r.Trained > 0 {
+		at = "at " + at
+	}
+	return fmt.Sprintf("evaluated %s · all %s test digits", at, group(r.Total))
+}
+
+// action folds a control action on the run into the state: its pace and
+// learning rate, the learning-rate marks.
+func (s *runState) action(a *runs.Action) {
+	switch a.Kind {
+	case runs.ActPace:
+		s.pace = a.Value
+	case runs.ActLR:
+		s.lr = a.Value
+		s.lrMarks = append(s.lrMarks, lrMark{x: a.At.Trained, from: a.Prev, to: a.Value})
+	default:
+		return
+	}
+	h := mix(mix(mix(s.version, uint64(a.Kind)), math.Float64bits(a.Value)), uint64(a.At.Trained))
+	s.version = h
 }
 
 // setPreds replaces the browsed predictions.

@@ -105,10 +105,11 @@ func (m Model) fullHelp(cols [][]key.Binding) string {
 	return strings.Join(bands, "\n")
 }
 
-// hintLine is the one-line help: the active view's keys, then tab, pause
-// and evaluate, then "? help" and "q quit", which always stay. When the
-// line is too long the others go first: evaluate, pause, the view's keys
-// from its last, and tab last. While the view captures the keyboard only
+// hintLine is the one-line help: the active view's keys, then tab, pause,
+// evaluate, pace and learning rate, then "? help" and "q quit", which
+// always stay. When the line is too long the others go first: learning
+// rate, pace, evaluate, pause, the view's keys from its last, and tab
+// last. While the view captures the keyboard only
 // its own keys and ctrl+c (the one global key that then works) are shown.
 func (m Model) hintLine() string {
 	v := m.views[m.active]
@@ -122,9 +123,9 @@ func (m Model) hintLine() string {
 			drop = append(drop, i)
 		}
 	} else {
-		optional = append(append(make([]key.Binding, 0, n+3), short...), m.km.Next, m.km.Pause, m.km.Eval)
+		optional = append(append(make([]key.Binding, 0, n+5), short...), m.km.Next, m.km.Pause, m.km.Eval, m.km.PaceHelp, m.km.LRHelp)
 		always = []key.Binding{m.km.Help, m.km.Quit}
-		drop = append(drop, n+2, n+1)
+		drop = append(drop, n+4, n+3, n+2, n+1)
 		for i := n - 1; i >= 0; i-- {
 			drop = append(drop, i)
 		}
@@ -249,7 +250,7 @@ func (m Model) status() string {
 	case r.over || r.id == 0:
 		s = m.st.dim.Render("no run")
 	case r.state == runs.StatePaused:
-		s = m.st.warn.Render("‖ paused")
+		s = m.st.warn.Render("‖ paused") + m.st.dim.Render(" · "+runs.FormatPace(r.pace))
 	case r.state == runs.StateStopped:
 		s = m.st.warn.Render("■ stopped")
 	case r.state == runs.StateQueued:
@@ -257,7 +258,8 @@ func (m Model) status() string {
 	case !r.started:
 		s = m.st.dim.Render("waiting for the first batch")
 	default:
-		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
+		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs)) +
+			m.st.dim.Render(" · "+runs.FormatPace(r.pace))
 	}
 	return s + " "
 }

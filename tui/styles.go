@@ -14,6 +14,7 @@ type styles struct {
 	good, bad, warn, note, errLine, accent  lipgloss.Style
 	raw, smooth, train, val, axis, selected lipgloss.Style
 	diag, offDiag, zero, bar, barEmpty      lipgloss.Style
+	test, lrMark                            lipgloss.Style
 }
 
 // Colours, as ANSI 256 indexes so they degrade predictably.
@@ -54,6 +55,8 @@ func newStyles(r *lipgloss.Renderer) *styles {
 		zero:     n().Foreground(colFaint),
 		bar:      n().Foreground(colBlue),
 		barEmpty: n().Foreground(colFaint),
+		test:     n().Foreground(colPurple),
+		lrMark:   n().Foreground(colRed).Bold(true),
 	}
 }
 

@@ -38,8 +38,8 @@ import (
 //     so spinners, ticks and background work of an inactive view go on.
 //     Bubble Tea's own messages (tea.Quit, ...) still reach the program.
 //   - Data messages, broadcast to every view: eventsMsg (new events of the
-//     list, already folded into the shared runState), runOverMsg,
-//     predictionsMsg.
+//     list, already folded into the shared runState: reports, live and
+//     asked-for predictions, actions), runOverMsg.
 //   - shownMsg when it becomes the active view, hiddenMsg when it stops
 //     being it.
 //   - The message another view (or the root) navigated to it with (show).
@@ -94,6 +94,7 @@ const (
 	kindDashboard viewKind = iota + 1
 	kindBrowser
 	kindConfusion
+	kindGallery
 )
 
 // rect is a rectangle of cells on the screen: origin x, y (0,0 is the

@@ -210,13 +210,16 @@ func (ts *testServer) reports() []engine.Report {
 	return out
 }
 
-// last returns the newest report in the history.
+// last returns the newest training progress report in the history (not
+// an evaluation's).
 func (ts *testServer) last() (engine.Report, bool) {
 	rs := ts.reports()
-	if len(rs) == 0 {
-		return engine.Report{}, false
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].Kind != engine.KindEval {
+			return rs[i], true
+		}
 	}
-	return rs[len(rs)-1], true
+	return engine.Report{}, false
 }
 
 // as is an Access to the served list for an admin called user.
@@ -235,6 +238,12 @@ func (idleRun) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 func (idleRun) Pause()                        {}
 func (idleRun) Resume()                       {}
 func (idleRun) Paused() bool                  { return false }
+func (idleRun) Step() error                   { return engine.ErrNotPaused }
+func (idleRun) SetPace(float64) error         { return nil }
+func (idleRun) SetLR(float64) (engine.Position, error) {
+	return engine.Position{}, nil
+}
+func (idleRun) Position() engine.Position { return engine.Position{} }
 func (idleRun) Evaluate(context.Context) (*engine.Predictions, error) {
 	return nil, errors.New("nothing to evaluate")
 }
