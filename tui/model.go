@@ -513,7 +513,7 @@ func (m *Model) togglePause() {
 func (m *Model) control(k runs.ActionKind, what string) bool {
 	switch {
 	case m.denied(k) != "" && m.o.Access.List != nil:
-		m.note = m.denied(k)
+		m.note = what + ": " + m.denied(k)
 	case !m.shown():
 		m.note = what + " is not available: " + ErrNoControl.Error()
 	case m.run.done || m.run.over || m.run.state.Finished():
@@ -542,7 +542,7 @@ func (m *Model) shiftPace(faster bool) {
 
 // step trains one batch of the paused run.
 func (m *Model) step() {
-	if !m.control(runs.ActStep, "stepping") {
+	if !m.control(runs.ActStep, "one batch") {
 		return
 	}
 	if m.run.state != runs.StatePaused {
@@ -558,7 +558,7 @@ func (m *Model) step() {
 
 // scaleLR multiplies the run's learning rate by factor.
 func (m *Model) scaleLR(factor float64) {
-	if !m.control(runs.ActLR, "changing the learning rate") {
+	if !m.control(runs.ActLR, "learning rate") {
 		return
 	}
 	prev := m.run.lr

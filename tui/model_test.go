@@ -213,7 +213,7 @@ func TestEvaluateKey(t *testing.T) {
 	}
 	m, _ = m.Update(eventsMsg{e})
 	v := m.View()
-	if !strings.Contains(v, "target") || !strings.Contains(v, "evaluated at epoch 2/3, after batch 37 · all 300 test digits") {
+	if !strings.Contains(v, "target") || !strings.Contains(v, "live · epoch 2/3, after batch 37 · all 300 test digits") {
 		t.Errorf("browser after evaluation:\n%s", v)
 	}
 

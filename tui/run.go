@@ -216,10 +216,11 @@ func (s *runState) applyEval(r engine.Report) bool {
 	return true
 }
 
-// evalLabel says where an evaluation's predictions come from: "live ·
-// epoch 2/3, after batch 37 · 2,000 of 10,000 test digits (a fixed,
-// seeded, class-balanced sample)", or "evaluated at epoch 2/3, after batch
-// 37 · all 10,000 test digits".
+// evalLabel says where an evaluation's predictions come from (the live
+// evaluations' and those asked for with e alike: the weights while they
+// train): "live · epoch 2/3, after batch 37 · 2,000 of 10,000 test digits
+// (a fixed, seeded, class-balanced sample)", or "... · all 10,000 test
+// digits".
 func evalLabel(r engine.Report) string {
 	at := fmt.Sprintf("epoch %d/%d, after batch %s", r.Epoch, r.Epochs, group(r.Trained))
 	if r.Trained == 0 {
@@ -228,10 +229,7 @@ func evalLabel(r engine.Report) string {
 	if r.Samples < r.Total {
 		return fmt.Sprintf("live · %s · %s of %s test digits (a fixed, seeded, class-balanced sample)", at, group(r.Samples), group(r.Total))
 	}
-	if r.Trained > 0 {
-		at = "at " + at
-	}
-	return fmt.Sprintf("evaluated %s · all %s test digits", at, group(r.Total))
+	return fmt.Sprintf("live · %s · all %s test digits", at, group(r.Total))
 }
 
 // action folds a control action on the run into the state: its pace and

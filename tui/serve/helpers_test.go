@@ -125,8 +125,21 @@ var testSource = sync.OnceValues(func() (*mnist.Set, error) {
 	return test.Limit(300), nil
 })
 
-// testList returns a held list of one run (ID 1) built by tf.
+// testSpec is the run of a test list: the notebook's on 64 digits.
+func testSpec() runs.Spec {
+	spec := runs.DefaultSpec()
+	spec.Limit = 64
+	return spec
+}
+
+// testList returns a held list of one run (ID 1) of testSpec built by tf.
 func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
+	t.Helper()
+	return testListOf(t, testSpec(), tf)
+}
+
+// testListOf is testList for a run of spec.
+func testListOf(t testing.TB, spec runs.Spec, tf runs.TrainerFunc) *runs.List {
 	t.Helper()
 	src, err := testSource()
 	if err != nil {
@@ -134,8 +147,6 @@ func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
 	}
 	l := runs.NewList(runs.Held(), runs.WithSource("", src, src), runs.WithTrainerFunc(tf))
 	t.Cleanup(l.Close)
-	spec := runs.DefaultSpec()
-	spec.Limit = 64
 	if _, err := (runs.Access{List: l, Caps: runs.AllCaps()}).Add(spec); err != nil {
 		t.Fatal(err)
 	}
@@ -146,9 +157,15 @@ func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
 // tf, and stops it when the test ends.
 func startServer(t testing.TB, o Options, tf runs.TrainerFunc, newModel ModelFunc) *testServer {
 	t.Helper()
+	return startServerOf(t, o, testSpec(), tf, newModel)
+}
+
+// startServerOf is startServer for a run of spec.
+func startServerOf(t testing.TB, o Options, spec runs.Spec, tf runs.TrainerFunc, newModel ModelFunc) *testServer {
+	t.Helper()
 	logb := &syncBuffer{}
 	ts := &testServer{log: logb}
-	list := testList(t, func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+	list := testListOf(t, spec, func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
 		ts.mu.Lock()
 		ts.report = report
 		ts.mu.Unlock()

@@ -286,7 +286,11 @@ func (s *Server) logEvents(sub *runs.Subscription) {
 				s.logf("training stopped: run %d", e.Run)
 			}
 		case runs.KindAction:
-			s.logf("%s by %s (run %d)", e.Action.Kind, e.Action.Actor, e.Run)
+			if d := e.Action.Detail; d != "" {
+				s.logf("%s by %s (run %d): %s", e.Action.Kind, e.Action.Actor, e.Run, d)
+			} else {
+				s.logf("%s by %s (run %d)", e.Action.Kind, e.Action.Actor, e.Run)
+			}
 		case runs.KindReport:
 			r := e.Report
 			switch {

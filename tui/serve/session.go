@@ -16,8 +16,9 @@ import (
 )
 
 // ReadOnlyReason is what a viewer without an admin key is told when they
-// try to pause, resume or restart a run.
-const ReadOnlyReason = "only the teacher (an admin key) can pause or restart the run"
+// try to pause, resume, pace, step, retune (the learning rate) or restart
+// a run.
+const ReadOnlyReason = "only the teacher (an admin key) can control the run"
 
 // Session is what the server hands a ModelFunc to build one viewer's model.
 type Session struct {
@@ -28,8 +29,9 @@ type Session struct {
 	// profile).
 	Renderer *lipgloss.Renderer
 	// Access is the session's handle on the runs: admins may pause,
-	// resume and start runs (restart, add, replace); other viewers watch
-	// and evaluate, and are refused with ReadOnlyReason. Its Actor names
+	// resume, pace, step and retune runs and start them (restart, add,
+	// replace); other viewers watch and evaluate (for everyone), and are
+	// refused with ReadOnlyReason. Its Actor names
 	// the SSH user, key fingerprint and address.
 	Access runs.Access
 	// User is the SSH user name, Admin whether the key is an admin key.
