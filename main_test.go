@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
@@ -209,5 +210,50 @@ func TestImportBoundaries(t *testing.T) {
 		if strings.Contains(line, "wish") || strings.Contains(line, "ssh") || strings.HasSuffix(line, "/tui/serve") {
 			t.Errorf("the local TUI or the run package depends on %s", line)
 		}
+	}
+}
+
+// TestHeadlessPace trains 10 batches at 10 batches a second, headless:
+// the 10th starts at least 0.9 s after the first, so the training phase
+// takes at least that (a lower bound: a loaded machine only adds). A bad
+// pace is refused like any flag.
+func TestHeadlessPace(t *testing.T) {
+	metrics := filepath.Join(t.TempDir(), "m.jsonl")
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"--headless", "--pace", "10", "--limit", "640", "--epochs", "2", "--metrics", metrics}, nil, &out, &errb)
+	wall := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if wall < 900*time.Millisecond {
+		t.Errorf("the run took %v, want at least 0.9 s", wall)
+	}
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m struct {
+			Phase   string
+			Seconds float64
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if m.Phase == "train" {
+			found = true
+			if m.Seconds < 0.9 {
+				t.Errorf("10 training batches at pace 10 took %.2f s, want at least 0.9", m.Seconds)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no train line in the metrics:\n%s", b)
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"--pace", "5000"}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--pace 5000: must be 0 (full speed) or from 0.1 to 1000 batches per second") {
+		t.Errorf("--pace 5000: exit %d, stderr %q", code, errb.String())
 	}
 }
