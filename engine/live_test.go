@@ -334,11 +334,14 @@ func TestLiveEvaluation(t *testing.T) {
 }
 
 // BenchmarkLiveEval measures what the live evaluation costs training at
-// full speed: each iteration trains one epoch of 10,000 digits twice, with
-// and without it (the default sample of 2,000 of the 10,000 test digits
-// and the default budget), and reports the extra training time as
-// share-% (the median over iterations), the evaluations' own time as
-// eval-%, and how many ran.
+// full speed: each iteration trains one epoch of 10,000 digits three
+// times, without it, with it (the default sample of 2,000 of the 10,000
+// test digits and the default budget), and without it again, and
+// reports (medians over iterations): share-% the extra training time with
+// it (against the mean of the two runs without), cpu-share-% the same in
+// the process's CPU time, eval-% the evaluations' own time against the
+// training's, noise-% how much the two runs without it differ, and how
+// many evaluations ran per epoch.
 func BenchmarkLiveEval(b *testing.B) {
 	full, err := fullData()
 	if err != nil {
@@ -347,11 +350,14 @@ func BenchmarkLiveEval(b *testing.B) {
 	c := DefaultConfig()
 	c.Epochs = 2
 	d := Data{Train: full.Train.Limit(10000), Val: full.Val.Limit(64), Test: full.Test}
-	trainTime := func(live bool) (train, evals time.Duration, n int) {
+	trainTime := func(live bool) (train, evals time.Duration, cpu int64, n int) {
+		var cpu0 int64
 		opts := []Option{WithReporter(func(r Report) {
 			switch {
+			case r.Kind == KindBatch && r.Phase == PhaseTrain && r.Step == 1:
+				cpu0 = processCPU()
 			case r.Kind == KindPhaseEnd && r.Phase == PhaseTrain:
-				train = r.Elapsed
+				train, cpu = r.Elapsed, processCPU()-cpu0
 			case r.Kind == KindEval:
 				evals += r.Elapsed
 				n++
@@ -367,20 +373,33 @@ func BenchmarkLiveEval(b *testing.B) {
 		if err := tr.Run(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		return train, evals, n
+		return train, evals, cpu, n
 	}
-	var shares, own []float64
+	median := func(v []float64) float64 {
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	var shares, cpuShares, own, noise []float64
 	var count int
 	for i := 0; i < b.N; i++ {
-		off, _, _ := trainTime(false)
-		on, ev, n := trainTime(true)
-		shares = append(shares, 100*(on.Seconds()-off.Seconds())/off.Seconds())
+		off1, _, cpu1, _ := trainTime(false)
+		on, ev, cpuOn, n := trainTime(true)
+		off2, _, cpu2, _ := trainTime(false)
+		off := (off1.Seconds() + off2.Seconds()) / 2
+		shares = append(shares, 100*(on.Seconds()-off)/off)
+		if cpu1 > 0 {
+			cpuOff := float64(cpu1+cpu2) / 2
+			cpuShares = append(cpuShares, 100*(float64(cpuOn)-cpuOff)/cpuOff)
+		}
 		own = append(own, 100*ev.Seconds()/(on-ev).Seconds())
+		noise = append(noise, 100*math.Abs(off2.Seconds()-off1.Seconds())/off)
 		count += n
 	}
-	slices.Sort(shares)
-	slices.Sort(own)
-	b.ReportMetric(shares[len(shares)/2], "share-%")
-	b.ReportMetric(own[len(own)/2], "eval-%")
+	b.ReportMetric(median(shares), "share-%")
+	if len(cpuShares) > 0 {
+		b.ReportMetric(median(cpuShares), "cpu-share-%")
+	}
+	b.ReportMetric(median(own), "eval-%")
+	b.ReportMetric(median(noise), "noise-%")
 	b.ReportMetric(float64(count)/float64(b.N), "evals/epoch")
 }

@@ -221,7 +221,7 @@ func (c *confusion) draw() string {
 			under := fmt.Sprintf(" %*s", cw-1, pct)
 			st, glyph := h.style(t == q, v)
 			if glyph != "" {
-				cell, under = shaded(glyph, fmt.Sprint(v), cw), shaded(glyph, pct, cw)
+				cell = shaded(glyph, fmt.Sprint(v), cw)
 			}
 			if t == c.row && q == c.col {
 				// Brackets keep the selection visible without colour.
@@ -255,12 +255,16 @@ func (c *confusion) draw() string {
 	return b.String()
 }
 
-// shaded is a cell of cw columns holding text right-aligned after the
-// shading glyph (a space between them when there is room).
+// shaded is a cell of cw columns, a space then text right-aligned after
+// the shading glyph (with a space between them when there is room, and
+// without the glyph when there is none).
 func shaded(glyph, text string, cw int) string {
 	s := glyph + " " + text
 	if width(s) > cw-1 {
 		s = glyph + text
+	}
+	if width(s) > cw-1 {
+		s = text
 	}
 	return " " + strings.Repeat(" ", max(cw-1-width(s), 0)) + s
 }
