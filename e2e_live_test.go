@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,22 +45,7 @@ func runStep(screen string) int {
 // some batches apart differ in their predictions; p then n advances the
 // step count by exactly one; + changes the pace the header shows.
 func TestEndToEndLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
-	bin := buildBinary(t)
-	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-live-%d", os.Getpid()), target: "live"}
-	t.Cleanup(func() { m.tmux("kill-server") })
-	cmd := fmt.Sprintf("%s --pace 5 --limit 3000", bin)
-	if out, err := m.tmux("new-session", "-d", "-s", "live", "-x", "120", "-y", "40", cmd); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
+	m, _ := startTmux(t, "e2e-live", "live", "--pace 5 --limit 3000")
 	m.waitFor(regexp.MustCompile(`● train, epoch 2/3 · 5 batches/s`), 60*time.Second)
 	m.keys("Tab", "Tab", "Tab")
 	first := m.waitUntil("the gallery with live predicted labels in epoch 2", func(s string) bool {

@@ -70,6 +70,30 @@ func (m *tmuxTerm) keys(keys ...string) {
 	}
 }
 
+// startTmux skips the test with -short and without tmux (outside CI),
+// builds the binary and runs it with args in the 120x40 session session
+// of a tmux server of its own (named for name), which the test's end
+// kills; it returns the terminal (on that session) and the binary.
+func startTmux(t *testing.T, name, session, args string) (*tmuxTerm, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	bin := buildBinary(t)
+	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-%s-%d", name, os.Getpid()), target: session}
+	t.Cleanup(func() { m.tmux("kill-server") })
+	if out, err := m.tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", bin+" "+args); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	return m, bin
+}
+
 // buildBinary compiles the program into a temporary directory.
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -146,22 +170,7 @@ func column(line, s string) int {
 // through them, "a" and digits typed at once jump. --no-mouse leaves the
 // mouse to the terminal.
 func TestEndToEndInTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
-	bin := buildBinary(t)
-	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-%d", os.Getpid())}
-	t.Cleanup(func() { m.tmux("kill-server") })
-	cmd := fmt.Sprintf("%s --limit 2000 --epochs 2 --seed 3", bin)
-	if out, err := m.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
+	m, bin := startTmux(t, "e2e", "e2e", "--limit 2000 --epochs 2 --seed 3")
 	m.waitFor(regexp.MustCompile(`model RNN 28→128→10`), 30*time.Second)
 	// The app asked the terminal for button-event mouse reports in SGR.
 	if got := m.paneFlags("e2e", "#{mouse_button_flag}#{mouse_sgr_flag}"); got != "11" {
@@ -264,7 +273,7 @@ func TestEndToEndInTerminal(t *testing.T) {
 	}
 
 	// --no-mouse: the terminal keeps the mouse (no training: --epochs 0).
-	cmd = fmt.Sprintf("%s --no-mouse --limit 640 --epochs 0", bin)
+	cmd := fmt.Sprintf("%s --no-mouse --limit 640 --epochs 0", bin)
 	if out, err := m.tmux("new-session", "-d", "-s", "plain", "-x", "100", "-y", "30", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}

@@ -144,6 +144,17 @@ func parseInt(dst *int) func(*Spec, string) string {
 	}
 }
 
+// parseFloat sets *dst from text, or says why it cannot (a value out of
+// float64's range is kept, as ±Inf or 0, for the check to refuse).
+func parseFloat(text string, dst *float64) string {
+	v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return "not a number"
+	}
+	*dst = v
+	return ""
+}
+
 var fields = []field{
 	{name: "cell", usage: "recurrent cell: rnn, lstm or gru (a comma list queues one run each)", list: true,
 		parse: func(s *Spec, text string) string {
@@ -171,15 +182,8 @@ var fields = []field{
 			return ""
 		}},
 	{name: "lr", usage: "Adam learning rate (a comma list queues one run each)", list: true,
-		parse: func(s *Spec, text string) string {
-			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return "not a number"
-			}
-			s.LR = v
-			return ""
-		},
-		format: func(s Spec) string { return strconv.FormatFloat(s.LR, 'g', -1, 64) },
+		parse:  func(s *Spec, text string) string { return parseFloat(text, &s.LR) },
+		format: func(s Spec) string { return formatFloat(s.LR) },
 		check: func(s Spec) string {
 			if !(s.LR > 0) || s.LR > MaxLR {
 				return fmt.Sprintf("must be in (0, %d]", MaxLR)
@@ -251,15 +255,8 @@ var fields = []field{
 			return ""
 		}},
 	{name: "pace", usage: "train at most `N` batches per second (0: full speed; + and - change it while training)",
-		parse: func(s *Spec, text string) string {
-			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return "not a number"
-			}
-			s.Pace = v
-			return ""
-		},
-		format: func(s Spec) string { return strconv.FormatFloat(s.Pace, 'g', -1, 64) },
+		parse:  func(s *Spec, text string) string { return parseFloat(text, &s.Pace) },
+		format: func(s Spec) string { return formatFloat(s.Pace) },
 		check: func(s Spec) string {
 			if engine.CheckPace(s.Pace) != nil {
 				return fmt.Sprintf("must be 0 (full speed) or from %g to %g batches per second", float64(engine.MinPace), float64(engine.MaxPace))
