@@ -1,8 +1,12 @@
 // Package tui is the terminal interface of mnist-tui: Bubble Tea models that
 // show a training run live (a dashboard of progress bars, full-history loss
-// and accuracy charts and the notebook's epoch table), a browser of test
-// predictions drawn digit by digit, and a confusion matrix whose cells open
-// the browser on exactly those digits.
+// and accuracy charts with the test accuracy and learning-rate changes,
+// and the notebook's epoch table), a browser of test predictions drawn
+// digit by digit, a confusion matrix heatmap whose cells open the browser
+// on exactly those digits, and a gallery of test digits with their
+// predicted labels. Predictions arrive live while the run trains (a
+// sample of the test set evaluated every few batches, for every viewer)
+// and every view that shows them says where they come from.
 //
 // New builds the root Model from Options; Run runs it in a terminal. One
 // Model serves one viewer: for SSH, build one per session with the session's
@@ -65,21 +69,27 @@
 //
 // # Keys and the mouse
 //
-// Keys: tab and shift+tab switch views, p pauses and resumes, e evaluates
-// the test set on a snapshot of the current weights, w saves a checkpoint,
-// R twice restarts the run, ? shows every key (esc closes it), q or ctrl+c
-// quits. Dashboard: s changes the loss smoothing, b switches between
+// Keys: tab and shift+tab switch views, p pauses and resumes, n trains
+// one batch while paused, + and - change the pace along the ladder, ] and
+// [ double and halve the learning rate (each for every viewer), e
+// evaluates the whole test set on a snapshot of the current weights for
+// every viewer, w saves a checkpoint, R twice restarts the run, ? shows
+// every key (esc closes it), q or ctrl+c quits. Dashboard: s changes the loss smoothing, b switches between
 // Braille and plain-character charts. Browser: h/l (or arrows) step, g/G go
 // to the ends, a jumps to an index, r picks at random, m keeps the
 // misclassified digits, 0-9 keep one target class, c or esc clears the
 // filters, d switches between ASCII shading and colour half blocks.
 // Confusion matrix: arrows or hjkl choose a cell, enter browses its digits.
+// Gallery: arrows or hjkl choose a digit, enter opens it in the browser,
+// pgdown/space and pgup page, m keeps the misclassified, 0-9 one true
+// class, c or esc clears, d switches shading and colour.
 //
 // The mouse (unless Options.NoMouse): a click on a tab switches to it, the
 // wheel over the tab bar steps through the tabs; a click on a confusion
 // cell browses its digits, the wheel moves the selection; in the browser
 // the wheel steps through the digits and a click on a thumbnail of the
-// next digits (shown from about 200x60) shows that digit.
+// next digits (shown from about 200x60) shows that digit; in the gallery
+// a click on a digit opens it in the browser and the wheel pages.
 //
 // Quitting returns tea.Quit; it is the caller's job to close the list of
 // runs then (see Run). The model never quits by itself: when training ends

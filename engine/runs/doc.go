@@ -21,6 +21,26 @@
 // run (ID) and attempt (Gen). Subscribe replays the history, then streams;
 // SubscribeEvery hands bursts aligned across viewers of one interval.
 //
+// # Controls
+//
+// An Access checks the viewer's Caps, acts and publishes a KindAction
+// naming the actor: pause and resume, pace (SetPace, ShiftPace along
+// Ladder), single steps (Step, while paused) and the learning rate
+// (SetLR, ScaleLR) need Caps.Pause; saving Caps.Save; adding, replacing,
+// restarting and stopping Caps.StartRuns. Pace and learning rate start
+// from the spec with each attempt; an Action carries the new and old
+// value (Value, Prev) and where training was (At). Evaluate needs no
+// capability and publishes its predictions to every viewer.
+//
+// # Live predictions and memory
+//
+// The default trainer (NewTrainer) evaluates a sample of the test set
+// during training (engine.WithLiveEval) and every viewer gets the
+// predictions in the stream. The history keeps the predictions of each
+// run's newest report that has some; older ones keep their accuracy (see
+// Hub), so a long run's history grows by a small report per evaluation,
+// not by a set of predictions.
+//
 // # Restart
 //
 // Restarting a run keeps its ID and starts its spec over as the next
