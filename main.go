@@ -16,6 +16,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/headless"
@@ -73,10 +74,11 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 }
 
 // prepare parses args on fs into o, turns the run flags into specs and
-// queues them in a new held list (reading checkpoints and data). done says
-// the command ends here (--help, --version, a bad flag or unusable input,
-// already reported on stderr) with exit code.
-func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (list *runs.List, code int, done bool) {
+// queues them in a new held list (reading checkpoints and data) made with
+// the options listOpts gives for o (nil: none). done says the command
+// ends here (--help, --version, a bad flag or unusable input, already
+// reported on stderr) with exit code.
+func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, listOpts func(options) []runs.Option) (list *runs.List, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0, true
@@ -99,7 +101,11 @@ func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writ
 		return nil, 0, true
 	}
 	o.labels = runs.Labels(specs)
-	list = runs.NewList(runs.Held())
+	lopts := []runs.Option{runs.Held()}
+	if listOpts != nil {
+		lopts = append(lopts, listOpts(*o)...)
+	}
+	list = runs.NewList(lopts...)
 	owner := runs.Access{List: list, Caps: runs.AllCaps(), Actor: commandLine}
 	for _, s := range specs {
 		if _, err := owner.Add(s); err != nil {
@@ -115,7 +121,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
 	var o options
-	list, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr)
+	// Headless, nobody watches the live predictions: no live evaluation.
+	headless := func(o options) []runs.Option {
+		if o.headless || !isTerminal(stdout) {
+			return []runs.Option{runs.WithLive(engine.LiveEval{})}
+		}
+		return nil
+	}
+	list, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr, headless)
 	if done {
 		return code
 	}

@@ -184,19 +184,21 @@ type Prepared struct {
 	Data engine.Data
 	// Checkpoint is the file it loads or resumes, nil if none.
 	Checkpoint *engine.Checkpoint
+	// Live is the live evaluation the list asks for (see WithLive; the
+	// zero value: none).
+	Live engine.LiveEval
 }
 
 // NewTrainer is the default TrainerFunc: an engine.Trainer of p's
 // configuration on its data, starting from its checkpoint (weights, or
 // weights, Adam state and place in the schedule when resuming), at the
 // spec's pace, autosaving to the spec's Save path after every epoch if
-// asked, with the live evaluation on: engine.DefaultLiveSample test
-// digits (all of them when the test set holds no more) evaluated during
-// training within engine.DefaultLiveBudget of its time, their predictions
-// in the stream for every viewer.
+// asked, with the live evaluation p.Live asks for (by default, see
+// DefaultLive: 2,000 test digits, all of them when the test set holds no
+// more, evaluated during training within a tenth of its time), its
+// predictions in the stream for every viewer.
 func NewTrainer(p Prepared, report engine.Reporter) (Trainer, error) {
-	opts := []engine.Option{engine.WithReporter(report), engine.WithPace(p.Info.Spec.Pace),
-		engine.WithLiveEval(engine.LiveEval{Sample: engine.DefaultLiveSample, Budget: engine.DefaultLiveBudget})}
+	opts := []engine.Option{engine.WithReporter(report), engine.WithPace(p.Info.Spec.Pace), engine.WithLiveEval(p.Live)}
 	s := p.Info.Spec
 	switch {
 	case p.Checkpoint != nil && s.Resume != "":

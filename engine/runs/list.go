@@ -93,6 +93,18 @@ func WithSource(dir string, train, test *mnist.Set) Option {
 // its first viewer, or for the teacher.
 func Held() Option { return func(l *List) { l.held = true } }
 
+// DefaultLive is the live evaluation a List's runs have unless WithLive
+// says otherwise: engine.DefaultLiveSample test digits within
+// engine.DefaultLiveBudget of the training time.
+func DefaultLive() engine.LiveEval {
+	return engine.LiveEval{Sample: engine.DefaultLiveSample, Budget: engine.DefaultLiveBudget}
+}
+
+// WithLive sets the live evaluation the list asks of its runs' trainers
+// (Prepared.Live, which NewTrainer applies); the zero LiveEval turns it
+// off, for runs nobody watches (headless).
+func WithLive(live engine.LiveEval) Option { return func(l *List) { l.live = live } }
+
 // List is the process's runs: an ordered list of at most its capacity, a
 // queue that trains them one after another (WithParallel for more at
 // once), and one stream of events (see Event) that tells every viewer
@@ -107,6 +119,7 @@ type List struct {
 	newTrainer TrainerFunc
 	capacity   int
 	parallel   int
+	live       engine.LiveEval
 
 	ctx    context.Context // every run's parent; Close cancels it
 	cancel context.CancelFunc
@@ -166,7 +179,7 @@ type attempt struct {
 
 // NewList returns an empty list.
 func NewList(opts ...Option) *List {
-	l := &List{hub: NewHub(), data: &sources{}, newTrainer: NewTrainer, capacity: DefaultCapacity, parallel: 1, changed: make(chan struct{})}
+	l := &List{hub: NewHub(), data: &sources{}, newTrainer: NewTrainer, capacity: DefaultCapacity, parallel: 1, live: DefaultLive(), changed: make(chan struct{})}
 	for _, o := range opts {
 		o(l)
 	}
@@ -452,7 +465,7 @@ func (l *List) train(ctx context.Context, r *run, a *attempt) {
 	var tr Trainer
 	data, err := r.prep.data()
 	if err == nil {
-		tr, err = l.newTrainer(Prepared{Info: r.prep.info, Data: data, Checkpoint: r.prep.ck}, report)
+		tr, err = l.newTrainer(Prepared{Info: r.prep.info, Data: data, Checkpoint: r.prep.ck, Live: l.live}, report)
 		if err == nil && tr == nil {
 			err = errors.New("runs: the TrainerFunc returned no trainer")
 		}
