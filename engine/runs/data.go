@@ -195,7 +195,7 @@ type Prepared struct {
 // spec's pace, autosaving to the spec's Save path after every epoch if
 // asked, with the live evaluation p.Live asks for (by default, see
 // DefaultLive: 2,000 test digits, all of them when the test set holds no
-// more, evaluated during training within a tenth of its time), its
+// more, evaluated during training within 8% of its time), its
 // predictions in the stream for every viewer.
 func NewTrainer(p Prepared, report engine.Reporter) (Trainer, error) {
 	opts := []engine.Option{engine.WithReporter(report), engine.WithPace(p.Info.Spec.Pace), engine.WithLiveEval(p.Live)}
