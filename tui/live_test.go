@@ -154,7 +154,7 @@ func TestGalleryLive(t *testing.T) {
 	if n := g.layout().cells.n(); n < 20 || len(caps) != n {
 		t.Fatalf("%d captions for %d cells at 120x40:\n%s", len(caps), n, v)
 	}
-	if !strings.Contains(v, "live · epoch 2/3, after batch 874") || !strings.Contains(v, "100 of 300 test digits (a fixed, seeded, class-balanced sample)") {
+	if !strings.Contains(v, "live · epoch 2/3, after batch 874") || !strings.Contains(v, "100 of 300 test digits · a fixed, seeded, class-balanced sample") {
 		t.Errorf("the predictions' origin is not shown:\n%s", v)
 	}
 	order := engine.BalancedOrder(testSet(t).Labels, engine.LiveSeed)

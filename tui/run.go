@@ -219,7 +219,7 @@ func (s *runState) applyEval(r engine.Report) bool {
 // evalLabel says where an evaluation's predictions come from (the live
 // evaluations' and those asked for with e alike: the weights while they
 // train): "live · epoch 2/3, after batch 37 · 2,000 of 10,000 test digits
-// (a fixed, seeded, class-balanced sample)", or "... · all 10,000 test
+// · a fixed, seeded, class-balanced sample", or "... · all 10,000 test
 // digits".
 func evalLabel(r engine.Report) string {
 	at := fmt.Sprintf("epoch %d/%d, after batch %s", r.Epoch, r.Epochs, group(r.Trained))
@@ -227,7 +227,7 @@ func evalLabel(r engine.Report) string {
 		at = "before training"
 	}
 	if r.Samples < r.Total {
-		return fmt.Sprintf("live · %s · %s of %s test digits (a fixed, seeded, class-balanced sample)", at, group(r.Samples), group(r.Total))
+		return fmt.Sprintf("live · %s · %s of %s test digits · a fixed, seeded, class-balanced sample", at, group(r.Samples), group(r.Total))
 	}
 	return fmt.Sprintf("live · %s · all %s test digits", at, group(r.Total))
 }
