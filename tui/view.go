@@ -94,6 +94,7 @@ const (
 	kindDashboard viewKind = iota + 1
 	kindBrowser
 	kindConfusion
+	kindSetup
 )
 
 // rect is a rectangle of cells on the screen: origin x, y (0,0 is the
