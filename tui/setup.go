@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
@@ -460,14 +461,28 @@ func (s *setup) formTop() int {
 	return 2
 }
 
-// fieldAt returns the field drawn on line y (its error line included).
+// errLines is field f's error, wrapped under its value (or, in a narrow
+// view, from the left), nil when its value was not refused.
+func (s *setup) errLines(f *formField) []string {
+	if f.err == nil {
+		return nil
+	}
+	x := setupValueX
+	if s.w-x < 30 {
+		x = 2
+	}
+	lines := strings.Split(ansi.Wrap(f.err.Error(), max(s.w-x, 10), ""), "\n")
+	for i, l := range lines {
+		lines[i] = strings.Repeat(" ", x) + s.st.errLine.Render(l)
+	}
+	return lines
+}
+
+// fieldAt returns the field drawn on line y (its error lines included).
 func (s *setup) fieldAt(y int) (int, bool) {
 	line := s.formTop()
 	for i, f := range s.fields {
-		n := 1
-		if f.err != nil {
-			n++
-		}
+		n := 1 + len(s.errLines(f))
 		if y >= line && y < line+n {
 			return i, true
 		}
@@ -514,10 +529,7 @@ func (s *setup) drawForm() string {
 		if f.hint != "" && i == s.focus {
 			line += "   " + s.st.dim.Render(f.hint)
 		}
-		lines = append(lines, line)
-		if f.err != nil {
-			lines = append(lines, strings.Repeat(" ", setupValueX)+s.st.errLine.Render(f.err.Error()))
-		}
+		lines = append(append(lines, line), s.errLines(f)...)
 	}
 	lines = append(lines, "", s.st.dim.Render(s.submitHint()))
 	return strings.Join(lines, "\n")
