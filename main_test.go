@@ -36,6 +36,10 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"--data", dir}, "train-images-idx3-ubyte"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"serve", "--batch", "-1"}, "--batch -1: must be positive"},
+		{[]string{"--setup", "--cell", "rnn,lstm"}, "--setup: the form sets up one run; comma lists queue several without it"},
+		{[]string{"--setup", "--headless"}, "--setup: the setup form needs the dashboard on a terminal (not --headless)"},
+		{[]string{"--setup"}, "--setup: the setup form needs the dashboard on a terminal"}, // stdout is not one
+		{[]string{"--setup", "--lr", "20"}, "--lr 20: must be in (0, 10]"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), tc.args, nil, &out, &errb)

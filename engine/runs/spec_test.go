@@ -169,6 +169,29 @@ func TestFlagLists(t *testing.T) {
 	}
 }
 
+// TestDiffer lists the settings that set runs apart, in the flags'
+// order: where they save is not one of them.
+func TestDiffer(t *testing.T) {
+	a, b, c := DefaultSpec(), DefaultSpec(), DefaultSpec()
+	b.Cell, b.LR = engine.LSTM, 0.01
+	c.Save, c.Autosave = "m.safetensors", true
+	for _, tc := range []struct {
+		specs []Spec
+		want  []string
+	}{
+		{[]Spec{a}, nil},
+		{[]Spec{a, a}, nil},
+		{[]Spec{a, c}, nil},
+		{[]Spec{a, b}, []string{"cell", "lr"}},
+		{[]Spec{b, a, c}, []string{"cell", "lr"}},
+		{nil, nil},
+	} {
+		if got := Differ(tc.specs); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Differ(%d specs) = %q, want %q", len(tc.specs), got, tc.want)
+		}
+	}
+}
+
 // TestCheckpointThroughSpec: a checkpoint's settings go through the same
 // validation as flags, and a shape asked for must be the file's.
 func TestCheckpointThroughSpec(t *testing.T) {
