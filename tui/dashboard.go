@@ -64,7 +64,7 @@ func (d *dashboard) typing() bool { return false }
 
 func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
 	if d.set.len() > 1 {
-		return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts, d.km.ClickRun}}
+		return []key.Binding{d.km.PickRun, d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts, d.km.ClickRun}}
 	}
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }

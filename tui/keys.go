@@ -9,6 +9,8 @@ type keyMap struct {
 	Quit, Next, Prev, Help, CloseHelp, ForceQuit, Pause, Eval, Save, Restart key.Binding
 	// Runs: set up a new run, pick the run shown (with several).
 	NewRun, PrevRun, NextRun key.Binding
+	// PickRun shows < and > together in the hint line.
+	PickRun key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
 	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickRun key.Binding
@@ -46,6 +48,7 @@ func newKeyMap() keyMap {
 		NewRun:  b("N", "new run", "N"),
 		PrevRun: b("<", "previous run", "<"),
 		NextRun: b(">", "next run", ">"),
+		PickRun: b("</>", "pick run", "<", ">"),
 		Charts:  b("b", "braille/plain charts", "b"),
 		Smooth:  b("s", "loss smoothing", "s"),
 		Left:    b("←/h", "previous", "left", "h"),

@@ -268,6 +268,10 @@ func (m Model) status() string {
 	default:
 		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
 	}
+	if m.set.len() > 1 && m.run.id != 0 {
+		// Whose status, when several runs are compared.
+		s = m.st.dim.Render(fmt.Sprintf("run %d ", m.run.id)) + s
+	}
 	return s + " "
 }
 
