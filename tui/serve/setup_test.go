@@ -17,20 +17,7 @@ import (
 func TestSetupFormOverSSH(t *testing.T) {
 	k := newKeys(t)
 	ts := startServer(t, k.options(), noRun, tuiModels())
-	cv, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewer := openTerminal(t, cv, 100, 30)
-	defer viewer.close()
-	ca, err := dial(t, ts.addr, k.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := openTerminal(t, ca, 100, 30)
-	defer admin.close()
-	viewer.waitFor(t, "model RNN")
-	admin.waitFor(t, "model RNN")
+	viewer, admin, adminUser := classroom(t, ts, k, 100, 30)
 
 	viewer.send(t, "N")
 	viewer.waitFor(t, ReadOnlyReason)
@@ -53,7 +40,7 @@ func TestSetupFormOverSSH(t *testing.T) {
 	}
 	admin.waitFor(t, "run 2 added to the comparison")
 	viewer.waitFor(t, "queued 1st") // the runs table, on the viewer's dashboard
-	want := `add by user="` + ca.User() + `" key=` + fingerprint(k.admin.PublicKey())
+	want := `add by user="` + adminUser + `" key=` + fingerprint(k.admin.PublicKey())
 	waitUntil(t, "the log says who added the run", func() bool { return strings.Contains(ts.log.String(), want) })
 	if n := len(ts.List().Runs()); n != 2 {
 		t.Errorf("%d runs: the viewer's N added one", n)
