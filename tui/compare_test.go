@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
@@ -38,7 +39,7 @@ func lstmRun(preds *engine.Predictions) (engine.Config, []engine.Report) {
 }
 
 // otherPreds are predictions unlike fakePreds': every fifth digit wrong.
-func otherPreds(t *testing.T) *engine.Predictions {
+func otherPreds(t testing.TB) *engine.Predictions {
 	p := fakePreds(testSet(t))
 	for i := range p.Pred {
 		p.Pred[i] = p.Labels[i]
@@ -52,7 +53,7 @@ func otherPreds(t *testing.T) *engine.Predictions {
 
 // comparison is a model of two runs (1: RNN, done; 2: LSTM, done or
 // upTo its run step) and optionally a third queued one (GRU), at w x h.
-func comparison(t *testing.T, r *termenv.Profile, w, h, lstmUpTo int, third bool) tea.Model {
+func comparison(t testing.TB, r *termenv.Profile, w, h, lstmUpTo int, third bool) tea.Model {
 	t.Helper()
 	p := termenv.Ascii
 	if r != nil {
@@ -389,5 +390,47 @@ func TestLocalRestartOfTheSelectedRun(t *testing.T) {
 	}
 	if v := m.View(); !strings.Contains(v, "run restarted from scratch") {
 		t.Errorf("restart not confirmed:\n%s", v)
+	}
+}
+
+// BenchmarkCompareView120x40 times drawing a 120x40 frame of a comparison
+// of three runs (two done, the third training: the costly case, a new
+// batch of the training run before each frame, so every chart of every
+// run is drawn again from the whole history), and a frame that changed
+// nothing. The metric budget-% is ns/op as a percentage of the 5 ms
+// budget.
+func BenchmarkCompareView120x40(b *testing.B) {
+	for _, redraw := range []bool{true, false} {
+		name := "cached"
+		if redraw {
+			name = "redraw"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := termenv.ANSI256
+			m := comparison(b, &p, 120, 40, 0, true)
+			gc := testConfig()
+			gc.Cell = engine.GRU
+			info := fakeInfo(gc, testSet(b))
+			info.ID = 3
+			next := upTo(fakeRun(gc, nil), 2000)
+			evs := append([]runs.Event{{Run: 3, Gen: 1, Kind: runs.KindState, State: runs.StateRunning}, {Run: 3, Gen: 1, Kind: runs.KindStart, Info: info}}, runEvents(3, next, 1)...)
+			m, _ = m.Update(eventsMsg(evs))
+			last := next[len(next)-1]
+			if !strings.Contains(ansi.Strip(m.View()), "model GRU") {
+				b.Fatalf("run 3 not shown:\n%s", m.View())
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if redraw {
+					last.RunStep++
+					m, _ = m.Update(eventsMsg(runEvents(3, []engine.Report{last}, 1)))
+				}
+				if len(m.View()) == 0 {
+					b.Fatal("empty view")
+				}
+			}
+			perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			b.ReportMetric(100*perOp/float64(frameBudget.Nanoseconds()), "budget-%")
+		})
 	}
 }
