@@ -85,8 +85,9 @@ type pickRunMsg struct{ id runs.ID }
 func pickRun(id runs.ID) tea.Cmd { return func() tea.Msg { return pickRunMsg{id: id} } }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
-// (dashboard, prediction browser, confusion matrix), the shared run state
-// they read, and the global keys. It keeps the view contract (see view):
+// (dashboard, prediction browser, confusion matrix, setup form), the
+// shared state of the runs they read (every run's, and the run shown's),
+// and the global keys. It keeps the view contract (see view):
 // it routes messages, lays out the screen in Update and hands the mouse to
 // the view under it. Build it with New.
 type Model struct {
