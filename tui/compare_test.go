@@ -434,3 +434,28 @@ func BenchmarkCompareView120x40(b *testing.B) {
 		})
 	}
 }
+
+// TestComparisonFitsEverySize draws every view of a comparison of three
+// runs (and the setup form open) from the minimum size up: each frame
+// fits, the runs table shows the selected run, the runs bar heads the
+// views of one run.
+func TestComparisonFitsEverySize(t *testing.T) {
+	for _, s := range []struct{ w, h int }{{MinWidth, MinHeight}, {80, 24}, {120, 40}, {200, 60}} {
+		m := comparison(t, nil, s.w, s.h, 700, true)
+		for range m.(Model).views {
+			v := m.View()
+			checkFrame(t, v, s.w, s.h)
+			switch active(m).kind() {
+			case kindDashboard:
+				if !strings.Contains(v, "› 2 o") {
+					t.Errorf("%dx%d: the runs table does not show the selected run:\n%s", s.w, s.h, v)
+				}
+			case kindBrowser, kindConfusion:
+				if !strings.HasPrefix(strings.Split(v, "\n")[1], "run ") {
+					t.Errorf("%dx%d: no runs bar over %s:\n%s", s.w, s.h, active(m).title(), v)
+				}
+			}
+			m, _ = press(m, "tab")
+		}
+	}
+}
