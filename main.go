@@ -106,9 +106,13 @@ func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writ
 	list = runs.NewList(runs.Held())
 	if o.setup {
 		// Nothing is queued: the form adds the run when it is submitted.
-		if len(specs) > 1 {
+		switch {
+		case len(specs) > 1:
 			list.Close()
 			return fail(errors.New("--setup: the form sets up one run; comma lists queue several without it"))
+		case specs[0].Load != "" || specs[0].Resume != "":
+			list.Close()
+			return fail(errors.New("--setup: the form starts a run from scratch; --load and --resume start one without it"))
 		}
 		o.setupSpec = &specs[0]
 		return list, 0, false

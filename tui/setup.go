@@ -120,9 +120,10 @@ type setup struct {
 
 	fields []*formField
 	focus  int
-	// base is the spec the form was filled from, without checkpoints and
-	// saving, which the form does not set: a run set up here starts from
-	// scratch (w saves it).
+	// base is the spec the form was filled from, without checkpoints,
+	// which the form does not set: a run set up here starts from scratch.
+	// It saves where --save says (--setup); filled from another run, it
+	// saves only when w is pressed.
 	base runs.Spec
 	// from is the run the form was filled from, the one it may replace
 	// (0: none), fromLabel its name.
@@ -214,11 +215,14 @@ func (s *setup) open(msg openSetupMsg) tea.Cmd {
 	base, from, label := runs.DefaultSpec(), runs.ID(0), ""
 	switch info := s.set.shown.info; {
 	case msg.spec != nil:
+		// The command line's (--setup): where it saves is kept.
 		base = *msg.spec
 	case info != nil:
+		// Another run's: it saves where that run does, not this one.
 		base, from, label = info.Spec, s.set.sel, s.set.label(s.set.sel)
+		base.Save, base.Autosave = "", false
 	}
-	base.Load, base.Resume, base.Save, base.Autosave = "", "", "", false
+	base.Load, base.Resume = "", ""
 	s.base, s.from, s.fromLabel = base, from, label
 	s.quit, s.back, s.err = msg.quit, msg.back, ""
 	if s.back == 0 || s.back == kindSetup {
@@ -446,10 +450,14 @@ func (s *setup) cancel() tea.Cmd {
 
 // heading is the form's first line.
 func (s *setup) heading() string {
+	h := "New run · starts from scratch"
 	if s.from != 0 {
-		return fmt.Sprintf("New run · pre-filled from run %d (%s) · starts from scratch", s.from, s.fromLabel)
+		h = fmt.Sprintf("New run · pre-filled from run %d (%s) · starts from scratch", s.from, s.fromLabel)
 	}
-	return "New run · starts from scratch"
+	if s.base.Save != "" {
+		h += " · saves to " + s.base.Save
+	}
+	return h
 }
 
 // formTop is the line of the first field: below the heading, the error

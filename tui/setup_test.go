@@ -368,6 +368,7 @@ func TestSetupCancel(t *testing.T) {
 
 	spec := runs.DefaultSpec()
 	spec.Limit, spec.Epochs = 320, 2
+	spec.Save = filepath.Join(t.TempDir(), "first.safetensors") // --setup --save: kept
 	closed := make(chan runs.Event)
 	close(closed)
 	boot := func() tea.Model {
@@ -382,8 +383,8 @@ func TestSetupCancel(t *testing.T) {
 	if active(m) != view(s) || s.valueOf("limit") != "320" || s.valueOf("epochs") != "2" {
 		t.Fatalf("--setup does not open the form filled from the flags:\n%s", m.View())
 	}
-	if v := m.View(); !strings.Contains(v, "esc quits") || strings.Contains(v, "joins the comparison") {
-		t.Errorf("the first form offers no add/replace and says esc quits:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "esc quits") || strings.Contains(v, "joins the comparison") || !strings.Contains(v, "saves to "+spec.Save) {
+		t.Errorf("the first form offers no add/replace, says esc quits and where it saves:\n%s", v)
 	}
 	_, seen := drive(t, m, keyMsg("esc"))
 	if _, ok := seen[len(seen)-1].(tea.QuitMsg); !ok {
