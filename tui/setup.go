@@ -460,13 +460,19 @@ func (s *setup) heading() string {
 	return h
 }
 
+// headingLines is the heading, wrapped to the view's width.
+func (s *setup) headingLines() []string {
+	return strings.Split(ansi.Wrap(s.heading(), max(s.w, 20), ""), "\n")
+}
+
 // formTop is the line of the first field: below the heading, the error
 // of the last submission (if any) and a blank line.
 func (s *setup) formTop() int {
+	n := len(s.headingLines()) + 1
 	if s.err != "" {
-		return 3
+		n++
 	}
-	return 2
+	return n
 }
 
 // errLines is field f's error, wrapped under its value (or, in a narrow
@@ -523,7 +529,10 @@ func (s *setup) View() string {
 // drawForm draws the open form: a line a field, the focused one marked ›,
 // each refused value's error under it.
 func (s *setup) drawForm() string {
-	lines := []string{s.st.title.Render(s.heading())}
+	var lines []string
+	for _, l := range s.headingLines() {
+		lines = append(lines, s.st.title.Render(l))
+	}
 	if s.err != "" {
 		lines = append(lines, s.st.errLine.Render("error: "+s.err))
 	}

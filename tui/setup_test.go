@@ -383,6 +383,7 @@ func TestSetupCancel(t *testing.T) {
 	if active(m) != view(s) || s.valueOf("limit") != "320" || s.valueOf("epochs") != "2" {
 		t.Fatalf("--setup does not open the form filled from the flags:\n%s", m.View())
 	}
+	m = sized(m, 200, 30) // room for the heading's path
 	if v := m.View(); !strings.Contains(v, "esc quits") || strings.Contains(v, "joins the comparison") || !strings.Contains(v, "saves to "+spec.Save) {
 		t.Errorf("the first form offers no add/replace, says esc quits and where it saves:\n%s", v)
 	}
