@@ -291,7 +291,7 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case pickRunMsg:
 		m.set.pick(msg.id)
-		return m, nil
+		return m, m.picked()
 	case savedMsg:
 		m.saving = false
 		if msg.err != nil {
@@ -453,7 +453,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				step = -1
 			}
 			m.set.step(step)
-			return m, nil
+			return m, m.picked()
 		}
 	}
 	return m, m.tell(viewID(m.active), msg)
@@ -517,6 +517,16 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 		_, err := a.Save(id, path)
 		return savedMsg{path: path, err: err}
 	}
+}
+
+// picked is what picking another run to show starts: its evaluation's
+// spinner, when one is under way (the spinner stops ticking while the run
+// it spins for is not shown).
+func (m Model) picked() tea.Cmd {
+	if m.run.evaluating {
+		return m.spin.Tick
+	}
+	return nil
 }
 
 // openSetup opens the setup form of a new run, pre-filled from the run

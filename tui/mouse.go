@@ -37,8 +37,11 @@ func (m Model) mouse(ev tea.MouseEvent) (tea.Model, tea.Cmd) {
 	case ev.Y == 1 && m.lay.runsBar && press:
 		if step := (mouseMsg(ev)).wheel(); step != 0 {
 			m.set.step(step)
-		} else if id, ok := m.bar.at(ev.X); ok && ev.Button == tea.MouseButtonLeft {
+			return m, m.picked()
+		}
+		if id, ok := m.bar.at(ev.X); ok && ev.Button == tea.MouseButtonLeft {
 			m.set.pick(id)
+			return m, m.picked()
 		}
 	case m.lay.body.contains(ev.X, ev.Y) && press:
 		if !ev.IsWheel() {
