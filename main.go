@@ -42,8 +42,11 @@ type options struct {
 	version  bool
 	ascii    bool
 	noMouse  bool
-	// labels name the runs asked for (runs.Labels).
-	labels []string
+	setup    bool
+	// labels name the runs asked for (runs.Labels); setupSpec is the
+	// spec the setup form starts from (--setup).
+	labels    []string
+	setupSpec *runs.Spec
 }
 
 // commandLine is who acts on the runs the command line asks for.
@@ -65,6 +68,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
 	fs.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection) instead of clicks and the wheel")
+	fs.BoolVar(&o.setup, "setup", false, "open the setup form before anything trains (the other run flags fill it)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve the runs to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning. Comma lists for --cell, --hidden and --lr\nqueue one run per value (--cell rnn,lstm,gru), trained one after another.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -100,6 +104,19 @@ func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writ
 	}
 	o.labels = runs.Labels(specs)
 	list = runs.NewList(runs.Held())
+	if o.setup {
+		// Nothing is queued: the form adds the run when it is submitted.
+		switch {
+		case len(specs) > 1:
+			list.Close()
+			return fail(errors.New("--setup: the form sets up one run; comma lists queue several without it"))
+		case specs[0].Load != "" || specs[0].Resume != "":
+			list.Close()
+			return fail(errors.New("--setup: the form starts a run from scratch; --load and --resume start one without it"))
+		}
+		o.setupSpec = &specs[0]
+		return list, 0, false
+	}
 	owner := runs.Access{List: list, Caps: runs.AllCaps(), Actor: commandLine}
 	for _, s := range specs {
 		if _, err := owner.Add(s); err != nil {
@@ -121,6 +138,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	defer list.Close()
 	var err error
+	if o.setup && (o.headless || !isTerminal(stdout)) {
+		fmt.Fprintln(stderr, "mnist-tui: --setup: the setup form needs the dashboard on a terminal (not --headless)")
+		return exitUsage
+	}
 	if !o.headless && !isTerminal(stdout) {
 		fmt.Fprintln(stderr, "mnist-tui: standard output is not a terminal; running headless")
 		o.headless = true
@@ -233,6 +254,7 @@ func runTUI(ctx context.Context, o options, list *runs.List, stdin io.Reader, st
 		Events:  sub.Events(),
 		ASCII:   o.ascii,
 		NoMouse: o.noMouse,
+		Setup:   o.setupSpec,
 	}, stdin, stdout)
 	list.Close()
 	if err := finish(context.Background(), list, wait, p, nil); err != nil && uiErr == nil {

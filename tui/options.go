@@ -39,6 +39,10 @@ type Options struct {
 	// same list, such as the SSH sessions. Nil: the Model draws everything
 	// itself.
 	Cache *Cache
+	// Setup, when set, opens the setup form at once, filled with this
+	// spec: nothing trains until it is submitted (the run it describes is
+	// added through Access), and leaving it (esc) quits (--setup).
+	Setup *runs.Spec
 	// NoMouse leaves the mouse to the terminal (text selection) instead of
 	// the app: Run does not turn mouse reporting on, and the help does not
 	// list the mouse. An SSH server decides for its sessions (see

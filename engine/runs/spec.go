@@ -402,18 +402,7 @@ func (s Spec) ReadCheckpoint() (*engine.Checkpoint, error) {
 // are all alike, are named by their cell.
 func Labels(specs []Spec) []string {
 	out := make([]string, len(specs))
-	var differ []string
-	for _, f := range fields {
-		if f.name == "save" || f.name == "autosave" {
-			continue
-		}
-		for _, s := range specs[min(1, len(specs)):] {
-			if f.format(s) != f.format(specs[0]) {
-				differ = append(differ, f.name)
-				break
-			}
-		}
-	}
+	differ := Differ(specs)
 	for i, s := range specs {
 		var parts []string
 		for _, name := range differ {
@@ -433,6 +422,26 @@ func Labels(specs []Spec) []string {
 		out[i] = strings.Join(parts, ", ")
 	}
 	return out
+}
+
+// Differ lists the names of the fields (as Fields names them, in that
+// order) whose values are not the same in every one of specs: what sets
+// runs apart, as Labels names them and a table of runs shows them. Where
+// a run saves (save, autosave) is not a difference.
+func Differ(specs []Spec) []string {
+	var differ []string
+	for _, f := range fields {
+		if f.name == "save" || f.name == "autosave" {
+			continue
+		}
+		for _, s := range specs[min(1, len(specs)):] {
+			if f.format(s) != f.format(specs[0]) {
+				differ = append(differ, f.name)
+				break
+			}
+		}
+	}
+	return differ
 }
 
 // NumberedPath returns path with "-n" before its extension

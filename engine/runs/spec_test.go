@@ -13,47 +13,65 @@ import (
 	"github.com/mnist-tui/mnist-tui/engine"
 )
 
-// TestFieldsOneTable runs one table of field values through ParseField
-// (the setup form's path) and through the command line's flags: both must
-// accept the same values and refuse the others with the same message.
+// fieldCase is a value of a run setting and what the validation says of
+// it: the message of its error, "" for a valid value.
+type fieldCase struct{ field, text, want string }
+
+// fieldCases reads testdata/fields.txt, the one table of values that the
+// flags, ParseField and the setup form (the tui package's tests read it
+// too) must judge alike, with $DIR and $FILE replaced by dir and file.
+func fieldCases(t *testing.T, dir, file string) []fieldCase {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "fields.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer("$DIR", dir, "$FILE", file)
+	var out []fieldCase
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("testdata/fields.txt:%d: %d fields, want 3", n+1, len(f))
+		}
+		c := fieldCase{field: f[0], text: r.Replace(f[1]), want: r.Replace(f[2])}
+		if c.want == "-" {
+			c.want = ""
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestFieldsOneTable runs one table of field values (testdata/fields.txt)
+// through ParseField (the setup form's path) and through the command
+// line's flags: both must accept the same values and refuse the others
+// with the same message.
 func TestFieldsOneTable(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		field, text string
-		want        string // the error's message; "" for a valid value
-		check       func(Spec) bool
-	}{
-		{"cell", "lstm", "", func(s Spec) bool { return s.Cell == engine.LSTM }},
-		{"cell", "GRU", "", func(s Spec) bool { return s.Cell == engine.GRU }},
-		{"cell", "transformer", "--cell transformer: must be rnn, lstm or gru", nil},
-		{"hidden", "64", "", func(s Spec) bool { return s.Hidden == 64 }},
-		{"hidden", "-3", "--hidden -3: must be positive", nil},
-		{"hidden", "x", "--hidden x: not an integer", nil},
-		{"lr", "0.01", "", func(s Spec) bool { return s.LR == 0.01 }},
-		{"lr", "20", "--lr 20: must be in (0, 10]", nil},
-		{"lr", "0", "--lr 0: must be in (0, 10]", nil},
-		{"lr", "NaN", "--lr NaN: must be in (0, 10]", nil},
-		{"lr", "1e400", "--lr 1e400: must be in (0, 10]", nil},
-		{"lr", "fast", "--lr fast: not a number", nil},
-		{"batch", "32", "", func(s Spec) bool { return s.Batch == 32 }},
-		{"batch", "0", "--batch 0: must be positive", nil},
-		{"batch", "5000", "--batch 5000: must be at most 4096", nil},
-		{"epochs", "0", "", func(s Spec) bool { return s.Epochs == 0 }},
-		{"epochs", "-1", "--epochs -1: must be 0 or more", nil},
-		{"seed", "42", "", func(s Spec) bool { return s.Seed == 42 }},
-		{"seed", "-1", "--seed -1: not an integer from 0 to 18446744073709551615", nil},
-		{"limit", "640", "", func(s Spec) bool { return s.Limit == 640 }},
-		{"limit", "-5", "--limit -5: must be 0 (all) or positive", nil},
-		{"limit", "10", "--limit 10: smaller than one batch (64)", nil},
-		{"data", dir, "", func(s Spec) bool { return s.Data == dir }},
-		{"data", filepath.Join(dir, "missing"), "--data " + filepath.Join(dir, "missing") + ": no such file or directory", nil},
-		{"data", file, "--data " + file + ": not a directory", nil},
-		{"autosave", "maybe", "--autosave maybe: not true or false", nil},
-	} {
+	// What a valid value must set.
+	checks := map[string]func(Spec) bool{
+		"cell=lstm":   func(s Spec) bool { return s.Cell == engine.LSTM },
+		"cell=GRU":    func(s Spec) bool { return s.Cell == engine.GRU },
+		"hidden=64":   func(s Spec) bool { return s.Hidden == 64 },
+		"lr=0.01":     func(s Spec) bool { return s.LR == 0.01 },
+		"batch=32":    func(s Spec) bool { return s.Batch == 32 },
+		"epochs=0":    func(s Spec) bool { return s.Epochs == 0 },
+		"seed=42":     func(s Spec) bool { return s.Seed == 42 },
+		"limit=640":   func(s Spec) bool { return s.Limit == 640 },
+		"data=" + dir: func(s Spec) bool { return s.Data == dir },
+	}
+	cases := fieldCases(t, dir, file)
+	if len(cases) < 20 {
+		t.Fatalf("%d cases in testdata/fields.txt", len(cases))
+	}
+	for _, tc := range cases {
 		name := tc.field + "=" + tc.text
 		s := DefaultSpec()
 		err := ParseField(&s, tc.field, tc.text)
@@ -70,7 +88,12 @@ func TestFieldsOneTable(t *testing.T) {
 				t.Errorf("%s: form %v, flag %v; want both to accept it", name, err, ferr)
 				continue
 			}
-			if !tc.check(s) || len(specs) != 1 || !tc.check(specs[0]) {
+			check, ok := checks[name]
+			if !ok {
+				t.Errorf("%s: a valid value with no check", name)
+				continue
+			}
+			if !check(s) || len(specs) != 1 || !check(specs[0]) {
 				t.Errorf("%s: form gave %+v, flags %+v", name, s, specs)
 			}
 			if got := FormatField(s, tc.field); tc.field != "cell" && got != tc.text {
@@ -143,6 +166,29 @@ func TestFlagLists(t *testing.T) {
 	}
 	if l := Labels([]Spec{DefaultSpec()}); !reflect.DeepEqual(l, []string{"RNN"}) {
 		t.Errorf("one spec's label %q", l)
+	}
+}
+
+// TestDiffer lists the settings that set runs apart, in the flags'
+// order: where they save is not one of them.
+func TestDiffer(t *testing.T) {
+	a, b, c := DefaultSpec(), DefaultSpec(), DefaultSpec()
+	b.Cell, b.LR = engine.LSTM, 0.01
+	c.Save, c.Autosave = "m.safetensors", true
+	for _, tc := range []struct {
+		specs []Spec
+		want  []string
+	}{
+		{[]Spec{a}, nil},
+		{[]Spec{a, a}, nil},
+		{[]Spec{a, c}, nil},
+		{[]Spec{a, b}, []string{"cell", "lr"}},
+		{[]Spec{b, a, c}, []string{"cell", "lr"}},
+		{nil, nil},
+	} {
+		if got := Differ(tc.specs); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Differ(%d specs) = %q, want %q", len(tc.specs), got, tc.want)
+		}
 	}
 }
 

@@ -94,7 +94,7 @@ func DefaultHostKeyPath() string {
 func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Addr, "addr", o.Addr, "address to listen on")
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", o.AuthorizedKeys, "authorized_keys `file` of viewers allowed in")
-	fs.StringVar(&o.AdminKeys, "admin-keys", o.AdminKeys, "authorized_keys `file` of teachers, who may also pause and resume")
+	fs.StringVar(&o.AdminKeys, "admin-keys", o.AdminKeys, "authorized_keys `file` of teachers, who may also pause, resume, restart and set up runs")
 	fs.BoolVar(&o.Open, "open", o.Open, "let anyone in, with any key or none")
 	fs.StringVar(&o.HostKey, "host-key", o.HostKey, "host key `path` (an ed25519 key is generated there if missing)")
 	fs.IntVar(&o.MaxSessions, "max-sessions", o.MaxSessions, "most concurrent sessions")

@@ -16,8 +16,8 @@ import (
 )
 
 // ReadOnlyReason is what a viewer without an admin key is told when they
-// try to pause, resume or restart a run.
-const ReadOnlyReason = "only the teacher (an admin key) can pause or restart the run"
+// try to pause, resume, restart or set up (N) a run.
+const ReadOnlyReason = "only the teacher (an admin key) can pause, restart or start runs"
 
 // Session is what the server hands a ModelFunc to build one viewer's model.
 type Session struct {
