@@ -296,8 +296,8 @@ func waitErr(ch <-chan error) tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.width, m.height = min(max(msg.Width, 0), MaxWidth), min(max(msg.Height, 0), MaxHeight)
+		m.help.Width = m.width
 		m.resize()
 		return m, nil
 	case reportsMsg:

@@ -27,6 +27,15 @@ type Control interface {
 	Evaluate(ctx context.Context) (*engine.Predictions, error)
 }
 
+// MaxWidth and MaxHeight are the largest terminal size a Model lays itself
+// out for: a bigger terminal gets a dashboard of this size (in its top-left
+// corner). They bound what one drawing can cost, whatever size a terminal
+// (or an SSH client) announces; the SSH server clamps sizes to them too.
+const (
+	MaxWidth  = 500
+	MaxHeight = 200
+)
+
 // Options configure a Model.
 type Options struct {
 	// Context bounds evaluations started from the UI; nil means

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	bm "github.com/charmbracelet/wish/bubbletea"
+	"github.com/charmbracelet/wish/ratelimiter"
 
 	"github.com/mnist-tui/mnist-tui/engine"
 )
@@ -71,6 +72,8 @@ const (
 	msgSubsystem = "mnist-tui: subsystems (sftp, ...) are not supported"
 	msgShutdown  = "mnist-tui: the server is shutting down"
 	msgPanic     = "mnist-tui: this session hit an internal error and was closed; the run goes on, reconnect to watch it"
+	msgNoPTY     = "mnist-tui: needs a terminal: connect with plain ssh (or ssh -t host), without a command"
+	msgRate      = "mnist-tui: too many new sessions from your address (rate limit); try again in a few seconds"
 )
 
 // msgFull is the message a client gets when the server is full.
@@ -102,9 +105,8 @@ func refuse(sess ssh.Session, msg string) {
 // programHandler, and tears it down after.
 func (s *Server) guard(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		key := sess.PublicKey()
-		admin := s.admins.has(key)
-		who := fmt.Sprintf("user=%q addr=%s key=%s admin=%t", sess.User(), sess.RemoteAddr(), fingerprint(key), admin)
+		admin := s.admins.has(sess.PublicKey())
+		who := fmt.Sprintf("%s admin=%t", who(sess), admin)
 		v := &viewer{sess: sess, admin: admin, errs: make(chan error, 1)}
 		n, err := s.add(v)
 		if err != nil {
@@ -136,13 +138,14 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 }
 
 // programHandler builds the session's Bubble Tea program around the model
-// from the server's ModelFunc.
-func (s *Server) programHandler(sess ssh.Session) *tea.Program {
+// from the server's ModelFunc, under ctx (cancelling it kills the program).
+func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Program {
 	v, ok := sess.Context().Value(sessionKey{}).(*viewer)
 	if !ok {
 		return nil
 	}
 	pty, _, _ := sess.Pty()
+	w, h := clampSize(pty.Window.Width, pty.Window.Height)
 	info := Session{
 		Context:  sess.Context(),
 		Renderer: sessionRenderer(sess),
@@ -152,11 +155,11 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		Errs:     v.errs,
 		User:     sess.User(),
 		Admin:    v.admin,
-		Width:    pty.Window.Width,
-		Height:   pty.Window.Height,
+		Width:    w,
+		Height:   h,
 	}
 	if v.admin {
-		who := fmt.Sprintf("user=%q key=%s addr=%s", sess.User(), fingerprint(sess.PublicKey()), sess.RemoteAddr())
+		who := fmt.Sprintf("user=%s key=%s addr=%s", quote(sess.User()), fingerprint(sess.PublicKey()), sess.RemoteAddr())
 		info.Control = adminControl{shared: s.shared, restart: func() error { return s.restart(who) }}
 	} else {
 		info.Control = readOnly{s.shared}
@@ -170,14 +173,14 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 			return s.newModel(info)
 		},
 		onFail: func(r any, stack []byte) {
-			s.logf("panic in session user=%q addr=%s: %v\n%s", sess.User(), sess.RemoteAddr(), r, stack)
+			s.logf("panic in session %s: %v\n%s", who(sess), r, stack)
 		},
 	}
 	opts := append(bm.MakeOptions(sess),
 		tea.WithFPS(s.opts.FPS),
 		tea.WithAltScreen(),
 		tea.WithoutSignalHandler(),
-		tea.WithContext(s.sessCtx),
+		tea.WithContext(ctx),
 	)
 	p := tea.NewProgram(m, opts...)
 	m.quit = p.Quit
@@ -185,6 +188,85 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		return nil // shutting down
 	}
 	return p
+}
+
+// runProgram is the innermost middleware: it runs the session's Bubble Tea
+// program (it stands in for wish's bubbletea middleware). Terminal sizes
+// from the PTY request and every window change are clamped (clampSize)
+// before the model sees them. The program is killed, whatever it is doing,
+// when the client goes away (its session channel or connection closes) or
+// when shutdown closes every connection.
+func (s *Server) runProgram(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		_, winch, ok := sess.Pty()
+		if !ok {
+			next(sess)
+			return
+		}
+		ctx, cancel := context.WithCancel(s.sessCtx)
+		defer cancel()
+		stop := context.AfterFunc(sess.Context(), cancel)
+		defer stop()
+		p := s.programHandler(ctx, sess)
+		if p == nil {
+			next(sess)
+			return
+		}
+		resized := make(chan struct{})
+		go func() {
+			defer close(resized)
+			// winch is closed when the session channel closes: the client
+			// has gone.
+			defer cancel()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case win, ok := <-winch:
+					if !ok {
+						return
+					}
+					w, h := clampSize(win.Width, win.Height)
+					p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+				}
+			}
+		}()
+		if _, err := p.Run(); err != nil && ctx.Err() == nil {
+			s.logf("session %s: %v", who(sess), err)
+		}
+		cancel()
+		<-resized
+		next(sess)
+	}
+}
+
+// requirePTY refuses sessions without a terminal.
+func (s *Server) requirePTY(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			s.logf("refused %s: no PTY", who(sess))
+			refuse(sess, msgNoPTY)
+			return
+		}
+		next(sess)
+	}
+}
+
+// rateLimit refuses new sessions from an address past the limiter's rate;
+// admins are never limited.
+func (s *Server) rateLimit(l ratelimiter.RateLimiter) func(ssh.Handler) ssh.Handler {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(sess ssh.Session) {
+			if !s.admins.has(sess.PublicKey()) {
+				if err := l.Allow(sess); err != nil {
+					s.logf("refused %s: rate limit (%g new sessions a second after a burst of %d)", who(sess), s.opts.Rate, s.opts.Burst)
+					refuse(sess, msgRate)
+					return
+				}
+			}
+			next(sess)
+		}
+	}
 }
 
 // safeModel wraps a session's model so that a panic in its construction,
