@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,14 +28,44 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// exitUsage is the exit status for bad flags or unusable input.
-const exitUsage = 2
+// Exit statuses: 0 success, 1 a failure (training, saving, writing), 2 bad
+// flags or unusable input (data, checkpoints), and 128 plus the signal's
+// number when a signal stopped the program (130 for SIGINT, 143 for
+// SIGTERM, 129 for SIGHUP), in the TUI and headless alike.
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, caught := signalContext(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	if sig := caught(); sig != 0 {
+		fmt.Fprintf(os.Stderr, "mnist-tui: stopped by %v\n", sig)
+		code = 128 + int(sig)
+	}
 	os.Exit(code)
+}
+
+// signalContext returns a context cancelled by the first SIGINT, SIGTERM or
+// SIGHUP, and a function telling which signal that was (0: none). It is the
+// program's only signal handler: Bubble Tea's own is turned off (see
+// tui.Run), since the two racing to quit the program deadlocked it. A
+// second signal ends the process at once.
+func signalContext(stderr io.Writer) (context.Context, func() syscall.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var caught atomic.Int64
+	go func() {
+		sig := (<-sigs).(syscall.Signal)
+		caught.Store(int64(sig))
+		cancel()
+		sig = (<-sigs).(syscall.Signal)
+		fmt.Fprintf(stderr, "mnist-tui: %v again: exiting at once\n", sig)
+		os.Exit(128 + int(sig))
+	}()
+	return ctx, func() syscall.Signal { return syscall.Signal(caught.Load()) }
 }
 
 // options are the parsed command-line flags.
@@ -167,15 +199,16 @@ func (o options) trainerOptions() []engine.Option {
 }
 
 // saveRun saves the run to --save once it has ended or was cancelled (not
-// when it failed with runErr).
-func saveRun(o options, t *engine.Trainer, runErr error) error {
+// when it failed with runErr). saved reports whether the file was written
+// and renamed into place.
+func saveRun(o options, t *engine.Trainer, runErr error) (saved bool, err error) {
 	if o.save == "" || (runErr != nil && !errors.Is(runErr, context.Canceled)) {
-		return nil
+		return false, nil
 	}
 	if err := t.Save(o.save); err != nil {
-		return fmt.Errorf("--save: %w", err)
+		return false, fmt.Errorf("--save: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // checkFlags refuses bad values with a one-line message.
@@ -230,13 +263,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.headless {
 		err = runHeadless(ctx, o, data, stdout, stderr)
 	} else {
-		err = runTUI(ctx, o, data, stdin, stdout)
+		err = runTUI(ctx, o, data, stdin, stdout, stderr)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
-		return 1
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return exitFailure // stopped from outside (main says by which signal)
 	}
-	return 0
+	// The TUI has restored the terminal by now.
+	fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
+	return exitFailure
 }
 
 // loadData reads the data (embedded or --data), splits the training images
@@ -287,36 +324,57 @@ func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer
 }
 
 func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	p, closeMetrics, err := printer(o, stdout, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(p.Report))...)
+	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(failOnWriteError(p, cancel)))...)
 	if err != nil {
 		return err
 	}
-	runErr := t.Run(ctx)
-	if err := saveRun(o, t, runErr); err != nil {
-		return err
-	}
-	if o.save != "" {
+	runErr := runCause(ctx, t.Run(ctx))
+	saved, err := saveRun(o, t, runErr)
+	if saved {
 		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
 	}
-	if runErr != nil {
-		return runErr
+	return distinct(runErr, err, p.Err(), closeMetrics())
+}
+
+// failOnWriteError returns a reporter handing reports to p that stops the
+// run (cancel, with the error as cause) once p fails to write its output
+// or the metrics file: a run whose results cannot be recorded is a
+// failure, and stopping it at once loses nothing more.
+func failOnWriteError(p *headless.Printer, cancel context.CancelCauseFunc) engine.Reporter {
+	return func(r engine.Report) {
+		p.Report(r)
+		if err := p.Err(); err != nil {
+			cancel(err)
+		}
 	}
-	if err := p.Err(); err != nil {
-		return err
+}
+
+// runCause returns the error a run ended with, or the cause of its
+// cancellation when the run was stopped by a write error (see
+// failOnWriteError) rather than from outside.
+func runCause(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
 	}
-	return closeMetrics()
+	return err
 }
 
 // runTUI trains in a goroutine while the dashboard runs on the terminal.
-// Quitting the UI cancels training and waits for the trainer to stop.
-func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, stdout io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// Quitting the UI cancels training and waits for the trainer to stop. The
+// run's failure (shown in the UI while it runs) is returned, for main to
+// print once the terminal is restored; quitting is not a failure.
+func runTUI(outer context.Context, o options, data engine.Data, stdin io.Reader, stdout, stderr io.Writer) error {
+	uiCtx, quit := context.WithCancel(outer)
+	defer quit()
+	ctx, cancel := context.WithCancelCause(uiCtx) // the trainer's
+	defer cancel(nil)
 	p, closeMetrics, err := printer(o, io.Discard, nil, false)
 	if err != nil {
 		return err
@@ -325,8 +383,9 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	hub := serve.NewHub()
 	sub := hub.Subscribe()
 	defer sub.Close()
+	report := failOnWriteError(p, cancel)
 	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(func(r engine.Report) {
-		p.Report(r)
+		report(r)
 		hub.Publish(r)
 	}))...)
 	if err != nil {
@@ -334,33 +393,46 @@ func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, s
 	}
 	errs := make(chan error, 1)
 	trained := make(chan struct{})
-	var saveErr error // written before trained is closed
+	var runErr, saveErr error // written before trained is closed
+	var saved bool
 	go func() {
 		defer close(trained)
-		err := t.Run(ctx)
-		saveErr = saveRun(o, t, err)
+		err := runCause(ctx, t.Run(ctx))
+		saved, saveErr = saveRun(o, t, err)
 		hub.Close()
 		if err == nil {
 			err = saveErr
 		}
-		if err != nil && ctx.Err() == nil {
-			errs <- err
+		if err != nil && !errors.Is(err, context.Canceled) {
+			runErr = err
+			errs <- err // shown in the dashboard, which stays open
 		}
 	}()
-	uiErr := tui.Run(ctx, tui.Options{
+	uiErr := tui.Run(uiCtx, tui.Options{
 		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
 		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
 		SavePath: o.savePath(),
 	}, stdin, stdout)
-	cancel()
+	quit()
 	<-trained
-	if uiErr != nil {
-		return uiErr
+	if saved {
+		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
 	}
-	if saveErr != nil {
-		return saveErr
+	if err := distinct(uiErr, runErr, saveErr, p.Err(), closeMetrics()); err != nil {
+		return err
 	}
-	return closeMetrics()
+	return outer.Err() // stopped from outside: main reports the signal
+}
+
+// distinct joins the non-nil errors, each once.
+func distinct(errs ...error) error {
+	var out []error
+	for _, err := range errs {
+		if err != nil && !slices.Contains(out, err) {
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // savePath is where the TUI's save key writes: --save, or a file named for

@@ -20,7 +20,7 @@ type savingTrainer struct {
 // Run trains, then saves as saveRun does.
 func (s savingTrainer) Run(ctx context.Context) error {
 	err := s.Trainer.Run(ctx)
-	if serr := saveRun(s.o, s.Trainer, err); serr != nil {
+	if _, serr := saveRun(s.o, s.Trainer, err); serr != nil {
 		return serr
 	}
 	return err

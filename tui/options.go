@@ -80,7 +80,14 @@ type Options struct {
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the
-// alternate screen until the user quits or ctx is cancelled.
+// alternate screen until the user quits or ctx is cancelled. Cancelling
+// ctx ends it at once, with the terminal restored.
+//
+// Run installs no signal handler (Bubble Tea's is turned off): the caller
+// handles SIGINT, SIGTERM and SIGHUP by cancelling ctx. Bubble Tea's
+// handler and a context cancelled on the same signal both try to stop the
+// program, and when the context wins, the handler blocks forever sending
+// its message to an event loop that is gone, and Run with it.
 //
 // Quitting does not stop training by itself: the Model returns tea.Quit and
 // Run returns; the caller must then cancel the context its trainer runs
@@ -91,7 +98,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	if o.Context == nil {
 		o.Context = ctx
 	}
-	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
+	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	if in != nil {
 		opts = append(opts, tea.WithInput(in))
 	}
