@@ -125,7 +125,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 // prepare parses args on fs into o, checks them and reads the checkpoint
 // and the data. done says the command ends here (--help, --version, a bad
 // flag or unusable input, already reported on stderr) with exit code.
-func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (data engine.Data, code int, done bool) {
+// Reading stops, with a usage error, when ctx is cancelled.
+func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (data engine.Data, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return data, 0, true
@@ -139,14 +140,17 @@ func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writ
 	if err := checkFlags(fs, *o); err != nil {
 		return fail(err)
 	}
-	if err := loadCheckpoint(fs, o); err != nil {
+	if err := loadCheckpoint(ctx, fs, o); err != nil {
 		return fail(err)
 	}
 	if o.version {
 		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
 		return data, 0, true
 	}
-	data, err := loadData(*o)
+	if err := checkConfig(o.cfg); err != nil {
+		return fail(err)
+	}
+	data, err := loadData(ctx, *o)
 	if err != nil {
 		return fail(err)
 	}
@@ -156,7 +160,7 @@ func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writ
 // loadCheckpoint reads the --load or --resume file and takes the model's
 // shape (and, resuming, the seed, batch size and learning rate unless given
 // as flags) from it. A bad file is a usage error naming it.
-func loadCheckpoint(fs *flag.FlagSet, o *options) error {
+func loadCheckpoint(ctx context.Context, fs *flag.FlagSet, o *options) error {
 	path, flagName := o.load, "--load"
 	if o.resume != "" {
 		path, flagName = o.resume, "--resume"
@@ -164,7 +168,7 @@ func loadCheckpoint(fs *flag.FlagSet, o *options) error {
 	if path == "" {
 		return nil
 	}
-	ck, err := engine.LoadCheckpoint(path)
+	ck, err := engine.LoadCheckpointContext(ctx, path)
 	if err != nil {
 		return usageError{fmt.Sprintf("%s: %v", flagName, err)}
 	}
@@ -236,6 +240,12 @@ func checkFlags(fs *flag.FlagSet, o options) error {
 	case o.load != "" && o.resume != "":
 		return usageError{"--load and --resume: use one or the other"}
 	}
+	if o.save != "" {
+		// Found out now, not after training.
+		if err := engine.CheckSave(o.save); err != nil {
+			return usageError{fmt.Sprintf("--save: %v", errors.Unwrap(err))} // "safetensors: write FILE: why"
+		}
+	}
 	if o.data != "" {
 		if st, err := os.Stat(o.data); err != nil {
 			return usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
@@ -251,7 +261,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
 	o := options{cfg: engine.DefaultConfig()}
-	data, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr)
+	data, code, done := prepare(ctx, newFlagSet(&o, stderr), &o, args, stdout, stderr)
 	if done {
 		return code
 	}
@@ -276,15 +286,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitFailure
 }
 
+// checkConfig applies the engine's rules for a run's sizes (the limits a
+// checkpoint records, the machine's memory) and names the flag to blame.
+func checkConfig(c engine.Config) error {
+	err := c.Validate()
+	if err == nil {
+		err = c.CheckMemory(engine.MachineMemory())
+	}
+	var fe *engine.FieldError
+	if errors.As(err, &fe) {
+		return usageError{fmt.Sprintf("--%s %v: %s", fe.Field, fe.Value, fe.Reason)}
+	}
+	return err
+}
+
 // loadData reads the data (embedded or --data), splits the training images
-// 40,000/20,000 with the seed and applies --limit.
-func loadData(o options) (engine.Data, error) {
+// 40,000/20,000 with the seed and applies --limit. A split the schedule
+// needs that comes out empty is a data error naming the file.
+func loadData(ctx context.Context, o options) (engine.Data, error) {
 	var train, test *mnist.Set
 	var err error
 	if o.data != "" {
-		train, test, err = mnist.LoadDir(o.data)
+		train, test, err = mnist.LoadDirContext(ctx, o.data)
 	} else {
-		train, test, err = mnist.Embedded()
+		train, test, err = mnist.EmbeddedContext(ctx)
 	}
 	if err != nil {
 		return engine.Data{}, err
@@ -293,6 +318,9 @@ func loadData(o options) (engine.Data, error) {
 	tr, val, err := mnist.Split(train, nTrain, o.cfg.Seed)
 	if err != nil {
 		return engine.Data{}, err
+	}
+	if (o.cfg.Epochs > 1 && tr.Len() == 0) || (o.cfg.Epochs > 0 && val.Len() == 0) {
+		return engine.Data{}, fmt.Errorf("--data %s: the training images (train-images-idx3-ubyte) hold %d digits, too few to split into training and validation sets", o.data, train.Len())
 	}
 	return engine.Data{Train: tr.Limit(o.limit), Val: val.Limit(o.limit), Test: test.Limit(o.limit)}, nil
 }

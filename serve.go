@@ -38,7 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes one training run to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	data, code, done := prepare(fs, &o, args, stdout, stderr)
+	data, code, done := prepare(ctx, fs, &o, args, stdout, stderr)
 	if done {
 		return code
 	}

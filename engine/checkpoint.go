@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,11 +29,12 @@ const optimizerPrefix = "optimizer."
 
 // Limits on sizes a checkpoint's metadata declares (the tensors' sizes are
 // already bounded by the file's size): they bound what a training graph
-// built from a hostile file would allocate. Write refuses configurations
-// beyond them, so every file it writes loads.
+// built from a hostile file would allocate. They are Config's limits, which
+// Validate enforces for every run: every run can be saved, and every file
+// Write writes loads.
 const (
-	maxSteps = 1 << 12
-	maxBatch = 1 << 12
+	maxSteps = MaxSteps
+	maxBatch = MaxBatch
 )
 
 // Score is a model's per-sample average loss and accuracy on a data split.
@@ -215,10 +217,28 @@ func (p *Params) shapedFor(c Config) bool {
 	return true
 }
 
+// CheckSave reports whether a checkpoint could be saved at path (see
+// safetensors.CheckWriteFile): call it before training whose result is to
+// be saved there. Saving onto a symbolic link is refused (the atomic
+// rename would replace the link, not write through it).
+func CheckSave(path string) error {
+	if err := safetensors.CheckWriteFile(path); err != nil {
+		return fmt.Errorf("engine: save %s: %w", path, err)
+	}
+	return nil
+}
+
 // LoadCheckpoint reads and checks the checkpoint at path; see
-// ReadCheckpoint. Errors name the file.
+// ReadCheckpoint. Errors name the file. Anything but a regular file is
+// refused before it is opened.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := safetensors.ReadFile(path)
+	return LoadCheckpointContext(context.Background(), path)
+}
+
+// LoadCheckpointContext is LoadCheckpoint, failing with ctx's error once
+// ctx is cancelled.
+func LoadCheckpointContext(ctx context.Context, path string) (*Checkpoint, error) {
+	f, err := safetensors.ReadFileContext(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", path, err)
 	}

@@ -11,8 +11,13 @@ import (
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
-// ErrNonFinite marks a training run stopped by a NaN or infinite loss.
-var ErrNonFinite = errors.New("loss is not finite")
+// ErrNonFinite marks a run stopped by a NaN or infinite loss, in training,
+// validation or test; ErrNonFiniteState one stopped by a NaN or infinite
+// weight or optimizer moment after an update.
+var (
+	ErrNonFinite      = errors.New("loss is not finite")
+	ErrNonFiniteState = errors.New("weights or optimizer state not finite")
+)
 
 // Data are the three splits a run uses.
 type Data struct {
@@ -92,8 +97,14 @@ type Trainer struct {
 
 // NewTrainer validates c and the data, and builds and compiles every graph
 // the run will need.
+//
+// A configuration whose MemoryEstimate exceeds the machine's memory is
+// refused (a FieldError) rather than left to die of a Go out-of-memory.
 func NewTrainer(c Config, d Data, opts ...Option) (*Trainer, error) {
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.CheckMemory(MachineMemory()); err != nil {
 		return nil, err
 	}
 	for _, s := range []struct {
@@ -318,7 +329,12 @@ func (t *Trainer) emit(r Report, epoch int) {
 
 func (t *Trainer) evalPhase(ctx context.Context, epoch int, ph Phase, s *mnist.Set, wait waitFunc) (*Predictions, error) {
 	pr, stats, err := t.eval.pass(ctx, s, ph, func(r Report) { t.emit(r, epoch) }, wait)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNonFinite) && ph == PhaseTest:
+		return nil, fmt.Errorf("engine: %w", err)
+	case errors.Is(err, ErrNonFinite):
+		return nil, fmt.Errorf("engine: epoch %d %w", epoch, err)
+	case err != nil:
 		return nil, err
 	}
 	end := stats.report(KindPhaseEnd)
@@ -358,10 +374,30 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 		}
 		t.mu.Lock()
 		t.adam.Update(t.params, t.grads)
+		bad := nonFinite(t.params, t.adam.M, t.adam.V)
 		t.doneBatches = k + 1
 		t.mu.Unlock()
+		if bad >= 0 {
+			return fmt.Errorf("engine: epoch %d batch %d of %d: %w (%s after the update)", epoch, k+1, ld.Batches(), ErrNonFiniteState,
+				[]string{"weights", "Adam's first moments", "Adam's second moments"}[bad])
+		}
 		t.emit(stats.add(got, st.lossSum, st.correct), epoch)
 	}
 	t.emit(stats.report(KindPhaseEnd), epoch)
 	return nil
+}
+
+// nonFinite returns the index of the first of ps holding a NaN or an
+// infinity, or -1.
+func nonFinite(ps ...*Params) int {
+	for i, p := range ps {
+		for _, s := range p.slices() {
+			for _, v := range s {
+				if v-v != 0 { // NaN and ±Inf only
+					return i
+				}
+			}
+		}
+	}
+	return -1
 }
