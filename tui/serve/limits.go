@@ -11,6 +11,57 @@ import (
 	"github.com/mnist-tui/mnist-tui/tui"
 )
 
+// sizedSession is a session whose terminal sizes are clamped (clampSize):
+// the PTY request's, and every window change's, forwarded on a channel of
+// its own that never blocks the session's request loop.
+type sizedSession struct {
+	ssh.Session
+	winch chan ssh.Window
+}
+
+// Pty returns the session's PTY with its window size clamped, and the
+// channel of clamped window changes, closed when the client closes the
+// session.
+func (s sizedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) {
+	pty, _, ok := s.Session.Pty()
+	pty.Window.Width, pty.Window.Height = clampSize(pty.Window.Width, pty.Window.Height)
+	return pty, s.winch, ok
+}
+
+// clampSizes is the middleware that hands the rest of the chain a
+// sizedSession. It reads the session's window changes until the client
+// closes the session, whether or not anything else still wants them: the
+// SSH library's request loop blocks on each window change until it is
+// read, and a loop blocked so, after a session was refused or ended,
+// would stay blocked for good. Only the newest change waits for a reader.
+func (s *Server) clampSizes(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		_, raw, ok := sess.Pty()
+		if !ok {
+			next(sess)
+			return
+		}
+		fwd := make(chan ssh.Window, 1)
+		go func() {
+			defer close(fwd)
+			for win := range raw {
+				win.Width, win.Height = clampSize(win.Width, win.Height)
+				select {
+				case fwd <- win:
+					continue
+				default:
+				}
+				select { // replace the change no one has read yet
+				case <-fwd:
+				default:
+				}
+				fwd <- win
+			}
+		}()
+		next(sizedSession{Session: sess, winch: fwd})
+	}
+}
+
 // clampSize bounds a terminal size a client announces (in a PTY request or
 // a window change) to what the dashboard is ever drawn at, so that a
 // hostile size costs no more than the largest allowed one: at most
@@ -20,8 +71,8 @@ func clampSize(w, h int) (int, int) {
 }
 
 // conns tracks the server's open TCP connections: how many there are, and
-// which of them have not opened a session yet (their SSH handshake and
-// authentication are still under way). Such pending connections are closed
+// which of them have no admitted session yet (their SSH handshake and
+// authentication are under way, or they were refused, or they sit idle). Such pending connections are closed
 // when they are older than the handshake timeout, and, when the server is
 // at its connection cap or has too many pending, the oldest pending one
 // makes room for a new connection: silent connections piling up can delay
@@ -91,7 +142,7 @@ func (tc *trackedConn) isPending() bool {
 	return tc.elem != nil
 }
 
-// established marks tc as having opened a session: it is no longer subject
+// established marks tc as having an admitted session: it is no longer subject
 // to the handshake timeout or to eviction.
 func (tc *trackedConn) established() {
 	tc.c.mu.Lock()
@@ -143,7 +194,8 @@ func (cs *conns) counts() (open, pending int) {
 // connKey keys a connection's *trackedConn in its ssh.Context.
 type connKey struct{}
 
-// markEstablished marks the connection of ctx as having a session.
+// markEstablished marks the connection of ctx as having an admitted
+// session.
 func markEstablished(ctx ssh.Context) {
 	if tc, ok := ctx.Value(connKey{}).(*trackedConn); ok {
 		tc.established()

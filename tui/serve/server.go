@@ -137,14 +137,16 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 			s.logf("refused %s: subsystem %s", who(sess), quote(sess.Subsystem()))
 			refuse(sess, msgSubsystem)
 		}),
-		// Middlewares run last to first: log, rate-limit, refuse commands,
-		// require a PTY, admit (session cap, state), then Bubble Tea.
+		// Middlewares run last to first: log, clamp terminal sizes,
+		// rate-limit, refuse commands, require a PTY, admit (session cap,
+		// state), then Bubble Tea.
 		wish.WithMiddleware(
 			s.runProgram,
 			s.guard,
 			s.requirePTY,
 			s.noCommands,
 			s.rateLimit(limiter),
+			s.clampSizes,
 			s.logSessions,
 		),
 		func(srv *ssh.Server) error {
@@ -152,10 +154,7 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 			// other channel type is rejected with a message. Forwarding
 			// requests (tcpip-forward) have no handler and are refused.
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{
-				"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-					markEstablished(ctx)
-					ssh.DefaultSessionHandler(srv, conn, ch, ctx)
-				},
+				"session": ssh.DefaultSessionHandler,
 				"default": rejectChannel,
 			}
 			srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {

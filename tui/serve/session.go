@@ -119,6 +119,7 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.remove(v)
+		markEstablished(sess.Context()) // no longer subject to the handshake timeout
 		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
 		s.startRun()
 		v.sub = s.hub.SubscribeEvery(s.opts.Refresh)
@@ -144,8 +145,7 @@ func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Prog
 	if !ok {
 		return nil
 	}
-	pty, _, _ := sess.Pty()
-	w, h := clampSize(pty.Window.Width, pty.Window.Height)
+	pty, _, _ := sess.Pty() // clamped by clampSizes
 	info := Session{
 		Context:  sess.Context(),
 		Renderer: sessionRenderer(sess),
@@ -155,8 +155,8 @@ func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Prog
 		Errs:     v.errs,
 		User:     sess.User(),
 		Admin:    v.admin,
-		Width:    w,
-		Height:   h,
+		Width:    pty.Window.Width,
+		Height:   pty.Window.Height,
 	}
 	if v.admin {
 		who := fmt.Sprintf("user=%s key=%s addr=%s", quote(sess.User()), fingerprint(sess.PublicKey()), sess.RemoteAddr())
@@ -192,10 +192,9 @@ func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Prog
 
 // runProgram is the innermost middleware: it runs the session's Bubble Tea
 // program (it stands in for wish's bubbletea middleware). Terminal sizes
-// from the PTY request and every window change are clamped (clampSize)
-// before the model sees them. The program is killed, whatever it is doing,
-// when the client goes away (its session channel or connection closes) or
-// when shutdown closes every connection.
+// come clamped (see clampSizes). The program is killed, whatever it is
+// doing, when the client goes away (its session channel or connection
+// closes) or when shutdown closes every connection.
 func (s *Server) runProgram(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		_, winch, ok := sess.Pty()
@@ -212,22 +211,17 @@ func (s *Server) runProgram(next ssh.Handler) ssh.Handler {
 			next(sess)
 			return
 		}
-		resized := make(chan struct{})
 		go func() {
-			defer close(resized)
-			// winch is closed when the session channel closes: the client
-			// has gone.
-			defer cancel()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case win, ok := <-winch:
 					if !ok {
+						cancel() // the client closed the session
 						return
 					}
-					w, h := clampSize(win.Width, win.Height)
-					p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+					p.Send(tea.WindowSizeMsg{Width: win.Width, Height: win.Height})
 				}
 			}
 		}()
@@ -235,7 +229,6 @@ func (s *Server) runProgram(next ssh.Handler) ssh.Handler {
 			s.logf("session %s: %v", who(sess), err)
 		}
 		cancel()
-		<-resized
 		next(sess)
 	}
 }
