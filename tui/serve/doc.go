@@ -35,7 +35,21 @@
 // and PTY-less sessions with a one-line message, rate-limits new sessions
 // per IP, caps concurrent sessions and connections, closes idle and
 // over-long connections, ends only the offending session when its model
-// panics, and shuts down gracefully when its context is cancelled. Only
+// panics, and shuts down gracefully when its context is cancelled.
+//
+// Every resource a client can make it spend is bounded (limits.go):
+// terminal sizes from PTY requests and window changes are clamped to
+// tui.MaxWidth x tui.MaxHeight before the model sees them; a connection
+// without an admitted session is closed after Options.HandshakeTimeout,
+// and such connections are the first to go when the connection cap is
+// reached, so silent connections cannot lock students out; a session's
+// program is killed when its client goes away; admins are never refused
+// for a full room or rate-limited; shutdown waits a bounded time. The log
+// escapes every client-supplied string (log.go) and records every
+// refusal, unknown keys with their fingerprints; a client whose keys are
+// refused is told in one line how to get in (keyboard-interactive's
+// instruction, which OpenSSH prints). Host keys readable by group or
+// others, and RSA host keys under 2048 bits, are refused. Only
 // admin keys may pause, resume and restart the run (R twice in the TUI:
 // the run is stopped and built again with the StartFunc, the Hub's history
 // starts over, and every session's stream goes on with the new run);

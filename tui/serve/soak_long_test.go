@@ -3,6 +3,7 @@
 package serve
 
 import (
+	"net"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -60,5 +61,46 @@ func TestHostileSizeMemory(t *testing.T) {
 		if err := ts.stop(t); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestSilentPileMeasure: silent TCP connections pile up (a thousand,
+// never speaking SSH) while real clients connect; it logs how long each
+// real client took to get its dashboard, or that it was locked out (go
+// test -tags long -run TestSilentPileMeasure -v ./tui/serve).
+func TestSilentPileMeasure(t *testing.T) {
+	k := newKeys(t)
+	ts := startServer(t, k.options(), noRun, probeModels(&probeStats{}))
+	var silent []net.Conn
+	defer func() {
+		for _, c := range silent {
+			c.Close()
+		}
+	}()
+	var took []time.Duration
+	locked := 0
+	for round := 0; round < 10; round++ {
+		for range 100 {
+			c, err := net.Dial("tcp", ts.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			silent = append(silent, c)
+		}
+		start := time.Now()
+		c, err := dial(t, ts.addr, k.user)
+		if err != nil {
+			locked++
+			t.Logf("after %d silent connections: locked out (%v)", len(silent), err)
+			continue
+		}
+		tm := openTerminal(t, c, 80, 24)
+		tm.waitFor(t, "MNIST CLASSROOM PROBE")
+		took = append(took, time.Since(start))
+		tm.close()
+	}
+	t.Logf("%d real clients got in (times %v), %d locked out, with up to %d silent connections", len(took), took, locked, len(silent))
+	if locked > 0 {
+		t.Errorf("%d real clients were locked out", locked)
 	}
 }
