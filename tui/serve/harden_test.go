@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/tui"
 )
 
@@ -309,5 +311,42 @@ func TestHostKeyChecks(t *testing.T) {
 				t.Fatalf("got %v, want ErrHostKey naming the file and saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestShutdownWithStalledClient: a client that stops reading while the
+// real dashboard of a real run is drawn for it at the largest size (the
+// server's writes to it block) does not hold shutdown past its deadline.
+func TestShutdownWithStalledClient(t *testing.T) {
+	k := newKeys(t)
+	o := k.options()
+	o.ShutdownTimeout = 200 * time.Millisecond
+	c := engine.DefaultConfig()
+	c.Epochs = 1 << 20
+	d := smallData(t, 256)
+	var tr atomic.Pointer[engine.Trainer]
+	ts := startServer(t, o, trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	cl, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sess, err := cl.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 1<<20, 1<<20, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.StdoutPipe(); err != nil { // never read
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the session is admitted", func() bool { return ts.Sessions() == 1 })
+	waitUntil(t, "training goes on", func() bool { r, _ := ts.Hub().Last(); return r.RunStep > 50 })
+	if err := ts.stop(t); err != nil { // fails the test if it does not return
+		t.Fatalf("Serve: %v", err)
 	}
 }
