@@ -13,9 +13,12 @@ import (
 
 // sizedSession is a session whose terminal sizes are clamped (clampSize):
 // the PTY request's, and every window change's, forwarded on a channel of
-// its own that never blocks the session's request loop.
+// its own that never blocks the session's request loop. It never asks the
+// SSH library for the PTY again (see ptyState).
 type sizedSession struct {
 	ssh.Session
+	pty   ssh.Pty    // as requested, its window clamped
+	asked ssh.Window // the window the client asked for, for the log
 	winch chan ssh.Window
 }
 
@@ -23,12 +26,33 @@ type sizedSession struct {
 // channel of clamped window changes, closed when the client closes the
 // session.
 func (s sizedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) {
-	pty, _, ok := s.Session.Pty()
-	pty.Window.Width, pty.Window.Height = clampSize(pty.Window.Width, pty.Window.Height)
-	return pty, s.winch, ok
+	return s.pty, s.winch, true
 }
 
-// clampSizes is the middleware that hands the rest of the chain a
+// ptyState is a session's PTY as the SSH library had it when the client
+// asked for a shell or a command. It is read then, on the session's
+// request goroutine (SessionRequestCallback), because the library writes
+// the window size of every window change on that goroutine without a
+// lock: reading it from the session's handler, as ssh.Session.Pty does, is
+// a data race.
+type ptyState struct {
+	pty   ssh.Pty
+	winch <-chan ssh.Window
+	ok    bool
+}
+
+// notePty is the server's SessionRequestCallback: it records the PTY of
+// sessions that will run the middleware chain, and accepts every request
+// (the middlewares refuse what they refuse, with a message).
+func (s *Server) notePty(sess ssh.Session, request string) bool {
+	if request == "shell" || request == "exec" {
+		pty, winch, ok := sess.Pty()
+		s.ptys.Store(sess, ptyState{pty: pty, winch: winch, ok: ok})
+	}
+	return true
+}
+
+// clampSizes is the outermost middleware: it hands the rest of the chain a
 // sizedSession. It reads the session's window changes until the client
 // closes the session, whether or not anything else still wants them: the
 // SSH library's request loop blocks on each window change until it is
@@ -36,15 +60,16 @@ func (s sizedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) {
 // would stay blocked for good. Only the newest change waits for a reader.
 func (s *Server) clampSizes(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		_, raw, ok := sess.Pty()
-		if !ok {
-			next(sess)
+		v, _ := s.ptys.LoadAndDelete(sess)
+		st, _ := v.(ptyState)
+		if !st.ok {
+			next(sess) // no PTY: the library never writes one
 			return
 		}
 		fwd := make(chan ssh.Window, 1)
 		go func() {
 			defer close(fwd)
-			for win := range raw {
+			for win := range st.winch {
 				win.Width, win.Height = clampSize(win.Width, win.Height)
 				select {
 				case fwd <- win:
@@ -58,7 +83,9 @@ func (s *Server) clampSizes(next ssh.Handler) ssh.Handler {
 				fwd <- win
 			}
 		}()
-		next(sizedSession{Session: sess, winch: fwd})
+		pty := st.pty
+		pty.Window.Width, pty.Window.Height = clampSize(pty.Window.Width, pty.Window.Height)
+		next(sizedSession{Session: sess, pty: pty, asked: st.pty.Window, winch: fwd})
 	}
 }
 

@@ -34,16 +34,15 @@ func who(sess ssh.Session) string {
 	return "user=" + quote(sess.User()) + " addr=" + sess.RemoteAddr().String() + " key=" + fingerprint(sess.PublicKey())
 }
 
-// logSessions is the logging middleware: a line when a session starts
-// (with its terminal type and size, environment and client version, all
-// escaped) and when it ends.
+// logSessions is the logging middleware (inside clampSizes): a line when a
+// session starts (with its terminal type and the size it asked for, its
+// environment and client version, all escaped) and when it ends.
 func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
-		pty, _, ok := sess.Pty()
 		term := "none"
-		if ok {
-			term = quote(pty.Term) + " " + strconv.Itoa(pty.Window.Width) + "x" + strconv.Itoa(pty.Window.Height)
+		if ss, ok := sess.(sizedSession); ok {
+			term = quote(ss.pty.Term) + " " + strconv.Itoa(ss.asked.Width) + "x" + strconv.Itoa(ss.asked.Height)
 		}
 		var env []string
 		for i, kv := range sess.Environ() {

@@ -51,7 +51,8 @@ type Server struct {
 	handlers   sync.WaitGroup // session handlers past the guard
 	restartMu  sync.Mutex     // serialises restarts
 
-	conns *conns // open TCP connections
+	conns *conns   // open TCP connections
+	ptys  sync.Map // ssh.Session -> ptyState, until its handler takes it
 
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
@@ -137,7 +138,7 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 			s.logf("refused %s: subsystem %s", who(sess), quote(sess.Subsystem()))
 			refuse(sess, msgSubsystem)
 		}),
-		// Middlewares run last to first: log, clamp terminal sizes,
+		// Middlewares run last to first: clamp terminal sizes, log,
 		// rate-limit, refuse commands, require a PTY, admit (session cap,
 		// state), then Bubble Tea.
 		wish.WithMiddleware(
@@ -146,8 +147,8 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 			s.requirePTY,
 			s.noCommands,
 			s.rateLimit(limiter),
-			s.clampSizes,
 			s.logSessions,
+			s.clampSizes,
 		),
 		func(srv *ssh.Server) error {
 			// Only session channels; port forwarding (direct-tcpip) and any
@@ -157,6 +158,7 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 				"session": ssh.DefaultSessionHandler,
 				"default": rejectChannel,
 			}
+			srv.SessionRequestCallback = s.notePty
 			srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
 				tc := s.conns.admit(c)
 				if tc == nil {
