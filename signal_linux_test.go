@@ -159,16 +159,12 @@ func tailString(s string) string {
 // the time each trial took is logged.
 const hangLimit = 20 * time.Second
 
-// TestSignalsEndTheTUI runs the real binary's dashboard in a pseudo-terminal
+// testSignalsEndTheTUI runs the real binary's dashboard in a pseudo-terminal
 // and stops it with SIGINT, SIGTERM and SIGHUP, signalReps times each at
 // random moments while it trains: every trial must exit with 128 plus the
 // signal's number, the terminal restored (alternate screen left, cursor
 // shown, line mode back). Before the fix, about one try in seven hung.
-func TestSignalsEndTheTUI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short")
-	}
-	bin := buildBinary(t)
+func testSignalsEndTheTUI(t *testing.T, bin string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		var hung int
@@ -208,12 +204,8 @@ func TestSignalsEndTheTUI(t *testing.T) {
 	}
 }
 
-// TestSignalsEndHeadless: the same for headless runs (stdout a terminal).
-func TestSignalsEndHeadless(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short")
-	}
-	bin := buildBinary(t)
+// testSignalsEndHeadless: the same for headless runs (stdout a terminal).
+func testSignalsEndHeadless(t *testing.T, bin string) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		for i := 0; i < max(signalReps/2, 1); i++ {
 			r := startInPTY(t, bin, "--headless", "--limit", "640", "--epochs", "1000")
@@ -228,16 +220,12 @@ func TestSignalsEndHeadless(t *testing.T) {
 	}
 }
 
-// TestSignalWhileLoading: SIGINT while the data are still being read stops
+// testSignalWhileLoading: SIGINT while the data are still being read stops
 // the program with 130.
-func TestSignalWhileLoading(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short")
-	}
-	bin := buildBinary(t)
+func testSignalWhileLoading(t *testing.T, bin string) {
 	for i := 0; i < max(signalReps/2, 1); i++ {
 		r := startInPTY(t, bin, "--headless")
-		time.Sleep(time.Duration(i*37%300) * time.Millisecond) // somewhere in loading
+		time.Sleep(time.Duration(150+i*37%300) * time.Millisecond) // somewhere in loading (any moment must give 130)
 		if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
@@ -247,14 +235,10 @@ func TestSignalWhileLoading(t *testing.T) {
 	}
 }
 
-// TestTUIPrintsTheRunsError: a run that fails (here: its --metrics file
+// testTUIPrintsTheRunsError: a run that fails (here: its --metrics file
 // cannot be written, /dev/full) ends the TUI with exit status 1 and the
 // error printed after the terminal was restored.
-func TestTUIPrintsTheRunsError(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short")
-	}
-	bin := buildBinary(t)
+func testTUIPrintsTheRunsError(t *testing.T, bin string) {
 	r := startInPTY(t, bin, "--limit", "640", "--epochs", "2", "--metrics", "/dev/full")
 	r.waitOutput(t, "no space left on device") // the dashboard shows the failure
 	if _, err := r.ptmx.WriteString("q"); err != nil {
@@ -270,4 +254,17 @@ func TestTUIPrintsTheRunsError(t *testing.T) {
 	if restored < 0 || msg < restored {
 		t.Fatalf("the error was not printed after the terminal was restored:\n%q", tailString(out))
 	}
+}
+
+// TestSignals builds the binary once and runs the signal and exit-status
+// trials in a pseudo-terminal.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short")
+	}
+	bin := buildBinary(t)
+	t.Run("TUI", func(t *testing.T) { testSignalsEndTheTUI(t, bin) })
+	t.Run("headless", func(t *testing.T) { testSignalsEndHeadless(t, bin) })
+	t.Run("loading", func(t *testing.T) { testSignalWhileLoading(t, bin) })
+	t.Run("run error", func(t *testing.T) { testTUIPrintsTheRunsError(t, bin) })
 }
