@@ -51,11 +51,16 @@ func main() {
 // SIGHUP, and a function telling which signal that was (0: none). It is the
 // program's only signal handler: Bubble Tea's own is turned off (see
 // tui.Run), since the two racing to quit the program deadlocked it. A
-// second signal ends the process at once.
+// second signal ends the process at once. SIGHUP stays ignored when the
+// program was started ignoring it (nohup).
 func signalContext(stderr io.Writer) (context.Context, func() syscall.Signal) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	handled := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+	if signal.Ignored(syscall.SIGHUP) {
+		handled = handled[:2] // started with nohup: keep ignoring it
+	}
+	signal.Notify(sigs, handled...)
 	var caught atomic.Int64
 	go func() {
 		sig := (<-sigs).(syscall.Signal)
