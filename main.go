@@ -11,7 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -19,10 +19,9 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/headless"
-	"github.com/mnist-tui/mnist-tui/tui/serve"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -31,7 +30,7 @@ var version = "dev"
 // Exit statuses: 0 success, 1 a failure (training, saving, writing), 2 bad
 // flags or unusable input (data, checkpoints), and 128 plus the signal's
 // number when a signal stopped the program (130 for SIGINT, 143 for
-// SIGTERM, 129 for SIGHUP), in the TUI and headless alike.
+// SIGTERM, 129 for SIGHUP), in the TUI, headless and serve alike.
 const (
 	exitFailure = 1
 	exitUsage   = 2
@@ -75,42 +74,25 @@ func signalContext(stderr io.Writer) (context.Context, func() syscall.Signal) {
 
 // options are the parsed command-line flags.
 type options struct {
-	cfg      engine.Config
-	data     string
-	limit    int
+	runs     *runs.Flags
 	headless bool
 	metrics  string
 	version  bool
 	ascii    bool
-
-	// Checkpoints: --save, --autosave, --load, --resume, and the checkpoint
-	// read for --load or --resume.
-	save, load, resume string
-	autosave           bool
-	ck                 *engine.Checkpoint
+	noMouse  bool
+	// labels name the runs asked for (runs.Labels).
+	labels []string
 }
 
-// usageError is a bad flag value, reported with exit status 2.
-type usageError struct{ msg string }
+// commandLine is who acts on the runs the command line asks for.
+var commandLine = runs.Actor{User: "command line"}
 
-func (e usageError) Error() string { return e.msg }
-
-// bindFlags defines the training flags shared by the main command and serve.
+// bindFlags defines the flags shared by the main command and serve: the
+// run flags (runs.NewFlags) and the display ones.
 func bindFlags(fs *flag.FlagSet, o *options) {
-	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "epochs of the schedule (epoch 1 only validates; 0 only tests)")
-	fs.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "mini-batch size")
-	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
-	fs.IntVar(&o.cfg.Hidden, "hidden", o.cfg.Hidden, "hidden units of the RNN")
-	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "seed of the weights, the split and the shuffling")
-	fs.StringVar(&o.data, "data", "", "load the four MNIST-format IDX files (raw or .gz) from `DIR` instead of the embedded MNIST")
-	fs.IntVar(&o.limit, "limit", 0, "use at most `N` digits of each of train, validation and test (0: all)")
+	o.runs = runs.NewFlags(fs, runs.DefaultSpec())
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
-	fs.StringVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
-	fs.StringVar(&o.save, "save", "", "save the model (safetensors, PyTorch's state_dict names) to `FILE` when training ends")
-	fs.BoolVar(&o.autosave, "autosave", false, "also save to the --save file after every epoch")
-	fs.StringVar(&o.load, "load", "", "start from the weights saved in `FILE` (with --epochs 0: only test them)")
-	fs.StringVar(&o.resume, "resume", "", "continue the run saved in `FILE`, optimizer state and schedule included")
 }
 
 // newFlagSet returns the main command's flag set, filling o.
@@ -120,170 +102,85 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	bindFlags(fs, o)
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
+	fs.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection) instead of clicks and the wheel")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve the runs to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning. Comma lists for --cell, --hidden and --lr\nqueue one run per value (--cell rnn,lstm,gru), trained one after another.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// prepare parses args on fs into o, checks them and reads the checkpoint
-// and the data. done says the command ends here (--help, --version, a bad
-// flag or unusable input, already reported on stderr) with exit code.
-// Reading stops, with a usage error, when ctx is cancelled.
-func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (data engine.Data, code int, done bool) {
+// prepare parses args on fs into o, turns the run flags into specs
+// (checking every flag, the --save files and the memory each run needs
+// before anything is read) and queues them in a new held list (reading
+// checkpoints and data), built with opts. done says the command ends here
+// (--help, --version, a bad flag or unusable input, already reported on
+// stderr) with exit code. Reading stops when ctx is cancelled (a signal:
+// main gives the exit status).
+func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, opts ...runs.Option) (list *runs.List, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return data, 0, true
+			return nil, 0, true
 		}
-		return data, exitUsage, true // the flag package has said what is wrong
+		return nil, exitUsage, true // the flag package has said what is wrong
 	}
-	fail := func(err error) (engine.Data, int, bool) {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		return data, exitUsage, true
+	fail := func(err error) (*runs.List, int, bool) {
+		if !stopped(ctx, err) {
+			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		}
+		return nil, exitUsage, true
 	}
-	if err := checkFlags(fs, *o); err != nil {
-		return fail(err)
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	if err := loadCheckpoint(ctx, fs, o); err != nil {
+	specs, err := o.runs.Specs(ctx, runs.DefaultCapacity)
+	if err != nil {
 		return fail(err)
 	}
 	if o.version {
 		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
-		return data, 0, true
+		return nil, 0, true
 	}
-	if err := checkConfig(o.cfg); err != nil {
-		return fail(err)
-	}
-	data, err := loadData(ctx, *o)
-	if err != nil {
-		return fail(err)
-	}
-	return data, 0, false
-}
-
-// loadCheckpoint reads the --load or --resume file and takes the model's
-// shape (and, resuming, the seed, batch size and learning rate unless given
-// as flags) from it. A bad file is a usage error naming it.
-func loadCheckpoint(ctx context.Context, fs *flag.FlagSet, o *options) error {
-	path, flagName := o.load, "--load"
-	if o.resume != "" {
-		path, flagName = o.resume, "--resume"
-	}
-	if path == "" {
-		return nil
-	}
-	ck, err := engine.LoadCheckpointContext(ctx, path)
-	if err != nil {
-		return usageError{fmt.Sprintf("%s: %v", flagName, err)}
-	}
-	if ck.Config.Inputs*ck.Config.Steps != mnist.Pixels || ck.Config.Classes != mnist.Classes {
-		return usageError{fmt.Sprintf("%s %s: a %dx%d model with %d classes does not read MNIST digits", flagName, path, ck.Config.Steps, ck.Config.Inputs, ck.Config.Classes)}
-	}
-	if o.resume != "" && ck.Adam == nil {
-		return usageError{fmt.Sprintf("--resume %s: no optimizer state in the file (use --load)", path)}
-	}
-	var set []string
-	fs.Visit(func(f *flag.Flag) { set = append(set, f.Name) })
-	if o.cfg, err = ck.Apply(o.cfg, o.resume != "", set...); err != nil {
-		return usageError{fmt.Sprintf("%s %s: %v", flagName, path, err)}
-	}
-	o.ck = ck
-	return nil
-}
-
-// trainerOptions are the engine options the checkpoint flags ask for.
-func (o options) trainerOptions() []engine.Option {
-	var opts []engine.Option
-	switch {
-	case o.resume != "":
-		opts = append(opts, engine.WithResume(o.ck))
-	case o.load != "":
-		opts = append(opts, engine.WithParams(o.ck.Params))
-	}
-	if o.autosave {
-		opts = append(opts, engine.WithAutosave(o.save))
-	}
-	return opts
-}
-
-// saveRun saves the run to --save once it has ended or was cancelled (not
-// when it failed with runErr). saved reports whether the file was written
-// and renamed into place.
-func saveRun(o options, t *engine.Trainer, runErr error) (saved bool, err error) {
-	if o.save == "" || (runErr != nil && !errors.Is(runErr, context.Canceled)) {
-		return false, nil
-	}
-	if err := t.Save(o.save); err != nil {
-		return false, fmt.Errorf("--save: %w", err)
-	}
-	return true, nil
-}
-
-// checkFlags refuses bad values with a one-line message.
-func checkFlags(fs *flag.FlagSet, o options) error {
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	switch {
-	case o.cfg.Epochs < 0:
-		return usageError{fmt.Sprintf("--epochs %d: must be 0 or more", o.cfg.Epochs)}
-	case o.cfg.Batch <= 0:
-		return usageError{fmt.Sprintf("--batch %d: must be positive", o.cfg.Batch)}
-	case o.cfg.Hidden <= 0:
-		return usageError{fmt.Sprintf("--hidden %d: must be positive", o.cfg.Hidden)}
-	case !(o.cfg.LR > 0) || o.cfg.LR > 10:
-		return usageError{fmt.Sprintf("--lr %g: must be in (0, 10]", o.cfg.LR)}
-	case o.limit < 0:
-		return usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
-	case o.limit > 0 && o.limit < o.cfg.Batch:
-		return usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
-	case o.cfg.Cell != "rnn" && o.cfg.Cell != "lstm" && o.cfg.Cell != "gru":
-		return usageError{fmt.Sprintf("--cell %q: must be rnn, lstm or gru", o.cfg.Cell)}
-	case o.autosave && o.save == "":
-		return usageError{"--autosave: needs --save FILE"}
-	case o.load != "" && o.resume != "":
-		return usageError{"--load and --resume: use one or the other"}
-	}
-	if o.save != "" {
-		// Found out now, not after training.
-		if err := engine.CheckSave(o.save); err != nil {
-			return usageError{fmt.Sprintf("--save: %v", errors.Unwrap(err))} // "safetensors: write FILE: why"
+	o.labels = runs.Labels(specs)
+	list = runs.NewList(append([]runs.Option{runs.Held()}, opts...)...)
+	// A signal while the data are read closes the list, which stops the
+	// reading.
+	defer context.AfterFunc(ctx, list.Close)()
+	owner := runs.Access{List: list, Caps: runs.AllCaps(), Actor: commandLine}
+	for _, s := range specs {
+		if _, err := owner.Add(s); err != nil {
+			list.Close()
+			return fail(err)
 		}
 	}
-	if o.data != "" {
-		if st, err := os.Stat(o.data); err != nil {
-			return usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
-		} else if !st.IsDir() {
-			return usageError{fmt.Sprintf("--data %s: not a directory", o.data)}
-		}
-	}
-	return nil
+	return list, 0, false
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
-	o := options{cfg: engine.DefaultConfig()}
-	data, code, done := prepare(ctx, newFlagSet(&o, stderr), &o, args, stdout, stderr)
+	var o options
+	rec := &recorder{} // prints once runHeadless or runTUI set its printer
+	list, code, done := prepare(ctx, newFlagSet(&o, stderr), &o, args, stdout, stderr, runs.WithTrainerFunc(rec.trainerFunc))
 	if done {
 		return code
 	}
+	defer list.Close()
 	var err error
 	if !o.headless && !isTerminal(stdout) {
 		fmt.Fprintln(stderr, "mnist-tui: standard output is not a terminal; running headless")
 		o.headless = true
 	}
 	if o.headless {
-		err = runHeadless(ctx, o, data, stdout, stderr)
+		err = runHeadless(ctx, o, list, rec, stdout, stderr)
 	} else {
-		err = runTUI(ctx, o, data, stdin, stdout, stderr)
+		err = runTUI(ctx, o, list, rec, stdin, stdout)
 	}
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	case stopped(ctx, err):
 		return exitFailure // stopped from outside (main says by which signal)
 	}
 	// The TUI has restored the terminal by now.
@@ -291,43 +188,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitFailure
 }
 
-// checkConfig applies the engine's rules for a run's sizes (the limits a
-// checkpoint records, the machine's memory) and names the flag to blame.
-func checkConfig(c engine.Config) error {
-	err := c.Validate()
-	if err == nil {
-		err = c.CheckMemory(engine.MachineMemory())
-	}
-	var fe *engine.FieldError
-	if errors.As(err, &fe) {
-		return usageError{fmt.Sprintf("--%s %v: %s", fe.Field, fe.Value, fe.Reason)}
-	}
-	return err
-}
-
-// loadData reads the data (embedded or --data), splits the training images
-// 40,000/20,000 with the seed and applies --limit. A split the schedule
-// needs that comes out empty is a data error naming the file.
-func loadData(ctx context.Context, o options) (engine.Data, error) {
-	var train, test *mnist.Set
-	var err error
-	if o.data != "" {
-		train, test, err = mnist.LoadDirContext(ctx, o.data)
-	} else {
-		train, test, err = mnist.EmbeddedContext(ctx)
-	}
-	if err != nil {
-		return engine.Data{}, err
-	}
-	nTrain := train.Len() * 2 / 3 // 40,000 of MNIST's 60,000
-	tr, val, err := mnist.Split(train, nTrain, o.cfg.Seed)
-	if err != nil {
-		return engine.Data{}, err
-	}
-	if (o.cfg.Epochs > 1 && tr.Len() == 0) || (o.cfg.Epochs > 0 && val.Len() == 0) {
-		return engine.Data{}, fmt.Errorf("--data %s: the training images (train-images-idx3-ubyte) hold %d digits, too few to split into training and validation sets", o.data, train.Len())
-	}
-	return engine.Data{Train: tr.Limit(o.limit), Val: val.Limit(o.limit), Test: test.Limit(o.limit)}, nil
+// stopped reports whether err comes of ctx's cancellation (a signal): the
+// cancellation itself, or the list it closed refusing a run.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, runs.ErrClosed))
 }
 
 // isTerminal reports whether w is a terminal.
@@ -340,7 +204,7 @@ func isTerminal(w io.Writer) bool {
 // (progress on stderr when it is a terminal and progress is wanted) and the
 // --metrics file, and a function closing that file.
 func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer, func() error, error) {
-	var popts []headless.Option
+	popts := []headless.Option{headless.WithRuns(o.labels)}
 	if progress && isTerminal(stderr) {
 		popts = append(popts, headless.WithProgress(stderr, 100*time.Millisecond))
 	}
@@ -351,139 +215,163 @@ func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer
 			return nil, nil, fmt.Errorf("--metrics: %w", err)
 		}
 		popts = append(popts, headless.WithMetrics(f))
-		closeFn = f.Close
+		closeFn = sync.OnceValue(f.Close)
 	}
 	return headless.New(out, popts...), closeFn, nil
 }
 
-func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+// recorder hands every run's start and reports to a printer on the run's
+// own goroutine, as they happen: a run whose lines or metrics cannot be
+// written fails then and there (and is not saved), rather than being
+// reported a success.
+type recorder struct {
+	mu sync.Mutex
+	p  *headless.Printer // nil until set: nothing to print
+}
+
+// set makes the recorder print to p.
+func (r *recorder) set(p *headless.Printer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p = p
+}
+
+// event hands e to the printer and returns its error, if any.
+func (r *recorder) event(e runs.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.p == nil {
+		return nil
+	}
+	r.p.Event(e)
+	return r.p.Err()
+}
+
+// err returns the printer's error, if any.
+func (r *recorder) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.p == nil {
+		return nil
+	}
+	return r.p.Err()
+}
+
+// trainerFunc is the list's runs.TrainerFunc: runs.NewTrainer, its start
+// and reports printed, its run stopped by the first write error.
+func (r *recorder) trainerFunc(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+	if err := r.err(); err != nil {
+		return nil, err // an earlier run's output failed: this one's would too
+	}
+	t := &recordedTrainer{rec: r, failed: make(chan error, 1)}
+	inner, err := runs.NewTrainer(p, func(rep engine.Report) {
+		report(rep)
+		if err := r.event(runs.Event{Run: p.Info.ID, Kind: runs.KindReport, Report: rep}); err != nil {
+			select {
+			case t.failed <- err:
+			default: // told already
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Trainer = inner
+	if err := r.event(runs.Event{Run: p.Info.ID, Kind: runs.KindStart, Info: p.Info}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// recordedTrainer is a run's trainer that stops, failing with the
+// printer's error, once the run's output cannot be written.
+type recordedTrainer struct {
+	runs.Trainer
+	rec    *recorder
+	failed chan error // the printer's first error, from the reporter
+}
+
+// Run trains until the end, a cancellation or the printer's first error,
+// which it returns (the run then failed: it is not saved).
+func (t *recordedTrainer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	go func() {
+		select {
+		case err := <-t.failed:
+			cancel(err)
+		case <-ctx.Done():
+		}
+	}()
+	err := t.Trainer.Run(ctx)
+	if perr := t.rec.err(); perr != nil {
+		return perr // also when it came with the last report
+	}
+	return err
+}
+
+// finish closes the list once its runs are over (or ctx is done) and says
+// what was saved (only files written and renamed into place); it returns
+// the failures: the runs' and the printer's, or else the context's.
+func finish(ctx context.Context, list *runs.List, rec *recorder, stderr io.Writer) error {
+	waitErr := list.Wait(ctx)
+	list.Close()
+	for _, st := range list.Runs() {
+		if st.Saved != "" && stderr != nil {
+			fmt.Fprintf(stderr, "mnist-tui: saved %s\n", st.Saved)
+		}
+	}
+	err := list.Err()
+	if perr := rec.err(); perr != nil && !errors.Is(err, perr) {
+		err = errors.Join(err, perr) // a run it stopped has it already
+	}
+	if err == nil {
+		err = waitErr
+	}
+	return err
+}
+
+func runHeadless(ctx context.Context, o options, list *runs.List, rec *recorder, stdout, stderr io.Writer) error {
 	p, closeMetrics, err := printer(o, stdout, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(failOnWriteError(p, cancel)))...)
-	if err != nil {
+	rec.set(p)
+	list.Release()
+	if err := finish(ctx, list, rec, stderr); err != nil {
 		return err
 	}
-	runErr := runCause(ctx, t.Run(ctx))
-	saved, err := saveRun(o, t, runErr)
-	if saved {
-		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
-	}
-	return distinct(runErr, err, p.Err(), closeMetrics())
+	return closeMetrics()
 }
 
-// failOnWriteError returns a reporter handing reports to p that stops the
-// run (cancel, with the error as cause) once p fails to write its output
-// or the metrics file: a run whose results cannot be recorded is a
-// failure, and stopping it at once loses nothing more.
-func failOnWriteError(p *headless.Printer, cancel context.CancelCauseFunc) engine.Reporter {
-	return func(r engine.Report) {
-		p.Report(r)
-		if err := p.Err(); err != nil {
-			cancel(err)
-		}
-	}
-}
-
-// runCause returns the error a run ended with, or the cause of its
-// cancellation when the run was stopped by a write error (see
-// failOnWriteError) rather than from outside.
-func runCause(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
-	}
-	return err
-}
-
-// runTUI trains in a goroutine while the dashboard runs on the terminal.
-// Quitting the UI cancels training and waits for the trainer to stop. The
-// run's failure (shown in the UI while it runs) is returned, for main to
-// print once the terminal is restored; quitting is not a failure.
-func runTUI(outer context.Context, o options, data engine.Data, stdin io.Reader, stdout, stderr io.Writer) error {
-	uiCtx, quit := context.WithCancel(outer)
-	defer quit()
-	ctx, cancel := context.WithCancelCause(uiCtx) // the trainer's
-	defer cancel(nil)
+// runTUI trains the list while the dashboard runs on the terminal.
+// Quitting the UI stops training and waits for the runs to stop. A run's
+// failure (shown in the UI while it runs) is returned, for run to print
+// once the terminal is restored; quitting is not a failure, a signal is
+// (main reports it).
+func runTUI(ctx context.Context, o options, list *runs.List, rec *recorder, stdin io.Reader, stdout io.Writer) error {
 	p, closeMetrics, err := printer(o, io.Discard, nil, false)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	hub := serve.NewHub()
-	sub := hub.Subscribe()
+	rec.set(p)
+	sub := list.Subscribe()
 	defer sub.Close()
-	report := failOnWriteError(p, cancel)
-	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(func(r engine.Report) {
-		report(r)
-		hub.Publish(r)
-	}))...)
-	if err != nil {
-		return err
-	}
-	errs := make(chan error, 1)
-	trained := make(chan struct{})
-	var runErr, saveErr error // written before trained is closed
-	var saved bool
-	go func() {
-		defer close(trained)
-		err := runCause(ctx, t.Run(ctx))
-		saved, saveErr = saveRun(o, t, err)
-		hub.Close()
-		if err == nil {
-			err = saveErr
-		}
-		if err != nil && !errors.Is(err, context.Canceled) {
-			runErr = err
-			errs <- err // shown in the dashboard, which stays open
-		}
-	}()
-	uiErr := tui.Run(uiCtx, tui.Options{
-		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
-		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
-		SavePath: o.savePath(),
+	list.Release()
+	uiErr := tui.Run(ctx, tui.Options{
+		Access:  runs.Access{List: list, Caps: runs.AllCaps(), Actor: runs.Actor{User: "local"}},
+		Events:  sub.Events(),
+		ASCII:   o.ascii,
+		NoMouse: o.noMouse,
 	}, stdin, stdout)
-	quit()
-	<-trained
-	if saved {
-		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
-	}
-	if err := distinct(uiErr, runErr, saveErr, p.Err(), closeMetrics()); err != nil {
+	list.Close()
+	if err := errors.Join(uiErr, finish(context.Background(), list, rec, nil)); err != nil {
 		return err
 	}
-	return outer.Err() // stopped from outside: main reports the signal
-}
-
-// distinct joins the non-nil errors, each once.
-func distinct(errs ...error) error {
-	var out []error
-	for _, err := range errs {
-		if err != nil && !slices.Contains(out, err) {
-			out = append(out, err)
-		}
+	if err := closeMetrics(); err != nil {
+		return err
 	}
-	return errors.Join(out...)
-}
-
-// savePath is where the TUI's save key writes: --save, or a file named for
-// the cell in the working directory.
-func (o options) savePath() string {
-	if o.save != "" {
-		return o.save
-	}
-	return "mnist-tui-" + o.cfg.Cell + ".safetensors"
-}
-
-// sizes are the train, validation and test set sizes.
-func sizes(d engine.Data) [3]int {
-	n := func(s *mnist.Set) int {
-		if s == nil {
-			return 0
-		}
-		return s.Len()
-	}
-	return [3]int{n(d.Train), n(d.Val), n(d.Test)}
+	return ctx.Err() // stopped from outside: main reports the signal
 }

@@ -37,8 +37,8 @@ func TestFlagLimitsAreWhatCanBeSaved(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--batch", "5000"}, "--batch 5000: more than 4096"},
-		{[]string{"--hidden", "5000"}, "--hidden 5000: more than 4096"},
+		{[]string{"--batch", "5000"}, "--batch 5000: must be at most 4096"},
+		{[]string{"--hidden", "5000"}, "--hidden 5000: must be at most 4096"},
 		{[]string{"--cell", "lstm", "--hidden", "4096", "--batch", "4096"}, "--batch 4096: a lstm with 4096 hidden units and batches of 4096 needs about"},
 		{[]string{"--save", filepath.Join(dir, "missing", "m.safetensors")}, "directory " + filepath.Join(dir, "missing")},
 		{[]string{"--save", dir}, "not a regular file"},

@@ -17,7 +17,7 @@ import (
 // gatedBufs are the saved state and scratch of an LSTM or GRU layer for one
 // batch size, allocated once.
 type gatedBufs struct {
-	cell  string
+	cell  Cell
 	gh    int       // G*H, the width of a gate row
 	gates []float32 // T*B*GH: the activated gates of every step
 	aux   []float32 // T*B*H: LSTM cell states c_t; GRU W_hn h_{t-1} + b_hn
@@ -38,7 +38,7 @@ type gatedBufs struct {
 
 // newGatedBufs returns the buffers of c's cell for d, or nil for the RNN.
 func newGatedBufs(c Config, d dims) *gatedBufs {
-	if c.Cell != "lstm" && c.Cell != "gru" {
+	if c.Cell != LSTM && c.Cell != GRU {
 		return nil
 	}
 	gh := c.gates() * d.H
@@ -53,7 +53,7 @@ func newGatedBufs(c Config, d dims) *gatedBufs {
 		bih:   make([]float32, gh),
 		bhh:   make([]float32, gh),
 	}
-	if c.Cell == "lstm" {
+	if c.Cell == LSTM {
 		s.dc = make([]float32, d.B*d.H)
 		s.tc = make([]float32, d.T*d.B*d.H)
 	} else {
@@ -72,7 +72,7 @@ func (s *gatedBufs) forward(d dims, workers int, x, wih, whh, bih, bhh, hs []flo
 	halveRows(s.bih, bih, d.H, sig)
 	halveRows(s.bhh, bhh, d.H, sig)
 	gemm.PackB(true, d.H, s.gh, s.whhS, d.H, &s.whhT)
-	if s.cell == "lstm" {
+	if s.cell == LSTM {
 		lstmForward(d, workers, x, s.wih, &s.whhT, s.bih, s.bhh, s.gates, s.aux, s.tc, hs)
 	} else {
 		gruForward(d, workers, x, s.wih, &s.whhT, s.bih, s.bhh, s.gates, s.aux, s.hp, hs)
@@ -84,7 +84,7 @@ func (s *gatedBufs) forward(d dims, workers int, x, wih, whh, bih, bhh, hs []flo
 // as scratch, and overwrites the weight and bias gradients.
 func (s *gatedBufs) backward(d dims, workers int, x, whh, hs, dLast, dh, gWih, gWhh, gBih, gBhh []float32) {
 	gemm.PackB(false, s.gh, d.H, whh, d.H, &s.whh)
-	if s.cell == "lstm" {
+	if s.cell == LSTM {
 		lstmBackward(d, workers, &s.whh, s.gates, s.aux, s.tc, dLast, s.dx, dh, s.dc)
 		gatedWeightGrads(d, workers, s.gh, x, hs, s.dx, s.dx, gWih, gWhh, gBih, gBhh)
 	} else {

@@ -7,7 +7,7 @@ import (
 
 // benchCell is one training step (forward, backward, Adam) or forward pass
 // of cell at the notebook's sizes on a batch of 64.
-func benchCell(b *testing.B, cell string, train bool) {
+func benchCell(b *testing.B, cell Cell, train bool) {
 	c := DefaultConfig()
 	c.Cell = cell
 	p := NewParams(c)
@@ -42,13 +42,13 @@ func benchCell(b *testing.B, cell string, train bool) {
 }
 
 func BenchmarkCellTrainStep(b *testing.B) {
-	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, true) })
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) { benchCell(b, cell, true) })
 	}
 }
 
 func BenchmarkCellEvalStep(b *testing.B) {
-	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, false) })
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) { benchCell(b, cell, false) })
 	}
 }

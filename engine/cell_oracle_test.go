@@ -17,7 +17,7 @@ import (
 // are then compared with its float32 build.
 
 // cellShapes lists the parameter shapes of cell for d, in state_dict order.
-func cellShapes(cell string, d dims) [6][]int {
+func cellShapes(cell Cell, d dims) [6][]int {
 	g := configFor(d)
 	g.Cell = cell
 	gh := g.gates() * d.H
@@ -26,7 +26,7 @@ func cellShapes(cell string, d dims) [6][]int {
 
 // randCellWeights draws every parameter of cell from U(-scale, scale),
 // rounded to float32.
-func randCellWeights(rng *rand.Rand, cell string, d dims, scale float64) paramSet {
+func randCellWeights(rng *rand.Rand, cell Cell, d dims, scale float64) paramSet {
 	var w paramSet
 	for k, sh := range cellShapes(cell, d) {
 		n := 1
@@ -44,9 +44,9 @@ func randCellWeights(rng *rand.Rand, cell string, d dims, scale float64) paramSe
 // runCellOracle builds the network with an LSTM or GRU layer from gorgonia's
 // primitive ops in precision dt and runs it on one batch; see runOracle for
 // the head and the loss, which are built the same way.
-func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
+func runCellOracle(dt tensor.Dtype, cell Cell, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
 	ng := 4
-	if cell == "gru" {
+	if cell == GRU {
 		ng = 3
 	}
 	g := G.NewGraph()
@@ -108,7 +108,7 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 			xs[k] = proj(xt, wih[k], bih[k])
 			hs[k] = proj(h, whh[k], bhh[k])
 		}
-		if cell == "lstm" {
+		if cell == LSTM {
 			i := op(G.Sigmoid(op(G.Add(xs[0], hs[0]))))
 			f := op(G.Sigmoid(op(G.Add(xs[1], hs[1]))))
 			gg := op(G.Tanh(op(G.Add(xs[2], hs[2]))))
@@ -181,7 +181,7 @@ func sigmoid64(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
 // refCellForward is a plain-Go float64 forward pass of the network with an
 // LSTM or GRU layer, written from PyTorch's documented equations: the mean
 // loss and the probabilities.
-func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (float64, []float64) {
+func refCellForward(cell Cell, d dims, x []float64, y []int, w paramSet) (float64, []float64) {
 	wih, whh, bih, bhh, wfc, bfc := w[0], w[1], w[2], w[3], w[4], w[5]
 	H := d.H
 	ng := len(bih) / H
@@ -205,7 +205,7 @@ func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (floa
 				xp[j], hp[j] = sx, sh
 			}
 			for j := 0; j < H; j++ {
-				if cell == "lstm" {
+				if cell == LSTM {
 					i := sigmoid64(xp[j] + hp[j])
 					f := sigmoid64(xp[H+j] + hp[H+j])
 					g := math.Tanh(xp[2*H+j] + hp[2*H+j])
@@ -248,7 +248,7 @@ func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (floa
 	return loss / float64(d.B), probs
 }
 
-var gatedCells = []string{"lstm", "gru"}
+var gatedCells = []Cell{LSTM, GRU}
 
 func TestCellOracleFiniteDifferences(t *testing.T) {
 	cases := []struct {
@@ -268,7 +268,7 @@ func TestCellOracleFiniteDifferences(t *testing.T) {
 	)
 	for _, cell := range gatedCells {
 		for _, tc := range cases {
-			t.Run(cell+"/"+tc.name, func(t *testing.T) {
+			t.Run(cell.String()+"/"+tc.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(tc.seed, 0xce11))
 				d := tc.d
 				w := randCellWeights(rng, cell, d, tc.scale)
@@ -307,7 +307,7 @@ func TestCellOracleFiniteDifferences(t *testing.T) {
 
 // newCellNet builds a training graph of the fused fast path for cell and d,
 // then writes the weights w into its parameters.
-func newCellNet(t testing.TB, cell string, d dims, workers int, w paramSet) *fastNet {
+func newCellNet(t testing.TB, cell Cell, d dims, workers int, w paramSet) *fastNet {
 	t.Helper()
 	c := configFor(d)
 	c.Cell = cell
@@ -353,7 +353,7 @@ func TestCellFastPathMatchesOracle(t *testing.T) {
 	for _, cell := range gatedCells {
 		for si, sh := range shapes {
 			d := sh.d
-			t.Run(cell+"/"+sh.name, func(t *testing.T) {
+			t.Run(cell.String()+"/"+sh.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(si+1), 0xfa57ce11))
 				scale := 1 / math.Sqrt(float64(d.H))
 				if si%2 == 1 {

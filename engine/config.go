@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // ErrConfig marks an invalid Config; test with errors.Is.
@@ -11,9 +12,8 @@ var ErrConfig = errors.New("invalid configuration")
 // Config holds the hyperparameters of a run. The zero value is not valid;
 // start from DefaultConfig.
 type Config struct {
-	// Cell is the recurrent cell: "rnn" (tanh Elman RNN, the notebook's),
-	// "lstm" or "gru", each with PyTorch's math, gate order and init.
-	Cell string
+	// Cell is the recurrent cell: RNN (the notebook's), LSTM or GRU.
+	Cell Cell
 	// Inputs is the number of features per time step (28 pixels a row),
 	// Steps the number of time steps (28 rows), Classes the output size.
 	Inputs, Steps, Classes int
@@ -31,7 +31,7 @@ type Config struct {
 
 // DefaultConfig returns the notebook's recipe.
 func DefaultConfig() Config {
-	return Config{Cell: "rnn", Inputs: 28, Steps: 28, Classes: 10, Hidden: 128, Batch: 64, Epochs: 3, LR: 0.001}
+	return Config{Cell: RNN, Inputs: 28, Steps: 28, Classes: 10, Hidden: 128, Batch: 64, Epochs: 3, LR: 0.001}
 }
 
 // Params reports the number of trainable parameters of the model c describes.
@@ -41,15 +41,7 @@ func (c Config) Params() int {
 }
 
 // gates is how many stacked gate blocks the cell's weights hold.
-func (c Config) gates() int {
-	switch c.Cell {
-	case "lstm":
-		return 4
-	case "gru":
-		return 3
-	}
-	return 1
-}
+func (c Config) gates() int { return c.Cell.Gates() }
 
 // Limits of a Config, the same for training and for checkpoints (a
 // checkpoint records these sizes, and loading one refuses what Validate
@@ -64,17 +56,27 @@ const (
 	MaxSteps = 1 << 12
 )
 
-// FieldError is an invalid Config field, named as its command-line flag
-// ("batch", "hidden", ...); it wraps ErrConfig.
+// FieldError is a bad value of one of a run's settings, named as its
+// command-line flag: the one error type for a bad setting, whether it came
+// from a flag, a form field, a checkpoint's metadata or a Config (the runs
+// package's Spec validation returns it too). Its message is the same
+// everywhere: `--batch 5000: must be at most 4096`. It wraps ErrConfig.
 type FieldError struct {
-	Field  string
-	Value  any
+	// Field is the setting's name, as its flag without dashes ("batch").
+	Field string
+	// Value is the value as text, empty for a missing one.
+	Value string
+	// Reason says what is wrong, for showing under a form's field.
 	Reason string
 }
 
-// Error returns "engine: invalid configuration: <field> <value>: <reason>".
+// Error returns "--field value: reason" ("--field: reason" without a
+// value).
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("engine: %v: %s %v: %s", ErrConfig, e.Field, e.Value, e.Reason)
+	if e.Value == "" {
+		return fmt.Sprintf("--%s: %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("--%s %s: %s", e.Field, e.Value, e.Reason)
 }
 
 // Unwrap returns ErrConfig.
@@ -102,13 +104,13 @@ func (c Config) CheckMemory(total int64) error {
 	if total <= 0 || need <= total {
 		return nil
 	}
-	field, value := "hidden", any(c.Hidden)
+	field, value := "hidden", c.Hidden
 	small := c
 	small.Batch = 1
 	if need-small.MemoryEstimate() > small.MemoryEstimate() {
-		field, value = "batch", any(c.Batch)
+		field, value = "batch", c.Batch
 	}
-	return &FieldError{Field: field, Value: value, Reason: fmt.Sprintf(
+	return &FieldError{Field: field, Value: strconv.Itoa(value), Reason: fmt.Sprintf(
 		"a %s with %d hidden units and batches of %d needs about %.1f GB, more than this machine's %.1f GB",
 		c.Cell, c.Hidden, c.Batch, float64(need)/1e9, float64(total)/1e9)}
 }
@@ -120,11 +122,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: %w: "+format, append([]any{ErrConfig}, a...)...)
 	}
 	limit := func(field string, v, max int) error {
-		return &FieldError{Field: field, Value: v, Reason: fmt.Sprintf("more than %d, the most a run (and its checkpoint) may have", max)}
+		return &FieldError{Field: field, Value: strconv.Itoa(v), Reason: fmt.Sprintf("must be at most %d", max)}
 	}
 	switch {
-	case c.Cell != "rnn" && c.Cell != "lstm" && c.Cell != "gru":
-		return bad("cell %q is not one of: rnn, lstm, gru", c.Cell)
+	case !c.Cell.Valid():
+		return bad("cell %v is not one of: rnn, lstm, gru", c.Cell)
 	case c.Inputs <= 0 || c.Steps <= 0 || c.Classes <= 1:
 		return bad("shape %dx%d with %d classes", c.Steps, c.Inputs, c.Classes)
 	case c.Hidden <= 0:

@@ -49,7 +49,7 @@ func TestCheckMemory(t *testing.T) {
 		hidden, batch int
 	}{{"hidden", MaxHidden, 64}, {"batch", 256, MaxBatch}} {
 		c := DefaultConfig()
-		c.Cell, c.Hidden, c.Batch = "lstm", tc.hidden, tc.batch
+		c.Cell, c.Hidden, c.Batch = LSTM, tc.hidden, tc.batch
 		if tc.field == "hidden" {
 			c.Epochs = 0
 		}
@@ -68,7 +68,7 @@ func TestCheckMemory(t *testing.T) {
 // (heap in use, sampled after every batch of a short run).
 func TestMemoryEstimateBounds(t *testing.T) {
 	c := DefaultConfig()
-	c.Cell, c.Hidden, c.Batch, c.Epochs = "lstm", 256, 128, 2
+	c.Cell, c.Hidden, c.Batch, c.Epochs = LSTM, 256, 128, 2
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

@@ -303,7 +303,7 @@ func TestHostKeyChecks(t *testing.T) {
 			o := k.options()
 			o.HostKey = filepath.Join(t.TempDir(), "key")
 			writeKey(t, o.HostKey, tc.key, tc.mode)
-			_, err := New(o, noRun, probeModels(&probeStats{}), nil)
+			_, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -325,7 +325,7 @@ func TestShutdownWithStalledClient(t *testing.T) {
 	c.Epochs = 1 << 20
 	d := smallData(t, 256)
 	var tr atomic.Pointer[engine.Trainer]
-	ts := startServer(t, o, trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	ts := startServer(t, o, trainerStart(c, d, &tr, nil), tuiModels())
 	cl, err := dial(t, ts.addr, k.user)
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +345,7 @@ func TestShutdownWithStalledClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the session is admitted", func() bool { return ts.Sessions() == 1 })
-	waitUntil(t, "training goes on", func() bool { r, _ := ts.Hub().Last(); return r.RunStep > 50 })
+	waitUntil(t, "training goes on", func() bool { r, _ := ts.last(); return r.RunStep > 50 })
 	if err := ts.stop(t); err != nil { // fails the test if it does not return
 		t.Fatalf("Serve: %v", err)
 	}

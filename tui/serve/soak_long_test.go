@@ -35,7 +35,7 @@ func TestHostileSizeMemory(t *testing.T) {
 		c.Epochs = 1 << 20
 		d := smallData(t, 1024)
 		var tr atomic.Pointer[engine.Trainer]
-		ts := startServer(t, k.options(), trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+		ts := startServer(t, k.options(), trainerStart(c, d, &tr, nil), tuiModels())
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
@@ -53,7 +53,7 @@ func TestHostileSizeMemory(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		steps := 0
-		if r, ok := ts.Hub().Last(); ok {
+		if r, ok := ts.last(); ok {
 			steps = r.RunStep
 		}
 		tm.close()

@@ -119,7 +119,7 @@ func soak(t *testing.T, o soakOptions) {
 	c.Epochs = 1 << 20 // trains throughout
 	d := smallData(t, 256)
 	var tr atomic.Pointer[engine.Trainer]
-	ts := startServer(t, opts, trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	ts := startServer(t, opts, trainerStart(c, d, &tr, nil), tuiModels())
 
 	// The starting level: one session came and went.
 	cl, err := dial(t, ts.addr, k.user)
@@ -167,7 +167,7 @@ func soak(t *testing.T, o soakOptions) {
 	if sessions.Load() == 0 {
 		t.Fatal("no session got in")
 	}
-	if r, ok := ts.Hub().Last(); !ok || r.RunStep == 0 {
+	if r, ok := ts.last(); !ok || r.RunStep == 0 {
 		t.Error("training made no progress during the soak")
 	}
 	start := time.Now()

@@ -1,6 +1,7 @@
-package serve
+package runs
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,14 +11,24 @@ import (
 	"github.com/mnist-tui/mnist-tui/engine"
 )
 
+// batch returns run 1's batch report of epoch e, step i.
+func batch(e, i int) Event {
+	return Event{Run: 1, Gen: 1, Kind: KindReport, Report: engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: e, Epochs: 3, Step: i, Steps: 100, Loss: 1 / float64(i+1)}}
+}
+
+// phaseEnd returns run 1's phase-end report of epoch e.
+func phaseEnd(e int) Event {
+	return Event{Run: 1, Gen: 1, Kind: KindReport, Report: engine.Report{Kind: engine.KindPhaseEnd, Phase: engine.PhaseVal, Epoch: e, Epochs: 3, Acc: 0.5}}
+}
+
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
 // collect reads s until its channel is closed.
-func collect(s *Subscription) []engine.Report {
-	var out []engine.Report
-	for r := range s.Reports() {
+func collect(s *Subscription) []Event {
+	var out []Event
+	for r := range s.Events() {
 		out = append(out, r)
 	}
 	return out
@@ -26,22 +37,22 @@ func collect(s *Subscription) []engine.Report {
 func TestHubReplaysHistoryThenStreams(t *testing.T) {
 	h := NewHub()
 	for i := 0; i < 10; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 	}
 	s := h.Subscribe()
 	defer s.Close()
 	for i := 0; i < 10; i++ {
-		r := <-s.Reports()
-		if r.Step != i {
-			t.Fatalf("replay %d: step %d", i, r.Step)
+		r := <-s.Events()
+		if r.Report.Step != i {
+			t.Fatalf("replay %d: step %d", i, r.Report.Step)
 		}
 	}
-	h.Publish(phaseEnd(2))
-	if r := <-s.Reports(); r.Kind != engine.KindPhaseEnd {
+	h.publish(phaseEnd(2))
+	if r := <-s.Events(); r.Report.Kind != engine.KindPhaseEnd {
 		t.Fatalf("live report: got kind %v, want phase end", r.Kind)
 	}
-	h.Close()
-	if r, ok := <-s.Reports(); ok {
+	h.close()
+	if r, ok := <-s.Events(); ok {
 		t.Fatalf("channel still open after Close: %+v", r)
 	}
 	if h.Len() != 11 {
@@ -52,15 +63,15 @@ func TestHubReplaysHistoryThenStreams(t *testing.T) {
 func TestHubLateSubscriberAfterCloseGetsEverything(t *testing.T) {
 	h := NewHub()
 	for i := 0; i < 500; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 	}
-	h.Publish(engine.Report{Kind: engine.KindDone})
-	h.Close()
-	h.Publish(batch(3, 0)) // dropped: the run is over
+	h.publish(Event{Run: 1, Gen: 1, Kind: KindReport, Report: engine.Report{Kind: engine.KindDone}})
+	h.close()
+	h.publish(batch(3, 0)) // dropped: the run is over
 	s := h.Subscribe()
 	defer s.Close()
 	got := collect(s)
-	if len(got) != 501 || got[500].Kind != engine.KindDone {
+	if len(got) != 501 || got[500].Report.Kind != engine.KindDone {
 		t.Fatalf("late subscriber got %d reports (last %+v), want 500 batches and done", len(got), got[len(got)-1])
 	}
 }
@@ -75,16 +86,16 @@ func TestHubSlowSubscriberNeverBlocksPublish(t *testing.T) {
 	defer stalled.Close()
 	const n = 20 * SubscriptionBuffer
 	for i := 0; i < n; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 	}
-	h.Close()
+	h.close()
 	got := collect(stalled)
 	if len(got) != n {
 		t.Fatalf("stalled subscriber got %d reports, want %d", len(got), n)
 	}
 	for i, r := range got {
-		if r.Step != i {
-			t.Fatalf("report %d has step %d: out of order", i, r.Step)
+		if r.Report.Step != i {
+			t.Fatalf("report %d has step %d: out of order", i, r.Report.Step)
 		}
 	}
 }
@@ -97,9 +108,9 @@ func TestHubThinning(t *testing.T) {
 	var want int
 	for e := 1; e <= 3; e++ {
 		for i := 0; i < 100; i++ {
-			h.Publish(batch(e, i))
+			h.publish(batch(e, i))
 		}
-		h.Publish(phaseEnd(e))
+		h.publish(phaseEnd(e))
 		want++
 	}
 	if h.Len() > 100 {
@@ -108,49 +119,68 @@ func TestHubThinning(t *testing.T) {
 	if h.thinned == 0 {
 		t.Fatal("nothing was thinned")
 	}
-	h.Close()
+	h.close()
 	s := h.Subscribe()
 	defer s.Close()
 	got := collect(s)
 	ends, lastStep, lastEpoch := 0, -1, 0
 	for _, r := range got {
-		if r.Kind == engine.KindPhaseEnd {
+		if r.Report.Kind == engine.KindPhaseEnd {
 			ends++
 			continue
 		}
-		if r.Epoch < lastEpoch || (r.Epoch == lastEpoch && r.Step <= lastStep) {
-			t.Fatalf("out of order: epoch %d step %d after epoch %d step %d", r.Epoch, r.Step, lastEpoch, lastStep)
+		if r.Report.Epoch < lastEpoch || (r.Report.Epoch == lastEpoch && r.Report.Step <= lastStep) {
+			t.Fatalf("out of order: epoch %d step %d after epoch %d step %d", r.Report.Epoch, r.Report.Step, lastEpoch, lastStep)
 		}
-		lastEpoch, lastStep = r.Epoch, r.Step
+		lastEpoch, lastStep = r.Report.Epoch, r.Report.Step
 	}
 	if ends != want {
 		t.Fatalf("got %d phase ends, want %d (they must never be thinned)", ends, want)
 	}
-	if last := got[len(got)-1]; last.Kind != engine.KindPhaseEnd || last.Epoch != 3 {
+	if last := got[len(got)-1]; last.Report.Kind != engine.KindPhaseEnd || last.Report.Epoch != 3 {
 		t.Fatalf("last report %+v, want epoch 3's phase end", last)
 	}
 }
 
-func TestHubReset(t *testing.T) {
+// TestHubDropRun: dropping a run's older attempts removes its events from
+// the history (but its KindAdded, and other runs' events), refuses stale
+// events from then on, and a subscriber goes on with the new attempt.
+func TestHubDropRun(t *testing.T) {
 	h := NewHub()
 	s := h.Subscribe()
 	defer s.Close()
-	h.Publish(batch(2, 7))
-	if r := <-s.Reports(); r.Step != 7 {
-		t.Fatalf("got step %d", r.Step)
+	h.publish(Event{Run: 1, Gen: 1, Kind: KindAdded})
+	h.publish(Event{Run: 2, Gen: 1, Kind: KindAdded})
+	h.publish(batch(2, 7))
+	h.publish(Event{Run: 2, Gen: 1, Kind: KindReport, Report: engine.Report{Kind: engine.KindBatch, Step: 70}})
+	for range 4 {
+		<-s.Events()
 	}
-	h.Reset()
-	if h.Len() != 0 {
-		t.Fatalf("history after Reset holds %d", h.Len())
+	h.dropRun(1, 2)
+	if h.Len() != 3 {
+		t.Fatalf("history after dropRun holds %d, want run 1's KindAdded and run 2's two", h.Len())
 	}
-	h.Publish(batch(1, 0))
-	if r := <-s.Reports(); r.Epoch != 1 || r.Step != 0 {
-		t.Fatalf("after Reset got %+v, want the new run's first report", r)
+	if h.publish(batch(2, 8)) {
+		t.Fatal("a stale attempt's report was kept")
+	}
+	h.publish(Event{Run: 1, Gen: 2, Kind: KindStart})
+	if e := <-s.Events(); e.Kind != KindStart || e.Gen != 2 {
+		t.Fatalf("after dropRun got %+v, want the new attempt's start", e)
 	}
 	late := h.Subscribe()
 	defer late.Close()
-	if r := <-late.Reports(); r.Epoch != 1 {
-		t.Fatalf("late subscriber after Reset got %+v, want only the new run", r)
+	var kinds []string
+	for range 4 {
+		e := <-late.Events()
+		kinds = append(kinds, fmt.Sprintf("%d/%d %v", e.Run, e.Gen, e.Kind))
+	}
+	if want := "[1/1 added 2/1 added 2/1 report 1/2 start]"; fmt.Sprint(kinds) != want {
+		t.Fatalf("late subscriber replays %v, want %s", kinds, want)
+	}
+	h.dropRun(2, removedGen)
+	h.publish(Event{Run: 2, Kind: KindRemoved})
+	if hist := h.History(); len(hist) != 3 || hist[2].Kind != KindRemoved {
+		t.Fatalf("after removing run 2 the history is %+v", hist)
 	}
 }
 
@@ -169,20 +199,20 @@ func TestHubConcurrent(t *testing.T) {
 			defer s.Close()
 			if k%2 == 1 {
 				// Leave early: Close must not hang or leak.
-				<-s.Reports()
+				<-s.Events()
 				return
 			}
 			counts[k] = len(collect(s))
 		}()
 	}
 	for i := 0; i < n; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 		if i%500 == 0 {
 			_ = h.History()
 			_, _ = h.Last()
 		}
 	}
-	h.Close()
+	h.close()
 	wg.Wait()
 	for k := 0; k < len(counts); k += 2 {
 		if counts[k] != n {
@@ -196,7 +226,7 @@ func TestSubscriptionCloseIsIdempotent(t *testing.T) {
 	s := h.Subscribe()
 	s.Close()
 	s.Close()
-	if _, ok := <-s.Reports(); ok {
+	if _, ok := <-s.Events(); ok {
 		t.Fatal("channel open after Close")
 	}
 }
@@ -212,16 +242,16 @@ func BenchmarkPublish(b *testing.B) {
 				wg.Add(1)
 				go func(s *Subscription) {
 					defer wg.Done()
-					for range s.Reports() {
+					for range s.Events() {
 					}
 				}(ss[i])
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				h.Publish(batch(2, i))
+				h.publish(batch(2, i))
 			}
 			b.StopTimer()
-			h.Close()
+			h.close()
 			wg.Wait()
 			for _, s := range ss {
 				s.Close()
@@ -235,33 +265,33 @@ func BenchmarkPublish(b *testing.B) {
 func TestSubscribeEveryLosesNothing(t *testing.T) {
 	h := NewHub()
 	for i := 0; i < 100; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 	}
 	s := h.SubscribeEvery(5 * time.Millisecond)
 	defer s.Close()
 	for i := 100; i < 300; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 		if i%50 == 0 {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	h.Publish(phaseEnd(2))
-	h.Close()
+	h.publish(phaseEnd(2))
+	h.close()
 	got := collect(s)
 	if len(got) != 301 {
 		t.Fatalf("got %d reports, want 301", len(got))
 	}
 	for i, r := range got[:300] {
-		if r.Step != i {
-			t.Fatalf("report %d has step %d", i, r.Step)
+		if r.Report.Step != i {
+			t.Fatalf("report %d has step %d", i, r.Report.Step)
 		}
 	}
 	// Closing a throttled subscription while it waits must not hang.
 	h2 := NewHub()
 	s2 := h2.SubscribeEvery(time.Hour)
-	h2.Publish(batch(2, 0))
-	<-s2.Reports()
-	h2.Publish(batch(2, 1)) // now it sleeps for an hour
+	h2.publish(batch(2, 0))
+	<-s2.Events()
+	h2.publish(batch(2, 1)) // now it sleeps for an hour
 	s2.Close()
 }
 
@@ -271,10 +301,10 @@ func TestSubscribeEveryLosesNothing(t *testing.T) {
 // older time gets the newest cut.
 func TestCutsAreShared(t *testing.T) {
 	h := NewHub()
-	h.Publish(batch(2, 0))
+	h.publish(batch(2, 0))
 	t0 := time.Unix(1000, 0)
 	first := h.cutAt(time.Second, t0)
-	h.Publish(batch(2, 1))
+	h.publish(batch(2, 1))
 	if again := h.cutAt(time.Second, t0); again != first {
 		t.Fatalf("same wake-up time: cut %d, then %d", first, again)
 	}
@@ -291,8 +321,8 @@ func TestCutsAreShared(t *testing.T) {
 }
 
 // collectBursts reads s's bursts until the channel is closed.
-func collectBursts(s *Subscription) [][]engine.Report {
-	var out [][]engine.Report
+func collectBursts(s *Subscription) [][]Event {
+	var out [][]Event
 	for b := range s.Bursts() {
 		out = append(out, b)
 	}
@@ -306,12 +336,12 @@ func collectBursts(s *Subscription) [][]engine.Report {
 func TestBurstsLoseNothingAndAgree(t *testing.T) {
 	h := NewHub()
 	for i := 0; i < 100; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 	}
 	a, b := h.SubscribeEvery(20*time.Millisecond), h.SubscribeEvery(20*time.Millisecond)
 	defer a.Close()
 	defer b.Close()
-	var got [2][][]engine.Report
+	var got [2][][]Event
 	var wg sync.WaitGroup
 	for i, s := range []*Subscription{a, b} {
 		wg.Add(1)
@@ -321,12 +351,12 @@ func TestBurstsLoseNothingAndAgree(t *testing.T) {
 		}()
 	}
 	for i := 100; i < 400; i++ {
-		h.Publish(batch(2, i))
+		h.publish(batch(2, i))
 		if i%5 == 0 {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
-	h.Close()
+	h.close()
 	wg.Wait()
 	ends := [2]map[int]bool{{}, {}}
 	for k, bursts := range got {
@@ -336,12 +366,12 @@ func TestBurstsLoseNothingAndAgree(t *testing.T) {
 		step := 0
 		for _, burst := range bursts {
 			for _, r := range burst {
-				if r.Step != step {
-					t.Fatalf("subscription %d: report %d has step %d", k, step, r.Step)
+				if r.Report.Step != step {
+					t.Fatalf("subscription %d: report %d has step %d", k, step, r.Report.Step)
 				}
 				step++
 			}
-			ends[k][burst[len(burst)-1].Step] = true
+			ends[k][burst[len(burst)-1].Report.Step] = true
 		}
 		if step != 400 {
 			t.Fatalf("subscription %d got %d reports, want 400", k, step)
@@ -359,7 +389,7 @@ func TestBurstsLoseNothingAndAgree(t *testing.T) {
 		t.Errorf("only %d of %d burst ends shared: %v vs %v", shared, len(ends[0]), ends[0], ends[1])
 	}
 	// Reports reads a bursts subscription no more: its channel just closes.
-	if _, ok := <-a.Reports(); ok {
+	if _, ok := <-a.Events(); ok {
 		t.Error("Reports of a subscription read in bursts delivered a report")
 	}
 }

@@ -1,50 +1,56 @@
-package serve
+package runs
 
 import (
 	"math"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/mnist-tui/mnist-tui/engine"
 )
 
-// DefaultHistoryLimit is how many reports a Hub keeps before it starts
+// DefaultHistoryLimit is how many events a Hub keeps before it starts
 // thinning old batch reports. A default run sends about 2,400 reports, so
-// thinning only happens for long schedules.
+// thinning only happens for long schedules or many runs.
 const DefaultHistoryLimit = 100_000
 
-// entry is one report of the history with its sequence number.
+// entry is one event of the history with its sequence number.
 type entry struct {
 	seq uint64
-	r   engine.Report
+	e   Event
 }
 
-// Hub fans the reports of one shared training run out to many viewers.
+// Hub fans the events of a List (every run's reports and the list's
+// changes) out to many viewers. A List owns one; viewers reach it through
+// List.Subscribe.
 //
-// It keeps the run's history, so that a viewer who joins late first gets
-// every report since the start (its charts begin at step one), then the new
-// ones as they come. Publish never blocks: it appends to the history and
-// wakes the subscribers. Each subscriber has its own cursor into the shared
-// history and its own goroutine that hands reports to its channel, so a slow
-// or stalled viewer only ever falls behind itself; it never delays the
-// trainer or the other viewers, and costs no memory beyond the shared
-// history.
+// It keeps the history, so that a viewer who joins late first gets every
+// event since the start (its charts begin at step one, for every run),
+// then the new ones as they come. Publishing never blocks: it appends to
+// the history and wakes the subscribers. Each subscriber has its own cursor
+// into the shared history and its own goroutine that hands events to its
+// channel, so a slow or stalled viewer only ever falls behind itself; it
+// never delays the trainers or the other viewers, and costs no memory
+// beyond the shared history.
 //
 // When the history grows past its limit, every other batch report is
-// dropped from it (phase-end and done reports are always kept); a
-// subscriber whose cursor pointed at a dropped report skips to the next kept
-// one, so a far-behind subscriber sees a coalesced stream.
+// dropped from it (every other event is always kept); a subscriber whose
+// cursor pointed at a dropped event skips to the next kept one, so a
+// far-behind subscriber sees a coalesced stream.
+//
+// A run started over (List's restart) or removed has its older events
+// dropped from the history (dropRun), and events of an older attempt are
+// refused from then on: a late joiner sees each run as it is now.
 //
 // The zero Hub is not usable; call NewHub.
 type Hub struct {
 	mu      sync.Mutex
 	entries []entry
-	next    uint64        // sequence number of the next report
+	next    uint64        // sequence number of the next event
 	notify  chan struct{} // closed and replaced on every change
-	closed  bool          // the run is over: subscribers close once drained
+	closed  bool          // the list is closed: subscribers close once drained
 	limit   int
 	thinned int // how many batch reports thinning has dropped
+	// minGen is, per run, the oldest attempt whose events are kept.
+	minGen map[ID]int
 	// cuts are where the bursts of the current wake-up time end, per
 	// subscription interval.
 	cuts map[time.Duration]cutMark
@@ -52,7 +58,7 @@ type Hub struct {
 
 // NewHub returns an empty, open Hub.
 func NewHub() *Hub {
-	return &Hub{notify: make(chan struct{}), limit: DefaultHistoryLimit}
+	return &Hub{notify: make(chan struct{}), limit: DefaultHistoryLimit, minGen: map[ID]int{}}
 }
 
 // wakeLocked wakes every waiting subscriber. h.mu must be held.
@@ -61,32 +67,54 @@ func (h *Hub) wakeLocked() {
 	h.notify = make(chan struct{})
 }
 
-// Publish appends r to the history and hands it to every subscriber. It is
-// an engine.Reporter: it never blocks for longer than a short critical
-// section, whatever the subscribers do. Reports published after Close are
-// dropped.
-func (h *Hub) Publish(r engine.Report) {
+// publish appends e to the history and hands it to every subscriber. It
+// never blocks for longer than a short critical section, whatever the
+// subscribers do. Events published after close, and events of a run's
+// attempt older than its newest dropRun, are dropped; publish reports
+// whether e was kept.
+func (h *Hub) publish(e Event) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return
+	if h.closed || (e.Run != 0 && !e.Kind.listLevel() && e.Gen < h.minGen[e.Run]) {
+		return false
 	}
-	h.entries = append(h.entries, entry{seq: h.next, r: r})
+	h.entries = append(h.entries, entry{seq: h.next, e: e})
 	h.next++
 	if len(h.entries) > h.limit {
 		h.thinLocked()
 	}
 	h.wakeLocked()
+	return true
+}
+
+// dropRun removes run id's events of attempts older than gen from the
+// history (its KindAdded event stays) and refuses such events from then
+// on. gen = removedGen drops every event of the run, KindAdded included.
+func (h *Hub) dropRun(id ID, gen int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.minGen[id] = gen
+	kept := h.entries[:0]
+	for _, en := range h.entries {
+		e := en.e
+		if e.Run == id && e.Gen < gen && (e.Kind != KindAdded || gen == removedGen) && e.Kind != KindRemoved {
+			continue
+		}
+		kept = append(kept, en)
+	}
+	clear(h.entries[len(kept):])
+	h.entries = kept
+	h.wakeLocked()
 }
 
 // thinLocked drops every other batch report from the history, keeping
-// phase-end and done reports and the newest report. h.mu must be held.
+// every other event and the newest one. h.mu must be held.
 func (h *Hub) thinLocked() {
 	kept := h.entries[:0]
 	odd := false
 	last := len(h.entries) - 1
 	for i, e := range h.entries {
-		if e.r.Kind == engine.KindBatch && i != last {
+		if e.e.isBatch() && i != last {
 			odd = !odd
 			if !odd {
 				h.thinned++
@@ -95,14 +123,14 @@ func (h *Hub) thinLocked() {
 		}
 		kept = append(kept, e)
 	}
-	// Clear the tail so dropped reports (and their Predictions) can be freed.
+	// Clear the tail so dropped events (and their Predictions) can be freed.
 	clear(h.entries[len(kept):])
 	h.entries = kept
 }
 
-// Close marks the run as over: no more reports are accepted, and every
+// close marks the list as closed: no more events are accepted, and every
 // subscriber's channel is closed once it has delivered the whole history.
-func (h *Hub) Close() {
+func (h *Hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.closed {
@@ -111,61 +139,48 @@ func (h *Hub) Close() {
 	}
 }
 
-// Reset clears the history for a restarted run and reopens a closed Hub.
-// Subscribers whose channel is still open go on with the new run's reports
-// from its first one; subscribers already closed stay closed.
-func (h *Hub) Reset() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	clear(h.entries)
-	h.entries = h.entries[:0]
-	h.closed = false
-	h.thinned = 0
-	h.wakeLocked()
-}
-
-// Len reports how many reports the history holds.
+// Len reports how many events the history holds.
 func (h *Hub) Len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.entries)
 }
 
-// Seq reports how many reports have been published since the Hub was made
-// (across Resets); it changes exactly when a report is published.
+// Seq reports how many events have been published since the Hub was made;
+// it changes exactly when an event is published.
 func (h *Hub) Seq() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.next
 }
 
-// Last returns the newest report of the current run, if any.
-func (h *Hub) Last() (engine.Report, bool) {
+// Last returns the newest event, if any.
+func (h *Hub) Last() (Event, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.entries) == 0 {
-		return engine.Report{}, false
+		return Event{}, false
 	}
-	return h.entries[len(h.entries)-1].r, true
+	return h.entries[len(h.entries)-1].e, true
 }
 
-// History returns a copy of the current run's history.
-func (h *Hub) History() []engine.Report {
+// History returns a copy of the history.
+func (h *Hub) History() []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]engine.Report, len(h.entries))
+	out := make([]Event, len(h.entries))
 	for i, e := range h.entries {
-		out[i] = e.r
+		out[i] = e.e
 	}
 	return out
 }
 
-// take returns the reports whose sequence numbers are in [cursor, cut), up
+// take returns the events whose sequence numbers are in [cursor, cut), up
 // to max of them, with the sequence number of the last one; pending says
-// whether reports at or after cursor exist beyond those. When there are
+// whether events at or after cursor exist beyond those. When there are
 // none at all, wait is the channel closed on the next change and closed
-// whether the run is over.
-func (h *Hub) take(cursor, cut uint64, max int) (rs []engine.Report, last uint64, pending bool, wait <-chan struct{}, closed bool) {
+// whether the list is closed.
+func (h *Hub) take(cursor, cut uint64, max int) (rs []Event, last uint64, pending bool, wait <-chan struct{}, closed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	i := sort.Search(len(h.entries), func(i int) bool { return h.entries[i].seq >= cursor })
@@ -174,9 +189,9 @@ func (h *Hub) take(cursor, cut uint64, max int) (rs []engine.Report, last uint64
 		j++
 	}
 	if j > i {
-		rs = make([]engine.Report, j-i)
+		rs = make([]Event, j-i)
 		for k, e := range h.entries[i:j] {
-			rs[k] = e.r
+			rs[k] = e.e
 		}
 		last = h.entries[j-1].seq
 	}
@@ -185,8 +200,8 @@ func (h *Hub) take(cursor, cut uint64, max int) (rs []engine.Report, last uint64
 
 // cutAt returns where the bursts of the subscriptions woken every interval
 // end at the wake-up time at: the first subscription to ask fixes it to
-// the reports published so far, and every other one gets the same, so
-// that all viewers are shown the same reports (and can share drawings).
+// the events published so far, and every other one gets the same, so
+// that all viewers are shown the same events (and can share drawings).
 // A subscription asking late for an older wake-up time gets the newest
 // cut.
 func (h *Hub) cutAt(interval time.Duration, at time.Time) uint64 {
@@ -209,21 +224,21 @@ type cutMark struct {
 	seq uint64 // first sequence number not delivered
 }
 
-// SubscriptionBuffer is the size of each subscription's Reports channel.
+// SubscriptionBuffer is the size of each subscription's Events channel.
 const SubscriptionBuffer = 64
 
-// maxBurst caps how many reports one burst carries (a long history is
+// maxBurst caps how many events one burst carries (a long history is
 // replayed in several).
 const maxBurst = 4096
 
-// Subscription is one viewer's stream of a Hub's reports, read either
-// report by report (Reports) or in bursts (Bursts): the first of the two
-// called decides, and the other's channel then only closes at the end.
+// Subscription is one viewer's stream of a Hub's events, read either event
+// by event (Events) or in bursts (Bursts): the first of the two called
+// decides, and the other's channel then only closes at the end.
 type Subscription struct {
 	h        *Hub
 	interval time.Duration
-	c        chan engine.Report
-	b        chan []engine.Report
+	c        chan Event
+	b        chan []Event
 	stop     chan struct{}
 	done     chan struct{}
 	start    sync.Once
@@ -231,23 +246,23 @@ type Subscription struct {
 }
 
 // Subscribe returns a new subscription whose channel first replays the
-// current run's history, then streams new reports, and is closed after the
-// last report once the Hub is closed. Call Close on it when done.
+// history, then streams new events, and is closed after the last event
+// once the Hub is closed. Call Close on it when done.
 func (h *Hub) Subscribe() *Subscription { return h.SubscribeEvery(0) }
 
 // SubscribeEvery is Subscribe for a viewer that wants to wake up at most
 // once per interval: once caught up, the subscription waits for new
-// reports and hands them over in bursts at the next multiple of interval
+// events and hands them over in bursts at the next multiple of interval
 // (of the wall clock), so that every subscription of the same interval
-// wakes up at the same moments with the same reports. The history is
-// replayed at once, and no report is ever dropped; a report waits at most
-// interval.
+// wakes up at the same moments with the same events. The history is
+// replayed at once, and no event is ever dropped (but thinned batch
+// reports); an event waits at most interval.
 func (h *Hub) SubscribeEvery(interval time.Duration) *Subscription {
 	return &Subscription{
 		h:        h,
 		interval: interval,
-		c:        make(chan engine.Report, SubscriptionBuffer),
-		b:        make(chan []engine.Report),
+		c:        make(chan Event, SubscriptionBuffer),
+		b:        make(chan []Event),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -259,8 +274,8 @@ func (s *Subscription) run(bursts bool) {
 	s.start.Do(func() { go s.pump(bursts) })
 }
 
-// pump hands reports from the history over, in order, until the run is
-// over or s is closed.
+// pump hands events from the history over, in order, until the Hub is
+// closed and drained or s is closed.
 func (s *Subscription) pump(bursts bool) {
 	defer close(s.done)
 	defer close(s.b)
@@ -282,13 +297,13 @@ func (s *Subscription) pump(bursts bool) {
 		}
 		switch {
 		case pending && closed:
-			// The run is over: hand the rest over without waiting.
+			// The list is closed: hand the rest over without waiting.
 			cut = math.MaxUint64
 			continue
 		case pending && s.interval <= 0:
 			continue
 		case pending:
-			// Newer reports wait beyond the cut: next wake-up.
+			// Newer events wait beyond the cut: next wake-up.
 		case closed:
 			return
 		default:
@@ -309,9 +324,9 @@ func (s *Subscription) pump(bursts bool) {
 	}
 }
 
-// send hands rs over as one burst or report by report; it reports whether
+// send hands rs over as one burst or event by event; it reports whether
 // s is still open.
-func (s *Subscription) send(rs []engine.Report, bursts bool) bool {
+func (s *Subscription) send(rs []Event, bursts bool) bool {
 	if bursts {
 		select {
 		case s.b <- rs:
@@ -346,16 +361,16 @@ func (s *Subscription) sleep(d time.Duration) bool {
 	}
 }
 
-// Reports returns the subscription's channel of single reports.
-func (s *Subscription) Reports() <-chan engine.Report {
+// Events returns the subscription's channel of single events.
+func (s *Subscription) Events() <-chan Event {
 	s.run(false)
 	return s.c
 }
 
-// Bursts returns the subscription's channel of bursts: every report of one
+// Bursts returns the subscription's channel of bursts: every event of one
 // wake-up in one slice, oldest first (a long history comes in several).
 // The slices are the receiver's.
-func (s *Subscription) Bursts() <-chan []engine.Report {
+func (s *Subscription) Bursts() <-chan []Event {
 	s.run(true)
 	return s.b
 }
