@@ -171,6 +171,41 @@ func TestTrainerNonFiniteOptimizerStateStops(t *testing.T) {
 	}
 }
 
+// TestNonFinite: a NaN or an infinity anywhere in any of the sets (first,
+// middle, last value of each tensor, past the kernels' block and vector
+// widths) is found in the right set; the largest finite values are not
+// taken for one.
+func TestNonFinite(t *testing.T) {
+	c := DefaultConfig()
+	c.Cell = LSTM
+	sets := func() []*Params { a := NewAdam(c); return []*Params{InitParams(c), a.M, a.V} }
+	for _, big := range []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32} {
+		ps := sets()
+		for _, p := range ps {
+			for _, s := range p.slices() {
+				s[len(s)-1] = big
+			}
+		}
+		if i := nonFinite(ps...); i != -1 {
+			t.Errorf("%g everywhere: set %d taken as non-finite", big, i)
+		}
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for set := range 3 {
+			for k := range 6 {
+				n := len(sets()[set].slices()[k])
+				for _, at := range []int{0, n / 2, n - 1} {
+					ps := sets()
+					ps[set].slices()[k][at] = bad
+					if i := nonFinite(ps...); i != set {
+						t.Errorf("%v at tensor %d index %d of %d in set %d: nonFinite = %d", bad, k, at, n, set, i)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestTrainerPauseHoldsTraining(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
