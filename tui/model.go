@@ -254,8 +254,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.width, m.height = min(max(msg.Width, 0), MaxWidth), min(max(msg.Height, 0), MaxHeight)
+		m.help.Width = m.width
 		return m, nil
 	case eventsMsg:
 		for _, e := range msg {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"flag"
 	"io"
 	"os"
@@ -210,7 +211,7 @@ func flagMessage(field, text string) string {
 	fl := runs.NewFlags(fs, runs.DefaultSpec())
 	err := fs.Parse([]string{"--" + field + "=" + text})
 	if err == nil {
-		_, err = fl.Specs(runs.DefaultCapacity)
+		_, err = fl.Specs(context.Background(), runs.DefaultCapacity)
 	}
 	if err != nil {
 		return err.Error()

@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -66,6 +67,7 @@ func TestFieldsOneTable(t *testing.T) {
 		"seed=42":     func(s Spec) bool { return s.Seed == 42 },
 		"limit=640":   func(s Spec) bool { return s.Limit == 640 },
 		"data=" + dir: func(s Spec) bool { return s.Data == dir },
+		"save=" + filepath.Join(dir, "m.safetensors"): func(s Spec) bool { return s.Save == filepath.Join(dir, "m.safetensors") },
 	}
 	cases := fieldCases(t, dir, file)
 	if len(cases) < 20 {
@@ -81,7 +83,7 @@ func TestFieldsOneTable(t *testing.T) {
 		var specs []Spec
 		ferr := fs.Parse([]string{"--" + tc.field + "=" + tc.text})
 		if ferr == nil {
-			specs, ferr = fl.Specs(DefaultCapacity)
+			specs, ferr = fl.Specs(context.Background(), DefaultCapacity)
 		}
 		if tc.want == "" {
 			if err != nil || ferr != nil {
@@ -127,14 +129,14 @@ func TestValidateCrossFields(t *testing.T) {
 		{[]string{"--load", "/nonexistent/model.safetensors"}, "--load: engine: load /nonexistent/model.safetensors"},
 		{[]string{"--batch", "1,2"}, "--batch 1,2: not an integer"},
 		{[]string{"--lr", "0.1,"}, "--lr 0.1,: an empty value in the list"},
-		{[]string{"--cell", "rnn,lstm,gru", "--lr", "1,2,3", "--hidden", "8,16"}, "--cell rnn,lstm,gru --hidden 8,16 --lr 1,2,3: invalid run spec: 18 runs, more than the 16 a list of runs holds"},
+		{[]string{"--cell", "rnn,lstm,gru", "--lr", "1,2,3", "--hidden", "8,16"}, "--cell rnn,lstm,gru --hidden 8,16 --lr 1,2,3: invalid configuration: 18 runs, more than the 16 a list of runs holds"},
 	} {
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
 		fl := NewFlags(fs, DefaultSpec())
 		if err := fs.Parse(tc.args); err != nil {
 			t.Fatal(err)
 		}
-		_, err := fl.Specs(DefaultCapacity)
+		_, err := fl.Specs(context.Background(), DefaultCapacity)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
@@ -146,16 +148,17 @@ func TestValidateCrossFields(t *testing.T) {
 func TestFlagLists(t *testing.T) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fl := NewFlags(fs, DefaultSpec())
-	if err := fs.Parse([]string{"--cell", "rnn, lstm", "--lr", "0.01,0.001", "--save", "m.safetensors", "--epochs", "2"}); err != nil {
+	dir := t.TempDir()
+	if err := fs.Parse([]string{"--cell", "rnn, lstm", "--lr", "0.01,0.001", "--save", filepath.Join(dir, "m.safetensors"), "--epochs", "2"}); err != nil {
 		t.Fatal(err)
 	}
-	specs, err := fl.Specs(DefaultCapacity)
+	specs, err := fl.Specs(context.Background(), DefaultCapacity)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, s := range specs {
-		got = append(got, s.Cell.String()+" "+FormatField(s, "lr")+" "+s.Save+" "+FormatField(s, "epochs"))
+		got = append(got, s.Cell.String()+" "+FormatField(s, "lr")+" "+strings.TrimPrefix(s.Save, dir+string(filepath.Separator))+" "+FormatField(s, "epochs"))
 	}
 	want := []string{"rnn 0.01 m-1.safetensors 2", "rnn 0.001 m-2.safetensors 2", "lstm 0.01 m-3.safetensors 2", "lstm 0.001 m-4.safetensors 2"}
 	if !reflect.DeepEqual(got, want) {
@@ -189,6 +192,40 @@ func TestDiffer(t *testing.T) {
 		if got := Differ(tc.specs); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Differ(%d specs) = %q, want %q", len(tc.specs), got, tc.want)
 		}
+	}
+}
+
+// TestSaveCheckedForEveryRun: with several runs, each run's numbered
+// --save file is checked before anything trains, and the one that cannot
+// be written is named; so is a run whose memory would exceed the machine's.
+func TestSaveCheckedForEveryRun(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "m-2.safetensors"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fl := NewFlags(fs, DefaultSpec())
+	if err := fs.Parse([]string{"--cell", "rnn,lstm,gru", "--save", filepath.Join(dir, "m.safetensors")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fl.Specs(context.Background(), DefaultCapacity)
+	want := "--save " + filepath.Join(dir, "m-2.safetensors") + ": not a regular file"
+	var fe *FieldError
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &fe) || fe.Field != "save" || !errors.Is(err, ErrSpec) {
+		t.Fatalf("Specs = %v, want %q", err, want)
+	}
+	s := DefaultSpec()
+	s.Save = filepath.Join(dir, "m-2.safetensors")
+	if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Validate = %v, want %q", err, want)
+	}
+	s = DefaultSpec()
+	s.Cell, s.Hidden, s.Batch = engine.LSTM, engine.MaxHidden, engine.MaxBatch
+	if m := engine.MachineMemory(); m == 0 || s.Config().MemoryEstimate() <= m {
+		return // nothing to check it against here
+	}
+	if err := s.Validate(); !errors.As(err, &fe) || fe.Field != "batch" || !strings.Contains(err.Error(), "GB, more than this machine's") {
+		t.Errorf("a run beyond the machine's memory: Validate = %v", err)
 	}
 }
 
