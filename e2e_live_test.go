@@ -45,9 +45,10 @@ func runStep(screen string) int {
 // some batches apart differ in their predictions; p then n advances the
 // step count by exactly one; + changes the pace the header shows.
 func TestEndToEndLive(t *testing.T) {
-	m, _ := startTmux(t, "e2e-live", "live", "--pace 5 --limit 3000")
+	m := startTmux(t, "live", 120, 40, e2eBinary(t)+" --pace 5 --limit 3000")
 	m.waitFor(regexp.MustCompile(`● train, epoch 2/3 · 5 batches/s`), 60*time.Second)
 	m.keys("Tab", "Tab", "Tab")
+	m.waitFor(regexp.MustCompile(`\[Gallery\]`), 10*time.Second)
 	first := m.waitUntil("the gallery with live predicted labels in epoch 2", func(s string) bool {
 		caps, from := captions(s)
 		return len(caps) >= 10 && strings.Contains(from, "live · epoch 2/3, after batch")
@@ -63,7 +64,8 @@ func TestEndToEndLive(t *testing.T) {
 	t.Logf("first: %s\nlater: %s", from1, from2)
 
 	// p, then n: exactly one more batch.
-	m.keys("Tab") // the dashboard
+	m.keys("Tab", "Tab") // past the New run tab, back to the dashboard
+	m.waitFor(regexp.MustCompile(`\[Dashboard\]`), 10*time.Second)
 	m.keys("p")
 	m.waitFor(regexp.MustCompile(`‖ paused · 5 batches/s`), 10*time.Second)
 	// The batch under way when p was pressed ends first: wait until the

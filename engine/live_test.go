@@ -403,3 +403,58 @@ func BenchmarkLiveEval(b *testing.B) {
 	b.ReportMetric(median(noise), "noise-%")
 	b.ReportMetric(float64(count)/float64(b.N), "evals/epoch")
 }
+
+// TestLiveEvaluationKeepsGradNorms trains the same run twice with the
+// gradient norms sampled every third batch, without and with live
+// evaluations (after almost every batch): the evaluations change nothing
+// of training (every batch's loss and sampled norms are the same, bit for
+// bit), the norms stay on the batch reports of the same batches, and the
+// evaluations' reports carry none.
+func TestLiveEvaluationKeepsGradNorms(t *testing.T) {
+	c := DefaultConfig()
+	c.Epochs = 2
+	d := smallData(t, quickSize(640))
+	train := func(live bool) (batches, evals []Report) {
+		opts := []Option{WithGradNorms(3), WithReporter(func(r Report) {
+			switch {
+			case r.Kind == KindBatch && r.Phase == PhaseTrain:
+				batches = append(batches, r)
+			case r.Kind == KindEval:
+				evals = append(evals, r)
+			}
+		})}
+		if live {
+			opts = append(opts, WithLiveEval(LiveEval{Sample: 32, Budget: 1}))
+		}
+		tr, err := NewTrainer(c, d, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return batches, evals
+	}
+	plain, none := train(false)
+	withLive, evals := train(true)
+	if len(none) != 0 || len(evals) == 0 {
+		t.Fatalf("%d evaluations without the live evaluation, %d with it", len(none), len(evals))
+	}
+	if len(plain) != len(withLive) {
+		t.Fatalf("%d training batches without the live evaluation, %d with it", len(plain), len(withLive))
+	}
+	for k := range plain {
+		a, b := plain[k], withLive[k]
+		if a.BatchLoss != b.BatchLoss || !slices.Equal(a.GradNorms, b.GradNorms) {
+			t.Fatalf("batch %d: loss %v, norms %v without the live evaluation; %v, %v with it", k, a.BatchLoss, a.GradNorms, b.BatchLoss, b.GradNorms)
+		}
+		if (k%3 == 0) != (b.GradNorms != nil) {
+			t.Errorf("batch %d: norms %v", k, b.GradNorms)
+		}
+	}
+	for _, r := range evals {
+		if r.GradNorms != nil {
+			t.Fatalf("an evaluation's report carries gradient norms: %+v", r)
+		}
+	}
+}

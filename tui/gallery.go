@@ -67,6 +67,9 @@ func (g *gallery) kind() viewKind { return kindGallery }
 
 func (g *gallery) init() tea.Cmd { return nil }
 
+// showsOneRun: with several runs, the root draws the runs bar above.
+func (g *gallery) showsOneRun() bool { return true }
+
 func (g *gallery) setRect(r rect) { g.w, g.h = r.w, r.h }
 
 func (g *gallery) keys() ([]key.Binding, [][]key.Binding) {

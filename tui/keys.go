@@ -10,9 +10,13 @@ type keyMap struct {
 	// The run's pace, single steps and learning rate, everywhere; PaceHelp
 	// and LRHelp show the pairs in the help (their keys are never typed).
 	Faster, Slower, Step, LRUp, LRDown, PaceHelp, LRHelp key.Binding
+	// Runs: set up a new run, pick the run shown (with several).
+	NewRun, PrevRun, NextRun key.Binding
+	// PickRun shows < and > together in the hint line.
+	PickRun key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
-	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickGallery, WheelGallery key.Binding
+	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickRun, ClickGallery, WheelGallery key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
@@ -23,6 +27,8 @@ type keyMap struct {
 	PageDown, PageUp, OpenDigit key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
+	// The setup form: open it (from its tab), and its keys (huh's).
+	FormOpen, FormNext, FormBack, FormChoose, FormCancel key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -49,8 +55,13 @@ func newKeyMap() keyMap {
 		LRUp:    b("]", "learning rate ×2", "]"),
 		LRDown:  b("[", "learning rate ÷2", "["),
 		// The pairs, for the help.
-		PaceHelp:  b("+/-", "pace", helpKey+"pace"),
-		LRHelp:    b("[/]", "learning rate", helpKey+"lr"),
+		PaceHelp: b("+/-", "pace", helpKey+"pace"),
+		LRHelp:   b("[/]", "learning rate", helpKey+"lr"),
+		// N: "new run" (n is the single step of the live controls).
+		NewRun:    b("N", "new run", "N"),
+		PrevRun:   b("<", "previous run", "<"),
+		NextRun:   b(">", "next run", ">"),
+		PickRun:   b("</>", "pick run", "<", ">"),
 		Charts:    b("b", "braille/plain charts", "b"),
 		Smooth:    b("s", "loss smoothing", "s"),
 		Left:      b("←/h", "previous", "left", "h"),
@@ -72,11 +83,18 @@ func newKeyMap() keyMap {
 		Accept:    b("enter", "go", "enter"),
 		Cancel:    b("esc", "cancel", "esc"),
 
+		FormOpen:   b("enter", "set up a run", "enter"),
+		FormNext:   b("enter/tab", "next", "enter", "tab"),
+		FormBack:   b("shift+tab", "back", "shift+tab"),
+		FormChoose: b("←/→", "choose", "left", "right"),
+		FormCancel: b("esc", "cancel", "esc"),
+
 		ClickTab:   b("click tab", "switch view", mouseKey+"tab"),
 		ClickCell:  b("click cell", "browse these digits", mouseKey+"cell"),
 		ClickDigit: b("click digit", "show it", mouseKey+"digit"),
 		WheelDigit: b("wheel", "previous/next digit", mouseKey+"wheel-digit"),
 		WheelCell:  b("wheel", "cell up/down", mouseKey+"wheel-cell"),
+		ClickRun:   b("click run", "show that run", mouseKey+"run"),
 
 		ClickGallery: b("click digit", "open in the browser", mouseKey+"gallery"),
 		WheelGallery: b("wheel", "more digits", mouseKey+"wheel-gallery"),
@@ -93,16 +111,21 @@ const (
 // setMouse shows the mouse's help entries, or hides them when the mouse is
 // off.
 func (k *keyMap) setMouse(on bool) {
-	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickGallery, &k.WheelGallery} {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickRun, &k.ClickGallery, &k.WheelGallery} {
 		b.SetEnabled(on)
 	}
 }
 
-// globalFull is the column of bindings every view's full help shows; the
-// restart key only where the run can be restarted.
-func (k keyMap) globalFull(restart bool) []key.Binding {
-	if restart {
-		return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Step, k.PaceHelp, k.LRHelp, k.Eval, k.Save, k.Restart, k.Help, k.CloseHelp, k.Quit}
+// globalFull is the column of bindings every view's full help shows: the
+// restart and new-run keys only where runs can be started, the keys that
+// pick a run only with several runs.
+func (k keyMap) globalFull(start, several bool) []key.Binding {
+	out := []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Step, k.PaceHelp, k.LRHelp, k.Eval, k.Save}
+	if start {
+		out = append(out, k.Restart, k.NewRun)
 	}
-	return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Step, k.PaceHelp, k.LRHelp, k.Eval, k.Save, k.Help, k.CloseHelp, k.Quit}
+	if several {
+		out = append(out, k.PrevRun, k.NextRun)
+	}
+	return append(out, k.Help, k.CloseHelp, k.Quit)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
@@ -276,5 +277,50 @@ func TestBrowserKeepsItsDigit(t *testing.T) {
 	}
 	if got := active(m2).(*browser).testIndex(shown(m2)); got <= out {
 		t.Errorf("jump to %d outside the sample shows %d, want the next one in it", out, got)
+	}
+}
+
+// TestKeysDoNotClash: no key is bound twice among the global keys (the
+// live controls, the runs' keys, the views' switching), no view that is
+// not capturing the keyboard binds a global key (the root would take it
+// first), and f and v stay free (follow mode and replay are to come).
+func TestKeysDoNotClash(t *testing.T) {
+	km := newKeyMap()
+	global := map[string]string{}
+	for name, b := range map[string]key.Binding{
+		"Quit": km.Quit, "Next": km.Next, "Prev": km.Prev, "Help": km.Help, "Pause": km.Pause,
+		"Eval": km.Eval, "Save": km.Save, "Restart": km.Restart, "Faster": km.Faster, "Slower": km.Slower,
+		"Step": km.Step, "LRUp": km.LRUp, "LRDown": km.LRDown, "NewRun": km.NewRun,
+		"PrevRun": km.PrevRun, "NextRun": km.NextRun,
+	} {
+		for _, k := range b.Keys() {
+			if other, ok := global[k]; ok {
+				t.Errorf("%q is bound to both %s and %s", k, name, other)
+			}
+			global[k] = name
+		}
+	}
+	for _, k := range []string{"f", "v"} {
+		if g, ok := global[k]; ok {
+			t.Errorf("%q, kept for what is to come, is bound to %s", k, g)
+		}
+	}
+	m := comparison(t, nil, 120, 40, 400, false).(Model) // several runs: every view's keys
+	for _, v := range m.views {
+		if v.typing() {
+			continue
+		}
+		short, full := v.keys()
+		all := slices.Concat(append(full, short)...)
+		for _, b := range all {
+			if b.Help().Key == km.PickRun.Help().Key {
+				continue // < and > together, for the hint line
+			}
+			for _, k := range b.Keys() {
+				if g, ok := global[k]; ok && !strings.HasPrefix(k, mouseKey) && !strings.HasPrefix(k, helpKey) {
+					t.Errorf("%s binds %q (%s), which is the global %s", v.title(), k, b.Help().Desc, g)
+				}
+			}
+		}
 	}
 }

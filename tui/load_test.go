@@ -1,4 +1,4 @@
-//go:build !race && unix
+//go:build long && !race && unix
 
 package tui
 
@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"sort"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
@@ -33,40 +31,34 @@ func localData(t *testing.T) engine.Data {
 	return engine.Data{Train: tr.Limit(30000), Val: val.Limit(1000), Test: test.Limit(1000)}
 }
 
-// localRun trains c on d in a list of runs, under the real dashboard at
-// 120x40 in the ANSI 256 profile when ui is set (a Bubble Tea program as
-// Run drives it, subscribed to the list, its output discarded), and
-// returns the training phase's samples/s and the CPU time the process used
-// for the whole run.
+// localRun trains c on d, under the real dashboard at 120x40 in the ANSI
+// 256 profile when ui is set (a Bubble Tea program as Run drives it, its
+// output discarded), and returns the training phase's samples/s and the
+// CPU time the process used for the whole run.
 func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu float64) {
 	t.Helper()
 	cpu0 := cpuTime(t)
-	var mu sync.Mutex
-	list := runs.NewList(runs.Held(), runs.WithSource("", d.Train, d.Test), runs.WithTrainerFunc(func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
-		return engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
-			if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
-				mu.Lock()
-				rate = r.SamplesPerSec
-				mu.Unlock()
-			}
-			report(r)
-		}))
+	ch := make(chan engine.Report, 1<<14)
+	tr, err := engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
+		if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
+			rate = r.SamplesPerSec
+		}
+		select {
+		case ch <- r:
+		default:
+			t.Error("report channel full")
+		}
 	}))
-	defer list.Close()
-	spec := runs.DefaultSpec()
-	spec.Cell, spec.Epochs = c.Cell, c.Epochs
-	a := runs.Access{List: list, Caps: runs.AllCaps()}
-	if _, err := a.Add(spec); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	var p *tea.Program
 	done := make(chan error, 1)
 	in, inw := io.Pipe()
 	defer inw.Close()
-	sub := list.Subscribe()
-	defer sub.Close()
 	if ui {
-		m := New(Options{Renderer: renderer(termenv.ANSI256), Access: a, Events: sub.Events()})
+		m := New(Options{Renderer: renderer(termenv.ANSI256), Config: c,
+			Sizes: [3]int{d.Train.Len(), d.Val.Len(), d.Test.Len()}, Test: d.Test, Reports: ch, Control: tr})
 		opts := append(ProgramOptions(), tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithoutSignals(), tea.WithAltScreen())
 		p = tea.NewProgram(m, opts...)
 		go func() {
@@ -75,11 +67,9 @@ func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu 
 		}()
 		p.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	}
-	list.Release()
-	if err := list.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := list.Err(); err != nil {
+	err = tr.Run(context.Background())
+	close(ch)
+	if err != nil {
 		t.Fatal(err)
 	}
 	cpu = (cpuTime(t) - cpu0).Seconds()
@@ -89,8 +79,6 @@ func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu 
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	return rate, cpu
 }
 
@@ -106,7 +94,8 @@ func cpuTime(t testing.TB) time.Duration {
 // TestLoadLocalDashboard trains a small schedule (1,000 validation
 // digits, then 30,000 training digits) alternately headless and under the
 // dashboard, and reports the training throughput of each and their median
-// ratio. It asserts nothing about speed; the target is at least 0.9.
+// ratio. It asserts nothing about speed; the target is at least 0.9. It
+// takes about a minute: it runs with -tags long only.
 func TestLoadLocalDashboard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test: skipped with -short")

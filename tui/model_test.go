@@ -65,7 +65,7 @@ func TestTooSmall(t *testing.T) {
 	}
 	m = sized(m, MinWidth, MinHeight)
 	v = m.View()
-	if strings.Contains(v, "too small") || !strings.Contains(v, "Dashboard") {
+	if strings.Contains(v, "too small") || !strings.Contains(v, "model RNN") {
 		t.Errorf("%dx%d should draw the dashboard, got:\n%s", MinWidth, MinHeight, v)
 	}
 	if v := sized(m, 1, 1).View(); ansi.StringWidth(v) > 1 || strings.Count(v, "\n") > 0 {
@@ -87,6 +87,20 @@ func TestResizeAnyTime(t *testing.T) {
 			}
 		}
 		_ = i
+	}
+}
+
+// TestHugeTerminalIsClamped: a terminal announcing a huge size gets every
+// view drawn at MaxWidth x MaxHeight at most, whatever it asked for.
+func TestHugeTerminalIsClamped(t *testing.T) {
+	m := finished(t, nil, 3000, 1000) // big enough to tell, small enough to draw unclamped
+	for range m.(Model).views {
+		checkFrame(t, m.View(), MaxWidth, MaxHeight)
+		m, _ = press(m, "tab")
+	}
+	m = sized(m, -5, 5000)
+	if v := m.View(); strings.Count(v, "\n") >= MaxHeight {
+		t.Errorf("a negative width and a huge height drew %d lines", strings.Count(v, "\n")+1)
 	}
 }
 

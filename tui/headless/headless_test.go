@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,33 @@ func TestWriteErrorsAreKept(t *testing.T) {
 	}
 }
 
+// TestNonFiniteMetricIsAnErrorNotALine: a phase whose loss cannot be
+// encoded in JSON (NaN) leaves no line in the metrics file, not even an
+// empty one, and is reported.
+func TestNonFiniteMetricIsAnErrorNotALine(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	rs := schedule()
+	for i := range rs {
+		if rs[i].Kind == engine.KindPhaseEnd && rs[i].Phase == engine.PhaseTrain {
+			rs[i].Loss = math.NaN()
+		}
+		p.Report(rs[i])
+	}
+	if p.Err() == nil || !strings.Contains(p.Err().Error(), "epoch 2 train") {
+		t.Fatalf("Err = %v, want an encoding error naming epoch 2 train", p.Err())
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(metrics.String(), "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Errorf("invalid metrics line %q: %v", l, err)
+		}
+	}
+	if n := strings.Count(metrics.String(), "\n"); n != 3 {
+		t.Errorf("%d metrics lines, want the 3 finite phases", n)
+	}
+}
+
 // events wraps schedule() as the events of the runs of specs, one after
 // another.
 func events(specs ...runs.Spec) []runs.Event {
@@ -232,9 +260,16 @@ func TestLRChangeInMetrics(t *testing.T) {
 	if err := a.Step(id); err != nil {
 		t.Fatal(err)
 	}
-	for trained := 0; trained < 1; {
-		e, _ := list.Hub().Last()
-		trained = e.Report.Trained
+	// The step's batch is reported before or after the step's action.
+	trained := func() bool {
+		for _, e := range list.Hub().History() {
+			if e.Kind == runs.KindReport && e.Report.Trained >= 1 {
+				return true
+			}
+		}
+		return false
+	}
+	for !trained() {
 		if time.Now().After(deadline) {
 			t.Fatal("the step never trained")
 		}

@@ -1,4 +1,4 @@
-//go:build !race && unix
+//go:build long && !race && unix
 
 package serve
 
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // gatedRun holds a real trainer's Run until gate is closed, so that every
@@ -32,15 +31,15 @@ func (g gatedRun) Run(ctx context.Context) error {
 	return g.Trainer.Run(ctx)
 }
 
-// runDone returns a channel closed when l has a done report.
-func runDone(l *runs.List) <-chan struct{} {
+// runDone returns a channel closed when h has a done report.
+func runDone(h *Hub) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s := l.Subscribe()
+		s := h.Subscribe()
 		defer s.Close()
-		for e := range s.Events() {
-			if e.Kind == runs.KindReport && e.Report.Kind == engine.KindDone {
+		for r := range s.Reports() {
+			if r.Kind == engine.KindDone {
 				return
 			}
 		}
@@ -74,14 +73,14 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	d.Val, d.Test = d.Val.Limit(1000), d.Test.Limit(1000)
 	gate := make(chan struct{})
 	var tr atomic.Pointer[engine.Trainer]
-	start := func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
-		t, err := trainerStart(c, d, &tr, nil)(p, report)
+	start := func(report engine.Reporter) (Trainer, error) {
+		t, err := trainerStart(c, d, &tr)(report)
 		if err != nil {
 			return nil, err
 		}
-		return gatedRun{Trainer: t.(countingTrainer).Trainer, gate: gate}, nil
+		return gatedRun{Trainer: t.(*engine.Trainer), gate: gate}, nil
 	}
-	ts := startServer(t, o, start, tuiModels())
+	ts := startServer(t, o, start, TUI(viewInfo(c, d)))
 
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -113,7 +112,7 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	cpu0 := cpuTime(t)
 	close(gate)
 	select {
-	case <-runDone(ts.List()):
+	case <-runDone(ts.Hub()):
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the run did not end")
 	}
@@ -125,7 +124,7 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	for _, tm := range tms {
 		tm.waitFor(t, "braille/plain charts")
 	}
-	return trainRate(t, ts.reports()), bytesPerSession, cpuSeconds
+	return trainRate(t, ts.Hub().History()), bytesPerSession, cpuSeconds
 }
 
 // cpuTime returns the process's user+system CPU time.
@@ -146,7 +145,9 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 	k := newKeys(t)
 	o := k.options()
 	o.Refresh, o.FPS = refresh, DefaultOptions().FPS
-	ts := startServer(t, o, noRun, tuiModels())
+	c := engine.DefaultConfig()
+	d := smallData(t, 1000)
+	ts := startServer(t, o, noRun, TUI(viewInfo(c, d)))
 	tms := make([]*terminal, viewers)
 	for i := range tms {
 		cl, err := dial(t, ts.addr, k.user)
@@ -170,7 +171,7 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 	const steps, period = 300, 10 * time.Millisecond
 	bytes0, cpu0, wall0 := outLen(), cpuTime(t), time.Now()
 	for i := 1; i <= steps; i++ {
-		ts.publish(t, engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
+		ts.Hub().Publish(engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
 			Step: i, Steps: steps, Samples: 64 * i, Total: 64 * steps, RunStep: i, RunSteps: 3 * steps,
 			Loss: 2 / float64(i+1), Acc: 1 - 1/float64(i+1), BatchLoss: 2 / float64(i+1), BatchAcc: 0.5, SamplesPerSec: 6400})
 		time.Sleep(period)
@@ -186,7 +187,8 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 // TestLoad50Viewers serves one run to 50 real dashboards over SSH. It
 // checks that every session gets frames and answers a key, and reports
 // figures: training throughput with and without the viewers, heap per
-// session, and the CPU the viewers cost at several refresh intervals. It
+// session, and the CPU the viewers cost at several refresh intervals (about
+// a minute: it runs with -tags long only). It
 // asserts nothing about speed.
 func TestLoad50Viewers(t *testing.T) {
 	if testing.Short() {
