@@ -11,6 +11,9 @@ type keyMap struct {
 	NewRun, PrevRun, NextRun key.Binding
 	// PickRun shows < and > together in the hint line.
 	PickRun key.Binding
+	// A classroom's: follow the teacher's screen, start training from
+	// the lobby (a teacher's).
+	Follow, StartClass key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
 	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickRun key.Binding
@@ -49,23 +52,26 @@ func newKeyMap() keyMap {
 		PrevRun: b("<", "previous run", "<"),
 		NextRun: b(">", "next run", ">"),
 		PickRun: b("</>", "pick run", "<", ">"),
-		Charts:  b("b", "braille/plain charts", "b"),
-		Smooth:  b("s", "loss smoothing", "s"),
-		Left:    b("←/h", "previous", "left", "h"),
-		Right:   b("→/l", "next", "right", "l"),
-		First:   b("g", "first", "g", "home"),
-		Last:    b("G", "last", "G", "end"),
-		Jump:    b("a", "jump to index", "a"),
-		Random:  b("r", "random", "r"),
-		Wrong:   b("m", "misclassified only", "m"),
-		Class:   b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
-		Clear:   b("c/esc", "clear filters", "c", "esc"),
-		Mode:    b("d", "shading/colour", "d"),
-		Up:      b("↑/k", "up", "up", "k"),
-		Down:    b("↓/j", "down", "down", "j"),
-		Open:    b("enter", "browse these digits", "enter"),
-		Accept:  b("enter", "go", "enter"),
-		Cancel:  b("esc", "cancel", "esc"),
+		Follow:  b("f", "follow the teacher", "f"),
+		// StartClass: a teacher's enter in the lobby.
+		StartClass: b("enter", "start training", "enter"),
+		Charts:     b("b", "braille/plain charts", "b"),
+		Smooth:     b("s", "loss smoothing", "s"),
+		Left:       b("←/h", "previous", "left", "h"),
+		Right:      b("→/l", "next", "right", "l"),
+		First:      b("g", "first", "g", "home"),
+		Last:       b("G", "last", "G", "end"),
+		Jump:       b("a", "jump to index", "a"),
+		Random:     b("r", "random", "r"),
+		Wrong:      b("m", "misclassified only", "m"),
+		Class:      b("0-9", "only this digit", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		Clear:      b("c/esc", "clear filters", "c", "esc"),
+		Mode:       b("d", "shading/colour", "d"),
+		Up:         b("↑/k", "up", "up", "k"),
+		Down:       b("↓/j", "down", "down", "j"),
+		Open:       b("enter", "browse these digits", "enter"),
+		Accept:     b("enter", "go", "enter"),
+		Cancel:     b("esc", "cancel", "esc"),
 
 		FormOpen:   b("enter", "set up a run", "enter"),
 		FormNext:   b("enter/tab", "next", "enter", "tab"),

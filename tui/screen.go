@@ -35,10 +35,16 @@ func (m *Model) layout() {
 	for i, v := range m.views {
 		titles[i] = v.title()
 	}
-	m.tabs.layout(titles, m.active, m.width, width(status))
-	m.lay.tabs = m.tabs.render(m.active, m.width, status)
+	active := m.active
+	if m.inLobby() {
+		// The lobby is the one tab until training starts.
+		titles, active = []string{m.seat.lobby.title()}, 0
+		m.seat.lobby.setClass(m.seat.state, m.seat.following)
+	}
+	m.tabs.layout(titles, active, m.width, width(status))
+	m.lay.tabs = m.tabs.render(active, m.width, status)
 	top := 1
-	v, ok := m.views[m.active].(oneRunView)
+	v, ok := m.activeView().(oneRunView)
 	m.lay.runsBar = ok && v.showsOneRun() && m.set.len() > 1
 	if m.lay.runsBar {
 		m.bar.layout(m.st, m.set, m.width)
@@ -55,6 +61,9 @@ func (m *Model) layout() {
 		for _, v := range m.views {
 			v.setRect(body)
 		}
+		if m.seat.lobby != nil {
+			m.seat.lobby.setRect(body)
+		}
 	}
 }
 
@@ -62,6 +71,9 @@ func (m *Model) layout() {
 // help.
 func (m Model) footer() string {
 	var lines []string
+	if l := m.classLine(); l != "" {
+		lines = append(lines, m.line(m.st.accent, l))
+	}
 	switch {
 	case m.run.err != nil:
 		lines = append(lines, m.line(m.st.errLine, "error: "+m.run.err.Error()))
@@ -73,8 +85,15 @@ func (m Model) footer() string {
 	if !m.help.ShowAll {
 		return strings.Join(append(lines, m.hintLine()), "\n")
 	}
-	_, full := m.views[m.active].keys()
-	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart(), m.set.len() > 1))
+	_, full := m.activeView().keys()
+	global := m.km.globalFull(m.canRestart(), m.set.len() > 1)
+	switch {
+	case m.inLobby():
+		global = []key.Binding{m.km.Help, m.km.CloseHelp, m.km.Quit}
+	case m.seat.room != nil && !m.seat.state.Teacher:
+		global = append(global, m.km.Follow)
+	}
+	cols := append(append([][]key.Binding{}, full...), global)
 	for _, l := range strings.Split(m.fullHelp(cols), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
@@ -120,17 +139,22 @@ func (m Model) fullHelp(cols [][]key.Binding) string {
 // from its last, and tab last. While the view captures the keyboard only
 // its own keys and ctrl+c (the one global key that then works) are shown.
 func (m Model) hintLine() string {
-	v := m.views[m.active]
+	v := m.activeView()
 	short, _ := v.keys()
 	var optional, always []key.Binding
 	var drop []int // indexes into optional, in the order they go
 	n := len(short)
-	if v.typing() {
+	switch {
+	case m.inLobby() || v.typing():
 		optional, always = short, []key.Binding{m.km.ForceQuit}
+		if m.inLobby() {
+			// Only the lobby's keys work there, and help and quit.
+			always = []key.Binding{m.km.Help, m.km.Quit}
+		}
 		for i := n - 1; i >= 0; i-- {
 			drop = append(drop, i)
 		}
-	} else {
+	default:
 		optional = append(append(make([]key.Binding, 0, n+3), short...), m.km.Next, m.km.Pause, m.km.Eval)
 		always = []key.Binding{m.km.Help, m.km.Quit}
 		drop = append(drop, n+2, n+1)
@@ -172,8 +196,8 @@ func (m Model) footerKey() string {
 	if m.run.err != nil {
 		b.WriteString(m.run.err.Error())
 	}
-	v := m.views[m.active]
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1)
+	v := m.activeView()
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t\x00%s\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1, m.classLine(), m.inLobby())
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
@@ -204,7 +228,7 @@ func (m Model) View() string {
 		return tooSmall(m.width, m.height)
 	}
 	f := m.frame
-	v, r := m.views[m.active], m.lay.body
+	v, r := m.activeView(), m.lay.body
 	// Views return their last drawing while nothing they show changed:
 	// then the fitted body and the whole frame are the last ones too.
 	if body := v.View(); body != f.body || r.w != f.bodyW || r.h != f.bodyH || f.fitted == "" {
@@ -247,6 +271,8 @@ func tooSmall(w, h int) string {
 func (m Model) status() string {
 	var s string
 	switch r := m.run; {
+	case m.inLobby():
+		s = m.st.warn.Render("waiting for the teacher")
 	case m.run.evaluating:
 		s = m.spin.View() + m.st.accent.Render(" evaluating test set")
 	case r.err != nil && !r.done:
