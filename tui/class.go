@@ -355,23 +355,27 @@ func (m Model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// classLine is the status line of a classroom: follow mode and the
-// notice, "" when there is neither.
-func (m Model) classLine() string {
+// classLines are the status lines of a classroom: follow mode and the
+// notice, on one line when they fit, else on two; none when there is
+// neither.
+func (m Model) classLines() []string {
 	s := m.seat
 	if s.room == nil {
-		return ""
+		return nil
 	}
-	text := s.notice
+	var lines []string
 	if s.following && !m.inLobby() {
-		f := "following the teacher (f: browse on your own)"
+		f := "following the teacher (f: on your own)"
 		if s.state.Screen.IsZero() {
 			f = "following the teacher, once one shares a screen"
 		}
-		if text != "" {
-			f += " · " + text
-		}
-		text = f
+		lines = append(lines, f)
 	}
-	return text
+	if s.notice != "" {
+		lines = append(lines, s.notice)
+	}
+	if len(lines) == 2 && width(lines[0])+3+width(lines[1]) <= m.width {
+		lines = []string{lines[0] + " · " + lines[1]}
+	}
+	return lines
 }

@@ -163,7 +163,7 @@ func TestLobby(t *testing.T) {
 	}
 
 	v = teacher.View()
-	for _, want := range []string{"press enter to start training for everyone", "Who is connected", "teacher  ann  ann@laptop (SHA256:aaa)", "student  bob  SHA256:bbb", "student  cy  SHA256:ccc"} {
+	for _, want := range []string{"press enter to start training for everyone", "Who is connected", "teacher  ann  ann@laptop (SHA256:aaa)", "student  bob  SHA256:bbb", "student  cy   SHA256:ccc"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the teacher's lobby lacks %q:\n%s", want, v)
 		}
@@ -210,6 +210,10 @@ func TestNotices(t *testing.T) {
 	}
 	first := upTo(run, 300)
 	both(reportEvents(first, 1)...)
+	both(action(runs.ActAdd, runs.Actor{User: "command line"}, 1))
+	if f := footer(student); strings.Contains(f, "added") {
+		t.Errorf("the server's own run (the command line's) is told as the teacher's: %q", f)
+	}
 	both(action(runs.ActPause, teacherActor, 1), runs.Event{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StatePaused})
 	if f := footer(student); !strings.Contains(f, "paused by the teacher") {
 		t.Errorf("the student's footer %q lacks the pause", f)
@@ -247,7 +251,7 @@ func TestNotices(t *testing.T) {
 	both(action(runs.ActRestart, teacherActor, 2), runs.Event{Run: 1, Gen: 2, Kind: runs.KindState, State: runs.StateQueued},
 		runs.Event{Run: 1, Gen: 2, Kind: runs.KindState, State: runs.StateRunning})
 	f := footer(student)
-	if !strings.Contains(f, "run restarted by the teacher") || !strings.Contains(f, "the predictions you had were the old run's") {
+	if !strings.Contains(f, "run restarted by the teacher") || !strings.Contains(f, "your predictions were the old run's and are gone") {
 		t.Errorf("the student on the browser is not told why the predictions went: %q", f)
 	}
 	if f := footer(teacher); !strings.Contains(f, "run restarted by you") || !strings.Contains(f, "its charts start over") {

@@ -133,6 +133,10 @@ func (l *lobby) draw() string {
 	if c.Teacher && len(c.Members) > 0 {
 		lines = append(lines, "", val("Who is connected"))
 		room := l.h - len(lines)
+		userW := 0
+		for _, mb := range c.Members {
+			userW = max(userW, min(width(mb.User), 20))
+		}
 		for i, mb := range c.Members {
 			if i == room-1 && len(c.Members) > room {
 				lines = append(lines, lbl(fmt.Sprintf("  … and %d more", len(c.Members)-i)))
@@ -142,7 +146,8 @@ func (l *lobby) draw() string {
 			if mb.Teacher {
 				role = "teacher"
 			}
-			lines = append(lines, fmt.Sprintf("  %s  %s  %s", lbl(role), val(mb.User), lbl(mb.Key)))
+			user := mb.User + strings.Repeat(" ", max(userW-width(mb.User), 0))
+			lines = append(lines, fmt.Sprintf("  %s  %s  %s", lbl(role), val(user), lbl(mb.Key)))
 		}
 	}
 	for i, s := range lines {

@@ -26,7 +26,7 @@ func actionNotices() map[runs.ActionKind]noticeRule {
 	return map[runs.ActionKind]noticeRule{
 		runs.ActPause:   says("paused by %s"),
 		runs.ActResume:  says("resumed by %s"),
-		runs.ActRestart: says("run restarted by %s: it trains again from scratch"),
+		runs.ActRestart: says("run restarted by %s"),
 		runs.ActAdd:     says("new run added by %s"),
 		runs.ActReplace: func(a runs.Action, by string) string {
 			return fmt.Sprintf("new run set up by %s in place of %s", by, a.Detail)
@@ -91,8 +91,8 @@ func (m *Model) noticeEvents(es eventsMsg, before shownMark) {
 		text := ""
 		switch e.Kind {
 		case runs.KindAction:
-			if e.Action == nil {
-				continue
+			if e.Action == nil || e.Action.Actor.Key == "" {
+				continue // the server's own (the command line's runs): no one to tell of
 			}
 			if rules == nil {
 				rules = actionNotices()
@@ -145,7 +145,7 @@ func (m Model) lost(before shownMark) string {
 	case m.run.id != before.id:
 		return fmt.Sprintf("now showing run %d, which has just started (< and > pick a run)", m.run.id)
 	case preds:
-		return "the predictions you had were the old run's: they are gone"
+		return "your predictions were the old run's and are gone"
 	case v.kind() == kindDashboard:
 		return "its charts start over"
 	}

@@ -71,7 +71,7 @@ func (m *Model) layout() {
 // help.
 func (m Model) footer() string {
 	var lines []string
-	if l := m.classLine(); l != "" {
+	for _, l := range m.classLines() {
 		lines = append(lines, m.line(m.st.accent, l))
 	}
 	switch {
@@ -197,7 +197,7 @@ func (m Model) footerKey() string {
 		b.WriteString(m.run.err.Error())
 	}
 	v := m.activeView()
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t\x00%s\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1, m.classLine(), m.inLobby())
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t\x00%s\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1, strings.Join(m.classLines(), "\n"), m.inLobby())
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
