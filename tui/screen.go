@@ -67,8 +67,8 @@ func (m *Model) layout() {
 	}
 }
 
-// footer is the note or error line, if any, and the hint line or the full
-// help.
+// footer is a classroom's status lines (follow mode, the notice), the
+// note or error line, if any, and the hint line or the full help.
 func (m Model) footer() string {
 	var lines []string
 	for _, l := range m.classLines() {
@@ -137,7 +137,8 @@ func (m Model) fullHelp(cols [][]key.Binding) string {
 // and evaluate, then "? help" and "q quit", which always stay. When the
 // line is too long the others go first: evaluate, pause, the view's keys
 // from its last, and tab last. While the view captures the keyboard only
-// its own keys and ctrl+c (the one global key that then works) are shown.
+// its own keys and ctrl+c (the one global key that then works) are shown;
+// in a classroom's lobby, its keys, help and quit.
 func (m Model) hintLine() string {
 	v := m.activeView()
 	short, _ := v.keys()
