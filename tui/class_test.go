@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
+	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
@@ -160,6 +161,17 @@ func TestLobby(t *testing.T) {
 	student, _ = student.Update(tea.MouseMsg{X: 30, Y: 0, Action: tea.MouseActionPress, Button: tea.MouseButtonLeft})
 	if !student.(Model).inLobby() {
 		t.Fatal("a click on the tab bar left the lobby")
+	}
+	// A second run: both runs' settings, each under its label.
+	lstm := *fakeInfo(testConfig(), testSet(t))
+	lstm.ID, lstm.Spec.Cell, lstm.Config.Cell = 2, engine.LSTM, engine.LSTM
+	two, _ := student.Update(eventsMsg{{Run: 2, Gen: 1, Kind: runs.KindAdded, Info: &lstm, Index: 1}})
+	v = two.View()
+	if !regexp.MustCompile(`(?m)^ 1  RNN   model RNN 28→128→10 · `).MatchString(v) || !regexp.MustCompile(`(?m)^ 2  LSTM  model LSTM 28→128→10 · `).MatchString(v) {
+		t.Errorf("the lobby of two runs does not list both with their labels:\n%s", v)
+	}
+	if strings.Contains(strings.Split(v, "\n")[0], "run 1") {
+		t.Errorf("the lobby's tab bar names a run: %q", strings.Split(v, "\n")[0])
 	}
 
 	v = teacher.View()

@@ -90,6 +90,10 @@ func (l *lobby) draw() string {
 	}
 	lines = append(lines, "", val("Runs"))
 	sep := lbl(" · ")
+	labelW := 0
+	for _, id := range l.set.ids {
+		labelW = max(labelW, width(l.set.label(id)))
+	}
 	for i, id := range l.set.ids {
 		run := l.set.get(id)
 		if run == nil || run.info == nil {
@@ -97,8 +101,9 @@ func (l *lobby) draw() string {
 		}
 		c, d := run.cfg, run.info.Data
 		head := fmt.Sprintf("%2d  ", id)
-		if n := l.set.len(); n > 1 {
-			head += st.runStyle(i).Render(l.set.label(id)) + "  "
+		if l.set.len() > 1 {
+			label := l.set.label(id)
+			head += st.runStyle(i).Render(label) + strings.Repeat(" ", labelW-width(label)+2)
 		}
 		items := []string{
 			lbl("model ") + val(fmt.Sprintf("%s %d→%d→%d", c.Cell.Title(), c.Inputs, c.Hidden, c.Classes)),

@@ -270,10 +270,11 @@ func tooSmall(w, h int) string {
 
 // status says what the run is doing.
 func (m Model) status() string {
+	if m.inLobby() {
+		return m.st.warn.Render("waiting for the teacher") + " "
+	}
 	var s string
 	switch r := m.run; {
-	case m.inLobby():
-		s = m.st.warn.Render("waiting for the teacher")
 	case m.run.evaluating:
 		s = m.spin.View() + m.st.accent.Render(" evaluating test set")
 	case r.err != nil && !r.done:
