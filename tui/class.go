@@ -304,7 +304,11 @@ func (m *Model) afterClass(msg tea.Msg, p preClass) tea.Cmd {
 	if s.room == nil || m.inLobby() {
 		return nil
 	}
-	if s.following && !toggled && (p.input && m.screen() != p.screen || isNavigation(msg)) {
+	// Own navigation: an own key or click that changed the screen or
+	// began typing (a jump to an index), or a request for another view or
+	// run (only an own key or click sends one).
+	own := p.input && (m.screen() != p.screen || m.activeView().typing())
+	if s.following && !toggled && (own || isNavigation(msg)) {
 		s.following, s.pending = false, false
 		m.note = "you browse on your own now (f follows the teacher again)"
 	}
@@ -339,6 +343,8 @@ func (m Model) lobbyKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, func() tea.Msg { return startedMsg{err: room.Start()} }
 	case key.Matches(msg, m.km.StartClass):
 		m.note = "training starts when the teacher presses enter"
+	case m.seat.state.Teacher:
+		m.note = "nothing trains yet: press enter to start training for everyone"
 	default:
 		m.note = "waiting for the teacher: nothing trains yet"
 	}

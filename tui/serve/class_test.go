@@ -28,6 +28,19 @@ func commentKeys(t *testing.T, k *keys) {
 	write(k.admins, k.admin, "ann@school")
 }
 
+// connect opens a 100x30 terminal on ts with signer's key, closed when
+// the test ends.
+func connect(t *testing.T, ts *testServer, signer gossh.Signer) *terminal {
+	t.Helper()
+	c, err := dial(t, ts.addr, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminal(t, c, 100, 30)
+	t.Cleanup(tm.close)
+	return tm
+}
+
 // TestWaitForTeacher serves a real run with --wait-for-teacher: nothing
 // trains (no batch report) while a student and then the teacher are
 // connected; both see the lobby (the student its count and settings, the
@@ -48,24 +61,14 @@ func TestWaitForTeacher(t *testing.T) {
 		return strings.Contains(ts.log.String(), "training starts when a teacher presses enter in the lobby")
 	})
 
-	cs, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	student := openTerminal(t, cs, 100, 30)
-	defer student.close()
+	student := connect(t, ts, k.user)
 	for _, want := range []string{"Waiting for the teacher", "Training starts when the teacher presses enter", "model RNN 28→128→10", "connected 1 (0 teachers, 1 student)"} {
 		student.waitFor(t, want)
 	}
 	student.send(t, "\r")
 	student.waitFor(t, "training starts when the teacher presses enter")
 
-	ca, err := dial(t, ts.addr, k.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	teacher := openTerminal(t, ca, 100, 30)
-	defer teacher.close()
+	teacher := connect(t, ts, k.admin)
 	for _, want := range []string{"press enter to start training for everyone", "Who is connected", "bob@laptop (" + fingerprint(k.user.PublicKey()) + ")", "ann@school"} {
 		teacher.waitFor(t, want)
 	}
@@ -84,12 +87,7 @@ func TestWaitForTeacher(t *testing.T) {
 		t.Errorf("the log does not name the teacher who started training:\n%s", log)
 	}
 
-	cl, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	late := openTerminal(t, cl, 100, 30)
-	defer late.close()
+	late := connect(t, ts, k.user)
 	late.waitFor(t, "[Dashboard]")
 	if strings.Contains(late.screen(), "Waiting for the teacher") {
 		t.Errorf("a student joining after the start saw the lobby:\n%s", tail(late.screen()))
@@ -118,12 +116,7 @@ func TestTeacherPauseNotice(t *testing.T) {
 		t.Errorf("the log does not record the pause with the teacher's key %s:\n%s", adminKey, log)
 	}
 
-	cl, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	late := openTerminal(t, cl, 100, 30)
-	defer late.close()
+	late := connect(t, ts, k.user)
 	late.waitFor(t, "paused by the teacher")
 
 	teacher.close()
@@ -187,12 +180,7 @@ func TestFollowTheTeacher(t *testing.T) {
 	student.waitFor(t, "following the teacher")
 
 	// A second teacher acts: the students follow them.
-	ca, err := dial(t, ts.addr, k.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := openTerminal(t, ca, 100, 30)
-	defer second.close()
+	second := connect(t, ts, k.admin)
 	second.waitFor(t, "[Dashboard]")
 	second.send(t, "\t\t")
 	second.waitFor(t, "[Confusion]")
