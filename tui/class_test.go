@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
@@ -298,13 +300,13 @@ func TestNoticeTable(t *testing.T) {
 	}
 }
 
-// screenLine finds the browser's "digit N of M" line.
+// digitLine finds the browser's "digit N of M" line.
 var digitLine = regexp.MustCompile(`digit\s+(\d+) of`)
 
 // shownDigit returns the test index the browser shows on screen.
-func shownDigit(t *testing.T, m tea.Model) string {
+func shownDigit(t testing.TB, m tea.Model) string {
 	t.Helper()
-	got := digitLine.FindStringSubmatch(m.View())
+	got := digitLine.FindStringSubmatch(ansi.Strip(m.View()))
 	if got == nil {
 		t.Fatalf("no digit on the screen:\n%s", m.View())
 	}
@@ -392,5 +394,40 @@ func TestFollowMode(t *testing.T) {
 	local, _ = press(local, "f")
 	if f := footer(local); !strings.Contains(f, "no teacher to follow") {
 		t.Errorf("f without a classroom: %q", f)
+	}
+}
+
+// BenchmarkFollowKey is what one key of the teacher in the browser costs:
+// the teacher's Update (its screen shared) and View, then a following
+// student's Update (the teacher's screen applied) and View, at 120x40;
+// a room of n students costs the teacher's part once and the student's
+// part n times.
+func BenchmarkFollowKey(b *testing.B) {
+	room := &testRoom{state: ClassState{Connected: 2, Teachers: 1}}
+	run := fakeRun(testConfig(), fakePreds(testSet(b)))
+	newModel := func(seat Classroom, actor runs.Actor, follow bool) tea.Model {
+		m := tea.Model(New(Options{Renderer: renderer(termenv.ANSI256), Access: runs.Access{Actor: actor}, Class: seat, Follow: follow}))
+		m, _ = m.Update(eventsMsg(append(startEvents(fakeInfo(testConfig(), testSet(b)), 1), reportEvents(run, 1)...)))
+		return sized(m, 120, 40)
+	}
+	teacher := newModel(room.seatOf(true), teacherActor, false)
+	student := newModel(room.seatOf(false), studentActor, true)
+	teacher, _ = press(teacher, "tab")
+	student = changed(student)
+	keys := []tea.KeyMsg{keyMsg("l"), keyMsg("h")}
+	var studentPart time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		teacher, _ = teacher.Update(keys[i%2])
+		_ = teacher.View()
+		t0 := time.Now()
+		student = changed(student)
+		_ = student.View()
+		studentPart += time.Since(t0)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(studentPart.Nanoseconds())/float64(b.N), "student-ns/key")
+	if got, want := shownDigit(b, student), shownDigit(b, teacher); got != want {
+		b.Fatalf("the student shows digit %s, the teacher %s", got, want)
 	}
 }
