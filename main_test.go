@@ -39,6 +39,9 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"--data", dir}, "train-images-idx3-ubyte"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"serve", "--batch", "-1"}, "--batch -1: must be positive"},
+		{[]string{"serve", "--open", "--wait", "--wait-for-teacher"}, "--wait and --wait-for-teacher: choose one"},
+		{[]string{"serve", "--open", "--wait-for-teacher"}, "--wait-for-teacher needs --admin-keys"},
+		{[]string{"serve", "--open", "--fps", "0"}, "--fps 0 must be in 1..120"},
 		{[]string{"--setup", "--cell", "rnn,lstm"}, "--setup: the form sets up one run; comma lists queue several without it"},
 		{[]string{"--setup", "--headless"}, "--setup: the setup form needs the dashboard on a terminal (not --headless)"},
 		{[]string{"--setup"}, "--setup: the setup form needs the dashboard on a terminal"}, // stdout is not one

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer list.Close()
 	if err := serve.Run(ctx, *so, list, sessionModels(o.ascii), stderr); err != nil {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err) // serve's errors say "serve: ..."
-		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
+		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) || errors.Is(err, serve.ErrOptions) {
 			return exitUsage
 		}
 		return exitFailure
@@ -57,6 +57,8 @@ func sessionModels(ascii bool) serve.ModelFunc {
 			Cache:    cache,
 			ASCII:    ascii,
 			NoMouse:  !s.Mouse,
+			Class:    s.Class,
+			Follow:   s.Follow,
 		})
 	}
 }

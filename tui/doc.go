@@ -83,8 +83,9 @@
 // shown), e evaluates the whole test set on a snapshot of the current
 // weights for every viewer, w saves a checkpoint, R twice restarts the run
 // shown, N opens the setup form of a new run, < and > pick the run shown,
-// ? shows every key (esc closes it), q or ctrl+c quits. Dashboard: s
-// changes the loss smoothing, b switches between
+// f follows the teacher (in a classroom), ? shows every key (esc closes
+// it), q or ctrl+c quits; in the lobby a teacher's enter starts training.
+// Dashboard: s changes the loss smoothing, b switches between
 // Braille and plain-character charts. Browser: h/l (or arrows) step, g/G go
 // to the ends, a jumps to an index, r picks at random, m keeps the
 // misclassified digits, 0-9 keep one target class, c or esc clears the
@@ -103,6 +104,25 @@
 // the wheel steps through the digits and a click on a thumbnail of the
 // next digits (shown from about 200x60) shows that digit; in the gallery
 // a click on a digit opens it in the browser and the wheel pages.
+//
+// # Classroom
+//
+// Over SSH every session's Model is part of a classroom (Options.Class, a
+// Classroom that tui/serve implements). While training waits for the
+// teacher (serve --wait-for-teacher) the root shows the lobby instead of
+// its tabs: the runs' settings, how many are connected, "waiting for the
+// teacher"; a teacher also sees who is connected and starts training with
+// enter. A status line above the footer tells every viewer what the
+// teacher did ("paused by the teacher", "run restarted by the teacher"),
+// built from the stream's action and state events through one table
+// (actionNotices, one entry per runs.ActionKind) and kept until the next
+// change; a late joiner's replayed history gives it the current one, and a
+// view that lost its data (a restart) says why. Follow mode (f, or
+// Options.Follow) makes a student's screen show the teacher's: a Screen
+// is the view, the run and the view's own part (sharedView: the browser's
+// digit, filters and drawing mode, the matrix's cell, the dashboard's
+// smoothing), shared by the teachers' Models and applied by the
+// followers', until the student's own navigation.
 //
 // Quitting returns tea.Quit; it is the caller's job to close the list of
 // runs then (see Run). The model never quits by itself: when training ends

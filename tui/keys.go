@@ -14,6 +14,9 @@ type keyMap struct {
 	NewRun, PrevRun, NextRun key.Binding
 	// PickRun shows < and > together in the hint line.
 	PickRun key.Binding
+	// A classroom's: follow the teacher's screen, start training from
+	// the lobby (a teacher's).
+	Follow, StartClass key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
 	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickRun, ClickGallery, WheelGallery key.Binding
@@ -98,6 +101,10 @@ func newKeyMap() keyMap {
 
 		ClickGallery: b("click digit", "open in the browser", mouseKey+"gallery"),
 		WheelGallery: b("wheel", "more digits", mouseKey+"wheel-gallery"),
+		// A classroom's: f follows the teacher, a teacher's enter in the
+		// lobby starts training.
+		Follow:     b("f", "follow the teacher", "f"),
+		StartClass: b("enter", "start training", "enter"),
 	}
 }
 

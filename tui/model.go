@@ -121,6 +121,10 @@ type Model struct {
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
 	frame *frameMemo
+
+	// seat is the Model's place in a classroom (Options.Class): the
+	// lobby, the notices, follow mode (class.go).
+	seat seat
 }
 
 // frameMemo holds the last frame and what it was drawn from.
@@ -169,12 +173,13 @@ func New(o Options) Model {
 		newGallery(run, st, km, o.Renderer),
 		newSetup(set, st, km, o.Access),
 	}
+	m.seat = newSeat(o, set, st, km)
 	return m
 }
 
 // Init starts listening for events, and every view's own commands.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.listen()}
+	cmds := []tea.Cmd{m.listen(), m.seat.listen()}
 	for i, v := range m.views {
 		cmds = append(cmds, route(viewID(i), v.init()))
 	}
@@ -239,8 +244,12 @@ func waitEvents(ch <-chan runs.Event) tea.Cmd {
 
 // Update handles a message, then lays the screen out again (see layout).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	pre := m.beforeClass(msg)
 	next, cmd := m.handle(msg)
 	nm := next.(Model)
+	if c := nm.afterClass(msg, pre); c != nil {
+		cmd = tea.Batch(cmd, c)
+	}
 	nm.layout()
 	return nm, cmd
 }
@@ -253,9 +262,11 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Width = m.width
 		return m, nil
 	case eventsMsg:
+		before := m.mark()
 		for _, e := range msg {
 			m.set.event(e)
 		}
+		m.noticeEvents(msg, before)
 		cmd := m.broadcast(msg)
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
 		return m, tea.Batch(cmd, next)
@@ -309,7 +320,16 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
+	case classMsg:
+		return m.classChanged()
+	case classOverMsg:
+		return m, nil
+	case startedMsg:
+		return m.started(msg)
 	case tea.MouseMsg:
+		if m.inLobby() {
+			return m, nil
+		}
 		return m.mouse(tea.MouseEvent(msg))
 	case tea.KeyMsg:
 		return m.keys(msg)
@@ -407,6 +427,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.help.ShowAll = false
 		return m, nil
 	}
+	if m.inLobby() {
+		return m.lobbyKey(msg)
+	}
 	active := m.views[m.active]
 	if !active.typing() {
 		switch {
@@ -443,6 +466,8 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.km.NewRun):
 			return m.openSetup()
+		case key.Matches(msg, m.km.Follow):
+			return m.toggleFollow()
 		case key.Matches(msg, m.km.PrevRun, m.km.NextRun):
 			if m.set.len() < 2 {
 				m.note = "there is one run: N sets up another to compare"

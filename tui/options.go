@@ -57,6 +57,13 @@ type Options struct {
 	// list the mouse. An SSH server decides for its sessions (see
 	// MouseOption).
 	NoMouse bool
+	// Class, when set, is the classroom the Model is part of (an SSH
+	// session's): it shows the lobby while training waits for the
+	// teacher, a status line of notices (what the teacher did), and
+	// follows the teacher's screen in follow mode (f). Nil: none.
+	Class Classroom
+	// Follow starts a student's Model in follow mode (serve --follow).
+	Follow bool
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the

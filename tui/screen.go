@@ -35,10 +35,16 @@ func (m *Model) layout() {
 	for i, v := range m.views {
 		titles[i] = v.title()
 	}
-	m.tabs.layout(titles, m.active, m.width, width(status))
-	m.lay.tabs = m.tabs.render(m.active, m.width, status)
+	active := m.active
+	if m.inLobby() {
+		// The lobby is the one tab until training starts.
+		titles, active = []string{m.seat.lobby.title()}, 0
+		m.seat.lobby.setClass(m.seat.state, m.seat.following)
+	}
+	m.tabs.layout(titles, active, m.width, width(status))
+	m.lay.tabs = m.tabs.render(active, m.width, status)
 	top := 1
-	v, ok := m.views[m.active].(oneRunView)
+	v, ok := m.activeView().(oneRunView)
 	m.lay.runsBar = ok && v.showsOneRun() && m.set.len() > 1
 	if m.lay.runsBar {
 		m.bar.layout(m.st, m.set, m.width)
@@ -55,13 +61,19 @@ func (m *Model) layout() {
 		for _, v := range m.views {
 			v.setRect(body)
 		}
+		if m.seat.lobby != nil {
+			m.seat.lobby.setRect(body)
+		}
 	}
 }
 
-// footer is the note or error line, if any, and the hint line or the full
-// help.
+// footer is a classroom's status lines (follow mode, the notice), the
+// note or error line, if any, and the hint line or the full help.
 func (m Model) footer() string {
 	var lines []string
+	for _, l := range m.classLines() {
+		lines = append(lines, m.line(m.st.accent, l))
+	}
 	switch {
 	case m.run.err != nil:
 		lines = append(lines, m.line(m.st.errLine, "error: "+m.run.err.Error()))
@@ -73,8 +85,15 @@ func (m Model) footer() string {
 	if !m.help.ShowAll {
 		return strings.Join(append(lines, m.hintLine()), "\n")
 	}
-	_, full := m.views[m.active].keys()
-	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart(), m.set.len() > 1))
+	_, full := m.activeView().keys()
+	global := m.km.globalFull(m.canRestart(), m.set.len() > 1)
+	switch {
+	case m.inLobby():
+		global = []key.Binding{m.km.Help, m.km.CloseHelp, m.km.Quit}
+	case m.seat.room != nil && !m.seat.state.Teacher:
+		global = append(global, m.km.Follow)
+	}
+	cols := append(append([][]key.Binding{}, full...), global)
 	for _, l := range strings.Split(m.fullHelp(cols), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
@@ -118,20 +137,26 @@ func (m Model) fullHelp(cols [][]key.Binding) string {
 // evaluate, pace and learning rate, then "? help" and "q quit", which
 // always stay. When the line is too long the others go first: learning
 // rate, pace, evaluate, pause, the view's keys from its last, and tab
-// last. While the view captures the keyboard only
-// its own keys and ctrl+c (the one global key that then works) are shown.
+// last. While the view captures the keyboard only its own keys and ctrl+c
+// (the one global key that then works) are shown; in a classroom's lobby,
+// its keys, help and quit.
 func (m Model) hintLine() string {
-	v := m.views[m.active]
+	v := m.activeView()
 	short, _ := v.keys()
 	var optional, always []key.Binding
 	var drop []int // indexes into optional, in the order they go
 	n := len(short)
-	if v.typing() {
+	switch {
+	case m.inLobby() || v.typing():
 		optional, always = short, []key.Binding{m.km.ForceQuit}
+		if m.inLobby() {
+			// Only the lobby's keys work there, and help and quit.
+			always = []key.Binding{m.km.Help, m.km.Quit}
+		}
 		for i := n - 1; i >= 0; i-- {
 			drop = append(drop, i)
 		}
-	} else {
+	default:
 		optional = append(append(make([]key.Binding, 0, n+5), short...), m.km.Next, m.km.Pause, m.km.Eval, m.km.PaceHelp, m.km.LRHelp)
 		always = []key.Binding{m.km.Help, m.km.Quit}
 		drop = append(drop, n+4, n+3, n+2, n+1)
@@ -173,8 +198,8 @@ func (m Model) footerKey() string {
 	if m.run.err != nil {
 		b.WriteString(m.run.err.Error())
 	}
-	v := m.views[m.active]
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1)
+	v := m.activeView()
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t\x00%s\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1, strings.Join(m.classLines(), "\n"), m.inLobby())
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
@@ -205,7 +230,7 @@ func (m Model) View() string {
 		return tooSmall(m.width, m.height)
 	}
 	f := m.frame
-	v, r := m.views[m.active], m.lay.body
+	v, r := m.activeView(), m.lay.body
 	// Views return their last drawing while nothing they show changed:
 	// then the fitted body and the whole frame are the last ones too.
 	if body := v.View(); body != f.body || r.w != f.bodyW || r.h != f.bodyH || f.fitted == "" {
@@ -246,6 +271,9 @@ func tooSmall(w, h int) string {
 
 // status says what the run is doing.
 func (m Model) status() string {
+	if m.inLobby() {
+		return m.st.warn.Render("waiting for the teacher") + " "
+	}
 	var s string
 	switch r := m.run; {
 	case m.run.evaluating:

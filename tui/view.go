@@ -55,7 +55,9 @@ import (
 //
 // Adding a view: implement this interface, give the view a viewKind
 // constant, and add it in New (the tab bar, routing, layout, help and the
-// tests that iterate over Model.views pick it up).
+// tests that iterate over Model.views pick it up). A view whose state
+// students should see as the teacher has it (follow mode) also implements
+// sharedView (class.go, follow.go).
 type view interface {
 	// kind says what the view is, for navigation (showMsg).
 	kind() viewKind

@@ -6,10 +6,10 @@
 // # Wiring (what main.go calls)
 //
 //	opts := serve.RegisterFlags(fs)           // --addr --authorized-keys ... on the serve flag set
-//	list := runs.NewList(runs.Held())         // Serve releases it (--wait: with the first viewer)
+//	list := runs.NewList(runs.Held())         // Serve releases it (--wait: with the first viewer; --wait-for-teacher: a teacher's enter)
 //	// ... queue the specs of the command line with an owner's runs.Access
 //	models := func(s serve.Session) tea.Model {
-//		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), NoMouse: !s.Mouse})
+//		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), NoMouse: !s.Mouse, Class: s.Class, Follow: s.Follow})
 //	}
 //	err := serve.Run(ctx, *opts, list, models, os.Stderr)
 //
@@ -33,6 +33,19 @@
 // between viewers) and is refused with ReadOnlyReason. The log records
 // every run's start, epochs, end and failure, and every control action
 // with who took it.
+//
+// # The classroom
+//
+// Every session is a member of the server's room (class.go), its model's
+// tui.Classroom (Session.Class): the room knows whether training waits
+// for the teacher (the lobby of Options.WaitForTeacher: a teacher's enter
+// releases the list, and the log says who), who is connected (user, key
+// comment and fingerprint, for the teachers' lobby), and the screen of the
+// teacher students follow: the one who acted last, or the one who acted
+// last before them when they leave. The room holds a tui.Screen as the TUI
+// made it and keeps nothing of the runs (the runs package has those) nor
+// of any view. Options.Follow starts students in follow mode. A teacher
+// who leaves while a run is paused leaves it paused, and the log says so.
 //
 // The server (wish v1 over charmbracelet/ssh) admits public keys listed in
 // --authorized-keys or --admin-keys (or anyone, with --open), keeps a

@@ -268,11 +268,12 @@ func (idleRun) Snapshot() *engine.Model        { return nil }
 func (idleRun) Checkpoint() *engine.Checkpoint { return nil }
 func (idleRun) Save(string) error              { return errors.New("nothing to save") }
 
-// tuiModels is the real dashboard for every session, as main builds it.
+// tuiModels is the real dashboard for every session, as main builds it
+// (in its classroom).
 func tuiModels() ModelFunc {
 	cache := tui.NewCache(0)
 	return func(s Session) tea.Model {
-		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), Cache: cache, NoMouse: !s.Mouse})
+		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), Cache: cache, NoMouse: !s.Mouse, Class: s.Class, Follow: s.Follow})
 	}
 }
 

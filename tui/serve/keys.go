@@ -26,10 +26,14 @@ var (
 	ErrAuthorizedKeys = errors.New("bad authorized_keys file")
 	// ErrHostKey marks a host key file that cannot be read, parsed or written.
 	ErrHostKey = errors.New("bad host key")
+	// ErrOptions marks options that are out of range or do not go
+	// together (--wait-for-teacher without --admin-keys).
+	ErrOptions = errors.New("bad options")
 )
 
-// keySet is a set of public keys, keyed by their wire encoding.
-type keySet map[string]struct{}
+// keySet is a set of public keys, keyed by their wire encoding, each with
+// its comment in the file it came from ("" if none).
+type keySet map[string]string
 
 // has reports whether k is in s; a nil key is in no set.
 func (s keySet) has(k gossh.PublicKey) bool {
@@ -38,6 +42,14 @@ func (s keySet) has(k gossh.PublicKey) bool {
 	}
 	_, ok := s[string(k.Marshal())]
 	return ok
+}
+
+// comment returns k's comment in s, "" if it has none or is not in s.
+func (s keySet) comment(k gossh.PublicKey) string {
+	if k == nil {
+		return ""
+	}
+	return s[string(k.Marshal())]
 }
 
 // loadAuthorizedKeys reads an OpenSSH authorized_keys file. Blank lines and
@@ -56,14 +68,14 @@ func loadAuthorizedKeys(path string) (keySet, error) {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		k, _, _, rest, err := gossh.ParseAuthorizedKey(line)
+		k, comment, _, rest, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
 			return nil, fmt.Errorf("serve: %w: %s:%d: %w", ErrAuthorizedKeys, path, n, err)
 		}
 		if len(bytes.TrimSpace(rest)) != 0 {
 			return nil, fmt.Errorf("serve: %w: %s:%d: more than one key on the line", ErrAuthorizedKeys, path, n)
 		}
-		set[string(k.Marshal())] = struct{}{}
+		set[string(k.Marshal())] = comment
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("serve: %w: %s: %w", ErrAuthorizedKeys, path, err)
@@ -193,6 +205,15 @@ func fingerprint(k gossh.PublicKey) string {
 		return "none"
 	}
 	return gossh.FingerprintSHA256(k)
+}
+
+// keyComment returns k's comment in the admin keys file, else in the
+// authorized keys file ("" if none).
+func (s *Server) keyComment(k gossh.PublicKey) string {
+	if c := s.admins.comment(k); c != "" {
+		return c
+	}
+	return s.users.comment(k)
 }
 
 // msgNeedKey is the one line a client refused at authentication gets (as

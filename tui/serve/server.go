@@ -49,6 +49,8 @@ type Server struct {
 	conns *conns   // open TCP connections
 	ptys  sync.Map // ssh.Session -> ptyState, until its handler takes it
 
+	room *room // the classroom: the lobby, who is connected, whom to follow
+
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
 	shutting bool
@@ -61,8 +63,9 @@ type Server struct {
 // file and line), a corrupt host key (ErrHostKey).
 //
 // list holds the runs served: build it runs.Held, so that Serve decides
-// when training starts (at once, or with Options.Wait when the first viewer
-// connects); Serve closes it when it shuts down. newModel builds each
+// when training starts (at once, with Options.Wait when the first viewer
+// connects, with Options.WaitForTeacher when a teacher starts it from the
+// lobby); Serve closes it when it shuts down. newModel builds each
 // session's model; the server's plain log (connections, refusals, epochs,
 // who paused or restarted what) goes to logw.
 func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Server, error) {
@@ -104,6 +107,7 @@ func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Serve
 		return nil, err
 	}
 	s.hostFP = fingerprint(signer.PublicKey())
+	s.room = newRoom(list, s.logf, o.WaitForTeacher)
 	if created {
 		s.logf("generated host key %s (%s)", o.HostKey, s.hostFP)
 	}
@@ -302,7 +306,9 @@ func describe(info *runs.Info) string {
 // started has ended and the list is closed (or, at the latest,
 // shutdownGrace after the connections were closed), with the runs'
 // failures if any.
-// Unless Options.Wait is set, training starts at once.
+// Training starts at once, unless Options.Wait (with the first viewer) or
+// Options.WaitForTeacher (when a teacher presses enter in the lobby) is
+// set.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.logf("listening on %s; host key %s", ln.Addr(), s.hostFP)
 	if s.open {
@@ -317,9 +323,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
-	if s.opts.Wait {
+	switch {
+	case s.opts.WaitForTeacher:
+		s.logf("training starts when a teacher presses enter in the lobby")
+	case s.opts.Wait:
 		s.logf("training starts when the first viewer connects")
-	} else {
+	default:
 		s.list.Release()
 	}
 

@@ -43,6 +43,12 @@ type Session struct {
 	// Mouse says the session's program reports the mouse (Options.NoMouse
 	// unset): tui.Options.NoMouse is its opposite.
 	Mouse bool
+	// Class is the session's place in the classroom, for tui.Options.Class:
+	// the lobby (Options.WaitForTeacher), who is connected, the screen of
+	// the teacher to follow. Follow says a student starts following the
+	// teacher (Options.Follow); tui.Options.Follow takes it.
+	Class  tui.Classroom
+	Follow bool
 
 	// sub is the session's subscription to the list, every Refresh.
 	sub *runs.Subscription
@@ -95,10 +101,11 @@ type sessionKey struct{}
 
 // viewer is the server's state for one session.
 type viewer struct {
-	sess  ssh.Session
-	admin bool
-	sub   *runs.Subscription
-	prog  *tea.Program // set by programHandler, read by shutdown, under s.mu
+	sess   ssh.Session
+	admin  bool
+	sub    *runs.Subscription
+	member *member      // its place in the room
+	prog   *tea.Program // set by programHandler, read by shutdown, under s.mu
 }
 
 // refuse prints msg on the client's stderr and ends the session with
@@ -129,9 +136,13 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 		defer s.remove(v)
 		markEstablished(sess.Context()) // no longer subject to the handshake timeout
 		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
-		s.list.Release() // with Wait, the first viewer starts training
+		if !s.opts.WaitForTeacher {
+			s.list.Release() // with Wait, the first viewer starts training
+		}
 		v.sub = s.list.SubscribeEvery(s.opts.Refresh)
 		defer v.sub.Close()
+		v.member = s.room.join(sess.User(), s.keyComment(sess.PublicKey()), fingerprint(sess.PublicKey()), who, admin)
+		defer s.room.leave(v.member)
 		sess.Context().SetValue(sessionKey{}, v)
 		next(sess)
 		if s.closing() {
@@ -167,6 +178,8 @@ func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Prog
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
 		Mouse:    !s.opts.NoMouse,
+		Class:    v.member,
+		Follow:   s.opts.Follow && !v.admin,
 	}
 	m := &safeModel{
 		build: func() tea.Model { return s.newModel(info) },
