@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 func allKernels(t testing.TB) []*Context {
 	t.Helper()
 	var out []*Context
-	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
+	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512, KernelNEON} {
 		ctx, err := NewContext(k)
 		if err != nil {
 			t.Logf("kernel %v skipped: %v", k, err)
