@@ -7,10 +7,12 @@
 //   - KernelAVX512: Go assembly using AVX-512F (16 lanes, zmm), masked tails.
 //   - KernelAVX2: Go assembly using AVX2 and FMA3 (8 lanes, ymm), masked
 //     tails.
+//   - KernelNEON: Go assembly using NEON (arm64's ASIMD, 4 lanes), tails
+//     loaded lane by lane.
 //   - KernelGeneric: portable Go loops; the fallback everywhere else.
 //
-// Building with the tag purego (or for a non-amd64 target) leaves out the
-// assembly altogether; CGO is never used, so CGO_ENABLED=0 builds are fine.
+// Building with the tag purego (or for a target other than amd64 and arm64)
+// leaves out the assembly altogether; CGO is never used, so CGO_ENABLED=0 builds are fine.
 //
 // The package-level functions (Tanh, TanhGrad, AddTo, Add3To) run the best
 // kernel for this machine. For(k) returns a Funcs value bound to one kernel,

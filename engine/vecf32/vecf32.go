@@ -19,6 +19,8 @@ const (
 	KernelAVX2
 	// KernelAVX512 is the AVX-512F assembly kernel, amd64 only.
 	KernelAVX512
+	// KernelNEON is the NEON (ASIMD) assembly kernel, arm64 only.
+	KernelNEON
 )
 
 // String returns the kernel's name.
@@ -32,6 +34,8 @@ func (k Kernel) String() string {
 		return "avx2"
 	case KernelAVX512:
 		return "avx512"
+	case KernelNEON:
+		return "neon"
 	}
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }
@@ -44,7 +48,7 @@ var ErrUnsupported = errors.New("vecf32: kernel not supported on this CPU or bui
 // concurrent use. Its methods dispatch with a switch rather than through
 // function values, so slices passed to them do not escape.
 type Funcs struct {
-	kind Kernel // KernelGeneric, KernelAVX2 or KernelAVX512; 0 means generic
+	kind Kernel // KernelGeneric or an assembly kernel; 0 means generic
 }
 
 func genericFuncs() Funcs { return Funcs{kind: KernelGeneric} }

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func allFuncs(t testing.TB) []Funcs {
 	t.Helper()
 	var fs []Funcs
-	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
+	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512, KernelNEON} {
 		if !Available(k) {
 			t.Logf("kernel %v not available here", k)
 			continue
