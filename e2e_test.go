@@ -16,6 +16,15 @@ import (
 type tmuxTerm struct {
 	t      *testing.T
 	socket string
+	target string // the session keys go to and screens come from ("e2e" if empty)
+}
+
+// pane is the session screens and keys are about.
+func (m *tmuxTerm) pane() string {
+	if m.target == "" {
+		return "e2e"
+	}
+	return m.target
 }
 
 func (m *tmuxTerm) tmux(args ...string) (string, error) {
@@ -25,7 +34,7 @@ func (m *tmuxTerm) tmux(args ...string) (string, error) {
 
 // screen returns the pane's visible text.
 func (m *tmuxTerm) screen() string {
-	out, err := m.tmux("capture-pane", "-p", "-t", "e2e")
+	out, err := m.tmux("capture-pane", "-p", "-t", m.pane())
 	if err != nil {
 		m.t.Fatalf("capture-pane: %v: %s", err, out)
 	}
@@ -35,21 +44,28 @@ func (m *tmuxTerm) screen() string {
 // waitFor polls the screen until re matches, failing after timeout.
 func (m *tmuxTerm) waitFor(re *regexp.Regexp, timeout time.Duration) string {
 	m.t.Helper()
+	return m.waitUntil(fmt.Sprintf("%q", re), re.MatchString, timeout)
+}
+
+// waitUntil polls the screen until ok holds for it, failing after timeout
+// with what, the condition.
+func (m *tmuxTerm) waitUntil(what string, ok func(screen string) bool, timeout time.Duration) string {
+	m.t.Helper()
 	deadline := time.Now().Add(timeout)
 	var s string
 	for time.Now().Before(deadline) {
 		s = m.screen()
-		if re.MatchString(s) {
+		if ok(s) {
 			return s
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	m.t.Fatalf("after %v the screen has no %q:\n%s", timeout, re, s)
+	m.t.Fatalf("after %v the screen has no %s:\n%s", timeout, what, s)
 	return ""
 }
 
 func (m *tmuxTerm) keys(keys ...string) {
-	if out, err := m.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...); err != nil {
+	if out, err := m.tmux(append([]string{"send-keys", "-t", m.pane()}, keys...)...); err != nil {
 		m.t.Fatalf("send-keys: %v: %s", err, out)
 	}
 }
@@ -65,9 +81,70 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// paneFlags returns tmux formats of the pane, such as its mouse modes.
+func (m *tmuxTerm) paneFlags(target, format string) string {
+	m.t.Helper()
+	out, err := m.tmux("display-message", "-p", "-t", target, format)
+	if err != nil {
+		m.t.Fatalf("display-message: %v: %s", err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// mouse sends raw SGR mouse sequences to the pane, as a terminal whose
+// mouse the application asked for would (send-keys -l passes the bytes to
+// the application; coordinates count from 1).
+func (m *tmuxTerm) mouse(seqs ...string) {
+	m.t.Helper()
+	m.keys(append([]string{"-l"}, strings.Join(seqs, ""))...)
+}
+
+// click is a left button press and release at column x, row y (from 0).
+func click(x, y int) string {
+	return fmt.Sprintf("\x1b[<0;%d;%dM\x1b[<0;%d;%dm", x+1, y+1, x+1, y+1)
+}
+
+// wheel is a turn of the wheel (down, or up) at column x, row y (from 0).
+func wheel(down bool, x, y int) string {
+	b := 64
+	if down {
+		b = 65
+	}
+	return fmt.Sprintf("\x1b[<%d;%d;%dM", b, x+1, y+1)
+}
+
+// chartHeight is how many lines the dashboard's "train loss" chart takes,
+// its title to its x axis (0: no such chart on the screen).
+func chartHeight(screen string) int {
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "train loss") {
+			for j := i + 1; j < len(lines); j++ {
+				if strings.Contains(lines[j], "└") {
+					return j - i
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// column is the rune offset of s in line, -1 if absent.
+func column(line, s string) int {
+	i := strings.Index(line, s)
+	if i < 0 {
+		return -1
+	}
+	return len([]rune(line[:i]))
+}
+
 // TestEndToEndInTerminal runs the real binary in a real terminal (tmux) on
-// a few hundred real digits, waits for training to finish, and steps into
-// the prediction browser with the keyboard.
+// 2,000 real digits of each split, waits for training to finish, and then
+// uses it as a person would: the dashboard's charts grow with the
+// terminal, a click on the Confusion tab shows the matrix, a click on a
+// cell opens the browser on its digits, the wheel and a burst of keys step
+// through them, "a" and digits typed at once jump. --no-mouse leaves the
+// mouse to the terminal.
 func TestEndToEndInTerminal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
@@ -81,34 +158,120 @@ func TestEndToEndInTerminal(t *testing.T) {
 	bin := buildBinary(t)
 	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-%d", os.Getpid())}
 	t.Cleanup(func() { m.tmux("kill-server") })
-	cmd := fmt.Sprintf("%s --limit 640 --epochs 2 --seed 3", bin)
+	cmd := fmt.Sprintf("%s --limit 2000 --epochs 2 --seed 3", bin)
 	if out, err := m.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	m.waitFor(regexp.MustCompile(`model RNN 28→128→10`), 30*time.Second)
+	// The app asked the terminal for button-event mouse reports in SGR.
+	if got := m.paneFlags("e2e", "#{mouse_button_flag}#{mouse_sgr_flag}"); got != "11" {
+		t.Errorf("mouse modes (button, sgr) = %q, want 11", got)
+	}
 	s := m.waitFor(regexp.MustCompile(`test accuracy \d\.\d{4}`), 180*time.Second)
 	if !strings.Contains(s, "2      val") {
 		t.Errorf("the epoch table lacks epoch 2's validation row:\n%s", s)
 	}
-	m.keys("Tab")
-	target := regexp.MustCompile(`target\s+(\d)`)
-	predicted := regexp.MustCompile(`predicted\s+(\d)`)
-	s = m.waitFor(predicted, 10*time.Second)
-	if !target.MatchString(s) {
-		t.Fatalf("the browser shows no target label:\n%s", s)
+
+	// A bigger terminal gets taller charts.
+	h120 := chartHeight(s)
+	if h120 == 0 {
+		t.Fatalf("no train loss chart at 120x40:\n%s", s)
 	}
-	if !regexp.MustCompile(`digit\s+0 of 640`).MatchString(s) {
-		t.Fatalf("the browser does not start at digit 0 of 640:\n%s", s)
+	if out, err := m.tmux("resize-window", "-t", "e2e", "-x", "200", "-y", "60"); err != nil {
+		t.Fatalf("resize-window: %v: %s", err, out)
 	}
-	m.keys("l")
-	m.waitFor(regexp.MustCompile(`digit\s+1 of 640`), 10*time.Second)
+	// It uses the room: half as tall again at least (not just the few
+	// lines a capped height would give).
+	big := m.waitUntil(fmt.Sprintf("train loss chart half as tall again as its %d lines at 120x40", h120),
+		func(s string) bool { return 2*chartHeight(s) >= 3*h120 }, 10*time.Second)
+	t.Logf("train loss chart: %d lines at 120x40, %d at 200x60", h120, chartHeight(big))
+	if out, err := m.tmux("resize-window", "-t", "e2e", "-x", "120", "-y", "40"); err != nil {
+		t.Fatalf("resize-window: %v: %s", err, out)
+	}
+	s = m.waitFor(regexp.MustCompile(`test accuracy`), 10*time.Second)
+
+	// A click on the Confusion tab.
+	bar := strings.Split(s, "\n")[0]
+	x := column(bar, "Confusion")
+	if x < 0 {
+		t.Fatalf("no Confusion tab in the tab bar %q", bar)
+	}
+	m.mouse(click(x+2, 0))
+	s = m.waitFor(regexp.MustCompile(`Confusion matrix`), 10*time.Second)
+
+	// A click on the diagonal cell with the most digits, found on the
+	// screen from the column labels and the row labels.
+	lines := strings.Split(s, "\n")
+	hy := -1
+	for y, l := range lines {
+		if strings.HasPrefix(l, "true ") {
+			hy = y
+			break
+		}
+	}
+	if hy < 0 {
+		t.Fatalf("no column labels:\n%s", s)
+	}
+	best, bestN, bestY := -1, -1, -1
+	for y := hy + 1; y < len(lines); y++ {
+		f := strings.Fields(lines[y])
+		if len(f) < 12 || len(f[0]) != 1 || f[0][0] < '0' || f[0][0] > '9' {
+			continue
+		}
+		d := int(f[0][0] - '0')
+		cell := strings.Trim(f[1+d], "[]")
+		var n int
+		if _, err := fmt.Sscan(cell, &n); err == nil && n > bestN {
+			best, bestN, bestY = d, n, y
+		}
+	}
+	if best < 0 || bestN < 6 {
+		t.Fatalf("no diagonal cell with six digits or more:\n%s", s)
+	}
+	cx := strings.LastIndex(lines[hy][:strings.Index(lines[hy], "acc")], fmt.Sprint(best))
+	m.mouse(click(cx, bestY))
+	count := regexp.MustCompile(fmt.Sprintf(`filter: target %d, predicted %d · %d match · 1/%d`, best, best, bestN, bestN))
+	s = m.waitFor(count, 10*time.Second)
+	if !regexp.MustCompile(fmt.Sprintf(`target\s+%d\s`, best)).MatchString(s) {
+		t.Errorf("the browser does not show a digit of class %d:\n%s", best, s)
+	}
+
+	// The wheel and a burst of keys step through the cell's digits.
+	m.mouse(wheel(true, 20, 10))
+	m.waitFor(regexp.MustCompile(fmt.Sprintf(`match · 2/%d`, bestN)), 10*time.Second)
+	m.keys("-l", "lll")
+	m.waitFor(regexp.MustCompile(fmt.Sprintf(`match · 5/%d`, bestN)), 10*time.Second)
+	m.mouse(wheel(false, 20, 10))
+	m.waitFor(regexp.MustCompile(fmt.Sprintf(`match · 4/%d`, bestN)), 10*time.Second)
+	// "a" and digits at once open the jump prompt with the digits.
+	m.keys("c")
+	m.waitFor(regexp.MustCompile(`filter: all digits · 2,000 match · \d`), 10*time.Second)
+	m.keys("-l", "a123")
+	m.waitFor(regexp.MustCompile(`go to digit \(0-1999\): 123`), 10*time.Second)
+	m.keys("Enter")
+	m.waitFor(regexp.MustCompile(`digit\s+123 of 2,000`), 10*time.Second)
+
 	m.keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := m.tmux("has-session", "-t", "e2e"); err != nil {
-			return // the program exited: the pane and session are gone
+			break // the program exited: the pane and session are gone
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("the program did not exit after q:\n%s", m.screen())
+	if _, err := m.tmux("has-session", "-t", "e2e"); err == nil {
+		t.Fatalf("the program did not exit after q:\n%s", m.screen())
+	}
+
+	// --no-mouse: the terminal keeps the mouse (no training: --epochs 0).
+	cmd = fmt.Sprintf("%s --no-mouse --limit 640 --epochs 0", bin)
+	if out, err := m.tmux("new-session", "-d", "-s", "plain", "-x", "100", "-y", "30", cmd); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	m.target = "plain"
+	m.waitFor(regexp.MustCompile(`test accuracy`), 60*time.Second)
+	if got := m.paneFlags("plain", "#{mouse_any_flag}"); got != "0" {
+		t.Errorf("with --no-mouse the app turned mouse reporting on (any flag %q)", got)
+	}
+	m.keys("q")
 }

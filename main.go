@@ -16,11 +16,9 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/headless"
-	"github.com/mnist-tui/mnist-tui/tui/serve"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,42 +36,25 @@ func main() {
 
 // options are the parsed command-line flags.
 type options struct {
-	cfg      engine.Config
-	data     string
-	limit    int
+	runs     *runs.Flags
 	headless bool
 	metrics  string
 	version  bool
 	ascii    bool
-
-	// Checkpoints: --save, --autosave, --load, --resume, and the checkpoint
-	// read for --load or --resume.
-	save, load, resume string
-	autosave           bool
-	ck                 *engine.Checkpoint
+	noMouse  bool
+	// labels name the runs asked for (runs.Labels).
+	labels []string
 }
 
-// usageError is a bad flag value, reported with exit status 2.
-type usageError struct{ msg string }
+// commandLine is who acts on the runs the command line asks for.
+var commandLine = runs.Actor{User: "command line"}
 
-func (e usageError) Error() string { return e.msg }
-
-// bindFlags defines the training flags shared by the main command and serve.
+// bindFlags defines the flags shared by the main command and serve: the
+// run flags (runs.NewFlags) and the display ones.
 func bindFlags(fs *flag.FlagSet, o *options) {
-	fs.IntVar(&o.cfg.Epochs, "epochs", o.cfg.Epochs, "epochs of the schedule (epoch 1 only validates; 0 only tests)")
-	fs.IntVar(&o.cfg.Batch, "batch", o.cfg.Batch, "mini-batch size")
-	fs.Float64Var(&o.cfg.LR, "lr", o.cfg.LR, "Adam learning rate")
-	fs.IntVar(&o.cfg.Hidden, "hidden", o.cfg.Hidden, "hidden units of the RNN")
-	fs.Uint64Var(&o.cfg.Seed, "seed", o.cfg.Seed, "seed of the weights, the split and the shuffling")
-	fs.StringVar(&o.data, "data", "", "load the four MNIST-format IDX files (raw or .gz) from `DIR` instead of the embedded MNIST")
-	fs.IntVar(&o.limit, "limit", 0, "use at most `N` digits of each of train, validation and test (0: all)")
+	o.runs = runs.NewFlags(fs, runs.DefaultSpec())
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts with plain characters instead of Braille")
-	fs.StringVar(&o.cfg.Cell, "cell", o.cfg.Cell, "recurrent cell: rnn, lstm or gru")
-	fs.StringVar(&o.save, "save", "", "save the model (safetensors, PyTorch's state_dict names) to `FILE` when training ends")
-	fs.BoolVar(&o.autosave, "autosave", false, "also save to the --save file after every epoch")
-	fs.StringVar(&o.load, "load", "", "start from the weights saved in `FILE` (with --epochs 0: only test them)")
-	fs.StringVar(&o.resume, "resume", "", "continue the run saved in `FILE`, optimizer state and schedule included")
 }
 
 // newFlagSet returns the main command's flag set, filling o.
@@ -83,181 +64,77 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	bindFlags(fs, o)
 	fs.BoolVar(&o.headless, "headless", false, "print the notebook's lines instead of drawing the dashboard")
 	fs.StringVar(&o.metrics, "metrics", "", "write one JSON line per finished phase to `FILE`")
+	fs.BoolVar(&o.noMouse, "no-mouse", false, "leave the mouse to the terminal (text selection) instead of clicks and the wheel")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve one run to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: mnist-tui [flags]\n       mnist-tui serve [flags]   (serve the runs to many viewers over SSH; see serve --help)\n\nTrains an RNN on MNIST and shows it learning. Comma lists for --cell, --hidden and --lr\nqueue one run per value (--cell rnn,lstm,gru), trained one after another.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// prepare parses args on fs into o, checks them and reads the checkpoint
-// and the data. done says the command ends here (--help, --version, a bad
-// flag or unusable input, already reported on stderr) with exit code.
-func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (data engine.Data, code int, done bool) {
+// prepare parses args on fs into o, turns the run flags into specs and
+// queues them in a new held list (reading checkpoints and data). done says
+// the command ends here (--help, --version, a bad flag or unusable input,
+// already reported on stderr) with exit code.
+func prepare(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) (list *runs.List, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return data, 0, true
+			return nil, 0, true
 		}
-		return data, exitUsage, true // the flag package has said what is wrong
+		return nil, exitUsage, true // the flag package has said what is wrong
 	}
-	fail := func(err error) (engine.Data, int, bool) {
+	fail := func(err error) (*runs.List, int, bool) {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		return data, exitUsage, true
+		return nil, exitUsage, true
 	}
-	if err := checkFlags(fs, *o); err != nil {
-		return fail(err)
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	if err := loadCheckpoint(fs, o); err != nil {
+	specs, err := o.runs.Specs(runs.DefaultCapacity)
+	if err != nil {
 		return fail(err)
 	}
 	if o.version {
 		fmt.Fprintf(stdout, "mnist-tui %s\n", version)
-		return data, 0, true
+		return nil, 0, true
 	}
-	data, err := loadData(*o)
-	if err != nil {
-		return fail(err)
-	}
-	return data, 0, false
-}
-
-// loadCheckpoint reads the --load or --resume file and takes the model's
-// shape (and, resuming, the seed, batch size and learning rate unless given
-// as flags) from it. A bad file is a usage error naming it.
-func loadCheckpoint(fs *flag.FlagSet, o *options) error {
-	path, flagName := o.load, "--load"
-	if o.resume != "" {
-		path, flagName = o.resume, "--resume"
-	}
-	if path == "" {
-		return nil
-	}
-	ck, err := engine.LoadCheckpoint(path)
-	if err != nil {
-		return usageError{fmt.Sprintf("%s: %v", flagName, err)}
-	}
-	if ck.Config.Inputs*ck.Config.Steps != mnist.Pixels || ck.Config.Classes != mnist.Classes {
-		return usageError{fmt.Sprintf("%s %s: a %dx%d model with %d classes does not read MNIST digits", flagName, path, ck.Config.Steps, ck.Config.Inputs, ck.Config.Classes)}
-	}
-	if o.resume != "" && ck.Adam == nil {
-		return usageError{fmt.Sprintf("--resume %s: no optimizer state in the file (use --load)", path)}
-	}
-	var set []string
-	fs.Visit(func(f *flag.Flag) { set = append(set, f.Name) })
-	if o.cfg, err = ck.Apply(o.cfg, o.resume != "", set...); err != nil {
-		return usageError{fmt.Sprintf("%s %s: %v", flagName, path, err)}
-	}
-	o.ck = ck
-	return nil
-}
-
-// trainerOptions are the engine options the checkpoint flags ask for.
-func (o options) trainerOptions() []engine.Option {
-	var opts []engine.Option
-	switch {
-	case o.resume != "":
-		opts = append(opts, engine.WithResume(o.ck))
-	case o.load != "":
-		opts = append(opts, engine.WithParams(o.ck.Params))
-	}
-	if o.autosave {
-		opts = append(opts, engine.WithAutosave(o.save))
-	}
-	return opts
-}
-
-// saveRun saves the run to --save once it has ended or was cancelled (not
-// when it failed with runErr).
-func saveRun(o options, t *engine.Trainer, runErr error) error {
-	if o.save == "" || (runErr != nil && !errors.Is(runErr, context.Canceled)) {
-		return nil
-	}
-	if err := t.Save(o.save); err != nil {
-		return fmt.Errorf("--save: %w", err)
-	}
-	return nil
-}
-
-// checkFlags refuses bad values with a one-line message.
-func checkFlags(fs *flag.FlagSet, o options) error {
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	switch {
-	case o.cfg.Epochs < 0:
-		return usageError{fmt.Sprintf("--epochs %d: must be 0 or more", o.cfg.Epochs)}
-	case o.cfg.Batch <= 0:
-		return usageError{fmt.Sprintf("--batch %d: must be positive", o.cfg.Batch)}
-	case o.cfg.Hidden <= 0:
-		return usageError{fmt.Sprintf("--hidden %d: must be positive", o.cfg.Hidden)}
-	case !(o.cfg.LR > 0) || o.cfg.LR > 10:
-		return usageError{fmt.Sprintf("--lr %g: must be in (0, 10]", o.cfg.LR)}
-	case o.limit < 0:
-		return usageError{fmt.Sprintf("--limit %d: must be 0 (all) or positive", o.limit)}
-	case o.limit > 0 && o.limit < o.cfg.Batch:
-		return usageError{fmt.Sprintf("--limit %d: smaller than one batch (%d)", o.limit, o.cfg.Batch)}
-	case o.cfg.Cell != "rnn" && o.cfg.Cell != "lstm" && o.cfg.Cell != "gru":
-		return usageError{fmt.Sprintf("--cell %q: must be rnn, lstm or gru", o.cfg.Cell)}
-	case o.autosave && o.save == "":
-		return usageError{"--autosave: needs --save FILE"}
-	case o.load != "" && o.resume != "":
-		return usageError{"--load and --resume: use one or the other"}
-	}
-	if o.data != "" {
-		if st, err := os.Stat(o.data); err != nil {
-			return usageError{fmt.Sprintf("--data %s: %v", o.data, errors.Unwrap(err))}
-		} else if !st.IsDir() {
-			return usageError{fmt.Sprintf("--data %s: not a directory", o.data)}
+	o.labels = runs.Labels(specs)
+	list = runs.NewList(runs.Held())
+	owner := runs.Access{List: list, Caps: runs.AllCaps(), Actor: commandLine}
+	for _, s := range specs {
+		if _, err := owner.Add(s); err != nil {
+			list.Close()
+			return fail(err)
 		}
 	}
-	return nil
+	return list, 0, false
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "serve" {
 		return runServe(ctx, args[1:], stdout, stderr)
 	}
-	o := options{cfg: engine.DefaultConfig()}
-	data, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr)
+	var o options
+	list, code, done := prepare(newFlagSet(&o, stderr), &o, args, stdout, stderr)
 	if done {
 		return code
 	}
+	defer list.Close()
 	var err error
 	if !o.headless && !isTerminal(stdout) {
 		fmt.Fprintln(stderr, "mnist-tui: standard output is not a terminal; running headless")
 		o.headless = true
 	}
 	if o.headless {
-		err = runHeadless(ctx, o, data, stdout, stderr)
+		err = runHeadless(ctx, o, list, stdout, stderr)
 	} else {
-		err = runTUI(ctx, o, data, stdin, stdout)
+		err = runTUI(ctx, o, list, stdin, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// loadData reads the data (embedded or --data), splits the training images
-// 40,000/20,000 with the seed and applies --limit.
-func loadData(o options) (engine.Data, error) {
-	var train, test *mnist.Set
-	var err error
-	if o.data != "" {
-		train, test, err = mnist.LoadDir(o.data)
-	} else {
-		train, test, err = mnist.Embedded()
-	}
-	if err != nil {
-		return engine.Data{}, err
-	}
-	nTrain := train.Len() * 2 / 3 // 40,000 of MNIST's 60,000
-	tr, val, err := mnist.Split(train, nTrain, o.cfg.Seed)
-	if err != nil {
-		return engine.Data{}, err
-	}
-	return engine.Data{Train: tr.Limit(o.limit), Val: val.Limit(o.limit), Test: test.Limit(o.limit)}, nil
 }
 
 // isTerminal reports whether w is a terminal.
@@ -270,7 +147,7 @@ func isTerminal(w io.Writer) bool {
 // (progress on stderr when it is a terminal and progress is wanted) and the
 // --metrics file, and a function closing that file.
 func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer, func() error, error) {
-	var popts []headless.Option
+	popts := []headless.Option{headless.WithRuns(o.labels)}
 	if progress && isTerminal(stderr) {
 		popts = append(popts, headless.WithProgress(stderr, 100*time.Millisecond))
 	}
@@ -286,99 +163,83 @@ func printer(o options, out, stderr io.Writer, progress bool) (*headless.Printer
 	return headless.New(out, popts...), closeFn, nil
 }
 
-func runHeadless(ctx context.Context, o options, data engine.Data, stdout, stderr io.Writer) error {
+// follow feeds every event of the list to p on its own goroutine; the
+// returned function waits until the list is closed and every event
+// printed.
+func follow(list *runs.List, p *headless.Printer) (wait func()) {
+	sub := list.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range sub.Events() {
+			p.Event(e)
+		}
+	}()
+	return func() {
+		<-done
+		sub.Close()
+	}
+}
+
+// finish closes the list once its runs are over (or ctx is done), waits
+// for the printer, and says what was saved; it returns the first failure:
+// the context's, a run's, the printer's.
+func finish(ctx context.Context, list *runs.List, wait func(), p *headless.Printer, stderr io.Writer) error {
+	waitErr := list.Wait(ctx)
+	list.Close()
+	wait()
+	for _, st := range list.Runs() {
+		if st.Saved != "" && stderr != nil {
+			fmt.Fprintf(stderr, "mnist-tui: saved %s\n", st.Saved)
+		}
+	}
+	if err := list.Err(); err != nil {
+		return err
+	}
+	if waitErr != nil {
+		return waitErr
+	}
+	return p.Err()
+}
+
+func runHeadless(ctx context.Context, o options, list *runs.List, stdout, stderr io.Writer) error {
 	p, closeMetrics, err := printer(o, stdout, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(p.Report))...)
-	if err != nil {
-		return err
-	}
-	runErr := t.Run(ctx)
-	if err := saveRun(o, t, runErr); err != nil {
-		return err
-	}
-	if o.save != "" {
-		fmt.Fprintf(stderr, "mnist-tui: saved %s\n", o.save)
-	}
-	if runErr != nil {
-		return runErr
-	}
-	if err := p.Err(); err != nil {
+	wait := follow(list, p)
+	list.Release()
+	if err := finish(ctx, list, wait, p, stderr); err != nil {
 		return err
 	}
 	return closeMetrics()
 }
 
-// runTUI trains in a goroutine while the dashboard runs on the terminal.
-// Quitting the UI cancels training and waits for the trainer to stop.
-func runTUI(ctx context.Context, o options, data engine.Data, stdin io.Reader, stdout io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// runTUI trains the list while the dashboard runs on the terminal.
+// Quitting the UI stops training and waits for the runs to stop.
+func runTUI(ctx context.Context, o options, list *runs.List, stdin io.Reader, stdout io.Writer) error {
 	p, closeMetrics, err := printer(o, io.Discard, nil, false)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	hub := serve.NewHub()
-	sub := hub.Subscribe()
+	wait := follow(list, p)
+	sub := list.Subscribe()
 	defer sub.Close()
-	t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(func(r engine.Report) {
-		p.Report(r)
-		hub.Publish(r)
-	}))...)
-	if err != nil {
-		return err
-	}
-	errs := make(chan error, 1)
-	trained := make(chan struct{})
-	var saveErr error // written before trained is closed
-	go func() {
-		defer close(trained)
-		err := t.Run(ctx)
-		saveErr = saveRun(o, t, err)
-		hub.Close()
-		if err == nil {
-			err = saveErr
-		}
-		if err != nil && ctx.Err() == nil {
-			errs <- err
-		}
-	}()
+	list.Release()
 	uiErr := tui.Run(ctx, tui.Options{
-		Config: o.cfg, Sizes: sizes(data), Test: data.Test,
-		Reports: sub.Reports(), Control: t, Errs: errs, ASCII: o.ascii,
-		SavePath: o.savePath(),
+		Access:  runs.Access{List: list, Caps: runs.AllCaps(), Actor: runs.Actor{User: "local"}},
+		Events:  sub.Events(),
+		ASCII:   o.ascii,
+		NoMouse: o.noMouse,
 	}, stdin, stdout)
-	cancel()
-	<-trained
+	list.Close()
+	if err := finish(context.Background(), list, wait, p, nil); err != nil && uiErr == nil {
+		uiErr = err
+	}
 	if uiErr != nil {
 		return uiErr
 	}
-	if saveErr != nil {
-		return saveErr
-	}
 	return closeMetrics()
-}
-
-// savePath is where the TUI's save key writes: --save, or a file named for
-// the cell in the working directory.
-func (o options) savePath() string {
-	if o.save != "" {
-		return o.save
-	}
-	return "mnist-tui-" + o.cfg.Cell + ".safetensors"
-}
-
-// sizes are the train, validation and test set sizes.
-func sizes(d engine.Data) [3]int {
-	n := func(s *mnist.Set) int {
-		if s == nil {
-			return 0
-		}
-		return s.Len()
-	}
-	return [3]int{n(d.Train), n(d.Val), n(d.Test)}
 }

@@ -33,15 +33,16 @@ func TestCheckpointFlagsRefuseBadValues(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--cell", "transformer"}, `--cell "transformer": must be rnn, lstm or gru`},
+		{[]string{"--cell", "transformer"}, `--cell transformer: must be rnn, lstm or gru`},
 		{[]string{"--autosave"}, "--autosave: needs --save FILE"},
-		{[]string{"--load", bare, "--resume", bare}, "use one or the other"},
+		{[]string{"--load", bare, "--resume", bare}, "use --load or --resume, not both"},
 		{[]string{"--load", filepath.Join(dir, "missing")}, "missing: no such file or directory"},
 		{[]string{"--load", garbage}, garbage},
 		{[]string{"--resume", garbage}, garbage},
 		{[]string{"--resume", bare}, "no optimizer state"},
-		{[]string{"--load", bare, "--cell", "lstm"}, "holds a rnn, not a lstm"},
-		{[]string{"--load", bare, "--hidden", "64"}, "128 hidden units, not 64"},
+		{[]string{"--load", bare, "--cell", "lstm"}, "--cell lstm: the checkpoint holds a rnn"},
+		{[]string{"--load", bare, "--hidden", "64"}, "--hidden 64: the checkpoint has 128 hidden units"},
+		{[]string{"--load", bare, "--cell", "rnn,lstm"}, "--cell lstm: the checkpoint holds a rnn"},
 		{[]string{"serve", "--load", garbage}, garbage},
 	} {
 		var out, errb bytes.Buffer
@@ -76,7 +77,7 @@ func TestSaveLoadResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Config.Cell != "gru" || ck.Config.Seed != 5 || ck.Epoch != 2 || ck.Test == nil || ck.Adam == nil {
+	if ck.Config.Cell != engine.GRU || ck.Config.Seed != 5 || ck.Epoch != 2 || ck.Test == nil || ck.Adam == nil {
 		t.Fatalf("saved %+v epoch %d test %v", ck.Config, ck.Epoch, ck.Test)
 	}
 	loaded := runOK("--load", path, "--epochs", "0", "--seed", "5")

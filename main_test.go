@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -128,5 +130,84 @@ $`)
 	}
 	if last < 0.5 {
 		t.Errorf("test accuracy %.3f after two epochs on 4,000 digits, want >= 0.5 (chance 0.1)", last)
+	}
+	for _, l := range lines {
+		if _, ok := l["run"]; ok {
+			t.Errorf("a single run's metrics line has a run field: %v", l)
+		}
+		if _, ok := l["settings"]; ok {
+			t.Errorf("a single run's metrics line has settings: %v", l)
+		}
+	}
+}
+
+// TestHeadlessSeveralRuns queues two runs with --cell rnn,lstm: each run's
+// notebook lines come under a heading naming it, one after the other, and
+// the metrics lines name their run, the first of each with its settings.
+func TestHeadlessSeveralRuns(t *testing.T) {
+	metrics := filepath.Join(t.TempDir(), "m.jsonl")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"--headless", "--cell", "rnn,lstm", "--limit", "320", "--epochs", "2", "--metrics", metrics}, nil, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	one := `Epoch 1/2
+----------
+val Loss: \d\.\d{4} Acc: 0\.\d{4}
+
+Epoch 2/2
+----------
+train Loss: \d\.\d{4} Acc: 0\.\d{4}
+val Loss: \d\.\d{4} Acc: 0\.\d{4}
+
+test Loss: \d\.\d{4} Acc: 0\.\d{4}
+`
+	want := regexp.MustCompile("^Run 1/2: RNN\n============\n\n" + one + "\nRun 2/2: LSTM\n=============\n\n" + one + "$")
+	if !want.MatchString(out.String()) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runsSeen []float64
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		id, _ := v["run"].(float64)
+		runsSeen = append(runsSeen, id)
+		st, hasSettings := v["settings"].(map[string]any)
+		if first := i%4 == 0; hasSettings != first {
+			t.Errorf("line %d: settings present %v", i, hasSettings)
+		} else if first && (st["cell"] != []string{"rnn", "lstm"}[i/4] || st["limit"] != 320.0 || st["data"] != "embedded MNIST") {
+			t.Errorf("line %d: settings %v", i, st)
+		}
+	}
+	if fmt.Sprint(runsSeen) != "[1 1 1 1 2 2 2 2]" {
+		t.Errorf("metrics lines of runs %v, want four of run 1 then four of run 2", runsSeen)
+	}
+}
+
+// TestImportBoundaries: the engine, the data and the run package import
+// no Charm library, and the local TUI and the run package nothing of SSH.
+func TestImportBoundaries(t *testing.T) {
+	deps := func(pkgs ...string) string {
+		out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	for _, line := range strings.Split(deps("./engine/...", "./mnist"), "\n") {
+		if strings.Contains(line, "charmbracelet") {
+			t.Errorf("engine or mnist depends on %s", line)
+		}
+	}
+	for _, line := range strings.Split(deps("./tui", "./engine/runs"), "\n") {
+		if strings.Contains(line, "wish") || strings.Contains(line, "ssh") || strings.HasSuffix(line, "/tui/serve") {
+			t.Errorf("the local TUI or the run package depends on %s", line)
+		}
 	}
 }

@@ -7,50 +7,30 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/serve"
 )
 
-// savingTrainer is a Trainer whose Run ends by saving to --save (for serve).
-type savingTrainer struct {
-	*engine.Trainer
-	o options
-}
-
-// Run trains, then saves as saveRun does.
-func (s savingTrainer) Run(ctx context.Context) error {
-	err := s.Trainer.Run(ctx)
-	if serr := saveRun(s.o, s.Trainer, err); serr != nil {
-		return serr
-	}
-	return err
-}
-
-// runServe is `mnist-tui serve`: one shared run served to many SSH viewers,
-// with a plain log on stderr.
+// runServe is `mnist-tui serve`: the runs of the flags served to many SSH
+// viewers, with a plain log on stderr.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o := options{cfg: engine.DefaultConfig()}
+	var o options
 	fs := flag.NewFlagSet("mnist-tui serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bindFlags(fs, &o)
 	so := serve.RegisterFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes one training run to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes the runs to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	data, code, done := prepare(fs, &o, args, stdout, stderr)
+	list, code, done := prepare(fs, &o, args, stdout, stderr)
 	if done {
 		return code
 	}
-	start := func(report engine.Reporter) (serve.Trainer, error) {
-		t, err := engine.NewTrainer(o.cfg, data, append(o.trainerOptions(), engine.WithReporter(report))...)
-		if err != nil {
-			return nil, err
-		}
-		return savingTrainer{t, o}, nil
-	}
-	view := serve.ViewInfo{Config: o.cfg, Sizes: sizes(data), Test: data.Test, ASCII: o.ascii}
-	if err := serve.Run(ctx, *so, start, serve.TUI(view), stderr); err != nil {
+	defer list.Close()
+	if err := serve.Run(ctx, *so, list, sessionModels(o.ascii), stderr); err != nil {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err) // serve's errors say "serve: ..."
 		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
 			return exitUsage
@@ -58,4 +38,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// sessionModels gives every session its own tui.Model, drawn with the
+// session's renderer, fed by its own subscription in bursts, and
+// controlled with the session's Access. The models share one tui.Cache:
+// every session is handed the same bursts at the same moments, so a
+// dashboard drawn for one viewer serves every viewer with the same
+// terminal size and colour profile.
+func sessionModels(ascii bool) serve.ModelFunc {
+	cache := tui.NewCache(0)
+	return func(s serve.Session) tea.Model {
+		return tui.New(tui.Options{
+			Context:  s.Context,
+			Renderer: s.Renderer,
+			Access:   s.Access,
+			Bursts:   s.Bursts(),
+			Cache:    cache,
+			ASCII:    ascii,
+			NoMouse:  !s.Mouse,
+		})
+	}
 }

@@ -1,6 +1,9 @@
 package engine
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Adam is PyTorch's Adam optimiser (no weight decay, no amsgrad), updating
 // parameters in place. Its moments are plain Params, so they can be saved.
@@ -18,8 +21,38 @@ func NewAdam(c Config) *Adam {
 	return &Adam{LR: c.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, M: NewParams(c), V: NewParams(c)}
 }
 
-// Update applies one step with gradients g to p.
-func (a *Adam) Update(p, g *Params) {
+// Models of parallelAdam parameters and more are updated by two
+// goroutines: a new one for the gated cells' models (about 61K and 86K),
+// whose update outlasts waking a thread, and for any model from 16K (the
+// RNN's 21K) when the caller's relay has a helper awake.
+const (
+	parallelAdam      = 48 << 10
+	parallelAdamRelay = 16 << 10
+)
+
+// Update applies one step with gradients g to p, splitting large models
+// between two goroutines, each taking half of every tensor.
+func (a *Adam) Update(p, g *Params) { a.updateWith(p, g, nil) }
+
+// updateWith is Update that may split its work on r, the relay of the
+// graph that computed g (nil for none).
+func (a *Adam) updateWith(p, g *Params, r *relay) {
+	n := len(p.Wih) + len(p.Whh) + len(p.Wfc)
+	switch {
+	case workers() < 2:
+		a.update(p, g, 1, nil)
+	case r != nil && n >= parallelAdamRelay:
+		a.update(p, g, 2, r)
+	case n >= parallelAdam:
+		a.update(p, g, 2, nil)
+	default:
+		a.update(p, g, 1, nil)
+	}
+}
+
+// update is Update on parts goroutines (1 or 2; the second on r if not
+// nil); the result does not depend on parts.
+func (a *Adam) update(p, g *Params, parts int, r *relay) {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
@@ -30,17 +63,39 @@ func (a *Adam) Update(p, g *Params) {
 	// would be 0.00099998713, not 0.001.
 	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
 	eps := float32(a.Eps)
-	ms, vs, gs := a.M.slices(), a.V.slices(), g.slices()
-	for i, w := range p.slices() {
-		m, v, gr := ms[i][:len(w)], vs[i][:len(w)], gs[i][:len(w)]
-		for j := range w {
-			gj := gr[j]
-			mj := b1*m[j] + c1*gj
-			vj := b2*v[j] + c2*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtBC2 + eps)
+	ms, vs, gs, ws := a.M.slices(), a.V.slices(), g.slices(), p.slices()
+	// half updates share part of parts of every tensor.
+	half := func(part, parts int) {
+		for i, w := range ws {
+			lo, hi := len(w)*part/parts, len(w)*(part+1)/parts
+			w := w[lo:hi]
+			m, v, gr := ms[i][lo:hi], vs[i][lo:hi], gs[i][lo:hi]
+			m, v, gr = m[:len(w)], v[:len(w)], gr[:len(w)]
+			for j := range w {
+				gj := gr[j]
+				mj := b1*m[j] + c1*gj
+				vj := b2*v[j] + c2*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtBC2 + eps)
+			}
 		}
 	}
+	if parts < 2 {
+		half(0, 1)
+		return
+	}
+	if r != nil {
+		r.run(func() { half(1, 2) }, func() { half(0, 2) })
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		half(1, 2)
+	}()
+	half(0, 2)
+	wg.Wait()
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

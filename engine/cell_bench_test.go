@@ -2,53 +2,164 @@ package engine
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
-// benchCell is one training step (forward, backward, Adam) or forward pass
-// of cell at the notebook's sizes on a batch of 64.
-func benchCell(b *testing.B, cell string, train bool) {
+// flopsPerSample counts the floating-point operations of the matrix
+// products of one sample through c's network (a multiply-add is two): the
+// forward pass, and with train also the backward one.
+func flopsPerSample(c Config, train bool) float64 {
+	T, I, H, C := float64(c.Steps), float64(c.Inputs), float64(c.Hidden), float64(c.Classes)
+	gh := float64(c.gates()) * H
+	fwd := 2*T*I*gh + 2*(T-1)*H*gh + 2*H*C
+	if !train {
+		return fwd
+	}
+	// dh through the steps, the weight gradients, the head's two products.
+	return fwd + 2*(T-1)*gh*H + 2*(T-1)*gh*H + 2*T*gh*I + 4*C*H
+}
+
+// benchParams returns the notebook's configuration for cell, zeroed
+// parameters and, for training, gradient buffers (nil otherwise).
+func benchParams(cell Cell, train bool) (Config, *Params, *Params) {
 	c := DefaultConfig()
 	c.Cell = cell
-	p := NewParams(c)
 	var grads *Params
 	if train {
 		grads = NewParams(c)
 	}
+	return c, NewParams(c), grads
+}
+
+// randomBatch fills st's inputs and labels with the same seeded random
+// batch every time (inputs in [-1, 1], as normalised pixels).
+func randomBatch(st *batchState) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range st.x {
+		st.x[i] = 2*rng.Float32() - 1
+	}
+	for i := range st.y {
+		st.y[i] = rng.IntN(10)
+	}
+}
+
+// benchCell is one training step (forward, backward, Adam) or forward pass
+// of cell at the notebook's sizes on a batch of 64, on workers() workers
+// (set them with -cpu 1,2). It reports samples/s (wall), cpu-samples/s
+// (samples per CPU-second of the whole process, which stays meaningful on
+// a loaded machine) and peak-frac, the products' GFLOP per CPU-second as a
+// fraction of one core's FMA peak measured here (internal/peak).
+func benchCell(b *testing.B, cell Cell, train, norms bool) {
+	c, p, grads := benchParams(cell, train)
 	n, err := newNet(c, c.Batch, workers(), p, grads)
 	if err != nil {
 		b.Fatal(err)
 	}
+	n.st.lay.wantNorms = norms
 	p.CopyFrom(InitParams(c))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range n.st.x {
-		n.st.x[i] = 2*rng.Float32() - 1
-	}
-	for i := range n.st.y {
-		n.st.y[i] = rng.IntN(10)
-	}
+	randomBatch(n.st)
 	adam := NewAdam(c)
+	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
+	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := peak.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		if err := n.run(); err != nil {
 			b.Fatal(err)
 		}
 		if train {
-			adam.Update(p, grads)
+			adam.updateWith(p, grads, n.st.lay.relay)
 		}
 	}
-	b.ReportMetric(float64(b.N*c.Batch)/b.Elapsed().Seconds(), "samples/s")
+	c1 := peak.ProcessCPU()
+	b.StopTimer()
+	samples := float64(b.N * c.Batch)
+	b.ReportMetric(samples/b.Elapsed().Seconds(), "samples/s")
+	if c0 >= 0 && c1 > c0 {
+		cpuSec := float64(c1-c0) / 1e9
+		b.ReportMetric(samples/cpuSec, "cpu-samples/s")
+		if pk > 0 {
+			b.ReportMetric(samples*flopsPerSample(c, train)/cpuSec/1e9/pk, "peak-frac")
+		}
+	}
 }
 
 func BenchmarkCellTrainStep(b *testing.B) {
-	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, true) })
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) { benchCell(b, cell, true, false) })
 	}
 }
 
 func BenchmarkCellEvalStep(b *testing.B) {
-	for _, cell := range []string{"rnn", "lstm", "gru"} {
-		b.Run(cell, func(b *testing.B) { benchCell(b, cell, false) })
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) { benchCell(b, cell, false, false) })
+	}
+}
+
+// BenchmarkGradNorms is a training step that also records the norms of
+// dL/dh_t at every step (the GradNorms of a sampled batch), beside the same
+// step without them: the cost of sampling every batch.
+func BenchmarkGradNorms(b *testing.B) {
+	for _, cell := range Cells {
+		for _, on := range []bool{false, true} {
+			name := cell.String() + "/off"
+			if on {
+				name = cell.String() + "/on"
+			}
+			b.Run(name, func(b *testing.B) { benchCell(b, cell, true, on) })
+		}
+	}
+}
+
+// BenchmarkTwoWorkers alternates steps of one graph on one worker and one
+// on two (the same weights and batch), timing each, and reports the
+// samples/s of both and their ratio "speedup": alternating step by step
+// keeps the ratio honest when the machine's speed drifts. It needs
+// GOMAXPROCS >= 2.
+func BenchmarkTwoWorkers(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS >= 2")
+	}
+	for _, cell := range Cells {
+		for _, train := range []bool{true, false} {
+			name := cell.String() + "/eval"
+			if train {
+				name = cell.String() + "/train"
+			}
+			b.Run(name, func(b *testing.B) {
+				c, p, grads := benchParams(cell, train)
+				var nets [2]*net
+				for w := range nets {
+					n, err := newNet(c, c.Batch, w+1, p, grads)
+					if err != nil {
+						b.Fatal(err)
+					}
+					nets[w] = n
+				}
+				p.CopyFrom(InitParams(c))
+				randomBatch(nets[0].st)
+				randomBatch(nets[1].st)
+				var el [2]time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					for w, n := range nets {
+						t0 := time.Now()
+						if err := n.run(); err != nil {
+							b.Fatal(err)
+						}
+						el[w] += time.Since(t0)
+					}
+				}
+				samples := float64(b.N * c.Batch)
+				b.ReportMetric(samples/el[0].Seconds(), "1w-samples/s")
+				b.ReportMetric(samples/el[1].Seconds(), "2w-samples/s")
+				b.ReportMetric(el[0].Seconds()/el[1].Seconds(), "speedup")
+			})
+		}
 	}
 }

@@ -27,8 +27,8 @@ func TestGatedCellsFullRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cell := range []string{"lstm", "gru"} {
-		t.Run(cell, func(t *testing.T) {
+	for _, cell := range []Cell{LSTM, GRU} {
+		t.Run(cell.String(), func(t *testing.T) {
 			c := DefaultConfig()
 			c.Cell = cell
 			var lastVal, testAcc float64

@@ -10,14 +10,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The gated cells' oracle: the LSTM and GRU unrolled from gorgonia's
+// The cells' oracle: the RNN, LSTM and GRU unrolled from gorgonia's
 // primitive ops, one parameter node per gate block (so no slicing is
-// involved), differentiated by gorgonia.Grad and checked against central
-// finite differences of a plain-Go float64 forward pass. The fused kernels
-// are then compared with its float32 build.
+// involved; the RNN is the one-block case), differentiated by gorgonia.Grad
+// and checked against central finite differences of a plain-Go float64
+// forward pass. The fused kernels are then compared with its float32 build,
+// in one table over the three cells. (oracle_test.go keeps the RNN's
+// original oracle, with its own finite-difference and fast-path tests.)
 
 // cellShapes lists the parameter shapes of cell for d, in state_dict order.
-func cellShapes(cell string, d dims) [6][]int {
+func cellShapes(cell Cell, d dims) [6][]int {
 	g := configFor(d)
 	g.Cell = cell
 	gh := g.gates() * d.H
@@ -26,7 +28,7 @@ func cellShapes(cell string, d dims) [6][]int {
 
 // randCellWeights draws every parameter of cell from U(-scale, scale),
 // rounded to float32.
-func randCellWeights(rng *rand.Rand, cell string, d dims, scale float64) paramSet {
+func randCellWeights(rng *rand.Rand, cell Cell, d dims, scale float64) paramSet {
 	var w paramSet
 	for k, sh := range cellShapes(cell, d) {
 		n := 1
@@ -41,14 +43,13 @@ func randCellWeights(rng *rand.Rand, cell string, d dims, scale float64) paramSe
 	return w
 }
 
-// runCellOracle builds the network with an LSTM or GRU layer from gorgonia's
-// primitive ops in precision dt and runs it on one batch; see runOracle for
-// the head and the loss, which are built the same way.
-func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
-	ng := 4
-	if cell == "gru" {
-		ng = 3
-	}
+// runCellOracle builds the network with an RNN, LSTM or GRU layer from
+// gorgonia's primitive ops in precision dt and runs it on one batch; see
+// runOracle for the head and the loss, which are built the same way. It
+// also returns the norms of dL/dh_t (the gradient at every step's hidden
+// state, gorgonia's own) summed over the batch.
+func runCellOracle(dt tensor.Dtype, cell Cell, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
+	ng := cell.Gates()
 	g := G.NewGraph()
 	var err error
 	must := func(n *G.Node, e error) *G.Node {
@@ -100,6 +101,7 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 	}
 	h := mat("h0", make([]float64, d.B*d.H), d.B, d.H)
 	c := mat("c0", make([]float64, d.B*d.H), d.B, d.H)
+	var hNodes G.Nodes
 	for t := 0; t < d.T && err == nil; t++ {
 		xt := mat(fmt.Sprintf("x%d", t), x[t*d.B*d.I:(t+1)*d.B*d.I], d.B, d.I)
 		xs := make([]*G.Node, ng)
@@ -108,19 +110,27 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 			xs[k] = proj(xt, wih[k], bih[k])
 			hs[k] = proj(h, whh[k], bhh[k])
 		}
-		if cell == "lstm" {
+		switch cell {
+		case RNN:
+			h = op(G.Tanh(op(G.Add(xs[0], hs[0]))))
+		case LSTM:
 			i := op(G.Sigmoid(op(G.Add(xs[0], hs[0]))))
 			f := op(G.Sigmoid(op(G.Add(xs[1], hs[1]))))
 			gg := op(G.Tanh(op(G.Add(xs[2], hs[2]))))
 			o := op(G.Sigmoid(op(G.Add(xs[3], hs[3]))))
 			c = op(G.Add(op(G.HadamardProd(f, c)), op(G.HadamardProd(i, gg))))
 			h = op(G.HadamardProd(o, op(G.Tanh(c))))
-		} else {
+		default:
 			r := op(G.Sigmoid(op(G.Add(xs[0], hs[0]))))
 			z := op(G.Sigmoid(op(G.Add(xs[1], hs[1]))))
 			n := op(G.Tanh(op(G.Add(xs[2], op(G.HadamardProd(r, hs[2]))))))
 			h = op(G.Add(op(G.HadamardProd(op(G.Sub(one, z)), n)), op(G.HadamardProd(z, h))))
 		}
+		// gorgonia differentiates with regard to input nodes only: a zero
+		// input added to h_t has the gradient dL/dh_t.
+		probe := mat(fmt.Sprintf("probe%d", t), make([]float64, d.B*d.H), d.B, d.H)
+		h = op(G.Add(h, probe))
+		hNodes = append(hNodes, probe)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("oracle: building the recurrence: %w", err)
@@ -138,10 +148,12 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 	if err != nil {
 		return nil, fmt.Errorf("oracle: building the loss: %w", err)
 	}
-	gradNodes, err := G.Grad(loss, params...)
+	gradNodes, err := G.Grad(loss, append(params, hNodes...)...)
 	if err != nil {
 		return nil, fmt.Errorf("oracle: differentiating: %w", err)
 	}
+	dhNodes := gradNodes[len(params):]
+	gradNodes = gradNodes[:len(params)]
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
@@ -168,6 +180,21 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 		}
 		out.grads[k] = append(out.grads[k], v...)
 	}
+	for _, n := range dhNodes {
+		v, err := floatsOf(n.Value())
+		if err != nil {
+			return nil, err
+		}
+		var sum float64
+		for b := 0; b < d.B; b++ {
+			var sq float64
+			for _, e := range v[b*d.H : (b+1)*d.H] {
+				sq += e * e
+			}
+			sum += math.Sqrt(sq)
+		}
+		out.norms = append(out.norms, sum)
+	}
 	for k := range w {
 		if len(out.grads[k]) != len(w[k]) {
 			return nil, fmt.Errorf("oracle: gradient of %s has %d elements, want %d", weightNames[k], len(out.grads[k]), len(w[k]))
@@ -179,9 +206,9 @@ func runCellOracle(dt tensor.Dtype, cell string, d dims, x []float64, y []int, w
 func sigmoid64(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
 
 // refCellForward is a plain-Go float64 forward pass of the network with an
-// LSTM or GRU layer, written from PyTorch's documented equations: the mean
+// RNN, LSTM or GRU layer, written from PyTorch's documented equations: the mean
 // loss and the probabilities.
-func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (float64, []float64) {
+func refCellForward(cell Cell, d dims, x []float64, y []int, w paramSet) (float64, []float64) {
 	wih, whh, bih, bhh, wfc, bfc := w[0], w[1], w[2], w[3], w[4], w[5]
 	H := d.H
 	ng := len(bih) / H
@@ -205,14 +232,17 @@ func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (floa
 				xp[j], hp[j] = sx, sh
 			}
 			for j := 0; j < H; j++ {
-				if cell == "lstm" {
+				switch cell {
+				case RNN:
+					nh[b*H+j] = math.Tanh(xp[j] + hp[j])
+				case LSTM:
 					i := sigmoid64(xp[j] + hp[j])
 					f := sigmoid64(xp[H+j] + hp[H+j])
 					g := math.Tanh(xp[2*H+j] + hp[2*H+j])
 					o := sigmoid64(xp[3*H+j] + hp[3*H+j])
 					c[b*H+j] = f*c[b*H+j] + i*g
 					nh[b*H+j] = o * math.Tanh(c[b*H+j])
-				} else {
+				default:
 					r := sigmoid64(xp[j] + hp[j])
 					z := sigmoid64(xp[H+j] + hp[H+j])
 					n := math.Tanh(xp[2*H+j] + r*hp[2*H+j])
@@ -248,7 +278,8 @@ func refCellForward(cell string, d dims, x []float64, y []int, w paramSet) (floa
 	return loss / float64(d.B), probs
 }
 
-var gatedCells = []string{"lstm", "gru"}
+// cells are the recurrent cells every table of this file runs.
+var cells = Cells
 
 func TestCellOracleFiniteDifferences(t *testing.T) {
 	cases := []struct {
@@ -266,9 +297,9 @@ func TestCellOracleFiniteDifferences(t *testing.T) {
 		relTol = 1e-6
 		absTol = 1e-8
 	)
-	for _, cell := range gatedCells {
+	for _, cell := range cells {
 		for _, tc := range cases {
-			t.Run(cell+"/"+tc.name, func(t *testing.T) {
+			t.Run(cell.String()+"/"+tc.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(tc.seed, 0xce11))
 				d := tc.d
 				w := randCellWeights(rng, cell, d, tc.scale)
@@ -307,7 +338,7 @@ func TestCellOracleFiniteDifferences(t *testing.T) {
 
 // newCellNet builds a training graph of the fused fast path for cell and d,
 // then writes the weights w into its parameters.
-func newCellNet(t testing.TB, cell string, d dims, workers int, w paramSet) *fastNet {
+func newCellNet(t testing.TB, cell Cell, d dims, workers int, w paramSet) *fastNet {
 	t.Helper()
 	c := configFor(d)
 	c.Cell = cell
@@ -323,8 +354,9 @@ func newCellNet(t testing.TB, cell string, d dims, workers int, w paramSet) *fas
 	return &fastNet{n: n, p: p, grads: grads}
 }
 
-// TestCellFastPathMatchesOracle compares the fused LSTM and GRU kernels
-// with the float32 primitive-op oracle: the notebook's shapes with a full
+// TestCellFastPathMatchesOracle compares the fused kernels of every cell
+// with the float32 primitive-op oracle (also the per-step norms of dL/dh_t
+// the backward pass records for GradNorms): the notebook's shapes with a full
 // batch and partial ones, odd small shapes, one and two workers, two
 // batches in a row through the same graph. Every quantity must be within
 // tol of the float32 oracle (max-abs error over the tensor's largest
@@ -350,10 +382,10 @@ func TestCellFastPathMatchesOracle(t *testing.T) {
 	case testing.Short():
 		shapes = shapes[1:]
 	}
-	for _, cell := range gatedCells {
+	for _, cell := range cells {
 		for si, sh := range shapes {
 			d := sh.d
-			t.Run(cell+"/"+sh.name, func(t *testing.T) {
+			t.Run(cell.String()+"/"+sh.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(si+1), 0xfa57ce11))
 				scale := 1 / math.Sqrt(float64(d.H))
 				if si%2 == 1 {
@@ -403,13 +435,13 @@ func TestCellFastPathMatchesOracle(t *testing.T) {
 }
 
 // TestCellTraceMatchesEvaluate checks Model.Trace's last step against the
-// batched evaluation graph for the gated cells.
+// batched evaluation graph for every cell.
 func TestCellTraceMatchesEvaluate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("numerics are checked without -race")
 	}
 	data := smallData(t, 64)
-	for _, cell := range gatedCells {
+	for _, cell := range cells {
 		c := DefaultConfig()
 		c.Cell = cell
 		m, err := NewModel(c)

@@ -29,10 +29,12 @@ const optimizerPrefix = "optimizer."
 // Limits on sizes a checkpoint's metadata declares (the tensors' sizes are
 // already bounded by the file's size): they bound what a training graph
 // built from a hostile file would allocate. Write refuses configurations
-// beyond them, so every file it writes loads.
+// beyond them, so every file it writes loads; a run's spec refuses a batch
+// above MaxBatch for the same reason.
 const (
 	maxSteps = 1 << 12
-	maxBatch = 1 << 12
+	// MaxBatch is the largest batch size a checkpoint records.
+	MaxBatch = 1 << 12
 )
 
 // Score is a model's per-sample average loss and accuracy on a data split.
@@ -67,36 +69,6 @@ type Checkpoint struct {
 // Model returns the checkpoint's model; it shares the weights.
 func (c *Checkpoint) Model() *Model { return &Model{Config: c.Config, Params: c.Params} }
 
-// Apply returns cfg with the checkpoint's model shape (cell, inputs, steps,
-// hidden, classes) and, when resuming, also its seed, batch size and
-// learning rate, so the run continues on the same split with the same
-// batches. keep lists settings of cfg to keep even so, by flag name
-// ("seed", "batch", "lr"); a shape setting in keep ("cell", "hidden") that
-// disagrees with the checkpoint is an error wrapping ErrConfig.
-func (c *Checkpoint) Apply(cfg Config, resume bool, keep ...string) (Config, error) {
-	kept := func(name string) bool { return slices.Contains(keep, name) }
-	s := c.Config
-	switch {
-	case kept("cell") && cfg.Cell != s.Cell:
-		return cfg, fmt.Errorf("engine: %w: the checkpoint holds a %s, not a %s", ErrConfig, s.Cell, cfg.Cell)
-	case kept("hidden") && cfg.Hidden != s.Hidden:
-		return cfg, fmt.Errorf("engine: %w: the checkpoint has %d hidden units, not %d", ErrConfig, s.Hidden, cfg.Hidden)
-	}
-	cfg.Cell, cfg.Inputs, cfg.Steps, cfg.Hidden, cfg.Classes = s.Cell, s.Inputs, s.Steps, s.Hidden, s.Classes
-	if resume {
-		if !kept("seed") {
-			cfg.Seed = s.Seed
-		}
-		if !kept("batch") {
-			cfg.Batch = s.Batch
-		}
-		if !kept("lr") {
-			cfg.LR = s.LR
-		}
-	}
-	return cfg, cfg.Validate()
-}
-
 // optimizerNames lists the names of the Adam moment tensors: the first and
 // the second moments, in state_dict order.
 func optimizerNames(c Config) (avg, avgSq []string) {
@@ -122,7 +94,7 @@ func (c *Checkpoint) file() safetensors.File {
 	m := map[string]string{
 		"format":         checkpointFormat,
 		"version":        "1",
-		"cell":           cfg.Cell,
+		"cell":           cfg.Cell.String(),
 		"inputs":         strconv.Itoa(cfg.Inputs),
 		"steps":          strconv.Itoa(cfg.Steps),
 		"hidden":         strconv.Itoa(cfg.Hidden),
@@ -186,8 +158,8 @@ func (c *Checkpoint) check() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	if c.Config.Steps > maxSteps || c.Config.Batch > maxBatch {
-		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, maxBatch)
+	if c.Config.Steps > maxSteps || c.Config.Batch > MaxBatch {
+		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, MaxBatch)
 	}
 	sets := []*Params{c.Params}
 	if c.Adam != nil {
@@ -218,7 +190,7 @@ func (p *Params) shapedFor(c Config) bool {
 // LoadCheckpoint reads and checks the checkpoint at path; see
 // ReadCheckpoint. Errors name the file.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := safetensors.ReadFile(path, safetensors.KeepOtherDtypes())
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", path, err)
 	}
@@ -235,11 +207,14 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // values) and then hold exactly the six state_dict tensors with consistent
 // shapes, from which the cell (by the gate rows: 1x, 3x GRU, 4x LSTM) and
 // sizes are inferred, plus optionally all twelve Adam moment tensors of the
-// same shapes. Metadata is optional (a file saved from PyTorch has none);
+// same shapes. A tensor of any other name is refused as unexpected before
+// any dtype is judged; the expected tensors may be F32, F16, BF16 or F64
+// (converted to float32 as PyTorch's load_state_dict does, so a model
+// saved from PyTorch in half or double precision loads). Metadata is optional (a file saved from PyTorch has none);
 // what it states must agree with the tensors. Memory stays in proportion to
 // size.
 func ReadCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
-	f, err := safetensors.Read(r, size)
+	f, err := safetensors.Read(r, size, safetensors.KeepOtherDtypes())
 	if err != nil {
 		return nil, fmt.Errorf("engine: checkpoint: %w", err)
 	}
@@ -297,10 +272,16 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	}
 	base := DefaultConfig()
 	names := StateDictNames(base)
+	if err := checkNames(f, names); err != nil {
+		return nil, err
+	}
 	get := func(name string, rank int) (*safetensors.Tensor, error) {
 		t, ok := f.Get(name)
 		if !ok {
 			return nil, bad("no tensor %s", name)
+		}
+		if t.Data == nil && t.Dtype != "" {
+			return nil, badDtype(t)
 		}
 		if len(t.Shape) != rank {
 			return nil, bad("%s has shape %v, want %d dimensions", name, t.Shape, rank)
@@ -321,8 +302,8 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	}
 	wih, whh, bih, bhh, wfc, bfc := ts[0], ts[1], ts[2], ts[3], ts[4], ts[5]
 	gh, hidden := whh.Shape[0], whh.Shape[1]
-	cell := map[int]string{1: "rnn", 3: "gru", 4: "lstm"}[gh/hidden]
-	if gh%hidden != 0 || cell == "" {
+	cell := map[int]Cell{1: RNN, 3: GRU, 4: LSTM}[gh/hidden]
+	if gh%hidden != 0 || cell == 0 {
 		return nil, bad("%s has shape %v: %d rows is not 1, 3 (GRU) or 4 (LSTM) times the hidden size %d", names[1], whh.Shape, gh, hidden)
 	}
 	classes := wfc.Shape[0]
@@ -338,8 +319,8 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	}
 
 	mr := &metaReader{m: f.Metadata}
-	if v, ok := f.Metadata["cell"]; ok && v != cell {
-		mr.fail("cell", v, "the tensors are shaped for "+cell)
+	if v, ok := f.Metadata["cell"]; ok && v != cell.String() {
+		mr.fail("cell", v, "the tensors are shaped for "+cell.String())
 	}
 	c := base
 	c.Cell, c.Inputs, c.Hidden, c.Classes = cell, wih.Shape[1], hidden, classes
@@ -347,7 +328,7 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	c.Hidden = mr.int("hidden", c.Hidden, c.Hidden, c.Hidden)
 	c.Classes = mr.int("classes", c.Classes, c.Classes, c.Classes)
 	c.Steps = mr.int("steps", c.Steps, 1, maxSteps)
-	c.Batch = mr.int("batch", c.Batch, 1, maxBatch)
+	c.Batch = mr.int("batch", c.Batch, 1, MaxBatch)
 	c.Epochs = mr.int("epochs", c.Epochs, 0, math.MaxInt32)
 	c.LR = mr.float("lr", c.LR, math.SmallestNonzeroFloat64, 10)
 	if v, ok := f.Metadata["seed"]; ok {
@@ -385,13 +366,11 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		return nil, bad("%v", err)
 	}
 
-	// The tensors, then the optimiser's, all accounted for.
-	used := map[string]bool{}
+	// The tensors, then the optimiser's (checkNames has refused any other).
 	fill := func(p *Params, names []string) {
 		for i, s := range p.slices() {
 			t, _ := f.Get(names[i])
 			copy(s, t.Data)
-			used[names[i]] = true
 		}
 	}
 	ck.Params = NewParams(c)
@@ -410,6 +389,9 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		for i, sh := range paramShapes(c) {
 			for _, n := range []string{avg[i], avgSq[i]} {
 				t, _ := f.Get(n)
+				if t.Data == nil && t.Dtype != "" {
+					return nil, badDtype(t)
+				}
 				if !slices.Equal(t.Shape, sh) {
 					return nil, bad("%s has shape %v, want %v", n, t.Shape, sh)
 				}
@@ -440,20 +422,37 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 		}
 		ck.Adam = a
 	}
+	return ck, nil
+}
+
+// badDtype is the error for an expected tensor of a dtype that cannot be
+// loaded (Read kept it without data).
+func badDtype(t *safetensors.Tensor) error {
+	return fmt.Errorf("%w: %s: %w: dtype %s, only F32, F16, BF16 and F64 can be loaded", ErrCheckpoint, t.Name, safetensors.ErrDtype, t.Dtype)
+}
+
+// checkNames refuses a file holding tensors other than the state_dict's
+// names and their optimizer moments, naming them whatever their dtype.
+func checkNames(f *safetensors.File, names []string) error {
+	avg, avgSq := optimizerNames(DefaultConfig())
+	known := map[string]bool{}
+	for _, n := range slices.Concat(names, avg, avgSq) {
+		known[n] = true
+	}
 	var unknown []string
 	for _, t := range f.Tensors {
-		if !used[t.Name] {
+		if !known[t.Name] {
 			unknown = append(unknown, t.Name)
 		}
 	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		if len(unknown) > 3 {
-			unknown = append(unknown[:3], "...")
-		}
-		return nil, bad("unexpected tensors %s", strings.Join(unknown, ", "))
+	if len(unknown) == 0 {
+		return nil
 	}
-	return ck, nil
+	sort.Strings(unknown)
+	if len(unknown) > 3 {
+		unknown = append(unknown[:3], "...")
+	}
+	return fmt.Errorf("%w: unexpected tensors %s", ErrCheckpoint, strings.Join(unknown, ", "))
 }
 
 // anyNonZero reports whether any value of p is not zero.

@@ -30,7 +30,7 @@ func TestSaveFullDiskKeepsPrevious(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := DefaultConfig()
-		c.Cell = "lstm"
+		c.Cell = LSTM
 		ck := &Checkpoint{Config: c, Params: InitParams(c), Adam: NewAdam(c)}
 		ck.Adam.Step = 1
 		err := ck.WriteFile(path)
@@ -42,7 +42,7 @@ func TestSaveFullDiskKeepsPrevious(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.safetensors")
-	old := tinyCheckpoint("gru", true, 4)
+	old := tinyCheckpoint(GRU, true, 4)
 	if err := old.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}

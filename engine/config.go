@@ -11,9 +11,8 @@ var ErrConfig = errors.New("invalid configuration")
 // Config holds the hyperparameters of a run. The zero value is not valid;
 // start from DefaultConfig.
 type Config struct {
-	// Cell is the recurrent cell: "rnn" (tanh Elman RNN, the notebook's),
-	// "lstm" or "gru", each with PyTorch's math, gate order and init.
-	Cell string
+	// Cell is the recurrent cell: RNN (the notebook's), LSTM or GRU.
+	Cell Cell
 	// Inputs is the number of features per time step (28 pixels a row),
 	// Steps the number of time steps (28 rows), Classes the output size.
 	Inputs, Steps, Classes int
@@ -31,7 +30,7 @@ type Config struct {
 
 // DefaultConfig returns the notebook's recipe.
 func DefaultConfig() Config {
-	return Config{Cell: "rnn", Inputs: 28, Steps: 28, Classes: 10, Hidden: 128, Batch: 64, Epochs: 3, LR: 0.001}
+	return Config{Cell: RNN, Inputs: 28, Steps: 28, Classes: 10, Hidden: 128, Batch: 64, Epochs: 3, LR: 0.001}
 }
 
 // Params reports the number of trainable parameters of the model c describes.
@@ -41,15 +40,7 @@ func (c Config) Params() int {
 }
 
 // gates is how many stacked gate blocks the cell's weights hold.
-func (c Config) gates() int {
-	switch c.Cell {
-	case "lstm":
-		return 4
-	case "gru":
-		return 3
-	}
-	return 1
-}
+func (c Config) gates() int { return c.Cell.Gates() }
 
 // Validate reports the first invalid field of c, wrapped around ErrConfig.
 func (c Config) Validate() error {
@@ -57,8 +48,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: %w: "+format, append([]any{ErrConfig}, a...)...)
 	}
 	switch {
-	case c.Cell != "rnn" && c.Cell != "lstm" && c.Cell != "gru":
-		return bad("cell %q is not one of: rnn, lstm, gru", c.Cell)
+	case !c.Cell.Valid():
+		return bad("cell %v is not one of: rnn, lstm, gru", c.Cell)
 	case c.Inputs <= 0 || c.Steps <= 0 || c.Classes <= 1:
 		return bad("shape %dx%d with %d classes", c.Steps, c.Inputs, c.Classes)
 	case c.Hidden <= 0:

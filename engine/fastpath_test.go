@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mnist-tui/mnist-tui/engine/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"gorgonia.org/tensor"
 )
 
@@ -92,21 +92,25 @@ func (f *fastNet) run(t testing.TB, x []float64, y []int) (*oracleOut, int) {
 			s[i] = float32(math.NaN())
 		}
 	}
+	st.lay.wantNorms = true
 	if err := f.n.run(); err != nil {
 		t.Fatal(err)
 	}
-	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: toF64(st.probs), grads: weightsOf(f.grads)}
+	norms := make([]float32, st.d.T)
+	st.lay.gradNorms(norms)
+	out := &oracleOut{loss: st.lossSum / float64(st.d.B), probs: toF64(st.probs), grads: weightsOf(f.grads), norms: toF64(norms)}
 	if got, want := float32(st.loss), float32(out.loss); got != want {
 		t.Errorf("fast path: loss value %v, lossSum/B %v", got, want)
 	}
 	return out, st.correct
 }
 
-// outErrs are the largest errors of one comparison: loss, probabilities and
-// the six gradients.
-type outErrs [8]float64
+// outErrs are the largest errors of one comparison: loss, probabilities,
+// the six gradients and the per-step norms of dL/dh_t (when both sides have
+// them).
+type outErrs [9]float64
 
-var outErrNames = [8]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc"}
+var outErrNames = [9]string{"loss", "probs", "dWih", "dWhh", "dbih", "dbhh", "dWfc", "dbfc", "dh-norms"}
 
 func (e *outErrs) max(o outErrs) {
 	for i := range e {
@@ -136,6 +140,9 @@ func compareOut(got, want *oracleOut) outErrs {
 	e[1], _ = maxRelErr(got.probs, want.probs)
 	for k := range want.grads {
 		e[2+k], _ = maxRelErr(got.grads[k], want.grads[k])
+	}
+	if got.norms != nil && want.norms != nil {
+		e[8], _ = maxRelErr(got.norms, want.norms)
 	}
 	for i, v := range e {
 		if math.IsNaN(v) {
@@ -593,6 +600,37 @@ func TestBoundValuesSurviveBuild(t *testing.T) {
 		wantSum := float64(n.st.d.B) * math.Log(float64(c.Classes))
 		if e := math.Abs(n.st.lossSum - wantSum); !(e <= 1e-6*wantSum) {
 			t.Errorf("batch %d with a zero head: loss sum %.9g, want B*log(C) = %.9g", n.st.d.B, n.st.lossSum, wantSum)
+		}
+	}
+}
+
+// TestAdamSplitMatchesSerial checks that Adam's two-goroutine update of a
+// model above the split threshold gives bit for bit the serial update.
+func TestAdamSplitMatchesSerial(t *testing.T) {
+	c := DefaultConfig()
+	c.Cell = LSTM
+	p := InitParams(c)
+	g := InitParams(Config{Cell: c.Cell, Inputs: c.Inputs, Hidden: c.Hidden, Classes: c.Classes, Seed: 9})
+	if n := len(p.Wih) + len(p.Whh) + len(p.Wfc); n < parallelAdam {
+		t.Fatalf("%d parameters: below the split threshold %d", n, parallelAdam)
+	}
+	serial, split, relayed := p.Clone(), p.Clone(), p.Clone()
+	a1, a2, a3 := NewAdam(c), NewAdam(c), NewAdam(c)
+	r := newRelay()
+	for i := 0; i < 3; i++ {
+		a1.update(serial, g, 1, nil)
+		a2.update(split, g, 2, nil)
+		a3.update(relayed, g, 2, r)
+	}
+	want := serial.slices()
+	for name, q := range map[string]*Params{"split": split, "relayed": relayed} {
+		got := q.slices()
+		for k := range want {
+			for i := range want[k] {
+				if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+					t.Fatalf("%s: tensor %d [%d]: %v, serial %v", name, k, i, got[k][i], want[k][i])
+				}
+			}
 		}
 	}
 }

@@ -5,8 +5,8 @@ package engine
 import (
 	"testing"
 
-	"github.com/mnist-tui/mnist-tui/engine/gemm"
-	"github.com/mnist-tui/mnist-tui/engine/vecf32"
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/internal/vecf32"
 )
 
 // TestFastPathKernelsAreNEON checks that on arm64 the fast path (which calls

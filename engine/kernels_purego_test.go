@@ -5,8 +5,8 @@ package engine
 import (
 	"testing"
 
-	"github.com/mnist-tui/mnist-tui/engine/gemm"
-	"github.com/mnist-tui/mnist-tui/engine/vecf32"
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
+	"github.com/mnist-tui/mnist-tui/engine/internal/vecf32"
 )
 
 // TestFastPathKernelsArePureGo checks that -tags purego leaves the fast path

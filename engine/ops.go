@@ -23,25 +23,20 @@ var (
 
 // batchState is what one graph's fused ops share for one batch size.
 type batchState struct {
-	d       dims
-	workers int
-	x       []float32  // T*B*I inputs, time-major; bound to the graph's x node
-	y       []int      // B labels
-	hs, dz  []float32  // T*B*H hidden states and their pre-activation gradients
-	dh      []float32  // B*H scratch for the backward recurrence
-	probs   []float32  // B*C softmax outputs
-	dl      []float32  // B*C logit gradients
-	dhead   []float32  // B*H loss gradient at the last hidden state
-	grads   *Params    // gradient buffers (shared by every graph of a trainer)
-	gated   *gatedBufs // the LSTM's or GRU's saved state; nil for the RNN
+	d     dims
+	x     []float32 // T*B*I inputs, time-major; bound to the graph's x node
+	y     []int     // B labels
+	lay   *layer    // the recurrent layer's saved state
+	probs []float32 // B*C softmax outputs
+	dl    []float32 // B*C logit gradients
+	dhead []float32 // B*H loss gradient at the last hidden state
+	grads *Params   // gradient buffers (shared by every graph of a trainer)
 
 	loss    G.F32 // the batch's mean loss
 	lossSum float64
 	correct int
 
 	gen, rnnDone, headDone uint64 // forward count; last forward each backward served
-
-	packs rnnPacks // Whh packed for the plain RNN's steps
 
 	hLast, dheadT *tensor.Dense
 	gradT         [6]*tensor.Dense // views on grads, state_dict order
@@ -50,18 +45,15 @@ type batchState struct {
 func newBatchState(c Config, b, workers int, grads *Params) *batchState {
 	d := dims{B: b, T: c.Steps, I: c.Inputs, H: c.Hidden, C: c.Classes}
 	s := &batchState{
-		d: d, workers: workers, grads: grads,
+		d: d, grads: grads,
 		x:     make([]float32, d.T*d.B*d.I),
 		y:     make([]int, d.B),
-		hs:    make([]float32, d.T*d.B*d.H),
-		dz:    make([]float32, d.T*d.B*d.H),
-		dh:    make([]float32, d.B*d.H),
+		lay:   newLayer(c, d, workers, grads != nil),
 		probs: make([]float32, d.B*d.C),
 		dl:    make([]float32, d.B*d.C),
 		dhead: make([]float32, d.B*d.H),
-		gated: newGatedBufs(c, d),
 	}
-	s.hLast = dense(s.hs[(d.T-1)*d.B*d.H:], d.B, d.H)
+	s.hLast = dense(s.lay.hLast, d.B, d.H)
 	s.dheadT = dense(s.dhead, d.B, d.H)
 	if grads != nil {
 		for i, sh := range paramShapes(c) {
@@ -128,11 +120,7 @@ func (o rnnOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (o rnnOp) Do(v ...G.Value) (G.Value, error) {
 	s := o.st
 	s.gen++
-	if s.gated != nil {
-		s.gated.forward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs)
-		return s.hLast, nil
-	}
-	rnnForward(s.d, s.workers, f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), s.hs, &s.packs)
+	s.lay.forward(f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]))
 	return s.hLast, nil
 }
 func (o rnnOp) DiffWRT(int) []bool { return []bool{false, true, true, true, true} }
@@ -165,12 +153,7 @@ func (o rnnGradOp) Do(v ...G.Value) (G.Value, error) {
 	s := o.st
 	if s.rnnDone != s.gen {
 		s.rnnDone = s.gen
-		g := s.grads
-		if s.gated != nil {
-			s.gated.backward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dh, g.Wih, g.Whh, g.Bih, g.Bhh)
-			return s.gradT[o.k-1], nil
-		}
-		rnnBackward(s.d, s.workers, f32s(v[0]), f32s(v[2]), s.hs, f32s(v[5]), s.dz, s.dh, g.Wih, g.Whh, g.Bih, g.Bhh, &s.packs)
+		s.lay.backward(f32s(v[0]), f32s(v[2]), f32s(v[5]), s.grads)
 	}
 	return s.gradT[o.k-1], nil
 }

@@ -75,6 +75,9 @@ type oracleOut struct {
 	loss  float64   // mean cross-entropy over the batch
 	probs []float64 // B x C softmax probabilities
 	grads paramSet  // gradients of loss
+	// norms are, for every step t, the sum over the batch of |dL/dh_t|
+	// (nil when not computed).
+	norms []float64
 }
 
 // denseOf copies data into a new tensor of type dt and the given shape.

@@ -51,6 +51,15 @@ type Report struct {
 	Elapsed time.Duration
 	// Predictions holds the test set's predictions with KindDone.
 	Predictions *Predictions
+	// GradNorms are the gradients through time of a training batch sampled
+	// by WithGradNorms (nil on every other report): GradNorms[t], for
+	// t = 0..Steps-1 (t+1 is the digit's row), is the norm of the loss
+	// gradient at the hidden state h_t averaged over the batch, the mean
+	// over its digits b of |dl_b/dh_t| for each digit's own cross-entropy
+	// l_b, taken before the batch's update. Values shrinking toward the
+	// first rows are the plain RNN's vanishing gradient. The slice is the
+	// report's own.
+	GradNorms []float32
 }
 
 // Predictions are a model's outputs on every digit of a set, in set order.

@@ -59,6 +59,12 @@ func WithAutosave(path string) Option {
 	}
 }
 
+// WithGradNorms records the gradient norms through time (Report.GradNorms)
+// on every k-th training batch of each epoch (its first, then every k-th);
+// k <= 0 records none, the default. Recording costs about one pass over the
+// carried gradient per step of a sampled batch (BenchmarkGradNorms).
+func WithGradNorms(k int) Option { return func(t *Trainer) { t.normsEvery = k } }
+
 // Trainer runs the notebook's schedule on the fused model: with Epochs = E,
 // epoch 1 only validates the untrained net, epochs 2..E train then validate,
 // and then the test set is evaluated. Run it once, in its own goroutine; the
@@ -69,9 +75,10 @@ type Trainer struct {
 	report Reporter
 	start  *Params
 
-	resume    *Checkpoint
-	epochHook func(epoch int) error
-	skip      int // training batches to skip in the first epoch run
+	resume     *Checkpoint
+	epochHook  func(epoch int) error
+	skip       int // training batches to skip in the first epoch run
+	normsEvery int // record GradNorms every normsEvery-th training batch
 
 	params, grads *Params
 	adam          *Adam
@@ -350,6 +357,8 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 		nt := t.train[batchLen(ld, k, t.cfg.Batch, n)]
 		st := nt.st
 		got := ld.Batch(k, st.x, st.y)
+		sampled := t.normsEvery > 0 && k%t.normsEvery == 0
+		st.lay.wantNorms = sampled
 		if err := nt.run(); err != nil {
 			return fmt.Errorf("engine: epoch %d batch %d: %w", epoch, k+1, err)
 		}
@@ -357,10 +366,15 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 			return fmt.Errorf("engine: epoch %d batch %d of %d: %w (%v)", epoch, k+1, ld.Batches(), ErrNonFinite, l)
 		}
 		t.mu.Lock()
-		t.adam.Update(t.params, t.grads)
+		t.adam.updateWith(t.params, t.grads, st.lay.relay)
 		t.doneBatches = k + 1
 		t.mu.Unlock()
-		t.emit(stats.add(got, st.lossSum, st.correct), epoch)
+		r := stats.add(got, st.lossSum, st.correct)
+		if sampled {
+			r.GradNorms = make([]float32, t.cfg.Steps)
+			st.lay.gradNorms(r.GradNorms)
+		}
+		t.emit(r, epoch)
 	}
 	t.emit(stats.report(KindPhaseEnd), epoch)
 	return nil

@@ -193,3 +193,52 @@ func TestTrainerSnapshotMatchesFinalPredictions(t *testing.T) {
 		t.Errorf("accuracy %v vs %v", again.Acc, final.Acc)
 	}
 }
+
+// TestTrainerGradNorms samples the gradients through time every third
+// training batch: those reports (and only those) carry one finite positive
+// norm per step in a slice of their own, and the untrained plain RNN's
+// gradient vanishes toward the first rows. The values themselves are held
+// against the primitive-op oracle in TestCellFastPathMatchesOracle.
+func TestTrainerGradNorms(t *testing.T) {
+	c := DefaultConfig()
+	c.Epochs = 2
+	var batches []Report
+	tr, err := NewTrainer(c, smallData(t, quickSize(640)), WithGradNorms(3), WithReporter(func(r Report) {
+		if r.Kind == KindBatch && r.Phase == PhaseTrain {
+			batches = append(batches, r)
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) == 0 {
+		t.Fatal("no training batch reports")
+	}
+	for k, r := range batches {
+		if k%3 != 0 {
+			if r.GradNorms != nil {
+				t.Errorf("batch %d: GradNorms %v on an unsampled batch", k, r.GradNorms)
+			}
+			continue
+		}
+		if len(r.GradNorms) != c.Steps {
+			t.Fatalf("batch %d: %d grad norms, want %d", k, len(r.GradNorms), c.Steps)
+		}
+		for s, v := range r.GradNorms {
+			if !(v > 0) || math.IsInf(float64(v), 0) {
+				t.Fatalf("batch %d step %d: grad norm %v", k, s, v)
+			}
+		}
+		if k > 0 && &r.GradNorms[0] == &batches[0].GradNorms[0] {
+			t.Fatal("two reports share one GradNorms slice")
+		}
+	}
+	first := batches[0].GradNorms
+	if !(first[0] < first[c.Steps-1]/10) {
+		t.Errorf("untrained RNN: |dL/dh_1| = %g, |dL/dh_28| = %g; want the gradient to vanish toward the first row", first[0], first[c.Steps-1])
+	}
+	t.Logf("first batch: %v", first)
+}

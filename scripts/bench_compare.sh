@@ -3,27 +3,32 @@
 #
 # Compute only (no data pipeline): alternating over R rounds (ABBA order, so
 # neither side always runs first), it runs
-#   go test -run '^$' -bench '^Benchmark(TrainStep|EvalStep)$' -benchtime 200x -count 1 ./engine
-#   /usr/bin/python3 scripts/bench_torch.py
-# collects their samples/s (batch 64: train = forward + backward + Adam, eval =
-# forward only), and prints the median of each and the ratios mnist-tui/PyTorch:
-#   train: mnist-tui 12345 samples/s, PyTorch 6500 samples/s, ratio 1.90x
-# PyTorch runs on --threads threads (1, as the notebook is measured); the
-# engine uses min(GOMAXPROCS, 2) workers (--go-cpu N passes -cpu N to go test).
+#   go test -run '^$' -bench '^Benchmark(TrainStep|EvalStep|CellTrainStep)$' -benchtime 200x -count 1 ./engine
+#   /usr/bin/python3 scripts/bench_torch.py --cell C --threads T --blas-threads O --steps 30 --runs 5
+# for PyTorch in each of its configurations here (intra-op threads T in 1, 2
+# and OpenBLAS threads O in 1, 2), collects samples/s (batch 64: train =
+# forward + backward + Adam, eval = forward only; the rnn's train and eval,
+# the lstm's and gru's train), and prints, for every figure, the median of
+# each side over the rounds, PyTorch's best configuration (the highest
+# median counts) and the ratio mnist-tui/PyTorch:
+#   rnn train: mnist-tui 40000 samples/s (38000 per CPU-second, 0.52 of peak), PyTorch best 12000 (T1 O2), ratio 3.33x
+# The engine uses min(GOMAXPROCS, 2) workers (--go-cpu N passes -cpu N to
+# go test); "of peak" is its products' GFLOP per CPU-second over one core's
+# FMA peak measured here (engine/internal/peak).
 #
-# --full also runs one full default headless run of each, the built mnist-tui
-# binary (go build, then --headless --metrics) and scripts/notebook.py
-# --metrics, under /usr/bin/time -v, and prints wall time, peak RSS and each
-# phase's samples/s side by side.
+# --full also runs full headless runs under /usr/bin/time -v: the default
+# run of the built binary against scripts/notebook.py (wall time, peak RSS,
+# each phase's samples/s), and `--cell lstm|gru --epochs 2 --limit 20000`
+# (the training phase's samples/s against PyTorch's best training step of
+# that cell).
 #
 # The figures are wall-clock throughput: on a machine shared with other jobs
 # they move with the load, so the load average is printed at start and end,
-# and PyTorch's throughput per CPU second of its process (bench_torch.py's
-# cpu_samples_per_s) is printed too: the Go benchmark has no such figure.
+# with the per-CPU-second figures of both sides.
 # PYTHON=... runs another interpreter than /usr/bin/python3.
 #
-# Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--threads 1]
-#                                 [--go-cpu N] [--full]
+# Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--go-cpu N]
+#                                 [--py-steps 30] [--py-runs 5] [--full]
 # Needs Go and, for PyTorch (Debian):
 #   apt-get install -y python3-torch python3-torchvision libopenblas0-pthread
 
@@ -32,7 +37,8 @@ set -euo pipefail
 PY=${PYTHON:-/usr/bin/python3} # PYTHON overrides, e.g. to try another interpreter
 rounds=3
 benchtime=200x
-threads=1
+pysteps=30 # bench_torch.py --steps and --runs: 12 configurations a round
+pyruns=5
 gocpu=
 full=0
 
@@ -43,16 +49,18 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) [ $# -ge 2 ] || die "--rounds needs a value"; rounds=$2; shift 2 ;;
 	--benchtime) [ $# -ge 2 ] || die "--benchtime needs a value"; benchtime=$2; shift 2 ;;
-	--threads) [ $# -ge 2 ] || die "--threads needs a value"; threads=$2; shift 2 ;;
 	--go-cpu) [ $# -ge 2 ] || die "--go-cpu needs a value"; gocpu=$2; shift 2 ;;
+	--py-steps) [ $# -ge 2 ] || die "--py-steps needs a value"; pysteps=$2; shift 2 ;;
+	--py-runs) [ $# -ge 2 ] || die "--py-runs needs a value"; pyruns=$2; shift 2 ;;
 	--full) full=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument: $1" ;;
 	esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: want a positive integer"
-[[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads $threads: want a positive integer"
 [[ -z $gocpu || $gocpu =~ ^[1-9][0-9]*$ ]] || die "--go-cpu $gocpu: want a positive integer"
+[[ $pysteps =~ ^[1-9][0-9]*$ ]] || die "--py-steps $pysteps: want a positive integer"
+[[ $pyruns =~ ^[1-9][0-9]*$ ]] || die "--py-runs $pyruns: want a positive integer"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -89,36 +97,45 @@ median() { sort -g | awk '{v[NR] = $1} END {
 	if (NR == 0) exit 1
 	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-go_args=(test -run '^$' -bench '^Benchmark(TrainStep|EvalStep)$' -benchtime "$benchtime" -count 1)
+go_args=(test -run '^$' -bench '^Benchmark(TrainStep|EvalStep|CellTrainStep)$' -benchtime "$benchtime" -count 1)
 [ -n "$gocpu" ] && go_args+=(-cpu "$gocpu")
 go_args+=(./engine)
-py_args=(scripts/bench_torch.py --threads "$threads")
+configs=("1 1" "1 2" "2 1" "2 2") # PyTorch: intra-op threads, OpenBLAS threads
 
-# run_go appends one round's samples/s to go_train and go_eval.
+# metric prints the value before unit $2 on the line of benchmark $1.
+metric() { awk -v b="$1" -v u="$2" '$1 ~ "^Benchmark" b "(-[0-9]+)?$" { for (i = 2; i <= NF; i++) if ($i == u) print $(i-1) }' "$3"; }
+
+# run_go appends one round's figures to go_<what> (what: rnn_train,
+# rnn_eval, lstm_train, gru_train), with per-CPU-second and peak fractions.
 run_go() {
 	local out=$tmp/go.$1.txt
 	if ! go "${go_args[@]}" >"$out" 2>&1; then
 		tail -n 30 "$out" >&2
 		die "go $(show "${go_args[@]}") failed (output above)"
 	fi
-	local tr ev
-	tr=$(awk '$1 ~ /^BenchmarkTrainStep(-[0-9]+)?$/ { for (i = 2; i <= NF; i++) if ($i == "samples/s") print $(i-1) }' "$out")
-	ev=$(awk '$1 ~ /^BenchmarkEvalStep(-[0-9]+)?$/ { for (i = 2; i <= NF; i++) if ($i == "samples/s") print $(i-1) }' "$out")
-	if ! positive "$tr" || ! positive "$ev"; then
-		cat "$out" >&2
-		die "no samples/s figure in the go test output (above)"
-	fi
-	printf '%.0f\n' "$tr" >>"$tmp/go_train"
-	printf '%.0f\n' "$ev" >>"$tmp/go_eval"
-	printf '  round %d  mnist-tui  train %8.0f  eval %8.0f samples/s\n' "$1" "$tr" "$ev"
+	local what bench v line="  round $1  mnist-tui"
+	for what in rnn_train rnn_eval lstm_train gru_train; do
+		case $what in
+		rnn_train) bench=TrainStep ;; rnn_eval) bench=EvalStep ;;
+		lstm_train) bench=CellTrainStep/lstm ;; gru_train) bench=CellTrainStep/gru ;;
+		esac
+		v=$(metric "$bench" samples/s "$out")
+		positive "$v" || { cat "$out" >&2; die "no samples/s figure for $bench in the go test output (above)"; }
+		printf '%.0f\n' "$v" >>"$tmp/go_$what"
+		printf '%.0f\n' "$(metric "$bench" cpu-samples/s "$out")" >>"$tmp/go_${what}_cpu"
+		echo "$(metric "$bench" peak-frac "$out")" >>"$tmp/go_${what}_peak"
+		line+=$(printf '  %s %7.0f' "$what" "$v")
+	done
+	echo "$line"
 }
 
-# run_py appends one round's samples/s to py_train and py_eval.
+# run_py appends one round's figures of cell $2 in configuration $3 $4
+# (threads, OpenBLAS threads) to py_<cell>_<train|eval>_<T><O>.
 run_py() {
-	local out=$tmp/py.$1.txt
-	if ! "$PY" "${py_args[@]}" >"$out" 2>&1; then
+	local r=$1 cell=$2 th=$3 ob=$4 out=$tmp/py.$1.$2.$3$4.txt
+	if ! "$PY" scripts/bench_torch.py --cell "$cell" --threads "$th" --blas-threads "$ob" --steps "$pysteps" --runs "$pyruns" >"$out" 2>&1; then
 		tail -n 30 "$out" >&2
-		die "$(show "$PY" "${py_args[@]}") failed (output above)"
+		die "$PY scripts/bench_torch.py --cell $cell --threads $th --blas-threads $ob failed (output above)"
 	fi
 	local figs
 	figs=$("$PY" -c '
@@ -133,32 +150,54 @@ print(*d["train"], *d["eval"])' "$out") || { cat "$out" >&2; die "no samples_per
 	local tr trc ev evc
 	read -r tr trc ev evc <<<"$figs" || true
 	positive "$tr" && positive "$ev" || { cat "$out" >&2; die "bad samples_per_s figures from bench_torch.py: '$figs'"; }
-	echo "$tr" >>"$tmp/py_train"
-	echo "$ev" >>"$tmp/py_eval"
-	echo "${trc:-0}" >>"$tmp/py_train_cpu"
-	echo "${evc:-0}" >>"$tmp/py_eval_cpu"
-	printf '  round %d  PyTorch    train %8.0f  eval %8.0f samples/s  (per CPU second: %s, %s)\n' "$1" "$tr" "$ev" "$trc" "$evc"
+	echo "$tr" >>"$tmp/py_${cell}_train_$th$ob"
+	echo "$ev" >>"$tmp/py_${cell}_eval_$th$ob"
+	echo "$trc" >>"$tmp/py_${cell}_train_$th${ob}_cpu"
+	echo "$evc" >>"$tmp/py_${cell}_eval_$th${ob}_cpu"
+	printf '  round %d  PyTorch %-4s T%d O%d  train %7.0f  eval %7.0f samples/s  (per CPU-second %s, %s)\n' "$r" "$cell" "$th" "$ob" "$tr" "$ev" "$trc" "$evc"
 }
 
-echo "bench_compare: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(hostname), $(nproc) CPUs, $rounds rounds"
+run_all_py() {
+	local cell c
+	for cell in rnn lstm gru; do
+		for c in "${configs[@]}"; do
+			# shellcheck disable=SC2086
+			run_py "$1" "$cell" $c
+		done
+	done
+}
+
+echo "bench_compare: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(hostname), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $rounds rounds"
 echo "  mnist-tui: go $(show "${go_args[@]}")  ($(go env GOVERSION), GOMAXPROCS ${gocpu:-${GOMAXPROCS:-$(nproc)}}, engine workers min(GOMAXPROCS, 2))"
-echo "  PyTorch:   $(show "$PY" "${py_args[@]}")  (torch $torch_version, $threads thread(s))"
+echo "  PyTorch:   $PY scripts/bench_torch.py --cell rnn|lstm|gru --threads 1|2 --blas-threads 1|2  (torch $torch_version)"
 echo "  load average at start: $(load)"
 for ((r = 1; r <= rounds; r++)); do
-	if ((r % 2)); then run_go "$r"; run_py "$r"; else run_py "$r"; run_go "$r"; fi
+	if ((r % 2)); then run_go "$r"; run_all_py "$r"; else run_all_py "$r"; run_go "$r"; fi
 done
 echo "  load average at end:   $(load)"
 echo
 
-for what in train eval; do
-	g=$(median <"$tmp/go_$what")
-	p=$(median <"$tmp/py_$what")
-	awk -v w="$what" -v g="$g" -v p="$p" 'BEGIN {
-		printf "%-6s mnist-tui %d samples/s, PyTorch %d samples/s, ratio %.2fx\n", w ":", g, p, (p > 0 ? g / p : 0) }'
-done
+# best_py prints PyTorch's best median for $1 (cell_phase) and its config.
+best_py() {
+	local c th ob m best=0 cfg=
+	for c in "${configs[@]}"; do
+		read -r th ob <<<"$c"
+		m=$(median <"$tmp/py_$1_$th$ob")
+		if awk -v m="$m" -v b="$best" 'BEGIN { exit !(m > b) }'; then best=$m cfg="T$th O$ob"; fi
+	done
+	echo "$best $cfg"
+}
 
-echo "(PyTorch per CPU second of its process, median: train $(median <"$tmp/py_train_cpu"), eval $(median <"$tmp/py_eval_cpu") samples/s;"
-echo " far above its wall figures means the machine's load took CPU from it)"
+declare -A best_train
+for what in rnn_train rnn_eval lstm_train gru_train; do
+	g=$(median <"$tmp/go_$what")
+	gc=$(median <"$tmp/go_${what}_cpu")
+	gp=$(sort -g "$tmp/go_${what}_peak" | awk '{v[NR] = $1} END { print (NR ? v[int((NR + 1) / 2)] : 0) }')
+	read -r p cfg <<<"$(best_py "$what")"
+	best_train[$what]=$p
+	awk -v w="${what/_/ }" -v g="$g" -v gc="$gc" -v gp="$gp" -v p="$p" -v cfg="$cfg" 'BEGIN {
+		printf "%-11s mnist-tui %d samples/s (%d per CPU-second, %.2f of peak), PyTorch best %d (%s), ratio %.2fx\n", w ":", g, gc, gp, p, cfg, (p > 0 ? g / p : 0) }'
+done
 
 [ "$full" = 1 ] || exit 0
 
@@ -170,7 +209,7 @@ go build -o "$tmp/mnist-tui" . || die "go build . failed"
 echo "  load average at start: $(load)"
 /usr/bin/time -v -o "$tmp/go.time" "$tmp/mnist-tui" --headless --metrics "$tmp/go.jsonl" >"$tmp/go.out" 2>"$tmp/go.err" ||
 	{ cat "$tmp/go.err" >&2; die "mnist-tui --headless failed (output above)"; }
-/usr/bin/time -v -o "$tmp/py.time" "$PY" scripts/notebook.py --threads "$threads" --metrics "$tmp/py.jsonl" >"$tmp/py.out" 2>"$tmp/py.err" ||
+/usr/bin/time -v -o "$tmp/py.time" "$PY" scripts/notebook.py --threads 1 --metrics "$tmp/py.jsonl" >"$tmp/py.out" 2>"$tmp/py.err" ||
 	{ cat "$tmp/py.err" >&2; die "scripts/notebook.py failed (output above)"; }
 echo "  load average at end:   $(load)"
 
@@ -225,3 +264,15 @@ for key in sorted(set(gm) | set(pm), key=lambda k: (k[0] == 0, k)):
 print(f"  mnist-tui: {last(os.path.join(tmp, 'go.out'))}")
 print(f"  PyTorch:   {last(os.path.join(tmp, 'py.out'))}")
 EOF
+
+echo
+echo "gated cells, full runs (--epochs 2 --limit 20000, training phase samples/s from --metrics):"
+for cell in lstm gru; do
+	/usr/bin/time -v -o "$tmp/$cell.time" "$tmp/mnist-tui" --headless --cell "$cell" --epochs 2 --limit 20000 --metrics "$tmp/$cell.jsonl" >"$tmp/$cell.out" 2>"$tmp/$cell.err" ||
+		{ cat "$tmp/$cell.err" >&2; die "mnist-tui --cell $cell failed (output above)"; }
+	g=$("$PY" -c 'import json, sys
+print(next(json.loads(l)["samples_per_s"] for l in open(sys.argv[1]) if l.strip() and json.loads(l)["phase"] == "train"))' "$tmp/$cell.jsonl")
+	awk -v c="$cell" -v g="$g" -v p="${best_train[${cell}_train]}" 'BEGIN {
+		printf "  %-4s training phase %d samples/s, PyTorch best training step %d, ratio %.2fx\n", c, g, p, (p > 0 ? g / p : 0) }'
+done
+echo "  load average at end:   $(load)"

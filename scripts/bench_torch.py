@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Throughput of the notebook's MNIST RNN in PyTorch on one CPU thread.
+"""Throughput of the notebook's MNIST RNN in PyTorch on the CPU.
 
 The model is the reference recipe: nn.RNN(28, 128, batch_first=True) (tanh,
-one layer), its last hidden state into nn.Linear(128, 10), cross-entropy, Adam
-with lr 1e-3, batch 64. Data are random (shape and scale of normalised MNIST),
+one layer; --cell lstm or gru for nn.LSTM / nn.GRU), its last hidden state
+into nn.Linear(128, 10), cross-entropy, Adam with lr 1e-3, batch 64.
+--threads sets torch's intra-op threads, --blas-threads OpenBLAS's own pool
+(default: the same number). Data are random (shape and scale of normalised MNIST),
 so only compute is measured: no DataLoader, no transforms.
 
 Prints one JSON line per measurement:
@@ -26,11 +28,13 @@ import statistics
 import time
 
 
-def make_model(nn, input_size=28, hidden=128, classes=10):
+def make_model(nn, cell="rnn", input_size=28, hidden=128, classes=10):
+    layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
+
     class RNNModel(nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = nn.RNN(input_size, hidden, batch_first=True)
+            self.rnn = layer(input_size, hidden, batch_first=True)
             self.fc = nn.Linear(hidden, classes)
 
         def forward(self, x):
@@ -62,19 +66,21 @@ def main():
     ap.add_argument("--steps", type=int, default=50, help="batches per timed run")
     ap.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
     ap.add_argument("--warmup", type=int, default=20, help="untimed batches first")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    ap.add_argument("--blas-threads", type=int, default=0, help="OPENBLAS_NUM_THREADS (0: as --threads)")
+    ap.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     # OpenBLAS keeps its own thread pool: pin it too (before torch loads it)
     # so that "one thread" holds for every kernel.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads or args.threads)
     import torch
     from torch import nn
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = make_model(nn)
+    model = make_model(nn, args.cell)
     loss_fn = nn.CrossEntropyLoss()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     # Normalised MNIST pixels lie in [-1, 1].
@@ -94,6 +100,8 @@ def main():
     common = {
         "batch": args.batch,
         "threads": args.threads,
+        "blas_threads": args.blas_threads or args.threads,
+        "cell": args.cell,
         "torch": torch.__version__,
     }
     model.train()

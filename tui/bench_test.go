@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // frameBudget is the most a 120x40 frame may take to draw.
@@ -27,30 +28,40 @@ const frameBudget = 5 * time.Millisecond
 // all) and its test predictions, in the ANSI 256 colour profile.
 func benchModel(b *testing.B) tea.Model {
 	b.Helper()
-	s := testSet(b)
-	ch := make(chan engine.Report)
-	b.Cleanup(func() { close(ch) })
-	m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s, Reports: ch})
-	return feed(sized(m, 120, 40), fakeRun(testConfig(), fakePreds(s)))
+	return benchModelOf(b, fakeRun(testConfig(), fakePreds(testSet(b))))
+}
+
+// benchModelOf is a model at 120x40 in the ANSI 256 profile that has seen
+// the start of a run and rs.
+func benchModelOf(b *testing.B, rs []engine.Report) tea.Model {
+	b.Helper()
+	m := model(b, renderer(termenv.ANSI256), testConfig(), testSet(b), runs.Access{})
+	return feed(sized(m, 120, 40), rs)
 }
 
 // BenchmarkView120x40 times drawing one 120x40 frame after a full run.
-// "dashboard-redraw" is the costly case: a report arrived, so every chart is
-// redrawn from the whole history; "dashboard-cached" is a frame after a key
-// that changed nothing drawn in the charts; "browser-redraw" steps to the
+// "dashboard-redraw" is the costly case: a batch of the last validation
+// arrived while the run goes on, so every chart is redrawn from the whole
+// history; "dashboard-cached" is a frame after a key that changed nothing
+// drawn in the charts; "browser-redraw" steps to the
 // next or previous digit (in colour) before each frame, the others redraw
 // nothing but the frame around the view. The metric budget-% is ns/op as a
 // percentage of the 5 ms budget.
 func BenchmarkView120x40(b *testing.B) {
-	val := engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseVal, Epoch: 3, Epochs: 3, Step: 10, Steps: 313,
-		Samples: 640, Total: 20000, RunStep: 2200, RunSteps: 2346, Loss: 0.3, Acc: 0.9, SamplesPerSec: 4000, Elapsed: time.Second}
+	// The run up to epoch 3's validation, and that validation's next
+	// batches.
+	before := upTo(fakeRun(testConfig(), nil), 2000)
+	val := before[len(before)-1]
 	flip := 0
 	cases := []struct {
 		name  string
 		tabs  int
 		every func(m tea.Model) tea.Model
 	}{
-		{"dashboard-redraw", 0, func(m tea.Model) tea.Model { m, _ = m.Update(reportsMsg{val}); return m }},
+		{"dashboard-redraw", 0, func(m tea.Model) tea.Model {
+			val.RunStep++
+			return feed(m, []engine.Report{val})
+		}},
 		{"dashboard-cached", 0, nil},
 		{"browser-cached", 1, nil},
 		{"browser-redraw", 1, func(m tea.Model) tea.Model {
@@ -63,6 +74,9 @@ func BenchmarkView120x40(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			m := benchModel(b)
+			if c.name == "dashboard-redraw" {
+				m = benchModelOf(b, before)
+			}
 			for range c.tabs {
 				m, _ = press(m, "tab")
 			}
@@ -80,6 +94,35 @@ func BenchmarkView120x40(b *testing.B) {
 			b.ReportMetric(100*perOp/float64(frameBudget.Nanoseconds()), "budget-%")
 		})
 	}
+}
+
+// BenchmarkLayout times what the root does in every Update to lay the
+// screen out (the tab bar with its hit rectangles, the footer when its
+// key changed, the views' rectangles), and a mouse press's hit test on
+// the confusion matrix, at 120x40 after a full run.
+func BenchmarkLayout(b *testing.B) {
+	for _, tabs := range []int{0, 1, 2} {
+		m := benchModel(b)
+		for range tabs {
+			m, _ = press(m, "tab")
+		}
+		mm := m.(Model)
+		b.Run(mm.views[mm.active].title(), func(b *testing.B) {
+			for b.Loop() {
+				mm.layout()
+			}
+		})
+	}
+	b.Run("click-cell", func(b *testing.B) {
+		m := benchModel(b)
+		m, _ = press(m, "tab", "tab")
+		c := m.(Model).views[2].(*confusion)
+		for b.Loop() {
+			if _, ok := c.layout().cells.at(20, 8); !ok {
+				b.Fatal("no cell at 20,8")
+			}
+		}
+	})
 }
 
 // BenchmarkViewers50 times one refresh of 50 viewers of one run at 120x40
@@ -102,9 +145,9 @@ func BenchmarkViewers50(b *testing.B) {
 			hist, rest := run[:2000], run[2000:]
 			ms := make([]tea.Model, 50)
 			for i := range ms {
-				m := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Sizes: fakeSizes, Test: s,
-					Reports: make(chan engine.Report), Cache: cache})
-				ms[i] = feed(sized(m, 120, 40), hist)
+				m := New(Options{Renderer: renderer(termenv.ANSI256), Events: make(chan runs.Event), Cache: cache})
+				mm, _ := m.Update(eventsMsg(startEvents(fakeInfo(testConfig(), s), 1)))
+				ms[i] = feed(sized(mm, 120, 40), hist)
 				_ = ms[i].View()
 			}
 			i := 0

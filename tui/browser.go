@@ -95,7 +95,11 @@ func (b *browser) title() string { return "Predictions" }
 
 func (b *browser) typing() bool { return b.jumping }
 
-func (b *browser) setSize(w, h int) { b.w, b.h = w, h }
+func (b *browser) kind() viewKind { return kindBrowser }
+
+func (b *browser) init() tea.Cmd { return nil }
+
+func (b *browser) setRect(r rect) { b.w, b.h = r.w, r.h }
 
 func (b *browser) keys() ([]key.Binding, [][]key.Binding) {
 	if b.jumping {
@@ -103,7 +107,7 @@ func (b *browser) keys() ([]key.Binding, [][]key.Binding) {
 	}
 	k := b.km
 	return []key.Binding{k.Left, k.Right, k.Wrong, k.Class, k.Mode},
-		[][]key.Binding{{k.Left, k.Right, k.First, k.Last, k.Jump, k.Random}, {k.Wrong, k.Class, k.Clear, k.Mode}}
+		[][]key.Binding{{k.Left, k.Right, k.First, k.Last, k.Jump, k.Random}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.WheelDigit, k.ClickDigit}}
 }
 
 // n is how many digits can be browsed.
@@ -163,17 +167,37 @@ func (b *browser) setFilter(f filter) {
 	b.refilter(max(b.current(), 0))
 }
 
-// openCell shows exactly the digits of class truth predicted as pred.
-func (b *browser) openCell(truth, pred int) {
+// browseMsg asks the browser (through show) for the digits passing f,
+// at test index index (the first match when index is -1; an index the
+// filter hides clears the filter).
+type browseMsg struct {
+	f     filter
+	index int
+}
+
+// browse applies msg.
+func (b *browser) browse(msg browseMsg) {
 	b.sync()
-	b.f = filter{truth: truth, pred: pred}
+	b.f = msg.f
 	b.refilter(-1)
 	b.note = ""
+	if msg.index >= 0 {
+		b.jump(strconv.Itoa(msg.index))
+	}
 }
 
 func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
+	var km tea.KeyMsg
+	switch msg := msg.(type) {
+	case browseMsg:
+		b.browse(msg)
+		return b, nil
+	case mouseMsg:
+		b.mouse(msg)
+		return b, nil
+	case tea.KeyMsg:
+		km = msg
+	default:
 		return b, nil
 	}
 	b.sync()
@@ -227,6 +251,26 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 	return b, nil
 }
 
+// mouse steps with the wheel and shows a thumbnail that is clicked.
+func (b *browser) mouse(m mouseMsg) {
+	b.sync()
+	if b.jumping || len(b.matches) == 0 {
+		return
+	}
+	if step := m.wheel(); step != 0 {
+		b.note = ""
+		b.pos = max(min(b.pos+step, len(b.matches)-1), 0)
+		return
+	}
+	if !m.click() {
+		return
+	}
+	if i, ok := b.layout().next.at(m.X, m.Y); ok && b.pos+1+i < len(b.matches) {
+		b.note = ""
+		b.pos += 1 + i
+	}
+}
+
 // typeKey edits the index being typed after the jump key.
 func (b *browser) typeKey(km tea.KeyMsg) {
 	switch {
@@ -276,43 +320,131 @@ func (b *browser) View() string {
 	return b.view
 }
 
+// Parts of the browser's drawing.
+const (
+	// The panel beside the digit: its width, and the least it may shrink
+	// to when a larger digit would otherwise not fit.
+	infoW, minInfoW = 42, 34
+	thumbW          = digit.Side + 2
+	thumbH          = digit.Side/2 + 3 // framed compact digit and its caption
+	thumbGx         = 2
+)
+
+// browserLayout is where the browser's parts go, for its size and state:
+// draw and the mouse use the same one.
+type browserLayout struct {
+	bodyH  int        // lines above the status lines
+	size   digit.Size // of the digit
+	framed bool       // the digit has a frame (shading) or a top margin (colour)
+	picW   int        // width of the digit's block
+	infoW  int        // width of the panel beside it
+	// next holds thumbnails of the next matching digits, where there is
+	// room to the right of the panel (about 200x60 and up).
+	next grid
+}
+
+// statusLines is how many lines status takes.
+func (b *browser) statusLines() int {
+	switch {
+	case b.jumping:
+		return 1
+	case b.note != "":
+		return 3
+	}
+	return 2
+}
+
+// layout lays the browser out in its rectangle: the largest digit that
+// leaves room for the panel, then thumbnails in what is left.
+func (b *browser) layout() browserLayout {
+	l := browserLayout{bodyH: max(b.h-b.statusLines(), 0)}
+	l.size = digit.Fit(b.w-1-2-2-minInfoW, l.bodyH-2)
+	l.framed = l.bodyH >= l.size.Lines()+2
+	l.picW = l.size.Width()
+	if l.framed && !b.colour {
+		l.picW += 2
+	}
+	l.infoW = max(min(infoW, b.w-1-l.picW-2), 0)
+	x := 1 + l.picW + 2 + l.infoW + 2
+	l.next = fitGrid(rect{x: x, y: 1, w: b.w - x, h: l.bodyH - 1}, thumbW, thumbH, thumbGx, 0, 0)
+	return l
+}
+
 func (b *browser) draw() string {
 	if b.run.preds == nil {
 		return b.empty()
 	}
 	status := b.status()
-	bodyH := b.h - lipgloss.Height(status)
+	l := b.layout()
 	i := b.current()
 	if i < 0 {
-		return fit(b.st.dim.Render("No digit matches "+b.f.String()+".  c clears the filters."), b.w, bodyH) + "\n" + status
+		return fit(b.st.dim.Render("No digit matches "+b.f.String()+".  c clears the filters."), b.w, l.bodyH) + "\n" + status
 	}
-	size := digit.Compact
-	if bodyH >= digit.Full.Lines()+1 && b.w >= digit.Full.Width()+4+34 {
-		size = digit.Full
+	lines := b.digit(i, l.size)
+	pic := strings.Join(lines, "\n")
+	switch {
+	case !l.framed:
+		// No room for a frame or a margin.
+	case !b.colour:
+		// Frame the shading so blank rows keep the digit's box visible.
+		pic = b.frame(lines, l.size.Width())
+	default:
+		pic = "\n" + pic
 	}
-	var lines []string
+	blocks := []string{" ", pic, "  ", fitWidth(b.info(i, l.infoW), l.infoW)}
+	if l.next.n() > 0 {
+		blocks = append(blocks, "  ", b.thumbnails(l.next))
+	}
+	return fit(hjoin(blocks...), b.w, l.bodyH) + "\n" + status
+}
+
+// digit draws test digit i at size s, in the browser's mode.
+func (b *browser) digit(i int, s digit.Size) []string {
 	var px []uint8
 	if b.run.test != nil {
 		px = b.run.test.Image(i)
 	}
 	if b.colour {
-		lines = b.painter.HalfBlocks(px, size)
-	} else {
-		lines = digit.Shade(px, size)
+		return b.painter.HalfBlocks(px, s)
 	}
-	pic := strings.Join(lines, "\n")
-	switch {
-	case bodyH < size.Lines()+2:
-		// No room for a frame or a margin.
-	case !b.colour:
-		// Frame the shading so blank rows keep the digit's box visible.
-		pic = b.frame(lines, size.Width())
-	default:
-		pic = "\n" + pic
+	return digit.Shade(px, s)
+}
+
+// thumbnails draws the digits after the one shown, in the grid g below a
+// title line.
+func (b *browser) thumbnails(g grid) string {
+	p := b.run.preds
+	var cells []string
+	for k := range g.n() {
+		j := b.pos + 1 + k
+		if j >= len(b.matches) {
+			break
+		}
+		i := b.matches[j]
+		t, pr := int(p.Labels[i]), int(p.Pred[i])
+		st, mark := b.st.good, "✓"
+		if t != pr {
+			st, mark = b.st.bad, "✗"
+		}
+		caption := b.st.label.Render(group(i)+" ") + st.Render(fmt.Sprintf("%d→%d %s", t, pr, mark))
+		cells = append(cells, b.frame(b.digit(i, digit.Compact), digit.Side)+"\n"+caption)
 	}
-	panelW := b.w - size.Width() - 4
-	body := hjoin(" ", pic, "  ", b.info(i, panelW))
-	return fit(body, b.w, bodyH) + "\n" + status
+	title := b.st.label.Render("next " + strconv.Itoa(len(cells)) + " · click one to show it")
+	if len(cells) == 0 {
+		return title
+	}
+	rows := []string{title}
+	for r := 0; r*g.cols < len(cells); r++ {
+		row := make([]string, 0, 2*g.cols)
+		for c := 0; c < g.cols && r*g.cols+c < len(cells); c++ {
+			if c > 0 {
+				row = append(row, strings.Repeat(" ", g.gx))
+			}
+			row = append(row, fit(cells[r*g.cols+c], g.cw, g.ch))
+		}
+		rows = append(rows, hjoin(row...))
+	}
+	return strings.Join(rows, "\n")
 }
 
 // frame draws a light box around shaded lines.

@@ -8,7 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // onBrowser is a finished run showing the browser.
@@ -161,7 +161,7 @@ func TestBrowserModes(t *testing.T) {
 		t.Errorf("d without colour:\n%s", v)
 	}
 	// With colour the browser starts in half blocks and d toggles.
-	c := New(Options{Renderer: renderer(termenv.ANSI256), Config: testConfig(), Test: testSet(t), Reports: make(chan engine.Report)})
+	c := model(t, renderer(termenv.ANSI256), testConfig(), testSet(t), runs.Access{})
 	cm := feed(sized(c, 120, 40), fakeRun(testConfig(), fakePreds(testSet(t))))
 	cm, _ = press(cm, "tab")
 	if v := cm.View(); !strings.Contains(v, "▀") || !strings.Contains(v, "colour ·") {
@@ -174,51 +174,37 @@ func TestBrowserModes(t *testing.T) {
 }
 
 func TestBrowserDigitFitsTerminal(t *testing.T) {
-	for _, s := range [][2]int{{80, 24}, {120, 40}} {
-		m := sized(onBrowser(t), s[0], s[1])
+	// The framed digit grows with the terminal: 14 lines at 80x24, 28 at
+	// 100x34 and 120x40, 42 at 200x60.
+	for _, s := range []struct{ w, h, lines int }{{80, 24, 14}, {100, 34, 28}, {120, 40, 28}, {200, 60, 42}} {
+		m := sized(onBrowser(t), s.w, s.h)
 		v := m.View()
-		checkFrame(t, v, s[0], s[1])
-		// The framed digit is 28 lines at 120x40 and 14 at 80x24.
+		checkFrame(t, v, s.w, s.h)
 		got := 0
 		for _, l := range strings.Split(v, "\n") {
 			if strings.HasPrefix(l, " │") {
 				got++
 			}
 		}
-		want := 14
-		if s[1] >= 40 {
-			want = 28
-		}
-		if got != want {
-			t.Errorf("%dx%d: %d digit lines, want %d:\n%s", s[0], s[1], got, want, v)
+		if got != s.lines {
+			t.Errorf("%dx%d: %d digit lines, want %d:\n%s", s.w, s.h, got, s.lines, v)
 		}
 	}
 }
 
 func TestConfusionOpensBrowser(t *testing.T) {
 	p := fakePreds(testSet(t))
-	var counts [10][10]int
-	for i := range p.Labels {
-		counts[p.Labels[i]][p.Pred[i]]++
-	}
+	counts := cellCounts(p)
 	m, _ := press(finished(t, nil, 120, 40), "tab", "tab")
 	if active(m).title() != "Confusion" {
 		t.Fatalf("on %q", active(m).title())
 	}
 	v := m.View()
-	if !strings.Contains(v, fmt.Sprintf("[%4d]", counts[0][0])) {
+	if !strings.Contains(v, fmt.Sprintf("[%d]", counts[0][0])) {
 		t.Errorf("cell (0,0) not selected:\n%s", v)
 	}
 	// Find a confused cell and walk to it.
-	ti, pi := -1, -1
-	for a := 0; a < 10 && ti < 0; a++ {
-		for b := 0; b < 10; b++ {
-			if a != b && counts[a][b] > 0 {
-				ti, pi = a, b
-				break
-			}
-		}
-	}
+	ti, pi := confusedCell(counts)
 	keys := []string{}
 	for range ti {
 		keys = append(keys, "j")

@@ -11,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // TestCacheDrawsOncePerKey asks many goroutines for the same drawing at
@@ -88,8 +89,10 @@ func TestCachePanicLetsOthersDraw(t *testing.T) {
 func TestSharedDashboards(t *testing.T) {
 	run := fakeRun(testConfig(), nil)
 	cache := NewCache(0)
-	build := func(p termenv.Profile, c *Cache) Model {
-		return New(Options{Renderer: renderer(p), Config: testConfig(), Sizes: fakeSizes, Reports: make(chan engine.Report), Cache: c})
+	info := fakeInfo(testConfig(), nil)
+	build := func(p termenv.Profile, c *Cache) tea.Model {
+		m, _ := New(Options{Renderer: renderer(p), Events: make(chan runs.Event), Cache: c}).Update(eventsMsg(startEvents(info, 1)))
+		return m
 	}
 	alone := feed(sized(build(termenv.ANSI256, nil), 100, 30), upTo(run, 700)).View()
 	for i := range 5 {
@@ -132,20 +135,20 @@ func TestSharedDashboards(t *testing.T) {
 // end of the run once the channel closes.
 func TestBursts(t *testing.T) {
 	run := fakeRun(testConfig(), nil)
-	ch := make(chan []engine.Report, 2)
-	var m tea.Model = sized(New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes, Bursts: ch}), 100, 30)
-	first, second := upTo(run, 300), run[len(upTo(run, 300)):len(upTo(run, 900))]
+	ch := make(chan []runs.Event, 2)
+	var m tea.Model = sized(New(Options{Renderer: renderer(termenv.Ascii), Bursts: ch}), 100, 30)
+	first := append(startEvents(fakeInfo(testConfig(), nil), 1), reportEvents(upTo(run, 300), 1)...)
+	second := reportEvents(run[len(upTo(run, 300)):len(upTo(run, 900))], 1)
 	ch <- first
 	ch <- second
 	for _, want := range []int{len(first), len(second)} {
 		msg := m.(Model).listen()()
-		if rs, ok := msg.(reportsMsg); !ok || len(rs) != want {
-			t.Fatalf("listen returned %T of %d reports, want a reportsMsg of %d", msg, len(rs), want)
+		if rs, ok := msg.(eventsMsg); !ok || len(rs) != want {
+			t.Fatalf("listen returned %T of %d events, want an eventsMsg of %d", msg, len(rs), want)
 		}
 		m, _ = m.Update(msg)
 	}
-	want := feed(sized(New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes,
-		Reports: make(chan engine.Report)}), 100, 30), upTo(run, 900)).View()
+	want := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), nil, runs.Access{}), 100, 30), upTo(run, 900)).View()
 	if got := m.View(); got != want {
 		t.Fatalf("fed in bursts:\n%s\nwant:\n%s", got, want)
 	}

@@ -34,12 +34,16 @@ func (c *confusion) title() string { return "Confusion" }
 
 func (c *confusion) typing() bool { return false }
 
-func (c *confusion) setSize(w, h int) { c.w, c.h = w, h }
+func (c *confusion) kind() viewKind { return kindConfusion }
+
+func (c *confusion) init() tea.Cmd { return nil }
+
+func (c *confusion) setRect(r rect) { c.w, c.h = r.w, r.h }
 
 func (c *confusion) keys() ([]key.Binding, [][]key.Binding) {
 	k := c.km
-	return []key.Binding{k.Up, k.Down, k.Left, k.Right, k.Open},
-		[][]key.Binding{{k.Up, k.Down, k.Left, k.Right, k.Open}}
+	return []key.Binding{k.Open, k.Up, k.Down, k.Left, k.Right},
+		[][]key.Binding{{k.Up, k.Down, k.Left, k.Right, k.Open}, {k.ClickCell, k.WheelCell}}
 }
 
 // sync recounts when the predictions changed.
@@ -60,10 +64,17 @@ func (c *confusion) sync() {
 }
 
 func (c *confusion) update(msg tea.Msg) (view, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return c, nil
+	switch msg := msg.(type) {
+	case mouseMsg:
+		return c, c.mouse(msg)
+	case tea.KeyMsg:
+		return c, c.press(msg)
 	}
+	return c, nil
+}
+
+// press moves the selection or opens the selected cell.
+func (c *confusion) press(km tea.KeyMsg) tea.Cmd {
 	c.sync()
 	switch {
 	case key.Matches(km, c.km.Up):
@@ -75,13 +86,35 @@ func (c *confusion) update(msg tea.Msg) (view, tea.Cmd) {
 	case key.Matches(km, c.km.Right):
 		c.col = (c.col + 1) % 10
 	case key.Matches(km, c.km.Open):
-		if c.run.preds == nil {
-			return c, nil
-		}
-		t, p := c.row, c.col
-		return c, func() tea.Msg { return openCellMsg{truth: t, pred: p} }
+		return c.open()
 	}
-	return c, nil
+	return nil
+}
+
+// mouse opens a clicked cell; the wheel moves the selection up and down.
+func (c *confusion) mouse(m mouseMsg) tea.Cmd {
+	c.sync()
+	if step := m.wheel(); step != 0 {
+		c.row = (c.row + step + 10) % 10
+		return nil
+	}
+	if !m.click() {
+		return nil
+	}
+	if i, ok := c.layout().cells.at(m.X, m.Y); ok {
+		c.row, c.col = i/10, i%10
+		return c.open()
+	}
+	return nil
+}
+
+// open is the command that shows the browser on the selected cell's
+// digits (nothing before there are predictions).
+func (c *confusion) open() tea.Cmd {
+	if c.run.preds == nil {
+		return nil
+	}
+	return show(kindBrowser, browseMsg{f: filter{truth: c.row, pred: c.col}, index: -1})
 }
 
 // View draws the matrix; it is redrawn only when something it shows changed.
@@ -94,21 +127,43 @@ func (c *confusion) View() string {
 	return c.view
 }
 
-func (c *confusion) draw() string {
-	p := c.run.preds
-	if p == nil {
-		return "\n  " + c.st.bold.Render("No test predictions yet.") +
-			"\n\n  The matrix appears when training ends, or press e to evaluate a snapshot now."
-	}
-	// Cell, row label and accuracy column widths: roomy from 76 columns,
-	// compact below (down to the 60-column minimum).
-	cw, lw, aw, accName, trueName := 6, 6, 9, "accuracy", "true"
-	if c.w < 76 {
-		cw, lw, aw, accName, trueName = 5, 3, 7, "acc", "t\\p"
-	}
+// confusionLayout is where the matrix's parts go: draw and the mouse use
+// the same one.
+type confusionLayout struct {
+	title []string // the title's lines
+	// Widths of a cell, of the row labels and of the accuracy column;
+	// cells are ch lines tall (2: a share of the row under each count).
+	cw, lw, aw, ch    int
+	accName, trueName string
+	cells             grid // the 10 x 10 counts, [true][predicted]
+}
+
+// layout lays the matrix out for its size: cells widen and gain a second
+// line when there is room (compact below 76 columns, down to the
+// 60-column minimum).
+func (c *confusion) layout() confusionLayout {
+	total, right := c.totals()
 	lbl := c.st.label.Render
-	var b strings.Builder
-	total, right := 0, 0
+	l := confusionLayout{cw: 6, lw: 6, aw: 9, ch: 1, accName: "accuracy", trueName: "true"}
+	if c.w < 76 {
+		l.cw, l.lw, l.aw, l.accName, l.trueName = 5, 3, 7, "acc", "t\\p"
+	}
+	l.cw = max(l.cw, min((c.w-l.lw-l.aw)/14, 12))
+	l.title = wrapItems([]string{
+		c.st.bold.Render("Confusion matrix"),
+		lbl(fmt.Sprintf("%s digits, accuracy %.4f", group(total), ratio(right, total))),
+		lbl("rows: true digit, columns: predicted"),
+	}, lbl(" · "), c.w)
+	top := len(l.title) + 2 // a blank line, the column labels
+	if c.h >= top+2*10+3 {
+		l.ch = 2
+	}
+	l.cells = grid{x: l.lw, y: top, cols: 10, rows: 10, cw: l.cw, ch: l.ch}
+	return l
+}
+
+// totals are how many digits the matrix counts and how many are right.
+func (c *confusion) totals() (total, right int) {
 	for t := range 10 {
 		for q := range 10 {
 			total += c.counts[t][q]
@@ -117,26 +172,44 @@ func (c *confusion) draw() string {
 			}
 		}
 	}
-	title := wrapItems([]string{
-		c.st.bold.Render("Confusion matrix"),
-		lbl(fmt.Sprintf("%s digits, accuracy %.4f", group(total), ratio(right, total))),
-		lbl("rows: true digit, columns: predicted"),
-	}, lbl(" · "), c.w)
-	b.WriteString(strings.Join(title, "\n") + "\n\n")
-	b.WriteString(lbl(fmt.Sprintf("%-*s", lw, trueName)))
+	return total, right
+}
+
+func (c *confusion) draw() string {
+	p := c.run.preds
+	if p == nil {
+		return "\n  " + c.st.bold.Render("No test predictions yet.") +
+			"\n\n  The matrix appears when training ends, or press e to evaluate a snapshot now."
+	}
+	l := c.layout()
+	cw := l.cw
+	lbl := c.st.label.Render
+	var b strings.Builder
+	b.WriteString(strings.Join(l.title, "\n") + "\n\n")
+	b.WriteString(lbl(fmt.Sprintf("%-*s", l.lw, l.trueName)))
 	for q := range 10 {
 		b.WriteString(lbl(fmt.Sprintf("%*d", cw, q)))
 	}
-	b.WriteString(lbl(fmt.Sprintf("%*s", aw, accName)) + "\n")
+	b.WriteString(lbl(fmt.Sprintf("%*s", l.aw, l.accName)) + "\n")
 	for t := range 10 {
 		n := 0
 		for q := range 10 {
 			n += c.counts[t][q]
 		}
-		b.WriteString(lbl(fmt.Sprintf("%-*d", lw, t)))
+		var share strings.Builder
+		b.WriteString(lbl(fmt.Sprintf("%-*d", l.lw, t)))
+		share.WriteString(strings.Repeat(" ", l.lw))
 		for q := range 10 {
 			v := c.counts[t][q]
 			cell := fmt.Sprintf(" %*d", cw-1, v)
+			pct := ""
+			switch {
+			case v == n && v > 0:
+				pct = "100%"
+			case v > 0:
+				pct = fmt.Sprintf("%.1f%%", 100*ratio(v, n))
+			}
+			under := fmt.Sprintf(" %*s", cw-1, pct)
 			st := c.st.offDiag
 			switch {
 			case t == q:
@@ -146,21 +219,30 @@ func (c *confusion) draw() string {
 			}
 			if t == c.row && q == c.col {
 				// Brackets keep the selection visible without colour.
-				st, cell = c.st.selected, fmt.Sprintf("[%*d]", cw-2, v)
+				st, cell = c.st.selected, fmt.Sprintf("%*s", cw, fmt.Sprintf("[%d]", v))
+				under = fmt.Sprintf("%*s", cw, "["+pct+"]")
 			}
 			b.WriteString(st.Render(cell))
+			share.WriteString(st.Render(under))
 		}
 		acc := ratio(c.counts[t][t], n)
-		b.WriteString(fmt.Sprintf("%*.3f", aw, acc) + "\n")
+		b.WriteString(fmt.Sprintf("%*.3f", l.aw, acc) + "\n")
+		if l.ch == 2 {
+			b.WriteString(share.String() + "\n")
+		}
 	}
 	v := c.counts[c.row][c.col]
 	what := "correct"
 	if c.row != c.col {
 		what = "confused"
 	}
+	how := "enter browses them"
+	if c.km.ClickCell.Enabled() {
+		how = "enter or a click browses them"
+	}
 	sel := wrapItems([]string{
 		c.st.accent.Render(fmt.Sprintf("true %d predicted as %d: %s digits (%s)", c.row, c.col, group(v), what)),
-		lbl("enter browses them"),
+		lbl(how),
 	}, lbl(" · "), c.w)
 	b.WriteString("\n" + strings.Join(sel, "\n"))
 	return b.String()

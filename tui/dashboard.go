@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui/charts"
 )
 
@@ -60,7 +61,11 @@ func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }
 
-func (d *dashboard) setSize(w, h int) { d.w, d.h = w, h }
+func (d *dashboard) kind() viewKind { return kindDashboard }
+
+func (d *dashboard) init() tea.Cmd { return nil }
+
+func (d *dashboard) setRect(r rect) { d.w, d.h = r.w, r.h }
 
 func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
 	if msg, ok := msg.(tea.KeyMsg); ok {
@@ -77,9 +82,16 @@ func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
 // layout decides the heights of the dashboard's parts.
 type layout struct {
 	tableRows int // table rows shown (without its header)
-	chartRows int // 0, 1 (batch charts) or 2 (plus per-epoch charts)
+	chartRows int // 0, 1 (per-batch charts, validation overlaid) or 2 (plus per-epoch charts)
 	chartH    int // lines of each chart row, title included
 }
+
+// Chart heights: the least for a row of charts, and the most before the
+// table gets the extra lines.
+const (
+	minChartH = 6
+	maxChartH = 30
+)
 
 func (d *dashboard) layout(headerLines int) layout {
 	var l layout
@@ -87,25 +99,25 @@ func (d *dashboard) layout(headerLines int) layout {
 	rows := len(d.tableRows())
 	l.tableRows = min(rows, 6)
 	left := avail - (l.tableRows + 1)
-	if left < 6 {
+	if left < minChartH {
 		// Short terminals: shrink the table (to two rows) before dropping
 		// the charts.
-		l.tableRows = max(min(rows, 2), min(l.tableRows, avail-1-6))
+		l.tableRows = max(min(rows, 2), min(l.tableRows, avail-1-minChartH))
 		left = avail - (l.tableRows + 1)
 	}
 	switch {
 	case left >= 2*9:
 		l.chartRows, l.chartH = 2, left/2
-	case left >= 6:
+	case left >= minChartH:
 		l.chartRows, l.chartH = 1, left
 	default:
 		l.chartRows = 0
 		l.tableRows = max(0, min(rows, avail-1))
 	}
-	if l.chartRows > 0 && l.chartH > 16 {
-		// Tall terminals: give the table the rest.
-		extra := (l.chartH - 16) * l.chartRows
-		l.chartH = 16
+	if l.chartRows > 0 && l.chartH > maxChartH {
+		// Very tall terminals: give the table the rest.
+		extra := (l.chartH - maxChartH) * l.chartRows
+		l.chartH = maxChartH
 		l.tableRows = min(rows, l.tableRows+extra)
 	}
 	return l
@@ -152,11 +164,15 @@ func (d *dashboard) draw() string {
 // the root need not measure it (a shared drawing is fitted once for all).
 func (d *dashboard) exactSize() bool { return true }
 
-// header shows the model, the data and the hyperparameters.
+// header shows the model, the data and the hyperparameters, and where
+// the run started from.
 func (d *dashboard) header() string {
 	c, s := d.run.cfg, d.run.sizes
 	lbl, val := d.st.label.Render, d.st.bold.Render
-	model := fmt.Sprintf("%s %d→%d→%d", strings.ToUpper(c.Cell), c.Inputs, c.Hidden, c.Classes)
+	if d.run.info == nil {
+		return lbl("no run yet")
+	}
+	model := fmt.Sprintf("%s %d→%d→%d", c.Cell.Title(), c.Inputs, c.Hidden, c.Classes)
 	sep := lbl(" · ")
 	lines := wrapItems([]string{
 		lbl("model ") + val(model),
@@ -170,8 +186,30 @@ func (d *dashboard) header() string {
 		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
 		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
 		lbl("seed ") + val(fmt.Sprint(c.Seed)),
+		lbl("data ") + val(d.run.info.Data.Name),
+		lbl(d.run.info.Data.Rule()),
 	}, sep, d.w)...)
+	if ck := d.run.info.Checkpoint; ck != nil {
+		lines = append(lines, wrapItems(checkpointItems(ck, lbl, val), sep, d.w)...)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// checkpointItems describe the checkpoint a run started from: its file,
+// its saved epoch and accuracies.
+func checkpointItems(ck *runs.CheckpointInfo, lbl, val func(...string) string) []string {
+	how := "loaded "
+	if ck.Resume {
+		how = "resumed "
+	}
+	items := []string{lbl(how) + val(ck.Path), lbl("saved after epoch ") + val(fmt.Sprint(ck.Epoch))}
+	if ck.Val != nil {
+		items = append(items, lbl("val acc ")+val(fmt.Sprintf("%.4f", ck.Val.Acc)))
+	}
+	if ck.Test != nil {
+		items = append(items, lbl("test acc ")+val(fmt.Sprintf("%.4f", ck.Test.Acc)))
+	}
+	return items
 }
 
 // wrapItems joins items with sep into as few lines of at most w cells as
@@ -259,8 +297,25 @@ func (d *dashboard) drawCharts(l layout) string {
 		return s
 	}
 	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
-	lossT := d.chartTitle("train loss", left, lossS)
-	accT := d.chartTitle("train accuracy", right, accS)
+	lossName, accName := "train loss", "train accuracy"
+	if l.chartRows == 1 {
+		// No room for the per-epoch charts: show validation on these, at
+		// the batch each validation followed, so that training and
+		// validation can still be compared.
+		var vx, vl, va []float64
+		for _, r := range d.run.rows {
+			if r.phase == engine.PhaseVal {
+				vx, vl, va = append(vx, float64(r.batches)), append(vl, r.loss), append(va, r.acc)
+			}
+		}
+		val := func(y []float64) charts.Series {
+			return charts.Series{Name: "val", X: vx, Y: y, Style: d.st.val, Glyph: 'x', Marker: true}
+		}
+		lossS, accS = append(lossS, val(vl)), append(accS, val(va))
+		lossName, accName = "loss", "accuracy"
+	}
+	lossT := d.chartTitle(lossName, left, legendOrder(lossS))
+	accT := d.chartTitle(accName, right, legendOrder(accS))
 	lossC := charts.Chart{Width: left, Height: l.chartH - 1, Series: lossS, ASCII: d.ascii,
 		XLabel: "batch", Axis: d.st.axis, Label: d.st.label, Empty: "no training batch yet"}
 	accC := lossC
@@ -295,6 +350,16 @@ func (d *dashboard) drawCharts(l layout) string {
 			d.chartTitle("accuracy per epoch", right, as)+"\n"+ea.Render()))
 	}
 	return strings.Join(rows, "\n")
+}
+
+// legendOrder lists series for a legend that may be cut: the last drawn
+// (validation, the smoothed curve) first.
+func legendOrder(s []charts.Series) []charts.Series {
+	out := make([]charts.Series, len(s))
+	for i, x := range s {
+		out[len(s)-1-i] = x
+	}
+	return out
 }
 
 // chartTitle is a chart's title with its legend, cut to w cells.

@@ -8,10 +8,50 @@
 // Model serves one viewer: for SSH, build one per session with the session's
 // own lipgloss renderer, so each viewer gets its own colour profile.
 //
-// Training progress arrives as engine.Report values on a channel. The model
-// drains whatever is pending in one message and re-arms the wait at most
-// about 15 times a second, so a fast trainer costs the UI a bounded number
-// of frames; fed through Options.Bursts instead, it draws once per burst.
+// # Views
+//
+// The root Model is a tab bar over a list of views, and the view interface
+// (view.go) is the contract every view relies on; new views (a runs table, a
+// setup form, a gallery, a heatmap, a replay, a canvas, a lobby) implement
+// it and are added in New. In short:
+//   - Layout is computed in Update, never in View: on a window size and
+//     whenever the footer's height changes, every view gets its rectangle,
+//     origin included (setRect). The tab bar lays itself out too, and knows
+//     where each tab is.
+//   - A view's own command results come back to it, routed by view ID,
+//     even after a tab switch: the root tags every command a view returns
+//     (route); spinners and ticks of an inactive view go on.
+//   - Keys go to the active view after the root's global keys, or all to a
+//     view that captures the keyboard (typing). A burst of runes in one
+//     KeyMsg is split into single presses.
+//   - The mouse: a click on a tab switches views; events over the body go
+//     to the active view in its own coordinates (mouseMsg), a press
+//     capturing the drag and the release.
+//   - Navigation is a message (showMsg: a view kind and a message for it),
+//     never a type assertion; views hear shownMsg and hiddenMsg.
+//
+// Hit-testing uses the root's own rectangles, computed in Update, rather
+// than github.com/lrstanley/bubblezone: zones are found by scanning every
+// frame in View for markers that a package-level counter numbers, so the
+// dashboard drawn once and shared by fifty SSH sessions (Cache) would carry
+// one session's markers and be unreadable to the others, every frame would
+// have to be scanned (measured with bubblezone v1.0.0 on this app's 120x40
+// frames, machine loaded: 0.1-0.3 ms for the dashboard or the browser with
+// three tab zones, 3 ms for the confusion matrix with its 100 cells, against
+// 0.2 µs for a frame whose parts did not change here, and 14-20 µs for the
+// layout every Update computes), and the zones land asynchronously, after
+// View.
+//
+// # Data
+//
+// Training progress arrives as the events of a runs.List on a channel (a
+// subscription): every run's history, then every change. The model shows
+// the run whose attempt started last (the one training, in a queue); a
+// run's start event describes it and starts its charts over, so nothing is
+// inferred from counters. It drains whatever is pending in one message and
+// re-arms the wait at most about 15 times a second, so a fast trainer
+// costs the UI a bounded number of frames; fed through Options.Bursts
+// instead, it draws once per burst.
 // Nothing drawn depends on the wall clock: times come from the reports.
 // A view is drawn again only when what it shows changed, and a frame whose
 // parts did not change is the previous one. Models of one run can share a
@@ -19,20 +59,30 @@
 // the reports, the size, the colour profile and the chart settings) serves
 // all the others, which is what keeps fifty SSH viewers cheap.
 //
-// The TUI never touches the trainer's type; it asks for pausing and
-// evaluation through the small Control interface.
+// The TUI never touches a trainer; its keys act on the run shown through
+// the viewer's runs.Access, whose capabilities say what it may do (over
+// SSH, viewers without an admin key are refused with the Access's reason).
+//
+// # Keys and the mouse
 //
 // Keys: tab and shift+tab switch views, p pauses and resumes, e evaluates
-// the test set on a snapshot of the current weights, ? shows every key, q or
-// ctrl+c quits. Dashboard: s changes the loss smoothing, b switches between
+// the test set on a snapshot of the current weights, w saves a checkpoint,
+// R twice restarts the run, ? shows every key (esc closes it), q or ctrl+c
+// quits. Dashboard: s changes the loss smoothing, b switches between
 // Braille and plain-character charts. Browser: h/l (or arrows) step, g/G go
 // to the ends, a jumps to an index, r picks at random, m keeps the
 // misclassified digits, 0-9 keep one target class, c or esc clears the
 // filters, d switches between ASCII shading and colour half blocks.
 // Confusion matrix: arrows or hjkl choose a cell, enter browses its digits.
 //
-// Quitting returns tea.Quit; it is the caller's job to cancel the training
-// run then (see Run). The model never quits by itself: when training ends
+// The mouse (unless Options.NoMouse): a click on a tab switches to it, the
+// wheel over the tab bar steps through the tabs; a click on a confusion
+// cell browses its digits, the wheel moves the selection; in the browser
+// the wheel steps through the digits and a click on a thumbnail of the
+// next digits (shown from about 200x60) shows that digit.
+//
+// Quitting returns tea.Quit; it is the caller's job to close the list of
+// runs then (see Run). The model never quits by itself: when training ends
 // it stays on the results.
 //
 // Sub-packages: charts draws the line charts, digit draws 28x28 digits.

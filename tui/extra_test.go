@@ -1,20 +1,22 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
-// The engine's trainer is what main.go hands in as Control.
-var _ Control = (*engine.Trainer)(nil)
+// The engine's trainer is what a list trains with by default.
+var _ runs.Trainer = (*engine.Trainer)(nil)
 
 func TestNoColourMeansNoEscapes(t *testing.T) {
-	m := finished(t, &testControl{}, 120, 40)
-	for range 3 {
+	m := finished(t, &testTrainer{}, 120, 40)
+	for range m.(Model).views {
 		if v := m.View(); strings.Contains(v, "\x1b") {
 			t.Fatalf("%s view has escape sequences with the Ascii profile:\n%q", active(m).title(), v)
 		}
@@ -66,21 +68,22 @@ func TestHistoryBurstThenLive(t *testing.T) {
 	}
 }
 
-func TestPollsPausedState(t *testing.T) {
-	c := &testControl{}
-	m := tea.Model(sized(newTest(t, c), 80, 24))
+// TestPausedStateFromStream: another viewer's pause reaches the model as
+// a state event (no polling) and shows; so does the resume.
+func TestPausedStateFromStream(t *testing.T) {
+	m := tea.Model(sized(newTest(t, nil), 80, 24))
 	m = feed(m, upTo(fakeRun(testConfig(), nil), 50))
-	m, cmd := m.Update(pollMsg{})
-	if cmd == nil {
-		t.Fatal("poll should re-arm while the run goes on")
-	}
-	c.Pause() // another viewer pauses
-	if v := m.View(); !strings.Contains(v, "paused") {
+	m, _ = m.Update(eventsMsg{{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StatePaused}})
+	if v := m.View(); !strings.Contains(v, "‖ paused") {
 		t.Errorf("paused state not shown:\n%s", v)
 	}
-	m, _ = m.Update(runOverMsg{})
-	if _, cmd = m.Update(pollMsg{}); cmd != nil {
-		t.Error("poll should stop once the run is over")
+	m, _ = m.Update(eventsMsg{{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StateRunning}})
+	if v := m.View(); strings.Contains(v, "‖ paused") {
+		t.Errorf("resumed run still shown paused:\n%s", v)
+	}
+	m, _ = m.Update(eventsMsg{{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StateFailed, Err: errors.New("engine: loss is NaN")}})
+	if v := m.View(); !strings.Contains(v, "error: engine: loss is NaN") || !strings.Contains(v, "failed") {
+		t.Errorf("failure not shown:\n%s", v)
 	}
 }
 
@@ -97,7 +100,7 @@ func TestMinimumSizeShowsEverything(t *testing.T) {
 	m := finished(t, nil, MinWidth, MinHeight)
 	v := m.View()
 	checkFrame(t, v, MinWidth, MinHeight)
-	for _, want := range []string{"train loss", "epoch  phase", "seed 7", "test 10,000"} {
+	for _, want := range []string{"loss  ─x val", "accuracy  ─x val", "epoch  phase", "seed 7", "test 10,000"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("dashboard at the minimum size lacks %q:\n%s", want, v)
 		}

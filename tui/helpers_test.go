@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
@@ -153,9 +155,10 @@ func upTo(rs []engine.Report, step int) []engine.Report {
 	return rs
 }
 
-// testControl is a Control for tests: it records calls and returns fixed
-// predictions.
-type testControl struct {
+// testTrainer is a runs.Trainer for the TUI's key tests: it trains
+// nothing (the tests feed made-up reports), records pauses, resumes and
+// evaluations, and returns fixed predictions.
+type testTrainer struct {
 	mu              sync.Mutex
 	paused          bool
 	pauses, resumes int
@@ -164,36 +167,144 @@ type testControl struct {
 	err             error
 }
 
-func (c *testControl) Pause() {
+func (c *testTrainer) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+
+func (c *testTrainer) Pause() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.paused = true
 	c.pauses++
 }
 
-func (c *testControl) Resume() {
+func (c *testTrainer) Resume() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.paused = false
 	c.resumes++
 }
 
-func (c *testControl) Paused() bool {
+func (c *testTrainer) Paused() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.paused
 }
 
-func (c *testControl) Evaluate(ctx context.Context) (*engine.Predictions, error) {
+func (c *testTrainer) Evaluate(ctx context.Context) (*engine.Predictions, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.evals++
 	return c.preds, c.err
 }
 
-// feed hands reports to a model directly, as the report Cmd would.
+func (c *testTrainer) counts() (pauses, resumes, evals int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pauses, c.resumes, c.evals
+}
+
+func (c *testTrainer) Snapshot() *engine.Model        { return nil }
+func (c *testTrainer) Checkpoint() *engine.Checkpoint { return nil }
+func (c *testTrainer) Save(string) error              { return errors.New("a test trainer saves nothing") }
+
+// testList is a list of one run (ID 1, the notebook's spec on the test
+// digits) training with tr, and an Access to it with caps and reason;
+// starts counts the trainers built (restarts build more). The list is
+// closed when the test ends.
+type testList struct {
+	list   *runs.List
+	access runs.Access
+	mu     sync.Mutex
+	starts int
+}
+
+func newTestList(t *testing.T, tr *testTrainer, caps runs.Caps, reason string) *testList {
+	t.Helper()
+	tl := &testList{}
+	test := testSet(t)
+	tl.list = runs.NewList(runs.WithSource("", test, test), runs.WithTrainerFunc(func(runs.Prepared, engine.Reporter) (runs.Trainer, error) {
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		tl.starts++
+		return tr, nil
+	}))
+	t.Cleanup(tl.list.Close)
+	owner := runs.Access{List: tl.list, Caps: runs.AllCaps()}
+	spec := runs.DefaultSpec()
+	spec.Seed = 7
+	if _, err := owner.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the test run starts", func() bool {
+		e, ok := tl.list.Hub().Last()
+		return ok && e.Kind == runs.KindStart
+	})
+	tl.access = runs.Access{List: tl.list, Caps: caps, Reason: reason, Actor: runs.Actor{User: "test"}}
+	return tl
+}
+
+// count returns how many trainers were built.
+func (tl *testList) count() int {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return tl.starts
+}
+
+// waitUntil polls cond until it holds (a deadlock guard of 30 s).
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// fakeInfo describes a run of cfg on the notebook's split of MNIST, its
+// test digits test, as the list's start event would.
+func fakeInfo(cfg engine.Config, test *mnist.Set) *runs.Info {
+	spec := runs.DefaultSpec()
+	spec.Cell, spec.Hidden, spec.LR, spec.Batch, spec.Epochs, spec.Seed = cfg.Cell, cfg.Hidden, cfg.LR, cfg.Batch, cfg.Epochs, cfg.Seed
+	return &runs.Info{ID: 1, Spec: spec, Config: cfg, Test: test, Data: runs.DataInfo{
+		Name: "embedded MNIST", Source: 60000, SplitTrain: 40000, SplitVal: 20000,
+		Train: fakeSizes[0], Val: fakeSizes[1], Test: fakeSizes[2],
+	}}
+}
+
+// startEvents are the events that bring run 1 of info to its start, gen
+// gen: added, queued, running, started.
+func startEvents(info *runs.Info, gen int) []runs.Event {
+	return []runs.Event{
+		{Run: info.ID, Gen: gen, Kind: runs.KindAdded, Info: info},
+		{Run: info.ID, Gen: gen, Kind: runs.KindState, State: runs.StateQueued},
+		{Run: info.ID, Gen: gen, Kind: runs.KindState, State: runs.StateRunning},
+		{Run: info.ID, Gen: gen, Kind: runs.KindStart, Info: info},
+	}
+}
+
+// reportEvents wraps reports as run 1's events of attempt gen.
+func reportEvents(rs []engine.Report, gen int) []runs.Event {
+	out := make([]runs.Event, len(rs))
+	for i, r := range rs {
+		out[i] = runs.Event{Run: 1, Gen: gen, Kind: runs.KindReport, Report: r}
+	}
+	return out
+}
+
+// model builds a model on a live event stream (closed when the test
+// ends), showing a started run of cfg with access a.
+func model(t testing.TB, r *lipgloss.Renderer, cfg engine.Config, test *mnist.Set, a runs.Access) tea.Model {
+	ch := make(chan runs.Event)
+	t.Cleanup(func() { close(ch) })
+	m := New(Options{Renderer: r, Access: a, Events: ch})
+	mm, _ := m.Update(eventsMsg(startEvents(fakeInfo(cfg, test), 1)))
+	return mm
+}
+
+// feed hands run 1's reports to a model directly, as the event Cmd would.
 func feed(m tea.Model, rs []engine.Report) tea.Model {
-	m, _ = m.Update(reportsMsg(rs))
+	m, _ = m.Update(eventsMsg(reportEvents(rs, 1)))
 	return m
 }
 
@@ -236,4 +347,26 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyCtrlC}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// cellCounts is the confusion matrix of p, [true][predicted].
+func cellCounts(p *engine.Predictions) [10][10]int {
+	var counts [10][10]int
+	for i := range p.Labels {
+		counts[p.Labels[i]][p.Pred[i]]++
+	}
+	return counts
+}
+
+// confusedCell is the first off-diagonal cell with digits in it, row by
+// row.
+func confusedCell(counts [10][10]int) (truth, pred int) {
+	for a := range 10 {
+		for b := range 10 {
+			if a != b && counts[a][b] > 0 {
+				return a, b
+			}
+		}
+	}
+	return -1, -1
 }

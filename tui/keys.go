@@ -4,8 +4,12 @@ import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds every key binding; the same bindings feed bubbles/help.
 type keyMap struct {
-	// Everywhere.
-	Quit, Next, Prev, Help, Pause, Eval, Save, Restart key.Binding
+	// Everywhere. CloseHelp closes the full help; ForceQuit is what quits
+	// while a view captures the keyboard.
+	Quit, Next, Prev, Help, CloseHelp, ForceQuit, Pause, Eval, Save, Restart key.Binding
+	// The mouse: help entries only (their keys are never typed), disabled
+	// without the mouse (see setMouse).
+	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
@@ -21,13 +25,16 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Quit:  b("q", "quit", "q", "ctrl+c"),
-		Next:  b("tab", "next view", "tab"),
-		Prev:  b("shift+tab", "previous view", "shift+tab"),
-		Help:  b("?", "help", "?"),
-		Pause: b("p", "pause/resume", "p"),
-		Eval:  b("e", "evaluate test set now", "e"),
-		Save:  b("w", "save checkpoint", "w"),
+		Quit: b("q", "quit", "q", "ctrl+c"),
+		Next: b("tab", "next view", "tab"),
+		Prev: b("shift+tab", "previous view", "shift+tab"),
+		Help: b("?", "help", "?"),
+		// Esc closes the full help before anything else sees it.
+		CloseHelp: b("esc", "close help", "esc"),
+		ForceQuit: b("ctrl+c", "quit", "ctrl+c"),
+		Pause:     b("p", "pause/resume", "p"),
+		Eval:      b("e", "evaluate test set now", "e"),
+		Save:      b("w", "save checkpoint", "w"),
 		// Restart is shown in the help only where it is available (see
 		// Model.footer); pressing it elsewhere says why not.
 		Restart: b("R", "restart run", "R"),
@@ -48,31 +55,32 @@ func newKeyMap() keyMap {
 		Open:    b("enter", "browse these digits", "enter"),
 		Accept:  b("enter", "go", "enter"),
 		Cancel:  b("esc", "cancel", "esc"),
+
+		ClickTab:   b("click tab", "switch view", mouseKey+"tab"),
+		ClickCell:  b("click cell", "browse these digits", mouseKey+"cell"),
+		ClickDigit: b("click digit", "show it", mouseKey+"digit"),
+		WheelDigit: b("wheel", "previous/next digit", mouseKey+"wheel-digit"),
+		WheelCell:  b("wheel", "cell up/down", mouseKey+"wheel-cell"),
 	}
 }
 
-// globalShort are the bindings every view's short help ends with.
-func (k keyMap) globalShort() []key.Binding {
-	return []key.Binding{k.Next, k.Pause, k.Eval, k.Help, k.Quit}
+// mouseKey starts the keys of the mouse's help entries: no key press is
+// ever named so.
+const mouseKey = "mouse:"
+
+// setMouse shows the mouse's help entries, or hides them when the mouse is
+// off.
+func (k *keyMap) setMouse(on bool) {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell} {
+		b.SetEnabled(on)
+	}
 }
 
 // globalFull is the column of bindings every view's full help shows; the
 // restart key only where the run can be restarted.
 func (k keyMap) globalFull(restart bool) []key.Binding {
 	if restart {
-		return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Save, k.Restart, k.Help, k.Quit}
+		return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Restart, k.Help, k.CloseHelp, k.Quit}
 	}
-	return []key.Binding{k.Next, k.Prev, k.Pause, k.Eval, k.Save, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Help, k.CloseHelp, k.Quit}
 }
-
-// helpKeys adapts one view's bindings plus the global ones to help.KeyMap.
-type helpKeys struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
-
-// ShortHelp implements help.KeyMap.
-func (h helpKeys) ShortHelp() []key.Binding { return h.short }
-
-// FullHelp implements help.KeyMap.
-func (h helpKeys) FullHelp() [][]key.Binding { return h.full }

@@ -1,4 +1,4 @@
-//go:build !race
+//go:build long && !race && unix
 
 package tui
 
@@ -94,7 +94,8 @@ func cpuTime(t testing.TB) time.Duration {
 // TestLoadLocalDashboard trains a small schedule (1,000 validation
 // digits, then 30,000 training digits) alternately headless and under the
 // dashboard, and reports the training throughput of each and their median
-// ratio. It asserts nothing about speed; the target is at least 0.9.
+// ratio. It asserts nothing about speed; the target is at least 0.9. It
+// takes about a minute: it runs with -tags long only.
 func TestLoadLocalDashboard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test: skipped with -short")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -12,9 +11,9 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // Minimum terminal size; below it the model only says so.
@@ -30,60 +29,34 @@ const frameInterval = 66 * time.Millisecond
 // maxDrain caps how many reports one message carries.
 const maxDrain = 1 << 14
 
-// ErrNoControl is what the pause and evaluate keys report without a Control.
+// ErrNoControl is what the pause and evaluate keys report when no run is
+// shown.
 var ErrNoControl = errors.New("no training run attached")
 
-// reportsMsg carries every report that was waiting on the channel, oldest
+// eventsMsg carries every event that was waiting on the stream, oldest
 // first.
-type reportsMsg []engine.Report
+type eventsMsg []runs.Event
 
-// runOverMsg says the report channel was closed: the run is over.
+// runOverMsg says the stream was closed: the list is closed.
 type runOverMsg struct{}
 
-// listenMsg says a frame interval has passed: wait for reports again.
+// listenMsg says a frame interval has passed: wait for events again.
 type listenMsg struct{}
-
-// pollMsg asks to look at the run's paused state again: while paused no
-// reports arrive to redraw the screen, and another viewer may have paused.
-type pollMsg struct{}
-
-// pollInterval is how often the paused state is looked at.
-const pollInterval = 500 * time.Millisecond
-
-// poll schedules the next pollMsg.
-func poll() tea.Cmd {
-	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollMsg{} })
-}
 
 // predictionsMsg carries an evaluation of the test set on a snapshot.
 type predictionsMsg struct {
 	preds *engine.Predictions
 	from  string
-	// runs is runState.runs when the evaluation started: predictions of
-	// a run that has since been restarted are dropped.
-	runs int
+	// id and gen are the run and attempt evaluated: predictions of a run
+	// no longer shown, or since restarted, are dropped.
+	id  runs.ID
+	gen int
 }
 
 // savedMsg reports a checkpoint written by the save key (err nil) or not.
 type savedMsg struct {
 	path string
 	err  error
-}
-
-// Saver is a Control that can also write a checkpoint of the run (the
-// engine's Trainer is one). The save key calls Save from a tea.Cmd.
-type Saver interface {
-	Save(path string) error
-}
-
-// Restarter is a Control that can also start the run over from scratch
-// (the classroom server's admin sessions have one). The restart key asks
-// for confirmation (a second press), then calls Restart from a tea.Cmd.
-// The new run's reports then come on the same channel as the old run's:
-// the Model sees a new run begin (see runState.restarts) and starts its
-// charts, table and predictions over.
-type Restarter interface {
-	Restart() error
 }
 
 // restartedMsg reports how a restart asked for with the restart key went.
@@ -97,48 +70,15 @@ const (
 	noteRestarted      = "run restarted from scratch"
 )
 
-// errMsg carries a failure: of the run (fromRun: the error channel is then
-// watched again) or of an evaluation.
-type errMsg struct {
-	err     error
-	fromRun bool
-}
-
-// openCellMsg asks for the browser filtered to the digits of class truth
-// predicted as pred.
-type openCellMsg struct{ truth, pred int }
-
-// view is one screen of the app. Views are pointers owned by the root, which
-// hands them every data message and the active one its keys; new views (a
-// digit replay, a drawing canvas, a setup form) only need to implement this
-// and be added to the list in New.
-type view interface {
-	// title names the view in the tab bar.
-	title() string
-	// update handles a message; key messages reach only the active view.
-	update(msg tea.Msg) (view, tea.Cmd)
-	// View draws the view in the size last given to setSize.
-	View() string
-	// setSize gives the view its drawing area (the terminal minus the tab
-	// bar and the footer).
-	setSize(w, h int)
-	// keys lists the view's own bindings for the help: a short line and
-	// the full help's columns.
-	keys() ([]key.Binding, [][]key.Binding)
-	// typing reports whether the view is reading text, so that single-key
-	// shortcuts must go to it instead of the root.
-	typing() bool
-}
-
-// exactView is implemented by views whose View is already exactly the size
-// given to setSize (fitted): the root then does not measure it again.
-type exactView interface {
-	exactSize() bool
-}
+// errMsg carries an evaluation's failure (a run's failure comes as a
+// state event).
+type errMsg struct{ err error }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
 // (dashboard, prediction browser, confusion matrix), the shared run state
-// they read, and the global keys. Build it with New.
+// they read, and the global keys. It keeps the view contract (see view):
+// it routes messages, lays out the screen in Update and hands the mouse to
+// the view under it. Build it with New.
 type Model struct {
 	o    Options
 	ctx  context.Context
@@ -150,6 +90,12 @@ type Model struct {
 
 	views  []view
 	active int
+	tabs   tabBar
+	// lay is the screen's layout, computed in Update.
+	lay screenLayout
+	// capture is the view that got the last mouse press, while the button
+	// is held (-1: none): the drag and the release go to it.
+	capture viewID
 
 	width, height int
 	// note is a one-line message shown until the next key; noteErr styles
@@ -161,9 +107,6 @@ type Model struct {
 	// cleared by any key; restarting while a restart is under way.
 	confirmRestart bool
 	restarting     bool
-	// pollStopped is set once the run is over and the paused state is no
-	// longer polled; a restarted run polls again.
-	pollStopped bool
 
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
@@ -172,10 +115,6 @@ type Model struct {
 
 // frameMemo holds the last frame and what it was drawn from.
 type frameMemo struct {
-	footerKey  string
-	footer     string
-	tabsKey    string
-	tabs       string
 	body       string // the view's drawing, as View returned it
 	bodyW      int
 	bodyH      int
@@ -198,15 +137,18 @@ func New(o Options) Model {
 	}
 	st := newStyles(o.Renderer)
 	km := newKeyMap()
+	km.setMouse(!o.NoMouse)
 	h := help.New()
 	h.Styles = st.helpStyles()
-	run := newRunState(o.Config, o.Sizes, o.Test)
-	if o.Reports == nil && o.Bursts == nil {
+	run := newRunState(nil)
+	if o.Events == nil && o.Bursts == nil {
 		run.over = true
 	}
 	m := Model{
 		o: o, ctx: ctx, st: st, km: km, help: h, run: run, frame: &frameMemo{},
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
+		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
+		tabs:    tabBar{st: st},
+		capture: -1,
 	}
 	m.views = []view{
 		newDashboard(run, st, km, o.ASCII, o.Cache),
@@ -216,27 +158,26 @@ func New(o Options) Model {
 	return m
 }
 
-// Init starts listening for reports and errors, and watching the paused
-// state when there is a Control.
+// Init starts listening for events, and every view's own commands.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.listen(), waitErr(m.o.Errs)}
-	if m.o.Control != nil && !m.run.over {
-		cmds = append(cmds, poll())
+	cmds := []tea.Cmd{m.listen()}
+	for i, v := range m.views {
+		cmds = append(cmds, route(viewID(i), v.init()))
 	}
 	return tea.Batch(cmds...)
 }
 
-// listen waits for the next reports from Bursts or Reports.
+// listen waits for the next events from Bursts or Events.
 func (m Model) listen() tea.Cmd {
 	if m.o.Bursts != nil {
 		return waitBurst(m.o.Bursts)
 	}
-	return waitReports(m.o.Reports)
+	return waitEvents(m.o.Events)
 }
 
-// waitBurst waits for a burst of reports and returns it as one reportsMsg
+// waitBurst waits for a burst of events and returns it as one eventsMsg
 // (runOverMsg once the channel is closed).
-func waitBurst(ch <-chan []engine.Report) tea.Cmd {
+func waitBurst(ch <-chan []runs.Event) tea.Cmd {
 	return func() tea.Msg {
 		for {
 			b, ok := <-ch
@@ -244,16 +185,16 @@ func waitBurst(ch <-chan []engine.Report) tea.Cmd {
 				return runOverMsg{}
 			}
 			if len(b) > 0 {
-				return reportsMsg(b)
+				return eventsMsg(b)
 			}
 		}
 	}
 }
 
-// waitReports waits for a report, then takes every other report already
-// waiting, and returns them as one reportsMsg (runOverMsg once the channel
+// waitEvents waits for an event, then takes every other event already
+// waiting, and returns them as one eventsMsg (runOverMsg once the channel
 // is closed and drained).
-func waitReports(ch <-chan engine.Report) tea.Cmd {
+func waitEvents(ch <-chan runs.Event) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
@@ -262,7 +203,7 @@ func waitReports(ch <-chan engine.Report) tea.Cmd {
 		if !ok {
 			return runOverMsg{}
 		}
-		batch := reportsMsg{r}
+		batch := eventsMsg{r}
 		for len(batch) < maxDrain {
 			select {
 			case r, ok := <-ch:
@@ -278,42 +219,27 @@ func waitReports(ch <-chan engine.Report) tea.Cmd {
 	}
 }
 
-// waitErr waits for the run's failure.
-func waitErr(ch <-chan error) tea.Cmd {
-	if ch == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		err, ok := <-ch
-		if !ok || err == nil {
-			return nil
-		}
-		return errMsg{err: err, fromRun: true}
-	}
+// Update handles a message, then lays the screen out again (see layout).
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.handle(msg)
+	nm := next.(Model)
+	nm.layout()
+	return nm, cmd
 }
 
-// Update handles a message.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// handle handles a message.
+func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
-		m.resize()
 		return m, nil
-	case reportsMsg:
-		var preds, restarted bool
-		for _, r := range msg {
-			if m.run.restarts(r) {
-				m.run.reset()
-				restarted = true
-			}
-			preds = m.run.apply(r) || preds
+	case eventsMsg:
+		preds := false
+		for _, e := range msg {
+			preds = m.event(e) || preds
 		}
 		cmd := m.broadcast(msg)
-		if restarted && m.pollStopped {
-			m.pollStopped = false
-			cmd = tea.Batch(cmd, poll())
-		}
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
 		if preds {
 			m.run.evaluating = false
@@ -321,30 +247,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, m.listen()
-	case pollMsg:
-		// Nothing to change: the next frame reads Control.Paused.
-		if m.run.done || m.run.over {
-			m.pollStopped = true
-			return m, nil
-		}
-		return m, poll()
 	case runOverMsg:
 		m.run.over = true
 		return m, m.broadcast(msg)
 	case predictionsMsg:
 		m.run.evaluating = false
-		if m.run.done || msg.runs != m.run.runs {
+		if m.run.done || msg.id != m.run.id || msg.gen != m.run.gen {
 			// The final predictions won the race, or the snapshot is of
-			// a run since restarted.
+			// a run since restarted or no longer shown.
 			return m, nil
 		}
 		m.run.setPreds(msg.preds, msg.from)
 		return m, m.broadcast(msg)
 	case errMsg:
-		if msg.fromRun {
-			m.run.err = msg.err
-			return m, waitErr(m.o.Errs)
-		}
 		// An evaluation failed: say so until the next key; the run goes on.
 		m.run.evaluating = false
 		m.note, m.noteErr = msg.err.Error(), true
@@ -365,39 +280,150 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.note, m.noteErr = noteRestarted, false
 		}
 		return m, nil
-	case openCellMsg:
-		for i, v := range m.views {
-			if b, ok := v.(*browser); ok {
-				b.openCell(msg.truth, msg.pred)
-				m.active = i
-				m.resize()
-			}
-		}
+	case viewMsg:
+		return m.fromView(msg)
+	case showMsg:
+		return m.show(msg)
+	case noteMsg:
+		m.note, m.noteErr = msg.text, msg.err
 		return m, nil
 	case spinner.TickMsg:
-		if !m.run.evaluating {
+		if !m.run.evaluating || msg.ID != m.spin.ID() {
 			return m, nil
 		}
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
+	case tea.MouseMsg:
+		return m.mouse(tea.MouseEvent(msg))
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keys(msg)
 	}
-	v, cmd := m.views[m.active].update(msg)
-	m.views[m.active] = v
-	return m, cmd
+	return m, m.tell(viewID(m.active), msg)
+}
+
+// tell hands msg to view id and routes the view's commands back to it.
+func (m Model) tell(id viewID, msg tea.Msg) tea.Cmd {
+	v, cmd := m.views[id].update(msg)
+	m.views[id] = v
+	return route(id, cmd)
+}
+
+// event folds one event of the stream into the state of the run shown,
+// and reports whether it brought predictions. The run shown is the one
+// whose attempt started last (the one training, in a queue); until one
+// starts, the first run added. A greater Gen of the run shown starts its
+// state over (a restart): nothing is inferred from counters.
+func (m *Model) event(e runs.Event) bool {
+	r := m.run
+	switch e.Kind {
+	case runs.KindAdded:
+		if r.info == nil || (r.id == 0) {
+			r.reset(e.Info, e.Gen)
+			r.state = runs.StateQueued
+		}
+		return false
+	case runs.KindRemoved:
+		if e.Run == r.id {
+			r.reset(nil, 0)
+			r.state = 0
+		}
+		return false
+	case runs.KindStart:
+		if e.Run != r.id || e.Gen != r.gen || r.started || r.done {
+			r.reset(e.Info, e.Gen)
+		}
+		r.info, r.state = e.Info, runs.StateRunning
+		return false
+	}
+	if e.Run != r.id || e.Gen < r.gen {
+		return false // another run's, or a stale attempt's
+	}
+	if e.Gen > r.gen {
+		r.reset(r.info, e.Gen)
+	}
+	switch e.Kind {
+	case runs.KindState:
+		r.state = e.State
+		if e.State == runs.StateFailed {
+			r.err = e.Err
+		} else if e.State == runs.StateQueued || e.State == runs.StateRunning {
+			r.err = nil
+		}
+	case runs.KindReport:
+		return r.apply(e.Report)
+	}
+	return false
 }
 
 // broadcast hands a data message to every view.
 func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.views))
-	for i, v := range m.views {
-		nv, cmd := v.update(msg)
-		m.views[i] = nv
-		cmds = append(cmds, cmd)
+	for i := range m.views {
+		cmds = append(cmds, m.tell(viewID(i), msg))
 	}
 	return tea.Batch(cmds...)
+}
+
+// fromView handles the result of a view's command: a request for the root,
+// or a message for the view that started the command.
+func (m Model) fromView(msg viewMsg) (tea.Model, tea.Cmd) {
+	switch inner := msg.msg.(type) {
+	case showMsg, noteMsg:
+		return m.handle(inner)
+	}
+	if msg.id < 0 || int(msg.id) >= len(m.views) {
+		return m, nil
+	}
+	return m, m.tell(msg.id, msg.msg)
+}
+
+// show makes the view of msg's kind active and hands it msg's message.
+func (m Model) show(msg showMsg) (tea.Model, tea.Cmd) {
+	for i, v := range m.views {
+		if v.kind() != msg.kind {
+			continue
+		}
+		cmd := m.activate(i)
+		if msg.msg != nil {
+			cmd = tea.Batch(cmd, m.tell(viewID(i), msg.msg))
+		}
+		return m, cmd
+	}
+	return m, nil
+}
+
+// activate makes view i the active one, telling both views.
+func (m *Model) activate(i int) tea.Cmd {
+	if i == m.active {
+		return nil
+	}
+	old := m.active
+	m.active = i
+	m.capture = -1
+	return tea.Batch(m.tell(viewID(old), hiddenMsg{}), m.tell(viewID(i), shownMsg{}))
+}
+
+// keys handles a key message. A burst of runes (Bubble Tea v1 reports
+// printable keys that arrive in one read as one KeyMsg: fast typing, a
+// paste, an SSH client or link coalescing keys; such a KeyMsg is named by
+// all its runes, "lll", so no binding matched it and the burst was lost)
+// is split into single presses, handled one after another.
+func (m Model) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) <= 1 {
+		return m.key(msg)
+	}
+	cmds := make([]tea.Cmd, 0, len(msg.Runes))
+	for _, r := range msg.Runes {
+		k := msg
+		// A pasted rune is a press like a typed one (a paste's KeyMsg is
+		// named "[text]", which no binding matches).
+		k.Runes, k.Paste = []rune{r}, false
+		next, cmd := m.key(k)
+		m = next.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
 }
 
 // key handles a key press: the root's keys first, unless the active view is
@@ -409,22 +435,21 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
+	if m.help.ShowAll && key.Matches(msg, m.km.CloseHelp) {
+		m.help.ShowAll = false
+		return m, nil
+	}
 	active := m.views[m.active]
 	if !active.typing() {
 		switch {
 		case key.Matches(msg, m.km.Quit):
 			return m, tea.Quit
 		case key.Matches(msg, m.km.Next):
-			m.active = (m.active + 1) % len(m.views)
-			m.resize()
-			return m, nil
+			return m, m.activate((m.active + 1) % len(m.views))
 		case key.Matches(msg, m.km.Prev):
-			m.active = (m.active + len(m.views) - 1) % len(m.views)
-			m.resize()
-			return m, nil
+			return m, m.activate((m.active + len(m.views) - 1) % len(m.views))
 		case key.Matches(msg, m.km.Help):
 			m.help.ShowAll = !m.help.ShowAll
-			m.resize()
 			return m, nil
 		case key.Matches(msg, m.km.Pause):
 			m.togglePause()
@@ -437,36 +462,53 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.startRestart(confirm)
 		}
 	}
-	v, cmd := active.update(msg)
-	m.views[m.active] = v
-	return m, cmd
+	return m, m.tell(viewID(m.active), msg)
+}
+
+// shown reports whether a run is shown whose controls the keys can use.
+func (m Model) shown() bool { return m.o.Access.List != nil && m.run.id != 0 }
+
+// denied returns the note for a control the viewer may not use, or "".
+func (m Model) denied(k runs.ActionKind) string {
+	if m.o.Access.Allowed(k) {
+		return ""
+	}
+	return (&runs.DeniedError{Action: k, Reason: m.o.Access.Reason}).Error()
 }
 
 // togglePause pauses or resumes the run, or says why it cannot.
 func (m *Model) togglePause() {
-	c := m.o.Control
+	a, id := m.o.Access, m.run.id
+	paused := m.run.state == runs.StatePaused
 	switch {
-	case m.o.ReadOnlyReason != "":
-		m.note = m.o.ReadOnlyReason
-	case c == nil:
+	case m.denied(runs.ActPause) != "":
+		m.note = m.denied(runs.ActPause)
+	case !m.shown():
 		m.note = "pause is not available: " + ErrNoControl.Error()
-	case m.run.done || m.run.over:
+	case m.run.done || m.run.over || m.run.state.Finished():
 		m.note = "training is over"
-	case c.Paused():
-		c.Resume()
+	case paused:
+		if err := a.Resume(id); err != nil {
+			m.note, m.noteErr = err.Error(), true
+			return
+		}
+		m.run.state = runs.StateRunning
 		m.note = "training resumed"
 	default:
-		c.Pause()
+		if err := a.Pause(id); err != nil {
+			m.note, m.noteErr = err.Error(), true
+			return
+		}
+		m.run.state = runs.StatePaused
 		m.note = "training paused after the current batch (p resumes)"
 	}
 }
 
-// startSave writes a checkpoint of the run to Options.SavePath in the
+// startSave writes a checkpoint of the run to its spec's save path in the
 // background (the write is atomic: a failure keeps the previous file).
 func (m Model) startSave() (tea.Model, tea.Cmd) {
-	sv, ok := m.o.Control.(Saver)
 	switch {
-	case !ok || m.o.SavePath == "" || m.o.ReadOnlyReason != "":
+	case !m.shown() || !m.o.Access.Allowed(runs.ActSave):
 		m.note = "saving is not available here"
 		return m, nil
 	case m.saving:
@@ -474,28 +516,27 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.saving = true
-	m.note, m.noteErr = "saving to "+m.o.SavePath+"…", false
-	path := m.o.SavePath
-	return m, func() tea.Msg { return savedMsg{path: path, err: sv.Save(path)} }
+	path := m.run.info.Spec.SavePath()
+	m.note, m.noteErr = "saving to "+path+"…", false
+	a, id := m.o.Access, m.run.id
+	return m, func() tea.Msg {
+		_, err := a.Save(id, path)
+		return savedMsg{path: path, err: err}
+	}
 }
 
-// restarter returns the Control as a Restarter when this Model may restart
-// the run.
-func (m Model) restarter() (Restarter, bool) {
-	rs, ok := m.o.Control.(Restarter)
-	return rs, ok && m.o.ReadOnlyReason == ""
-}
+// canRestart reports whether this Model may restart the run.
+func (m Model) canRestart() bool { return m.o.Access.Allowed(runs.ActRestart) }
 
 // startRestart handles the restart key: the first press asks for
 // confirmation (confirm false), the second restarts the run in the
 // background.
 func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
-	rs, ok := m.restarter()
 	switch {
-	case m.o.ReadOnlyReason != "":
-		m.note = m.o.ReadOnlyReason
+	case m.o.Access.List != nil && m.denied(runs.ActRestart) != "" && m.o.Access.Reason != "":
+		m.note = m.o.Access.Reason
 		return m, nil
-	case !ok:
+	case !m.canRestart() || !m.shown():
 		m.note = noteRestartNA
 		return m, nil
 	case m.restarting:
@@ -508,14 +549,14 @@ func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
 	}
 	m.restarting = true
 	m.note = noteRestarting
-	return m, func() tea.Msg { return restartedMsg{err: rs.Restart()} }
+	a, id := m.o.Access, m.run.id
+	return m, func() tea.Msg { return restartedMsg{err: a.Restart(id)} }
 }
 
 // startEvaluate evaluates the test set on a snapshot of the current weights.
 func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
-	c := m.o.Control
 	switch {
-	case c == nil:
+	case !m.shown():
 		m.note = "evaluation is not available: " + ErrNoControl.Error()
 		return m, nil
 	case m.run.done:
@@ -530,211 +571,16 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	if r := m.run.last; m.run.started {
 		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
 	}
-	ctx, runs := m.ctx, m.run.runs
+	ctx, a, id, gen := m.ctx, m.o.Access, m.run.id, m.run.gen
 	eval := func() tea.Msg {
-		p, err := c.Evaluate(ctx)
+		p, err := a.Evaluate(ctx, id)
 		if err != nil {
 			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err)}
 		}
 		if p == nil {
 			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
 		}
-		return predictionsMsg{preds: p, from: from, runs: runs}
+		return predictionsMsg{preds: p, from: from, id: id, gen: gen}
 	}
 	return m, tea.Batch(eval, m.spin.Tick)
-}
-
-// footer is the note or error line, if any, and the help.
-func (m Model) footer() string {
-	var lines []string
-	switch {
-	case m.run.err != nil:
-		lines = append(lines, m.line(m.st.errLine, "error: "+m.run.err.Error()))
-	case m.note != "" && m.noteErr:
-		lines = append(lines, m.line(m.st.errLine, "error: "+m.note))
-	case m.note != "":
-		lines = append(lines, m.line(m.st.note, m.note))
-	}
-	short, full := m.views[m.active].keys()
-	_, restart := m.restarter()
-	hk := helpKeys{
-		short: append(append([]key.Binding{}, short...), m.km.globalShort()...),
-		full:  append(append([][]key.Binding{}, full...), m.km.globalFull(restart)),
-	}
-	for _, l := range strings.Split(m.help.View(hk), "\n") {
-		lines = append(lines, ansi.Truncate(l, m.width, "…"))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// line renders text on one line of the screen's width.
-func (m Model) line(st lipgloss.Style, text string) string {
-	text = strings.Join(strings.Fields(text), " ")
-	return ansi.Truncate(st.Render(text), m.width, "…")
-}
-
-// resize gives the active view the space between the tab bar and footer.
-func (m *Model) resize() {
-	h := m.height - 1 - lipgloss.Height(m.footer())
-	for _, v := range m.views {
-		v.setSize(m.width, max(h, 1))
-	}
-}
-
-// View draws the screen.
-func (m Model) View() string {
-	if m.width == 0 || m.height == 0 {
-		return ""
-	}
-	if m.width < MinWidth || m.height < MinHeight {
-		return tooSmall(m.width, m.height)
-	}
-	f := m.frame
-	if k := m.footerKey(); k != f.footerKey || f.footer == "" {
-		f.footerKey, f.footer = k, m.footer()
-	}
-	footer := f.footer
-	bodyH := m.height - 1 - lipgloss.Height(footer)
-	if k := m.tabsKey(); k != f.tabsKey || f.tabs == "" {
-		f.tabsKey, f.tabs = k, m.tabs()
-	}
-	// The footer's height changes with notes and errors: keep the view's
-	// size in step so it never draws lines that would be cut.
-	v := m.views[m.active]
-	v.setSize(m.width, bodyH)
-	// Views return their last drawing while nothing they show changed:
-	// then the fitted body and the whole frame are the last ones too.
-	if body := v.View(); body != f.body || m.width != f.bodyW || bodyH != f.bodyH || f.fitted == "" {
-		f.body, f.bodyW, f.bodyH = body, m.width, bodyH
-		if e, ok := v.(exactView); ok && e.exactSize() {
-			f.fitted = body
-		} else {
-			f.fitted = fit(body, m.width, bodyH)
-		}
-	}
-	parts := [3]string{f.tabs, f.fitted, footer}
-	if f.outPartsOK && parts == f.outParts {
-		return f.out
-	}
-	var b strings.Builder
-	b.Grow(len(parts[0]) + len(parts[1]) + len(parts[2]) + 2)
-	b.WriteString(parts[0])
-	b.WriteByte('\n')
-	b.WriteString(parts[1])
-	b.WriteByte('\n')
-	b.WriteString(parts[2])
-	f.out, f.outParts, f.outPartsOK = b.String(), parts, true
-	return f.out
-}
-
-// footerKey is everything the footer depends on.
-func (m Model) footerKey() string {
-	var b strings.Builder
-	if m.run.err != nil {
-		b.WriteString(m.run.err.Error())
-	}
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d", m.note, m.noteErr, m.width, m.help.ShowAll, m.active)
-	short, full := m.views[m.active].keys()
-	add := func(k key.Binding) {
-		h := k.Help()
-		fmt.Fprintf(&b, "\x00%s\x01%s\x01%t", h.Key, h.Desc, k.Enabled())
-	}
-	for _, k := range short {
-		add(k)
-	}
-	b.WriteString("\x02")
-	for _, col := range full {
-		for _, k := range col {
-			add(k)
-		}
-		b.WriteString("\x03")
-	}
-	return b.String()
-}
-
-// tabsKey is everything the tab bar depends on.
-func (m Model) tabsKey() string {
-	return fmt.Sprintf("%d\x00%d\x00%s", m.width, m.active, m.status())
-}
-
-// tooSmall is the whole screen when the terminal is below the minimum.
-func tooSmall(w, h int) string {
-	lines := []string{
-		"Terminal too small",
-		fmt.Sprintf("%dx%d, need %dx%d", w, h, MinWidth, MinHeight),
-		"(q quits)",
-	}
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, w, "")
-	}
-	return strings.Join(lines[:min(len(lines), max(h, 1))], "\n")
-}
-
-// tabs draws the tab bar with the run's state on the right.
-func (m Model) tabs() string {
-	parts := []string{m.st.title.Render("mnist-tui") + " "}
-	for i, v := range m.views {
-		if i == m.active {
-			parts = append(parts, m.st.tabOn.Render("["+v.title()+"]"))
-		} else {
-			parts = append(parts, m.st.tabOff.Render(" "+v.title()+" "))
-		}
-	}
-	left := strings.Join(parts, "")
-	right := m.status()
-	gap := m.width - width(left) - width(right)
-	if gap < 1 {
-		return ansi.Truncate(left+" "+right, m.width, "…")
-	}
-	return left + strings.Repeat(" ", gap) + right
-}
-
-// status says what the run is doing.
-func (m Model) status() string {
-	var s string
-	switch r := m.run; {
-	case m.run.evaluating:
-		s = m.spin.View() + m.st.accent.Render(" evaluating test set")
-	case r.err != nil && !r.done:
-		s = m.st.bad.Render("✗ failed")
-	case r.done:
-		s = m.st.good.Render("✓ done")
-	case r.over && r.started:
-		s = m.st.warn.Render("■ stopped")
-	case r.over:
-		s = m.st.dim.Render("no run")
-	case m.o.Control != nil && m.o.Control.Paused():
-		s = m.st.warn.Render("‖ paused")
-	case !r.started:
-		s = m.st.dim.Render("waiting for the first batch")
-	default:
-		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
-	}
-	return s + " "
-}
-
-// fit pads or cuts s to exactly h lines of exactly w cells.
-func fit(s string, w, h int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	var b strings.Builder
-	for i := 0; i < h; i++ {
-		l := ""
-		if i < len(lines) {
-			l = lines[i]
-		}
-		n := width(l)
-		if n > w {
-			l = ansi.Truncate(l, w, "")
-			n = width(l)
-		}
-		b.WriteString(l)
-		b.WriteString(strings.Repeat(" ", w-n))
-		if i < h-1 {
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
 }

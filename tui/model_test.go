@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,19 +13,23 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
-// newTest builds a model on a live (never closed) report channel.
-func newTest(t *testing.T, c Control) Model {
+// newTest builds a model on a live (never closed) event stream, showing
+// run 1 of a list training with c (nil: no list, the keys have nothing to
+// act on).
+func newTest(t *testing.T, c *testTrainer) tea.Model {
 	t.Helper()
-	return New(Options{
-		Renderer: renderer(termenv.Ascii), Config: testConfig(), Sizes: fakeSizes,
-		Test: testSet(t), Reports: make(chan engine.Report), Control: c,
-	})
+	var a runs.Access
+	if c != nil {
+		a = newTestList(t, c, runs.AllCaps(), "").access
+	}
+	return model(t, renderer(termenv.Ascii), testConfig(), testSet(t), a)
 }
 
 // finished is a model that has seen a whole run, sized w x h.
-func finished(t *testing.T, c Control, w, h int) tea.Model {
+func finished(t *testing.T, c *testTrainer, w, h int) tea.Model {
 	t.Helper()
 	m := newTest(t, c)
 	return feed(sized(m, w, h), fakeRun(testConfig(), fakePreds(testSet(t))))
@@ -75,7 +81,7 @@ func TestResizeAnyTime(t *testing.T) {
 		m = feed(m, chunk)
 		for _, s := range sizes {
 			m = sized(m, s[0], s[1])
-			for range 3 { // every view
+			for range m.(Model).views {
 				checkFrame(t, m.View(), s[0], s[1])
 				m, _ = press(m, "tab")
 			}
@@ -86,16 +92,17 @@ func TestResizeAnyTime(t *testing.T) {
 
 func TestTabsCycle(t *testing.T) {
 	m := tea.Model(sized(newTest(t, nil), 80, 24))
-	want := []string{"Predictions", "Confusion", "Dashboard"}
-	for _, w := range want {
+	views := m.(Model).views
+	for i := range views {
 		m, _ = press(m, "tab")
-		if got := active(m).title(); got != w {
-			t.Fatalf("after tab: view %q, want %q", got, w)
+		want := views[(i+1)%len(views)].title()
+		if got := active(m).title(); got != want {
+			t.Fatalf("after tab: view %q, want %q", got, want)
 		}
 	}
 	m, _ = press(m, "shift+tab")
-	if got := active(m).title(); got != "Confusion" {
-		t.Errorf("shift+tab from Dashboard: %q, want Confusion", got)
+	if got, want := active(m).title(), views[len(views)-1].title(); got != want {
+		t.Errorf("shift+tab from the first view: %q, want %q", got, want)
 	}
 }
 
@@ -121,27 +128,28 @@ func TestQuitKeys(t *testing.T) {
 }
 
 func TestPauseKey(t *testing.T) {
-	c := &testControl{}
+	c := &testTrainer{}
 	m := feed(sized(newTest(t, c), 80, 24), upTo(fakeRun(testConfig(), nil), 400))
 	m, _ = press(m, "p")
-	if c.pauses != 1 || !c.Paused() {
-		t.Fatalf("p: %d pauses, paused %v; want 1, true", c.pauses, c.Paused())
+	if p, _, _ := c.counts(); p != 1 || !c.Paused() {
+		t.Fatalf("p: %d pauses, paused %v; want 1, true", p, c.Paused())
 	}
 	if v := m.View(); !strings.Contains(v, "paused") {
 		t.Errorf("paused run not shown:\n%s", v)
 	}
 	m, _ = press(m, "p")
-	if c.resumes != 1 || c.Paused() {
-		t.Errorf("second p: %d resumes, paused %v; want 1, false", c.resumes, c.Paused())
+	if _, r, _ := c.counts(); r != 1 || c.Paused() {
+		t.Errorf("second p: %d resumes, paused %v; want 1, false", r, c.Paused())
 	}
 	if v := m.View(); strings.Contains(v, "‖ paused") || !strings.Contains(v, "resumed") {
 		t.Errorf("resumed run still shown paused:\n%s", v)
 	}
 
-	ro := &testControl{}
-	m = New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: make(chan engine.Report), Control: ro, ReadOnlyReason: "only the teacher can pause"})
+	ro := &testTrainer{}
+	tl := newTestList(t, ro, runs.Caps{}, "only the teacher can pause")
+	m = model(t, renderer(termenv.Ascii), testConfig(), nil, tl.access)
 	m, _ = press(sized(m, 80, 24), "p")
-	if ro.pauses != 0 {
+	if p, _, _ := ro.counts(); p != 0 {
 		t.Errorf("read-only viewer paused the run")
 	}
 	if v := m.View(); !strings.Contains(v, "only the teacher can pause") {
@@ -177,7 +185,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 
 func TestEvaluateKey(t *testing.T) {
 	preds := fakePreds(testSet(t))
-	c := &testControl{preds: preds}
+	c := &testTrainer{preds: preds}
 	m := feed(sized(newTest(t, c), 120, 40), upTo(fakeRun(testConfig(), nil), 900))
 	m, _ = press(m, "tab")
 	if v := m.View(); !strings.Contains(v, "No test predictions yet") {
@@ -193,8 +201,8 @@ func TestEvaluateKey(t *testing.T) {
 			got = &p
 		}
 	}
-	if got == nil || c.evals != 1 {
-		t.Fatalf("e: evals %d, predictions message %v", c.evals, got)
+	if _, _, evals := c.counts(); got == nil || evals != 1 {
+		t.Fatalf("e: evals %d, predictions message %v", evals, got)
 	}
 	if !strings.Contains(got.from, "epoch 2/3, train step") {
 		t.Errorf("snapshot described as %q", got.from)
@@ -205,12 +213,12 @@ func TestEvaluateKey(t *testing.T) {
 		t.Errorf("browser after evaluation:\n%s", v)
 	}
 
-	c.err = errors.New("boom")
-	m2, cmd := press(feed(sized(newTest(t, c), 80, 24), upTo(fakeRun(testConfig(), nil), 10)), "e")
+	c2 := &testTrainer{err: errors.New("boom")}
+	m2, cmd := press(feed(sized(newTest(t, c2), 80, 24), upTo(fakeRun(testConfig(), nil), 10)), "e")
 	for _, msg := range runEval(cmd) {
 		m2, _ = m2.Update(msg)
 	}
-	if v := m2.View(); !strings.Contains(v, "tui: evaluate test set: boom") {
+	if v := m2.View(); !strings.Contains(v, "tui: evaluate test set: runs: evaluate: boom") {
 		t.Errorf("evaluation error not shown:\n%s", v)
 	}
 
@@ -233,18 +241,18 @@ func runEval(cmd tea.Cmd) []tea.Msg {
 
 func TestRunErrorShown(t *testing.T) {
 	m := feed(sized(newTest(t, nil), 80, 24), upTo(fakeRun(testConfig(), nil), 100))
-	m, _ = m.Update(errMsg{err: errors.New("engine: loss is NaN at epoch 2 step 17"), fromRun: true})
+	m, _ = m.Update(eventsMsg{{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StateFailed, Err: errors.New("engine: loss is NaN at epoch 2 step 17")}})
 	v := m.View()
 	if !strings.Contains(v, "error: engine: loss is NaN") || !strings.Contains(v, "failed") {
 		t.Errorf("run error not shown:\n%s", v)
 	}
 	// An evaluation afterwards does not hide it.
-	m, _ = m.Update(predictionsMsg{preds: fakePreds(testSet(t)), from: "snapshot"})
+	m, _ = m.Update(predictionsMsg{preds: fakePreds(testSet(t)), from: "snapshot", id: 1, gen: 1})
 	if v := m.View(); !strings.Contains(v, "error: engine: loss is NaN") {
 		t.Errorf("run error hidden by an evaluation:\n%s", v)
 	}
 	// A multi-line error stays on one line.
-	m, _ = m.Update(errMsg{err: errors.New("first\nsecond"), fromRun: true})
+	m, _ = m.Update(eventsMsg{{Run: 1, Gen: 1, Kind: runs.KindState, State: runs.StateFailed, Err: errors.New("first\nsecond")}})
 	v = m.View()
 	checkFrame(t, v, 80, 24)
 	if !strings.Contains(v, "error: first second") {
@@ -253,16 +261,16 @@ func TestRunErrorShown(t *testing.T) {
 }
 
 func TestStaysOpenWhenDone(t *testing.T) {
-	ch := make(chan engine.Report, 4000)
-	rs := fakeRun(testConfig(), fakePreds(testSet(t)))
+	ch := make(chan runs.Event, 4000)
+	rs := append(startEvents(fakeInfo(testConfig(), testSet(t)), 1), reportEvents(fakeRun(testConfig(), fakePreds(testSet(t))), 1)...)
 	for _, r := range rs {
 		ch <- r
 	}
 	close(ch)
-	m := tea.Model(sized(New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Test: testSet(t), Reports: ch}), 80, 24))
-	cmd := waitReports(ch)
+	m := tea.Model(sized(New(Options{Renderer: renderer(termenv.Ascii), Events: ch}), 80, 24))
+	cmd := waitEvents(ch)
 	msg := cmd()
-	batch, ok := msg.(reportsMsg)
+	batch, ok := msg.(eventsMsg)
 	if !ok || len(batch) != len(rs) {
 		t.Fatalf("first wait: %T with %d reports, want all %d", msg, len(batch), len(rs))
 	}
@@ -314,18 +322,29 @@ func TestDashboardTable(t *testing.T) {
 	}
 }
 
-// TestSaveKeyWritesACheckpoint saves a real trainer's weights with the save
-// key and reads the file back; without a Saver or a path it says so.
+// TestSaveKeyWritesACheckpoint saves a real run's weights with the save
+// key and reads the file back; without the capability or a run it says so.
 func TestSaveKeyWritesACheckpoint(t *testing.T) {
-	test := testSet(t).Limit(64)
-	c := engine.DefaultConfig()
-	c.Epochs = 0
-	tr, err := engine.NewTrainer(c, engine.Data{Test: test})
-	if err != nil {
+	test := testSet(t)
+	list := runs.NewList(runs.WithSource("", test, test))
+	defer list.Close()
+	owner := runs.Access{List: list, Caps: runs.AllCaps()}
+	spec := runs.DefaultSpec()
+	spec.Epochs, spec.Limit = 0, 64
+	spec.Save = filepath.Join(t.TempDir(), "run.safetensors")
+	if _, err := owner.Add(spec); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "run.safetensors")
-	m := New(Options{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr, SavePath: path})
+	if err := list.Wait(context.Background()); err != nil || list.Err() != nil {
+		t.Fatal(err, list.Err())
+	}
+	c := spec.Config()
+	st, _ := list.Run(1)
+	model := func(t *testing.T, a runs.Access) tea.Model {
+		m, _ := New(Options{Renderer: renderer(termenv.Ascii), Access: a}).Update(eventsMsg(startEvents(st.Info, 1)))
+		return m
+	}
+	m := model(t, owner)
 	m2, cmd := press(sized(m, 80, 24), "w")
 	if cmd == nil {
 		t.Fatalf("w gave no command:\n%s", m2.View())
@@ -337,7 +356,7 @@ func TestSaveKeyWritesACheckpoint(t *testing.T) {
 	if v := m2.View(); !strings.Contains(v, "saved checkpoint to") {
 		t.Errorf("no success note:\n%s", v)
 	}
-	ck, err := engine.LoadCheckpoint(path)
+	ck, err := engine.LoadCheckpoint(spec.Save)
 	if err != nil {
 		t.Fatalf("the saved file does not load: %v", err)
 	}
@@ -346,21 +365,40 @@ func TestSaveKeyWritesACheckpoint(t *testing.T) {
 	}
 
 	// A directory in the way: the error is shown, nothing panics.
-	bad := New(Options{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr, SavePath: t.TempDir()})
-	bm, cmd := press(sized(bad, 80, 24), "w")
+	if err := os.Remove(spec.Save); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(spec.Save, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bm, cmd := press(sized(model(t, owner), 80, 24), "w")
 	bm, _ = bm.Update(cmd())
-	if v := bm.View(); !strings.Contains(v, "failed") {
+	if v := bm.View(); !strings.Contains(v, "error: save to "+spec.Save) {
 		t.Errorf("a failed save is not shown:\n%s", v)
 	}
 
-	// A Control that cannot save (an SSH viewer's), or no path.
-	for _, o := range []Options{
-		{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: &testControl{}, SavePath: path},
-		{Renderer: renderer(termenv.Ascii), Config: c, Reports: make(chan engine.Report), Control: tr},
-	} {
-		nm, cmd := press(sized(New(o), 80, 24), "w")
+	// A viewer who may not save (an SSH student), or no list.
+	for _, a := range []runs.Access{{List: list, Caps: runs.Caps{Pause: true}}, {}} {
+		nm, cmd := press(sized(model(t, a), 80, 24), "w")
 		if cmd != nil || !strings.Contains(nm.View(), "saving is not available") {
-			t.Errorf("save without a Saver or path: cmd %v, view:\n%s", cmd != nil, nm.View())
+			t.Errorf("save without the capability: cmd %v, view:\n%s", cmd != nil, nm.View())
+		}
+	}
+}
+
+// TestHeaderNamesDataAndCheckpoint: the header names the data set, its
+// split, and the checkpoint a run started from with its saved epoch and
+// accuracies.
+func TestHeaderNamesDataAndCheckpoint(t *testing.T) {
+	info := fakeInfo(testConfig(), testSet(t))
+	info.Data = runs.DataInfo{Name: "/data/fashion", Source: 12000, SplitTrain: 8000, SplitVal: 4000, Train: 8000, Val: 4000, Test: 2000}
+	info.Checkpoint = &runs.CheckpointInfo{Path: "lstm.safetensors", Epoch: 3, Val: &engine.Score{Acc: 0.9682}, Test: &engine.Score{Acc: 0.9703}}
+	m, _ := New(Options{Renderer: renderer(termenv.Ascii)}).Update(eventsMsg(startEvents(info, 1)))
+	v := sized(m, 160, 40).View()
+	for _, want := range []string{"data /data/fashion", "12,000 split 8,000/4,000 (2/3, seeded)", "train 8,000", "val 4,000",
+		"loaded lstm.safetensors", "saved after epoch 3", "val acc 0.9682", "test acc 0.9703"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("header lacks %q:\n%s", want, v)
 		}
 	}
 }

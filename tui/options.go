@@ -9,23 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
-
-// Control is what the UI may ask of the training run. Its methods are called
-// from the UI's goroutines and must not block for long, except Evaluate.
-type Control interface {
-	// Pause stops training after the current batch; Resume continues it;
-	// Paused reports which of the two is in force.
-	Pause()
-	Resume()
-	Paused() bool
-	// Evaluate runs the test set on a snapshot of the current weights
-	// without disturbing training and returns its predictions. It blocks;
-	// the UI calls it from a tea.Cmd and shows a spinner meanwhile.
-	Evaluate(ctx context.Context) (*engine.Predictions, error)
-}
 
 // Options configure a Model.
 type Options struct {
@@ -35,47 +20,38 @@ type Options struct {
 	// Renderer builds every style: lipgloss.DefaultRenderer() locally, the
 	// session's renderer over SSH. Nil means the default renderer.
 	Renderer *lipgloss.Renderer
-	// Config is the run's configuration, shown in the header.
-	Config engine.Config
-	// Sizes are the train, validation and test set sizes, for the header.
-	Sizes [3]int
-	// Test holds the test digits the browser draws; predictions index it.
-	// Nil disables drawing (the browser then shows labels and bars only).
-	Test *mnist.Set
-	// Reports streams the run's reports; it may start with a burst of
-	// history and is closed when the run is over. Nil means no run.
-	Reports <-chan engine.Report
-	// Control pauses and evaluates the run. Nil makes the pause and
-	// evaluate keys say they are not available.
-	Control Control
-	// ReadOnlyReason, when set, refuses the pause key with this message
-	// (Control is then still used to show the paused state and to evaluate).
-	ReadOnlyReason string
-	// Errs carries the run's failure (a NaN loss, ...), shown in the UI.
-	// Optional.
-	Errs <-chan error
+	// Access is this viewer's handle on the runs: the keys act on the run
+	// shown through it (pause, evaluate, save, restart), each refused with
+	// the Access's reason when its capability is missing.
+	Access runs.Access
+	// Events streams the list's events (a runs.Subscription's Events): the
+	// history of every run first, then every change; closed when the list
+	// is. Nil (and no Bursts) means no run.
+	Events <-chan runs.Event
+	// Bursts, when set, is read instead of Events: each receive is a run
+	// of events to show at once, oldest first (a Subscription's Bursts).
+	// The model draws once per burst; with Events it takes whatever events
+	// are waiting, which may split what was sent at once.
+	Bursts <-chan []runs.Event
 	// ASCII starts the charts in plain characters instead of Braille.
 	ASCII bool
-	// SavePath is where the save key writes a checkpoint of the run, when
-	// Control is also a Saver. Empty: the key says saving is not available.
-	SavePath string
-	// Bursts, when set, is read instead of Reports: each receive is a run
-	// of reports to show at once, oldest first (a Hub subscription's
-	// Bursts). The model draws once per burst; with Reports it takes
-	// whatever reports are waiting, which may split what was sent at once.
-	Bursts <-chan []engine.Report
-	// Cache, when set, shares drawings with the other Models of the same
-	// run (same Config and Sizes), such as the SSH sessions watching it.
-	// Nil: the Model draws everything itself.
+	// Cache, when set, shares drawings with the other Models watching the
+	// same list, such as the SSH sessions. Nil: the Model draws everything
+	// itself.
 	Cache *Cache
+	// NoMouse leaves the mouse to the terminal (text selection) instead of
+	// the app: Run does not turn mouse reporting on, and the help does not
+	// list the mouse. An SSH server decides for its sessions (see
+	// MouseOption).
+	NoMouse bool
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the
 // alternate screen until the user quits or ctx is cancelled.
 //
 // Quitting does not stop training by itself: the Model returns tea.Quit and
-// Run returns; the caller must then cancel the context its trainer runs
-// under (typically ctx itself: `defer cancel()` around Run). Run returns nil
+// Run returns; the caller must then close the list of runs (or cancel what
+// its trainers run under). Run returns nil
 // when the user quits or ctx is cancelled, and an error wrapping the Bubble
 // Tea failure otherwise.
 func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
@@ -83,6 +59,9 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 		o.Context = ctx
 	}
 	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
+	if !o.NoMouse {
+		opts = append(opts, MouseOption())
+	}
 	if in != nil {
 		opts = append(opts, tea.WithInput(in))
 	}
@@ -95,6 +74,12 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	}
 	return nil
 }
+
+// MouseOption is the Bubble Tea option that gives a Model the mouse: clicks,
+// wheel turns, and motion while a button is held (drags), reported in SGR
+// encoding, which has no column limit. Run adds it unless Options.NoMouse;
+// an SSH server adds it to its sessions' programs.
+func MouseOption() tea.ProgramOption { return tea.WithMouseCellMotion() }
 
 // ProgramOptions are the Bubble Tea options every program running a Model
 // should use (Run does; an SSH server should too). 120 frames a second

@@ -1,38 +1,15 @@
 package tui
 
 import (
-	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
-
-// restartControl is a testControl that can also restart, counting the
-// restarts and failing with err.
-type restartControl struct {
-	testControl
-	rmu      sync.Mutex
-	restarts int
-	err      error
-}
-
-func (c *restartControl) Restart() error {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	c.restarts++
-	return c.err
-}
-
-func (c *restartControl) count() int {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	return c.restarts
-}
 
 // afterRestart runs the restart command (nil: none) and returns the model
 // after its message.
@@ -50,14 +27,15 @@ func afterRestart(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 }
 
 // TestRestartKeyConfirms: a first R only asks, any other key cancels, a
-// second R restarts and says so; a failure is shown as an error; the help
-// lists the key only where restarting is possible.
+// second R restarts the run through the list (a new trainer is built) and
+// says so; a failure is shown as an error; the help lists the key only
+// where restarting is possible.
 func TestRestartKeyConfirms(t *testing.T) {
-	c := &restartControl{}
-	m := feed(sized(newTest(t, c), 120, 40), upTo(fakeRun(testConfig(), nil), 400))
+	tl := newTestList(t, &testTrainer{}, runs.AllCaps(), "")
+	m := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), testSet(t), tl.access), 120, 40), upTo(fakeRun(testConfig(), nil), 400))
 
 	m, cmd := press(m, "R")
-	if cmd != nil || c.count() != 0 {
+	if cmd != nil || tl.count() != 1 {
 		t.Fatal("a single R restarted the run")
 	}
 	if v := m.View(); !strings.Contains(v, "press R again to restart the run from scratch") {
@@ -65,7 +43,7 @@ func TestRestartKeyConfirms(t *testing.T) {
 	}
 	m, _ = press(m, "tab")
 	m, cmd = press(m, "R")
-	if cmd != nil || c.count() != 0 {
+	if cmd != nil || tl.count() != 1 {
 		t.Fatal("R, another key, R restarted the run")
 	}
 	m, cmd = press(m, "R")
@@ -73,8 +51,11 @@ func TestRestartKeyConfirms(t *testing.T) {
 		t.Errorf("no sign of the restart under way:\n%s", v)
 	}
 	m = afterRestart(t, m, cmd)
-	if c.count() != 1 {
-		t.Fatalf("R R: %d restarts, want 1", c.count())
+	if tl.count() != 2 {
+		t.Fatalf("R R: %d trainers built, want 2", tl.count())
+	}
+	if st, _ := tl.list.Run(1); st.Gen != 2 {
+		t.Fatalf("after R R the run is at attempt %d, want 2", st.Gen)
 	}
 	if v := m.View(); !strings.Contains(v, "run restarted from scratch") {
 		t.Errorf("restart not confirmed:\n%s", v)
@@ -84,21 +65,21 @@ func TestRestartKeyConfirms(t *testing.T) {
 		t.Errorf("full help of a restarter lacks the restart key:\n%s", v)
 	}
 
-	c.err = errors.New("serve: restart: shutting down")
+	tl.list.Close()
 	m, _ = press(m, "R")
 	m, cmd = press(m, "R")
 	m = afterRestart(t, m, cmd)
-	if v := m.View(); !strings.Contains(v, "error: restart failed: serve: restart: shutting down") {
+	if v := m.View(); !strings.Contains(v, "error: restart failed: runs: restart: the list of runs is closed") {
 		t.Errorf("restart failure not shown:\n%s", v)
 	}
 }
 
-// TestRestartNotAvailable: without a Restarter, or read-only, R says why
-// and never restarts, and the help does not offer it.
+// TestRestartNotAvailable: without a list, or without the capability, R
+// says why and never restarts, and the help does not offer it.
 func TestRestartNotAvailable(t *testing.T) {
-	m, cmd := press(sized(newTest(t, &testControl{}), 120, 40), "R", "R")
+	m, cmd := press(sized(newTest(t, nil), 120, 40), "R", "R")
 	if cmd != nil {
-		t.Fatal("R R without a Restarter returned a command")
+		t.Fatal("R R without a list returned a command")
 	}
 	if v := m.View(); !strings.Contains(v, noteRestartNA) {
 		t.Errorf("missing restart not explained:\n%s", v)
@@ -108,11 +89,11 @@ func TestRestartNotAvailable(t *testing.T) {
 		t.Errorf("full help offers a restart it cannot do:\n%s", v)
 	}
 
-	ro := &restartControl{}
 	reason := "only the teacher can restart"
-	m = New(Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: make(chan engine.Report), Control: ro, ReadOnlyReason: reason})
+	tl := newTestList(t, &testTrainer{}, runs.Caps{}, reason)
+	m = model(t, renderer(termenv.Ascii), testConfig(), testSet(t), tl.access)
 	m, cmd = press(sized(m, 120, 40), "R", "R")
-	if cmd != nil || ro.count() != 0 {
+	if cmd != nil || tl.count() != 1 {
 		t.Fatal("a read-only viewer restarted the run")
 	}
 	if v := m.View(); !strings.Contains(v, reason) {
@@ -120,9 +101,11 @@ func TestRestartNotAvailable(t *testing.T) {
 	}
 }
 
-// TestNewRunStartsOver feeds a run, then, on the same stream, a new run
-// from its first report: the model must start over (table, charts,
-// predictions), exactly as a model that only saw the new run.
+// TestNewRunStartsOver feeds a run, then, on the same stream, the events
+// of its next attempt (Gen 2, as a restart publishes them): the model must
+// start over (table, charts, predictions), exactly as a model that only
+// saw the new attempt; an evaluation of the old attempt answered late is
+// dropped.
 func TestNewRunStartsOver(t *testing.T) {
 	preds := fakePreds(testSet(t))
 	run := fakeRun(testConfig(), preds)
@@ -130,6 +113,14 @@ func TestNewRunStartsOver(t *testing.T) {
 	for run[firstEnd].Kind != engine.KindPhaseEnd {
 		firstEnd++
 	}
+	info := fakeInfo(testConfig(), testSet(t))
+	restart := []runs.Event{
+		{Run: 1, Gen: 2, Kind: runs.KindAction, Action: &runs.Action{Kind: runs.ActRestart}},
+		{Run: 1, Gen: 2, Kind: runs.KindState, State: runs.StateQueued},
+		{Run: 1, Gen: 2, Kind: runs.KindState, State: runs.StateRunning},
+		{Run: 1, Gen: 2, Kind: runs.KindStart, Info: info},
+	}
+	tl := newTestList(t, &testTrainer{preds: preds}, runs.AllCaps(), "")
 	for _, tc := range []struct {
 		name string
 		old  []engine.Report
@@ -141,26 +132,25 @@ func TestNewRunStartsOver(t *testing.T) {
 		{"at a phase end", run[:firstEnd+1], upTo(run, 2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &restartControl{testControl: testControl{preds: preds}}
-			m := feed(sized(newTest(t, c), 120, 40), tc.old)
-			m, cmd := press(m, "e") // an evaluation of the old run, answered late
+			m := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), testSet(t), tl.access), 120, 40), tc.old)
+			m, cmd := press(m, "e") // an evaluation of the old attempt, answered late
 			var late tea.Msg
-			var msgs []tea.Msg
 			if cmd != nil {
-				msgs = runEval(cmd)
-			}
-			for _, msg := range msgs {
-				if _, ok := msg.(predictionsMsg); ok {
-					late = msg
+				for _, msg := range runEval(cmd) {
+					if _, ok := msg.(predictionsMsg); ok {
+						late = msg
+					}
 				}
 			}
-			m = feed(m, tc.next)
+			m, _ = m.Update(eventsMsg(append(append([]runs.Event(nil), restart...), reportEvents(tc.next, 2)...)))
 			if late != nil {
 				m, _ = m.Update(late)
 			}
 			m, _ = press(m, "?", "?") // clears the evaluate key's note
-			fresh := feed(sized(newTest(t, c), 120, 40), tc.next)
-			got, want := m.(Model).run, fresh.(Model).run
+			fresh := New(Options{Renderer: renderer(termenv.Ascii), Access: tl.access, Events: make(chan runs.Event)})
+			var f tea.Model = sized(fresh, 120, 40)
+			f, _ = f.Update(eventsMsg(append(startEvents(info, 2), reportEvents(tc.next, 2)...)))
+			got, want := m.(Model).run, f.(Model).run
 			if got.version != want.version || got.applied != want.applied {
 				t.Errorf("restarted state differs from a fresh one: version %x/%x, applied %d/%d", got.version, want.version, got.applied, want.applied)
 			}
@@ -168,51 +158,50 @@ func TestNewRunStartsOver(t *testing.T) {
 				t.Errorf("restarted state keeps the old run: %d rows (want %d), %d batches (want %d), done %v, preds %v",
 					len(got.rows), len(want.rows), len(got.batchLoss), len(want.batchLoss), got.done, got.preds != nil)
 			}
-			for range 3 {
-				if g, w := m.View(), fresh.View(); g != w {
+			for range m.(Model).views {
+				if g, w := m.View(), f.View(); g != w {
 					t.Errorf("view %s after a restart differs from a fresh model's:\n%s\nwant:\n%s", active(m).title(), g, w)
 				}
 				m, _ = press(m, "tab")
-				fresh, _ = press(fresh, "tab")
+				f, _ = press(f, "tab")
 			}
 		})
 	}
 
-	// Within one run nothing starts over: feeding a run in pieces is
+	// Within one attempt nothing starts over: feeding a run in pieces is
 	// feeding it at once.
-	m := tea.Model(newTest(t, nil))
+	m := newTest(t, nil)
 	for i := 0; i < len(run); i += 97 {
 		m = feed(m, run[i:min(i+97, len(run))])
 	}
 	whole := feed(newTest(t, nil), run)
-	if g, w := m.(Model).run, whole.(Model).run; g.runs != 0 || g.version != w.version || len(g.rows) != len(w.rows) {
-		t.Errorf("a run fed in pieces was taken for %d restarts", g.runs)
+	if g, w := m.(Model).run, whole.(Model).run; g.gen != 1 || g.version != w.version || len(g.rows) != len(w.rows) {
+		t.Errorf("a run fed in pieces was taken for a restart (gen %d)", g.gen)
 	}
 }
 
-// TestRestartPollsAgain: polling the paused state stops when a run is
-// done and starts again with a new run on the same stream.
-func TestRestartPollsAgain(t *testing.T) {
-	run := fakeRun(testConfig(), nil)
-	m := feed(sized(newTest(t, &restartControl{}), 80, 24), run)
-	m, cmd := m.Update(pollMsg{})
-	if cmd != nil {
-		t.Fatal("poll should stop once the run is done")
+// TestQueuedRunsShowInTurn: with two runs in the list, the model shows the
+// one whose attempt started last, and ignores the other's reports.
+func TestQueuedRunsShowInTurn(t *testing.T) {
+	a := fakeInfo(testConfig(), testSet(t))
+	c2 := testConfig()
+	c2.Cell = engine.LSTM
+	b := fakeInfo(c2, testSet(t))
+	b.ID = 2
+	m := sized(New(Options{Renderer: renderer(termenv.Ascii), Events: make(chan runs.Event)}), 120, 40)
+	evs := []runs.Event{
+		{Run: 1, Gen: 1, Kind: runs.KindAdded, Info: a},
+		{Run: 2, Gen: 1, Kind: runs.KindAdded, Info: b},
+		{Run: 1, Gen: 1, Kind: runs.KindStart, Info: a},
 	}
-	m, cmd = m.Update(reportsMsg(run[:2]))
-	var polls int
-	for _, c := range cmd().(tea.BatchMsg) {
-		if c == nil {
-			continue
-		}
-		if _, ok := c().(pollMsg); ok {
-			polls++
-		}
+	m, _ = m.Update(eventsMsg(evs))
+	m = feed(m, upTo(fakeRun(testConfig(), nil), 50))
+	if v := m.View(); !strings.Contains(v, "model RNN") {
+		t.Fatalf("run 1 not shown:\n%s", v)
 	}
-	if polls != 1 {
-		t.Fatalf("a new run armed %d polls, want 1", polls)
-	}
-	if _, cmd = m.Update(pollMsg{}); cmd == nil {
-		t.Error("poll should re-arm while the new run goes on")
+	m, _ = m.Update(eventsMsg{{Run: 2, Gen: 1, Kind: runs.KindStart, Info: b}})
+	m = feed(m, upTo(fakeRun(testConfig(), nil), 80)) // run 1's: ignored now
+	if v := m.View(); !strings.Contains(v, "model LSTM") || m.(Model).run.applied != 0 {
+		t.Fatalf("run 2's start does not show run 2 alone (%d reports applied):\n%s", m.(Model).run.applied, v)
 	}
 }

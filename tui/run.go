@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
@@ -17,11 +18,22 @@ type phaseRow struct {
 	acc      float64
 	elapsed  time.Duration
 	finished bool
+	// batches is how many training batches the run had done when the
+	// phase ended: where the phase sits on the per-batch charts.
+	batches int
 }
 
-// runState is everything the views know about the run, built from reports.
-// The root model owns it; views read it.
+// runState is everything the views know about the run they show, built
+// from its description (runs.Info) and its events. The root model owns it;
+// views read it.
 type runState struct {
+	// info describes the run (nil before the stream names one); id and
+	// gen are its ID and attempt, state its state in the list.
+	info  *runs.Info
+	id    runs.ID
+	gen   int
+	state runs.State
+
 	cfg   engine.Config
 	sizes [3]int
 	test  *mnist.Set
@@ -54,10 +66,6 @@ type runState struct {
 	// err is the run's or an evaluation's failure, shown until replaced.
 	err error
 
-	// runs counts the restarts seen (see restarts): evaluations of a
-	// snapshot of an earlier run are dropped.
-	runs int
-
 	// version fingerprints everything above that comes from the
 	// configuration and the reports (FNV-1a, chained over every report
 	// applied), and applied counts the reports: two states with the same
@@ -83,17 +91,25 @@ func mix(h, v uint64) uint64 {
 	return h
 }
 
-// newRunState returns the state of a run of cfg on sets of the given sizes
+// newRunState returns the state of the run info describes (nil: none yet)
 // before any report.
-func newRunState(cfg engine.Config, sizes [3]int, test *mnist.Set) *runState {
+func newRunState(info *runs.Info) *runState {
+	s := &runState{info: info}
 	h := uint64(fnvOffset)
-	for _, b := range fmt.Sprintf("%#v", cfg) {
-		h = mix(h, uint64(b))
+	if info != nil {
+		s.id, s.gen, s.cfg, s.test = info.ID, 1, info.Config, info.Test
+		s.sizes = [3]int{info.Data.Train, info.Data.Val, info.Data.Test}
+		for _, b := range fmt.Sprintf("%d\x00%#v\x00%#v", info.ID, info.Config, info.Data) {
+			h = mix(h, uint64(b))
+		}
+		if c := info.Checkpoint; c != nil {
+			for _, b := range fmt.Sprintf("%s\x00%t\x00%d", c.Path, c.Resume, c.Epoch) {
+				h = mix(h, uint64(b))
+			}
+		}
 	}
-	for _, n := range sizes {
-		h = mix(h, uint64(n))
-	}
-	return &runState{cfg: cfg, sizes: sizes, test: test, version: h}
+	s.version = h
+	return s
 }
 
 // fingerprint folds r into the state's version.
@@ -115,31 +131,19 @@ func (s *runState) fingerprint(r engine.Report) {
 	s.applied++
 }
 
-// restarts reports whether r begins a new run on the same stream (the
-// classroom server restarts its run that way): the run has finished, or
-// r's overall step goes back (a new run counts its batches from one),
-// or r is a batch of the step the state is already at (no run reports two
-// batches of the same step).
-func (s *runState) restarts(r engine.Report) bool {
-	switch {
-	case !s.started:
-		return false
-	case s.done:
-		return true
-	case r.RunStep < s.last.RunStep:
-		return true
-	}
-	return r.Kind == engine.KindBatch && r.RunStep == s.last.RunStep
-}
-
-// reset starts the state over for a new run: it is then the state of a
-// Model that has seen no report (its drawings are shared with such Models
+// reset starts the state over for attempt gen of the run info describes
+// (a restart, or another run to show): it is then the state of a Model
+// that has seen no report of it (its drawings are shared with such Models
 // again), except that the views are told the predictions changed and an
-// evaluation under way goes on.
-func (s *runState) reset() {
-	gen, evaluating, runs := s.predsGen, s.evaluating, s.runs
-	*s = *newRunState(s.cfg, s.sizes, s.test)
-	s.predsGen, s.evaluating, s.runs = gen+1, evaluating, runs+1
+// evaluation under way goes on (its result is dropped as stale).
+func (s *runState) reset(info *runs.Info, gen int) {
+	predsGen, evaluating, state := s.predsGen, s.evaluating, s.state
+	*s = *newRunState(info)
+	s.gen, s.state = gen, state
+	s.predsGen, s.evaluating = predsGen+1, evaluating
+	if gen > 1 {
+		s.version = mix(s.version, uint64(gen))
+	}
 }
 
 // apply folds one report into the state. It reports whether it brought
@@ -154,7 +158,7 @@ func (s *runState) apply(r engine.Report) bool {
 			s.batchAcc = append(s.batchAcc, r.BatchAcc)
 		}
 	case engine.KindPhaseEnd:
-		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true})
+		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss)})
 		s.doneElapsed += r.Elapsed
 		if r.Phase == engine.PhaseTest {
 			s.testLoss, s.testAcc, s.hasTest = r.Loss, r.Acc, true

@@ -9,13 +9,13 @@ import (
 
 	"github.com/muesli/termenv"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 func TestRunQuitsOnQ(t *testing.T) {
-	ch := make(chan engine.Report)
+	ch := make(chan runs.Event)
 	defer close(ch)
-	o := Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: ch}
+	o := Options{Renderer: renderer(termenv.Ascii), Events: ch}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), o, strings.NewReader("q"), io.Discard) }()
 	select {
@@ -29,12 +29,12 @@ func TestRunQuitsOnQ(t *testing.T) {
 }
 
 func TestRunStopsOnCancel(t *testing.T) {
-	ch := make(chan engine.Report)
+	ch := make(chan runs.Event)
 	defer close(ch)
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	o := Options{Renderer: renderer(termenv.Ascii), Config: testConfig(), Reports: ch, Control: &testControl{}}
+	o := Options{Renderer: renderer(termenv.Ascii), Events: ch, Access: newTestList(t, &testTrainer{}, runs.AllCaps(), "").access}
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, o, pr, io.Discard) }()
 	cancel()

@@ -86,6 +86,11 @@ func skipEscape(s string, i int) int {
 	return i + 1
 }
 
+// fitWidth pads or cuts every line of s to exactly w cells.
+func fitWidth(s string, w int) string {
+	return fit(s, w, strings.Count(s, "\n")+1)
+}
+
 // hjoin puts blocks side by side, top-aligned, padding each block's lines to
 // the block's widest line.
 func hjoin(blocks ...string) string {

@@ -31,8 +31,11 @@
 // sentinel errors (test with errors.Is) and names the tensor and what is
 // wrong.
 //
-// Only F32 tensors are supported; files holding other dtypes are rejected
-// with ErrDtype.
+// Write writes F32 tensors. Read also takes F16, BF16 and F64 tensors,
+// converting them to float32 as PyTorch's load_state_dict does (so a model
+// saved from PyTorch in half precision loads); files holding other dtypes
+// are rejected with ErrDtype, unless KeepOtherDtypes asks for such
+// tensors' names and shapes.
 //
 // Non-finite values (NaN, ±Inf) are refused by default on both sides: Write
 // rejects them and Read rejects them unless given AllowNonFinite, since a

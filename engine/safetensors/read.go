@@ -28,6 +28,18 @@ type ReadOption func(*readConfig)
 // readConfig collects the ReadOptions.
 type readConfig struct {
 	allowNonFinite bool
+	keepOther      bool
+}
+
+// KeepOtherDtypes makes Read return tensors of the dtypes it cannot
+// convert to float32 (integers, booleans, 8-bit and smaller floats,
+// complex) instead of failing with ErrDtype: such a tensor comes back with
+// its Dtype and Shape and a nil Data, its bytes checked for size and
+// skipped. A caller can then judge a tensor by its name before its dtype
+// (a checkpoint reader names a tensor it does not expect as unexpected,
+// whatever its dtype).
+func KeepOtherDtypes() ReadOption {
+	return func(c *readConfig) { c.keepOther = true }
 }
 
 // AllowNonFinite makes Read accept NaN and infinite values, which it
@@ -43,6 +55,14 @@ func AllowNonFinite() ReadOption {
 // it has been checked against size, so memory stays in proportion to size
 // (which ReadFile takes from the file system). Tensors come back in file
 // order.
+//
+// F32 tensors are read as they are; F16, BF16 and F64 tensors are
+// converted to float32 as PyTorch's load_state_dict converts them when it
+// copies them into float32 parameters (round to nearest, ties to even;
+// F64 values beyond float32's range become infinities, which the
+// non-finite check then refuses unless AllowNonFinite). Each Tensor's
+// Dtype says what the file held. Any other dtype is refused with ErrDtype
+// (see KeepOtherDtypes).
 func Read(r io.Reader, size int64, opts ...ReadOption) (*File, error) {
 	var cfg readConfig
 	for _, o := range opts {
@@ -76,18 +96,34 @@ func Read(r io.Reader, size int64, opts ...ReadOption) (*File, error) {
 	if err := checkLayout(infos, dataSize); err != nil {
 		return nil, err
 	}
+	for _, info := range infos {
+		if info.dtype.float == nil && !cfg.keepOther {
+			return nil, fmt.Errorf("safetensors: tensor %q: %w: dtype %q is not supported, only F16, BF16, F32 and F64",
+				truncate(info.name), ErrDtype, info.dtype.name)
+		}
+	}
 
 	f := &File{Tensors: make([]Tensor, len(infos)), Metadata: meta}
 	buf := make([]byte, min(chunkSize, dataSize))
 	for i, info := range infos {
-		t := Tensor{Name: info.name, Shape: info.shape, Data: make([]float32, info.elements)}
+		t := Tensor{Name: info.name, Dtype: info.dtype.name, Shape: info.shape}
+		if info.dtype.float == nil {
+			// Kept for its name only (KeepOtherDtypes): skip its bytes.
+			if _, err := io.CopyN(io.Discard, r, int64(info.end-info.begin)); err != nil {
+				return nil, readErr(fmt.Sprintf("tensor %q", truncate(t.Name)), err)
+			}
+			f.Tensors[i] = t
+			continue
+		}
+		t.Data = make([]float32, info.elements)
+		size := info.dtype.bits / 8
 		for done := 0; done < len(t.Data); {
-			k := min(len(t.Data)-done, len(buf)/4)
-			if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
+			k := min(len(t.Data)-done, len(buf)/size)
+			if _, err := io.ReadFull(r, buf[:size*k]); err != nil {
 				return nil, readErr(fmt.Sprintf("tensor %q", truncate(t.Name)), err)
 			}
 			for j := range k {
-				v := math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
+				v := info.dtype.float(buf[size*j:])
 				if !cfg.allowNonFinite && (v != v || math.IsInf(float64(v), 0)) {
 					return nil, nonFinite(t.Name, t.Shape, done+j, v)
 				}
@@ -98,6 +134,81 @@ func Read(r io.Reader, size int64, opts ...ReadOption) (*File, error) {
 		f.Tensors[i] = t
 	}
 	return f, nil
+}
+
+// dtype is a safetensors element type: its name, its size in bits, and
+// for the dtypes Read converts, the conversion of one little-endian
+// element to float32.
+type dtype struct {
+	name  string
+	bits  int
+	float func(b []byte) float32
+}
+
+// dtypes are the element types of the safetensors format.
+var dtypes = map[string]dtype{
+	"F32":     {"F32", 32, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }},
+	"F16":     {"F16", 16, func(b []byte) float32 { return HalfToFloat32(binary.LittleEndian.Uint16(b)) }},
+	"BF16":    {"BF16", 16, func(b []byte) float32 { return BFloat16ToFloat32(binary.LittleEndian.Uint16(b)) }},
+	"F64":     {"F64", 64, func(b []byte) float32 { return Float64ToFloat32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }},
+	"BOOL":    {name: "BOOL", bits: 8},
+	"U8":      {name: "U8", bits: 8},
+	"I8":      {name: "I8", bits: 8},
+	"F8_E5M2": {name: "F8_E5M2", bits: 8},
+	"F8_E4M3": {name: "F8_E4M3", bits: 8},
+	"F8_E8M0": {name: "F8_E8M0", bits: 8},
+	"F4":      {name: "F4", bits: 4},
+	"F6_E2M3": {name: "F6_E2M3", bits: 6},
+	"F6_E3M2": {name: "F6_E3M2", bits: 6},
+	"I16":     {name: "I16", bits: 16},
+	"U16":     {name: "U16", bits: 16},
+	"I32":     {name: "I32", bits: 32},
+	"U32":     {name: "U32", bits: 32},
+	"I64":     {name: "I64", bits: 64},
+	"U64":     {name: "U64", bits: 64},
+	"C64":     {name: "C64", bits: 64},
+}
+
+// HalfToFloat32 converts an IEEE 754 half-precision value (F16) to
+// float32, exactly: every half value, subnormals, infinities and NaNs
+// included, is a float32 value.
+func HalfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN (the payload kept)
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
+	case frac == 0: // signed zero
+		return math.Float32frombits(sign)
+	}
+	// Subnormal: frac * 2^-24, a normal float32.
+	v := float32(frac) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
+	}
+	return v
+}
+
+// BFloat16ToFloat32 converts a bfloat16 value (BF16: the upper half of a
+// float32) to float32, exactly.
+func BFloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+
+// maxFloat32Round is the smallest float64 that rounds to infinity as a
+// float32 (round to nearest, ties to even): MaxFloat32 plus half its last
+// unit in the last place.
+var maxFloat32Round = math.MaxFloat32 + math.Ldexp(1, 127-24)
+
+// Float64ToFloat32 converts v to float32, rounding to nearest with ties to
+// even, and values too large for float32 to infinities of their sign, as
+// IEEE 754 (and so PyTorch) does on every platform.
+func Float64ToFloat32(v float64) float32 {
+	if math.Abs(v) >= maxFloat32Round {
+		return float32(math.Inf(int(math.Copysign(1, v))))
+	}
+	return float32(v)
 }
 
 // readErr wraps an error from reading part of the file, turning an early
@@ -112,6 +223,7 @@ func readErr(what string, err error) error {
 // tensorInfo is one tensor's header entry.
 type tensorInfo struct {
 	name       string
+	dtype      dtype
 	shape      []int
 	elements   int
 	begin, end uint64
@@ -377,14 +489,11 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 	case !hasOffsets:
 		return info, bad(ErrHeader, `missing field "data_offsets"`)
 	}
-	switch dtype {
-	case "F32":
-	case "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
-		"I16", "U16", "F16", "BF16", "I32", "U32", "F64", "I64", "U64", "C64":
-		return info, bad(ErrDtype, "dtype %q is not supported, only F32", dtype)
-	default:
+	dt, ok := dtypes[dtype]
+	if !ok {
 		return info, bad(ErrDtype, "unknown dtype %q", truncate(dtype))
 	}
+	info.dtype = dt
 	if len(offsets) != 2 {
 		return info, bad(ErrOffsets, "want [begin, end], got %d value(s)", len(offsets))
 	}
@@ -406,9 +515,13 @@ func (p *parser) tensor(name string) (tensorInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("safetensors: %s: %w", where, err)
 	}
-	if got := info.end - info.begin; got != 4*uint64(n) {
-		return info, bad(ErrSize, "shape %v of F32 needs %d bytes, data_offsets [%d,%d] hold %d",
-			shapeString(info.shape), 4*n, info.begin, info.end, got)
+	if uint64(n)*uint64(dt.bits)%8 != 0 {
+		return info, bad(ErrSize, "shape %v of %s is %d bits, not a whole number of bytes",
+			shapeString(info.shape), dt.name, uint64(n)*uint64(dt.bits))
+	}
+	if got, want := info.end-info.begin, uint64(n)*uint64(dt.bits)/8; got != want {
+		return info, bad(ErrSize, "shape %v of %s needs %d bytes, data_offsets [%d,%d] hold %d",
+			shapeString(info.shape), dt.name, want, info.begin, info.end, got)
 	}
 	info.elements = n
 	return info, nil

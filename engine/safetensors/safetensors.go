@@ -31,7 +31,8 @@ var (
 	// ErrName: a tensor name or metadata string is not valid UTF-8, or a
 	// tensor is named "__metadata__" (Write only).
 	ErrName = errors.New("invalid name")
-	// ErrDtype: the dtype is unknown or not supported (only F32 is).
+	// ErrDtype: the dtype is unknown, or not one Read converts to float32
+	// (F16, BF16, F32, F64), or not F32 when writing.
 	ErrDtype = errors.New("unsupported dtype")
 	// ErrShape: a shape dimension is negative or not an integer.
 	ErrShape = errors.New("invalid shape")
@@ -54,6 +55,11 @@ var (
 type Tensor struct {
 	// Name is the tensor's key in the file, e.g. "rnn.weight_ih_l0".
 	Name string
+	// Dtype is the element type the file holds ("F32", or "F16", "BF16",
+	// "F64" converted to float32 by Read; another dtype only with
+	// KeepOtherDtypes, Data then nil). Write writes F32 and accepts only
+	// "" or "F32" here.
+	Dtype string
 	// Shape lists the dimensions; an empty Shape is a scalar (one value).
 	Shape []int
 	// Data holds the product of Shape values, last dimension fastest.

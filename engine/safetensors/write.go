@@ -96,6 +96,8 @@ func encodeHeader(f File) ([]byte, []int, error) {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w: the name is reserved for metadata", t.Name, ErrName)
 		case j > 0 && f.Tensors[order[j-1]].Name == t.Name:
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", t.Name, ErrDuplicate)
+		case t.Dtype != "" && t.Dtype != "F32":
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w: Write writes F32, not %q", t.Name, ErrDtype, t.Dtype)
 		}
 		n, err := elements(t.Shape)
 		if err != nil {

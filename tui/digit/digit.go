@@ -14,60 +14,69 @@ const Side = 28
 // Ramp is the ASCII shading ramp, from blank to full ink.
 const Ramp = " .:-=+*#%@"
 
-// Size chooses how large a digit is drawn.
+// Size chooses how large a digit is drawn: the number of columns each pixel
+// takes. A pixel is as tall as it is wide (a terminal cell is about twice as
+// tall as it is wide), so a digit of size k is 28k columns by 14k lines.
+// Any size from 1 up may be used; the constants name the common ones.
 type Size int
 
 const (
 	// Compact draws two pixel rows per line: 14 lines of 28 columns.
-	Compact Size = iota
+	Compact Size = 1
 	// Full draws one pixel row per line, two columns per pixel: 28 lines of
 	// 56 columns.
-	Full
+	Full Size = 2
+	// Large draws three columns per pixel: 42 lines of 84 columns, for
+	// terminals of about 200x60.
+	Large Size = 3
 )
 
-// Lines reports how many lines a digit of size s takes.
-func (s Size) Lines() int {
-	if s == Full {
-		return Side
-	}
-	return Side / 2
+// Fit returns the largest size, at least Compact, whose digit fits in w
+// columns and h lines.
+func Fit(w, h int) Size {
+	return Size(max(min(w/Side, 2*h/Side), 1))
 }
 
+// scale is s as a positive factor.
+func (s Size) scale() int { return max(int(s), 1) }
+
+// Lines reports how many lines a digit of size s takes.
+func (s Size) Lines() int { return Side * s.scale() / 2 }
+
 // Width reports how many columns a digit of size s takes.
-func (s Size) Width() int {
-	if s == Full {
-		return 2 * Side
-	}
-	return Side
+func (s Size) Width() int { return Side * s.scale() }
+
+// Each line of a digit of size k covers two half lines; half line u shows
+// pixel row u/k, and column c shows pixel column c/k. Size 1 folds two
+// pixel rows into a line, size 2 gives each pixel two cells of one line,
+// and larger sizes repeat rows and columns.
+
+// rows returns the pixel rows of line l's upper and lower halves.
+func (s Size) rows(l int) (top, bottom int) {
+	k := s.scale()
+	return 2 * l / k, (2*l + 1) / k
 }
 
 // shade maps a pixel value to a ramp character.
 func shade(v int) byte { return Ramp[v*(len(Ramp)-1)/255] }
 
-// Shade draws px (Side*Side pixels, row-major) with the ASCII ramp. In
-// Compact size each character shows the average of two vertically adjacent
-// pixels. A slice of the wrong length draws a blank digit.
+// Shade draws px (Side*Side pixels, row-major) with the ASCII ramp. Each
+// character shows the average of the pixels its two half lines cover (two
+// vertically adjacent pixels in Compact size). A slice of the wrong length
+// draws a blank digit.
 func Shade(px []uint8, s Size) []string {
 	if len(px) != Side*Side {
 		px = make([]uint8, Side*Side)
 	}
+	k := s.scale()
 	out := make([]string, 0, s.Lines())
 	buf := make([]byte, 0, s.Width())
-	if s == Full {
-		for r := 0; r < Side; r++ {
-			buf = buf[:0]
-			for c := 0; c < Side; c++ {
-				ch := shade(int(px[r*Side+c]))
-				buf = append(buf, ch, ch)
-			}
-			out = append(out, string(buf))
-		}
-		return out
-	}
-	for r := 0; r < Side; r += 2 {
+	for l := 0; l < s.Lines(); l++ {
+		top, bottom := s.rows(l)
 		buf = buf[:0]
-		for c := 0; c < Side; c++ {
-			avg := (int(px[r*Side+c]) + int(px[(r+1)*Side+c]) + 1) / 2
+		for c := 0; c < s.Width(); c++ {
+			x := c / k
+			avg := (int(px[top*Side+x]) + int(px[bottom*Side+x]) + 1) / 2
 			buf = append(buf, shade(avg))
 		}
 		out = append(out, string(buf))
@@ -129,10 +138,11 @@ func (p *Painter) pen(top, bottom int) pen {
 
 func level(v uint8) int { return int(v) * (levels - 1) / 255 }
 
-// HalfBlocks draws px as coloured half blocks: in Compact size each cell shows
-// two pixel rows (▀ with the upper one as foreground, the lower one as
-// background); in Full size each pixel is two cells of its own grey. Without
-// colour it draws Shade instead.
+// HalfBlocks draws px as coloured half blocks: each cell is a ▀ whose
+// foreground is the pixel of its upper half line and whose background is
+// the pixel of its lower one (in Compact size two pixel rows per line; in
+// Full size each pixel is two cells of its own grey). Without colour it
+// draws Shade instead.
 func (p *Painter) HalfBlocks(px []uint8, s Size) []string {
 	if !p.colour {
 		return Shade(px, s)
@@ -140,35 +150,26 @@ func (p *Painter) HalfBlocks(px []uint8, s Size) []string {
 	if len(px) != Side*Side {
 		px = make([]uint8, Side*Side)
 	}
+	k := s.scale()
 	out := make([]string, 0, s.Lines())
 	var b strings.Builder
-	// line writes one line of cells given each cell's two levels, merging
-	// runs of equal cells under one escape sequence.
-	line := func(top, bottom func(c int) int, repeat int) {
+	for l := 0; l < s.Lines(); l++ {
+		top, bottom := s.rows(l)
 		b.Reset()
-		for c := 0; c < Side; {
-			t, u := top(c), bottom(c)
+		// One escape sequence per run of equal pixel pairs.
+		for x := 0; x < Side; {
+			t, u := level(px[top*Side+x]), level(px[bottom*Side+x])
 			n := 1
-			for c+n < Side && top(c+n) == t && bottom(c+n) == u {
+			for x+n < Side && level(px[top*Side+x+n]) == t && level(px[bottom*Side+x+n]) == u {
 				n++
 			}
 			pn := p.pen(t, u)
 			b.WriteString(pn.pre)
-			b.WriteString(strings.Repeat("▀", n*repeat))
+			b.WriteString(strings.Repeat("▀", n*k))
 			b.WriteString(pn.post)
-			c += n
+			x += n
 		}
 		out = append(out, b.String())
-	}
-	if s == Full {
-		for r := 0; r < Side; r++ {
-			lv := func(c int) int { return level(px[r*Side+c]) }
-			line(lv, lv, 2)
-		}
-		return out
-	}
-	for r := 0; r < Side; r += 2 {
-		line(func(c int) int { return level(px[r*Side+c]) }, func(c int) int { return level(px[(r+1)*Side+c]) }, 1)
 	}
 	return out
 }

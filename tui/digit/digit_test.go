@@ -22,7 +22,7 @@ func bar() []uint8 {
 }
 
 func TestShadeSizes(t *testing.T) {
-	for _, s := range []Size{Compact, Full} {
+	for _, s := range []Size{Compact, Full, Large, 4} {
 		lines := Shade(bar(), s)
 		if len(lines) != s.Lines() {
 			t.Fatalf("size %d: %d lines, want %d", s, len(lines), s.Lines())
@@ -45,6 +45,43 @@ func TestShadeFull(t *testing.T) {
 	}
 	if got := lines[0][:2]; got != "::" { // 60*9/255 = 2 -> ':'
 		t.Errorf("faint pixel = %q, want \"::\"", got)
+	}
+}
+
+// TestShadeLarge checks size 3: each pixel is three columns wide, and the
+// lines alternate between showing one pixel row and straddling two.
+func TestShadeLarge(t *testing.T) {
+	lines := Shade(bar(), Large)
+	if len(lines) != 42 || len(lines[0]) != 84 {
+		t.Fatalf("size 3: %d lines of %d, want 42 of 84", len(lines), len(lines[0]))
+	}
+	// Column 10 of the pixels is cells 30-32; column 12 (blank) is 36-38.
+	if got := lines[20][30:33]; got != "@@@" {
+		t.Errorf("stroke at line 20 = %q, want @@@", got)
+	}
+	if got := lines[20][36:39]; got != "   " {
+		t.Errorf("beside the stroke at line 20 = %q, want blank", got)
+	}
+	// The stroke starts at pixel row 4: half lines 12-14 show it, so line 5
+	// (half lines 10, 11: rows 3, 3) is blank and line 6 (12, 13) is ink.
+	// Line 2 (half lines 4, 5: row 1 twice) is blank; the faint pixel at
+	// (0,0) covers lines 0 (rows 0, 0) and half of line 1 (rows 0, 1).
+	if lines[5][30] != ' ' || lines[6][30] != '@' {
+		t.Errorf("stroke's first line misplaced: line 5 %q, line 6 %q", lines[5][30], lines[6][30])
+	}
+	if lines[0][:3] != ":::" || lines[1][0] != '.' { // 60 -> ':'; (60+0+1)/2 = 30 -> '.'
+		t.Errorf("faint pixel: line 0 %q, line 1 %q", lines[0][:3], lines[1][0])
+	}
+}
+
+func TestFit(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		want Size
+	}{{28, 14, Compact}, {10, 5, Compact}, {56, 28, Full}, {200, 27, Compact}, {100, 60, Large}, {84, 42, Large}, {112, 56, 4}} {
+		if got := Fit(c.w, c.h); got != c.want {
+			t.Errorf("Fit(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
+		}
 	}
 }
 
@@ -86,6 +123,15 @@ func TestHalfBlocks(t *testing.T) {
 	full := colour.HalfBlocks(bar(), Full)
 	if len(full) != Full.Lines() || ansi.StringWidth(full[0]) != Full.Width() {
 		t.Errorf("full size: %d lines of %d, want %d of %d", len(full), ansi.StringWidth(full[0]), Full.Lines(), Full.Width())
+	}
+
+	large := colour.HalfBlocks(bar(), Large)
+	if len(large) != Large.Lines() || ansi.StringWidth(large[0]) != Large.Width() {
+		t.Errorf("large size: %d lines of %d, want %d of %d", len(large), ansi.StringWidth(large[0]), Large.Lines(), Large.Width())
+	}
+	// Line 6 shows pixel row 4 in both halves: the stroke is white on white.
+	if !strings.Contains(large[6], "38;2;255;255;255") || !strings.Contains(large[6], "48;2;255;255;255") {
+		t.Errorf("large stroke cell lacks white fg/bg: %q", large[6])
 	}
 
 	plain := NewPainter(renderer(termenv.Ascii))

@@ -3,7 +3,9 @@
 // or as coloured half blocks (▀ with the upper pixel as foreground and the
 // lower one as background) where the terminal has colour.
 //
-// Each mode comes in two sizes: Full draws one line per pixel row (28 lines,
-// 56 columns); Compact folds two pixel rows into a line (14 lines, 28
-// columns), for terminals as small as 80x24.
+// Sizes are a scale: a digit of Size k is 28k columns by 14k lines, each
+// pixel k columns wide and as tall (a cell is about twice as tall as it is
+// wide). Compact (1) folds two pixel rows into a line, for terminals as
+// small as 80x24; Full (2) draws one line per pixel row; Large (3) and up
+// fill big terminals. Fit picks the largest size for a box.
 package digit

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // Printer turns engine reports into text. Its Report method is an
 // engine.Reporter: it is called from the training goroutine and only writes
 // to its writers, so it must be given writers that do not block for long
-// (files, pipes, terminals).
+// (files, pipes, terminals). Event takes a list's events instead, for
+// several runs (see WithRuns).
 type Printer struct {
 	out      io.Writer // the notebook's lines
 	progress io.Writer // a terminal for the progress line, or nil
@@ -26,6 +28,12 @@ type Printer struct {
 	last    time.Time
 	progLen int
 	err     error
+
+	// With several runs: their labels by ID, the run printing now, and
+	// whether its first metrics line (which records its settings) is out.
+	labels   []string
+	run      runs.ID
+	settings *Settings
 }
 
 // Option configures a Printer.
@@ -39,6 +47,19 @@ func WithProgress(w io.Writer, interval time.Duration) Option {
 
 // WithMetrics writes one JSON object per finished phase to w.
 func WithMetrics(w io.Writer) Option { return func(p *Printer) { p.metrics = w } }
+
+// WithRuns prints several runs, run i (its ID, from 1) named labels[i-1]
+// (see runs.Labels): each run's lines come under a heading "Run 2/3: LSTM",
+// and each metrics line gains "run" (the ID), its first one the run's
+// "settings". With fewer than two labels the output is a single run's,
+// unchanged.
+func WithRuns(labels []string) Option {
+	return func(p *Printer) {
+		if len(labels) > 1 {
+			p.labels = labels
+		}
+	}
+}
 
 // New returns a Printer writing the notebook's lines to out.
 func New(out io.Writer, opts ...Option) *Printer {
@@ -54,12 +75,71 @@ func (p *Printer) Err() error { return p.err }
 
 // Metric is one line of the metrics file: a finished phase.
 type Metric struct {
+	// Run is the run's ID, from 1, when there are several runs.
+	Run         runs.ID `json:"run,omitempty"`
 	Epoch       int     `json:"epoch,omitempty"`
 	Phase       string  `json:"phase"`
 	Loss        float64 `json:"loss"`
 	Acc         float64 `json:"acc"`
 	Seconds     float64 `json:"seconds"`
 	SamplesPerS float64 `json:"samples_per_s"`
+	// Settings records the run's settings on its first line, when there
+	// are several runs.
+	Settings *Settings `json:"settings,omitempty"`
+}
+
+// Settings are a run's settings as its first metrics line records them.
+type Settings struct {
+	Cell   string  `json:"cell"`
+	Hidden int     `json:"hidden"`
+	LR     float64 `json:"lr"`
+	Batch  int     `json:"batch"`
+	Epochs int     `json:"epochs"`
+	Seed   uint64  `json:"seed"`
+	Limit  int     `json:"limit"`
+	Data   string  `json:"data"`
+	Load   string  `json:"load,omitempty"`
+	Resume string  `json:"resume,omitempty"`
+}
+
+// settingsOf returns the settings of the run info describes.
+func settingsOf(info *runs.Info) *Settings {
+	s := info.Spec
+	return &Settings{Cell: s.Cell.String(), Hidden: s.Hidden, LR: s.LR, Batch: s.Batch, Epochs: s.Epochs,
+		Seed: s.Seed, Limit: s.Limit, Data: s.DataName(), Load: s.Load, Resume: s.Resume}
+}
+
+// Event handles one event of a list of runs: a run's start begins its
+// lines (under a heading with several runs), its reports are printed as
+// Report prints them; other events print nothing.
+func (p *Printer) Event(e runs.Event) {
+	switch e.Kind {
+	case runs.KindStart:
+		p.clearProgress()
+		p.epoch = 0
+		if p.labels == nil {
+			return
+		}
+		if p.run != 0 {
+			p.printf("\n")
+		}
+		p.run = e.Run
+		p.settings = settingsOf(e.Info)
+		title := fmt.Sprintf("Run %d/%d: %s", e.Run, len(p.labels), p.label(e.Run))
+		p.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
+	case runs.KindReport:
+		if p.labels == nil || e.Run == p.run {
+			p.Report(e.Report)
+		}
+	}
+}
+
+// label names run id.
+func (p *Printer) label(id runs.ID) string {
+	if i := int(id) - 1; i >= 0 && i < len(p.labels) {
+		return p.labels[i]
+	}
+	return fmt.Sprint("run ", id)
 }
 
 // Report handles one report; see engine.Reporter.
@@ -96,7 +176,11 @@ func (p *Printer) writeMetric(r engine.Report) {
 	if r.Phase != engine.PhaseTest {
 		m.Epoch = r.Epoch
 	}
-	b, _ := json.Marshal(m) // a struct of numbers and a string always marshals
+	if p.labels != nil {
+		m.Run, m.Settings = p.run, p.settings
+		p.settings = nil
+	}
+	b, _ := json.Marshal(m) // a struct of numbers and strings always marshals
 	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
 		p.err = fmt.Errorf("headless: writing metrics: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // schedule is a made-up two-epoch run's reports: batches and phase ends.
@@ -28,13 +29,8 @@ func schedule() []engine.Report {
 	return rs
 }
 
-func TestNotebookLinesAndMetrics(t *testing.T) {
-	var out, metrics bytes.Buffer
-	p := New(&out, WithMetrics(&metrics))
-	for _, r := range schedule() {
-		p.Report(r)
-	}
-	want := `Epoch 1/2
+// scheduleLines are the notebook's lines of schedule().
+const scheduleLines = `Epoch 1/2
 ----------
 val Loss: 2.3192 Acc: 0.1300
 
@@ -45,6 +41,14 @@ val Loss: 0.5000 Acc: 0.8400
 
 test Loss: 0.2752 Acc: 0.9213
 `
+
+func TestNotebookLinesAndMetrics(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	for _, r := range schedule() {
+		p.Report(r)
+	}
+	want := scheduleLines
 	if out.String() != want {
 		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
 	}
@@ -115,5 +119,72 @@ func TestWriteErrorsAreKept(t *testing.T) {
 	}
 	if err := m.Err(); err == nil || !strings.Contains(err.Error(), "metrics") {
 		t.Errorf("Err() = %v, want the metrics write error", err)
+	}
+}
+
+// events wraps schedule() as the events of the runs of specs, one after
+// another.
+func events(specs ...runs.Spec) []runs.Event {
+	var evs []runs.Event
+	for i, s := range specs {
+		id := runs.ID(i + 1)
+		evs = append(evs, runs.Event{Run: id, Gen: 1, Kind: runs.KindAdded, Info: &runs.Info{ID: id, Spec: s}})
+	}
+	for i, s := range specs {
+		id := runs.ID(i + 1)
+		evs = append(evs, runs.Event{Run: id, Gen: 1, Kind: runs.KindStart, Info: &runs.Info{ID: id, Spec: s}})
+		for _, r := range schedule() {
+			evs = append(evs, runs.Event{Run: id, Gen: 1, Kind: runs.KindReport, Report: r})
+		}
+		evs = append(evs, runs.Event{Run: id, Gen: 1, Kind: runs.KindState, State: runs.StateDone})
+	}
+	return evs
+}
+
+// TestOneRunThroughEventsIsUnchanged: a single run's events print exactly
+// what its reports print, lines and metrics, byte for byte.
+func TestOneRunThroughEventsIsUnchanged(t *testing.T) {
+	var out1, m1, out2, m2 bytes.Buffer
+	p := New(&out1, WithMetrics(&m1))
+	for _, r := range schedule() {
+		p.Report(r)
+	}
+	q := New(&out2, WithMetrics(&m2), WithRuns(runs.Labels([]runs.Spec{runs.DefaultSpec()})))
+	for _, e := range events(runs.DefaultSpec()) {
+		q.Event(e)
+	}
+	if out1.String() != out2.String() || m1.String() != m2.String() {
+		t.Fatalf("one run through events printed\n%s%s\nwant\n%s%s", out2.String(), m2.String(), out1.String(), m1.String())
+	}
+}
+
+// TestSeveralRuns: each run's lines come under a heading naming it by what
+// differs; metrics lines carry the run's index, its first one the run's
+// settings.
+func TestSeveralRuns(t *testing.T) {
+	a, b := runs.DefaultSpec(), runs.DefaultSpec()
+	b.Cell = engine.LSTM
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics), WithRuns(runs.Labels([]runs.Spec{a, b})))
+	for _, e := range events(a, b) {
+		p.Event(e)
+	}
+	one := scheduleLines
+	want := "Run 1/2: RNN\n============\n\n" + one + "\nRun 2/2: LSTM\n=============\n\n" + one
+	if out.String() != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 8 {
+		t.Fatalf("%d metrics lines, want 8", len(lines))
+	}
+	if lines[0] != `{"run":1,"epoch":1,"phase":"val","loss":2.3192,"acc":0.13,"seconds":1,"samples_per_s":1234,"settings":{"cell":"rnn","hidden":128,"lr":0.001,"batch":64,"epochs":3,"seed":0,"limit":0,"data":"embedded MNIST"}}` {
+		t.Errorf("first line of run 1: %s", lines[0])
+	}
+	if lines[1] != `{"run":1,"epoch":2,"phase":"train","loss":0.93,"acc":0.69,"seconds":13.9,"samples_per_s":1234}` {
+		t.Errorf("second line of run 1: %s", lines[1])
+	}
+	if !strings.HasPrefix(lines[4], `{"run":2,"epoch":1,`) || !strings.Contains(lines[4], `"settings":{"cell":"lstm"`) || strings.Contains(lines[5], "settings") {
+		t.Errorf("run 2's lines: %s / %s", lines[4], lines[5])
 	}
 }

@@ -1,33 +1,38 @@
-// Package serve is the classroom server: one shared training run, served
-// over SSH to many viewers, each with their own Bubble Tea dashboard.
+// Package serve is the classroom server: the runs of a runs.List, served
+// over SSH to many viewers, each with their own Bubble Tea dashboard. It
+// keeps SSH, authentication and sessions; the runs, their history and
+// their controls are the runs package's.
 //
 // # Wiring (what main.go calls)
 //
-//	opts := serve.RegisterFlags(fs)            // --addr --authorized-keys ... on the serve flag set
-//	start := func(report engine.Reporter) (serve.Trainer, error) {
-//		t, err := engine.NewTrainer(cfg, data, engine.WithReporter(report))
-//		if err != nil {
-//			return nil, err
-//		}
-//		return t, nil
+//	opts := serve.RegisterFlags(fs)           // --addr --authorized-keys ... on the serve flag set
+//	list := runs.NewList(runs.Held())         // Serve releases it (--wait: with the first viewer)
+//	// ... queue the specs of the command line with an owner's runs.Access
+//	models := func(s serve.Session) tea.Model {
+//		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), NoMouse: !s.Mouse})
 //	}
-//	view := serve.ViewInfo{Config: cfg, Sizes: sizes, Test: data.Test, ASCII: ascii}
-//	err := serve.Run(ctx, *opts, start, serve.TUI(view), os.Stderr)
+//	err := serve.Run(ctx, *opts, list, models, os.Stderr)
 //
 // Run returns when ctx is cancelled (SIGINT/SIGTERM in main), after a
-// graceful shutdown; errors.Is(err, ErrNoAuth / ErrAuthorizedKeys /
-// ErrHostKey) are configuration mistakes reported before anything listens.
+// graceful shutdown that closes the list; errors.Is(err, ErrNoAuth /
+// ErrAuthorizedKeys / ErrHostKey) are configuration mistakes reported
+// before anything listens, and a run's failure is returned at the end.
 //
 // # Pieces
 //
-// A Hub keeps the run's full history and fans reports out: Publish never
-// blocks, a late joiner first gets the whole history (its charts start at
-// step one), and a slow viewer only ever falls behind itself. Each session
-// gets its own subscription, woken at most every Options.Refresh; the
-// subscriptions wake at the same moments of the clock (multiples of the
-// interval) with the same reports, which TUI's models take in one burst
+// Each session gets its own subscription to the list's stream (the whole
+// history first: a late joiner's charts start at step one), woken at most
+// every Options.Refresh; the subscriptions wake at the same moments of the
+// clock with the same events, which the TUI's models take in one burst
 // each and draw through one shared tui.Cache: fifty viewers with the same
 // terminal size and colour profile cost one dashboard drawing per refresh.
+//
+// Each session gets a runs.Access naming its user, key fingerprint and
+// address: admin keys may pause, resume and start runs (restart, add,
+// replace); every other viewer may watch and evaluate snapshots (shared
+// between viewers) and is refused with ReadOnlyReason. The log records
+// every run's start, epochs, end and failure, and every control action
+// with who took it.
 //
 // The server (wish v1 over charmbracelet/ssh) admits public keys listed in
 // --authorized-keys or --admin-keys (or anyone, with --open), keeps a
@@ -35,11 +40,7 @@
 // and PTY-less sessions with a one-line message, rate-limits new sessions
 // per IP, caps concurrent sessions and connections, closes idle and
 // over-long connections, ends only the offending session when its model
-// panics, and shuts down gracefully when its context is cancelled. Only
-// admin keys may pause, resume and restart the run (R twice in the TUI:
-// the run is stopped and built again with the StartFunc, the Hub's history
-// starts over, and every session's stream goes on with the new run);
-// every viewer may evaluate a snapshot, and concurrent evaluations are
-// shared. The Hub stays open when a run ends, so that a restart reaches
-// every viewer; it is closed at shutdown.
+// panics, and shuts down gracefully when its context is cancelled. Every
+// session's program reports the mouse (tui.MouseOption) unless
+// Options.NoMouse (--no-mouse), and Session.Mouse tells the model which.
 package serve

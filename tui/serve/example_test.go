@@ -8,47 +8,44 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mnist-tui/mnist-tui/engine"
-	"github.com/mnist-tui/mnist-tui/mnist"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mnist-tui/mnist-tui/engine/runs"
+	"github.com/mnist-tui/mnist-tui/tui"
 	"github.com/mnist-tui/mnist-tui/tui/serve"
 )
 
-// Example shows how main.go wires `mnist-tui serve`: flags, data, a
-// StartFunc that builds the trainer with the hub's reporter, and the TUI
-// for every session.
+// Example shows how main.go wires `mnist-tui serve`: flags, a held list of
+// runs, and the TUI for every session, with the session's Access.
 func Example() {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	flags := runs.NewFlags(fs, runs.DefaultSpec())
 	opts := serve.RegisterFlags(fs)
-	if err := fs.Parse([]string{"--authorized-keys", "students.pub", "--admin-keys", "teacher.pub"}); err != nil {
+	if err := fs.Parse([]string{"--authorized-keys", "students.pub", "--admin-keys", "teacher.pub", "--cell", "rnn,lstm"}); err != nil {
 		fmt.Println(err)
 		return
 	}
-
-	train, test, err := mnist.Embedded()
+	specs, err := flags.Specs(runs.DefaultCapacity)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tr, val, err := mnist.Split(train, 40000, 0)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	cfg := engine.DefaultConfig()
-	data := engine.Data{Train: tr, Val: val, Test: test}
-
-	start := func(report engine.Reporter) (serve.Trainer, error) {
-		t, err := engine.NewTrainer(cfg, data, engine.WithReporter(report))
-		if err != nil {
-			return nil, err // not a nil *engine.Trainer in an interface
+	list := runs.NewList(runs.Held()) // Serve starts it (or the first viewer, with --wait)
+	defer list.Close()
+	owner := runs.Access{List: list, Caps: runs.AllCaps(), Actor: runs.Actor{User: "command line"}}
+	for _, s := range specs {
+		if _, err := owner.Add(s); err != nil {
+			fmt.Println(err)
+			return
 		}
-		return t, nil
 	}
-	view := serve.ViewInfo{Config: cfg, Sizes: [3]int{tr.Len(), val.Len(), test.Len()}, Test: test}
+	models := func(s serve.Session) tea.Model {
+		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), NoMouse: !s.Mouse})
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve.Run(ctx, *opts, start, serve.TUI(view), os.Stderr); err != nil {
+	if err := serve.Run(ctx, *opts, list, models, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mnist-tui serve:", err)
 	}
 }

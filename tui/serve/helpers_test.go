@@ -23,6 +23,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
+	"github.com/mnist-tui/mnist-tui/mnist"
+	"github.com/mnist-tui/mnist-tui/tui"
 )
 
 // waitLimit bounds every wait for something to show up on a screen. It is
@@ -80,13 +83,18 @@ func (k *keys) options() Options {
 	return o
 }
 
-// testServer is a running Server.
+// testServer is a running Server of a list of one run (the notebook's
+// spec on a few embedded digits) whose trainers a test's TrainerFunc
+// builds.
 type testServer struct {
 	*Server
 	addr   string
 	cancel context.CancelFunc
 	done   chan error
 	log    *syncBuffer
+
+	mu     sync.Mutex
+	report engine.Reporter // the newest trainer's
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.
@@ -107,11 +115,46 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// startServer starts a server for o and stops it when the test ends.
-func startServer(t testing.TB, o Options, start StartFunc, newModel ModelFunc) *testServer {
+// testSource is the data every test list trains on: 300 digits of each
+// embedded split (the TrainerFuncs of real-training tests bring their own).
+var testSource = sync.OnceValues(func() (*mnist.Set, error) {
+	_, test, err := mnist.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	return test.Limit(300), nil
+})
+
+// testList returns a held list of one run (ID 1) built by tf.
+func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
+	t.Helper()
+	src, err := testSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := runs.NewList(runs.Held(), runs.WithSource("", src, src), runs.WithTrainerFunc(tf))
+	t.Cleanup(l.Close)
+	spec := runs.DefaultSpec()
+	spec.Limit = 64
+	if _, err := (runs.Access{List: l, Caps: runs.AllCaps()}).Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// startServer starts a server for o serving a list of one run trained by
+// tf, and stops it when the test ends.
+func startServer(t testing.TB, o Options, tf runs.TrainerFunc, newModel ModelFunc) *testServer {
 	t.Helper()
 	logb := &syncBuffer{}
-	s, err := New(o, start, newModel, logb)
+	ts := &testServer{log: logb}
+	list := testList(t, func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+		ts.mu.Lock()
+		ts.report = report
+		ts.mu.Unlock()
+		return tf(p, report)
+	})
+	s, err := New(o, list, newModel, logb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +163,7 @@ func startServer(t testing.TB, o Options, start StartFunc, newModel ModelFunc) *
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{Server: s, addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1), log: logb}
+	ts.Server, ts.addr, ts.cancel, ts.done = s, ln.Addr().String(), cancel, make(chan error, 1)
 	go func() { ts.done <- s.Serve(ctx, ln) }()
 	t.Cleanup(func() { ts.stop(t) })
 	return ts
@@ -142,11 +185,50 @@ func (ts *testServer) stop(t testing.TB) error {
 	}
 }
 
-// noRun is a StartFunc for tests that publish into the hub themselves: its
-// run just waits for the end.
-func noRun(engine.Reporter) (Trainer, error) { return idleRun{}, nil }
+// publish sends r as the newest trainer's report (waiting for the run to
+// start), as training would.
+func (ts *testServer) publish(t testing.TB, r engine.Report) {
+	t.Helper()
+	var report engine.Reporter
+	waitUntil(t, "the run starts", func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		report = ts.report
+		return report != nil
+	})
+	report(r)
+}
 
-// idleRun is a Trainer that trains nothing.
+// reports returns the reports in the list's history, in order.
+func (ts *testServer) reports() []engine.Report {
+	var out []engine.Report
+	for _, e := range ts.List().Hub().History() {
+		if e.Kind == runs.KindReport {
+			out = append(out, e.Report)
+		}
+	}
+	return out
+}
+
+// last returns the newest report in the history.
+func (ts *testServer) last() (engine.Report, bool) {
+	rs := ts.reports()
+	if len(rs) == 0 {
+		return engine.Report{}, false
+	}
+	return rs[len(rs)-1], true
+}
+
+// as is an Access to the served list for an admin called user.
+func (ts *testServer) as(user string) runs.Access {
+	return runs.Access{List: ts.List(), Caps: runs.AllCaps(), Actor: runs.Actor{User: user}}
+}
+
+// noRun is a TrainerFunc for tests that publish reports themselves: its
+// run just waits for the end.
+func noRun(runs.Prepared, engine.Reporter) (runs.Trainer, error) { return idleRun{}, nil }
+
+// idleRun is a runs.Trainer that trains nothing.
 type idleRun struct{}
 
 func (idleRun) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
@@ -155,6 +237,17 @@ func (idleRun) Resume()                       {}
 func (idleRun) Paused() bool                  { return false }
 func (idleRun) Evaluate(context.Context) (*engine.Predictions, error) {
 	return nil, errors.New("nothing to evaluate")
+}
+func (idleRun) Snapshot() *engine.Model        { return nil }
+func (idleRun) Checkpoint() *engine.Checkpoint { return nil }
+func (idleRun) Save(string) error              { return errors.New("nothing to save") }
+
+// tuiModels is the real dashboard for every session, as main builds it.
+func tuiModels() ModelFunc {
+	cache := tui.NewCache(0)
+	return func(s Session) tea.Model {
+		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), Cache: cache, NoMouse: !s.Mouse})
+	}
 }
 
 // dial connects to ts with signer (nil: no key, keyboard-interactive).
@@ -268,6 +361,13 @@ func (tm *terminal) screen() string {
 	return ansi.Strip(tm.out.String())
 }
 
+// raw returns everything shown so far, escape sequences included.
+func (tm *terminal) raw() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.out.String()
+}
+
 // waitFor waits until the stripped output contains want.
 func (tm *terminal) waitFor(t testing.TB, want string) {
 	t.Helper()
@@ -338,17 +438,17 @@ type probeStats struct {
 	sizes     sync.Map     // "WxH" seen
 }
 
-type reportMsg engine.Report
+type eventMsg runs.Event
 
-type reportsDoneMsg struct{}
+type eventsDoneMsg struct{}
 
-func waitReport(c <-chan engine.Report) tea.Cmd {
+func waitEvent(c <-chan runs.Event) tea.Cmd {
 	return func() tea.Msg {
-		r, ok := <-c
+		e, ok := <-c
 		if !ok {
-			return reportsDoneMsg{}
+			return eventsDoneMsg{}
 		}
-		return reportMsg(r)
+		return eventMsg(e)
 	}
 }
 
@@ -360,28 +460,34 @@ func probeModels(stats *probeStats) ModelFunc {
 	}
 }
 
-func (m *probe) Init() tea.Cmd { return waitReport(m.s.Reports) }
+func (m *probe) Init() tea.Cmd { return waitEvent(m.s.Events()) }
+
+// take counts e if it is a report.
+func (m *probe) take(e runs.Event) {
+	if e.Kind == runs.KindReport {
+		m.reports++
+		m.last = e.Report
+	}
+}
 
 func (m *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case reportMsg:
-		m.reports++
-		m.last = engine.Report(msg)
+	case eventMsg:
+		m.take(runs.Event(msg))
 		// Drain the burst of history in one go, as a dashboard would.
 		for {
 			select {
-			case r, ok := <-m.s.Reports:
+			case e, ok := <-m.s.Events():
 				if !ok {
 					return m, nil
 				}
-				m.reports++
-				m.last = r
+				m.take(e)
 				continue
 			default:
 			}
 			break
 		}
-		return m, waitReport(m.s.Reports)
+		return m, waitEvent(m.s.Events())
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.stats.sizes.Store(fmt.Sprintf("%dx%d", m.w, m.h), true)
@@ -393,14 +499,15 @@ func (m *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case "!":
 			panic("probe: boom")
 		case "p":
+			st, _ := m.s.Access.List.Run(1)
 			switch {
-			case m.s.ReadOnlyReason != "":
-				m.note = m.s.ReadOnlyReason
-			case m.s.Control.Paused():
-				m.s.Control.Resume()
+			case !m.s.Access.Allowed(runs.ActPause):
+				m.note = m.s.Access.Reason
+			case st.State == runs.StatePaused:
+				_ = m.s.Access.Resume(1)
 				m.note = "resumed"
 			default:
-				m.s.Control.Pause()
+				_ = m.s.Access.Pause(1)
 				m.note = "paused"
 			}
 		}

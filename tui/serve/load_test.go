@@ -1,4 +1,4 @@
-//go:build !race
+//go:build long && !race && unix
 
 package serve
 
@@ -187,7 +187,8 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 // TestLoad50Viewers serves one run to 50 real dashboards over SSH. It
 // checks that every session gets frames and answers a key, and reports
 // figures: training throughput with and without the viewers, heap per
-// session, and the CPU the viewers cost at several refresh intervals. It
+// session, and the CPU the viewers cost at several refresh intervals (about
+// a minute: it runs with -tags long only). It
 // asserts nothing about speed.
 func TestLoad50Viewers(t *testing.T) {
 	if testing.Short() {

@@ -50,6 +50,9 @@ type Options struct {
 	// ShutdownTimeout is how long a graceful shutdown waits for sessions to
 	// end before closing every connection.
 	ShutdownTimeout time.Duration
+	// NoMouse leaves the mouse to the viewers' terminals (text selection)
+	// instead of turning mouse reporting on in every session.
+	NoMouse bool
 }
 
 // DefaultOptions returns the defaults of the serve subcommand's flags.
@@ -102,6 +105,7 @@ func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Wait, "wait", o.Wait, "start training when the first viewer connects")
 	fs.IntVar(&o.FPS, "fps", o.FPS, "frames per second per session, at most")
 	fs.DurationVar(&o.Refresh, "refresh", o.Refresh, "how often each session gets new reports, at most")
+	fs.BoolVar(&o.NoMouse, "no-mouse", o.NoMouse, "leave the mouse to the viewers' terminals (text selection) instead of clicks and the wheel")
 }
 
 // RegisterFlags defines the serve flags on fs with their defaults and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // trackedRun is a real trainer whose Run closes ended when it returns.
@@ -22,11 +23,11 @@ func (r trackedRun) Run(ctx context.Context) error {
 	return r.Trainer.Run(ctx)
 }
 
-// runs records every run a StartFunc built. Run number hold (counting
+// built records every run a TrainerFunc built. Run number hold (counting
 // from 1; 0: none) stops in its reporter after its batch of run step 2,
 // closing held, until release is closed: the test can look at the new
 // run's first reports before it races on.
-type runs struct {
+type built struct {
 	mu      sync.Mutex
 	all     []trackedRun
 	hold    int
@@ -36,13 +37,13 @@ type runs struct {
 }
 
 // holdRun makes run n stop after its second batch until rs.free.
-func (rs *runs) holdRun(t *testing.T, n int) {
+func (rs *built) holdRun(t *testing.T, n int) {
 	rs.hold, rs.held, rs.release = n, make(chan struct{}), make(chan struct{})
 	t.Cleanup(rs.free) // before the server stops (cleanups run last first)
 }
 
 // waitHeld waits until the held run stands.
-func (rs *runs) waitHeld(t *testing.T) {
+func (rs *built) waitHeld(t *testing.T) {
 	t.Helper()
 	select {
 	case <-rs.held:
@@ -52,11 +53,11 @@ func (rs *runs) waitHeld(t *testing.T) {
 }
 
 // free lets a held run go on.
-func (rs *runs) free() { rs.once.Do(func() { close(rs.release) }) }
+func (rs *built) free() { rs.once.Do(func() { close(rs.release) }) }
 
-// start is a StartFunc building a real trainer of c on d.
-func (rs *runs) start(c engine.Config, d engine.Data) StartFunc {
-	return func(report engine.Reporter) (Trainer, error) {
+// start is a TrainerFunc building a real trainer of c on d.
+func (rs *built) start(c engine.Config, d engine.Data) runs.TrainerFunc {
+	return func(_ runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
 		rs.mu.Lock()
 		n := len(rs.all) + 1
 		rs.mu.Unlock()
@@ -82,20 +83,20 @@ func (rs *runs) start(c engine.Config, d engine.Data) StartFunc {
 	}
 }
 
-func (rs *runs) n() int {
+func (rs *built) n() int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return len(rs.all)
 }
 
-func (rs *runs) get(i int) trackedRun {
+func (rs *built) get(i int) trackedRun {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return rs.all[i]
 }
 
 // ended reports whether run i's Run has returned.
-func (rs *runs) ended(i int) bool {
+func (rs *built) ended(i int) bool {
 	select {
 	case <-rs.get(i).ended:
 		return true
@@ -142,9 +143,9 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	c := engine.DefaultConfig()
 	c.Epochs = 1000 // far more than the test lets it run
 	d := smallData(t, 256)
-	rs := &runs{}
+	rs := &built{}
 	rs.holdRun(t, 2)
-	ts := startServer(t, k.options(), rs.start(c, d), TUI(viewInfo(c, d)))
+	ts := startServer(t, k.options(), rs.start(c, d), tuiModels())
 
 	cv, err := dial(t, ts.addr, k.user)
 	if err != nil {
@@ -161,16 +162,16 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	viewer.waitFor(t, "model RNN")
 	admin.waitFor(t, "model RNN")
 	waitUntil(t, "the run reaches epoch 2", func() bool {
-		r, ok := ts.Hub().Last()
+		r, ok := ts.last()
 		return ok && r.Epoch >= 2
 	})
 
-	before, _ := ts.Hub().Last()
+	before, _ := ts.last()
 	viewer.send(t, "R")
 	viewer.waitFor(t, ReadOnlyReason)
 	viewer.send(t, "R")
 	waitUntil(t, "the run goes on after the viewer's R", func() bool {
-		r, _ := ts.Hub().Last()
+		r, _ := ts.last()
 		return r.RunStep > before.RunStep+2
 	})
 	if rs.n() != 1 || rs.ended(0) || strings.Contains(ts.log.String(), "restart by") {
@@ -185,7 +186,7 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	if rs.n() != 1 {
 		t.Fatal("a single R restarted the run")
 	}
-	old, _ := ts.Hub().Last()
+	old, _ := ts.last()
 	viewer.clear()
 	admin.send(t, "R")
 	admin.waitFor(t, "run restarted from scratch")
@@ -202,10 +203,10 @@ func TestAdminRestartsTheRun(t *testing.T) {
 		t.Error("the new run starts paused")
 	}
 	rs.waitHeld(t) // the new run stands after its second batch
-	if h := ts.Hub().History(); len(h) != 2 {
+	if h := ts.reports(); len(h) != 2 {
 		t.Fatalf("history of %d reports, want the new run's 2", len(h))
 	}
-	checkOneRun(t, ts.Hub().History())
+	checkOneRun(t, ts.reports())
 	// The viewer's stream goes on with the new run: its status changes
 	// from epoch 2 or later to epoch 1 (the tab bar's "● val, epoch
 	// 1/1000" or the phase bar's "val   epoch 1/1000": under load the test's
@@ -223,15 +224,13 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	late.waitFor(t, "no finished epoch yet")
 	rs.free()
 	waitUntil(t, "the new run goes on", func() bool {
-		r, _ := ts.Hub().Last()
+		r, _ := ts.last()
 		return r.RunStep > 4
 	})
-	checkOneRun(t, ts.Hub().History())
+	checkOneRun(t, ts.reports())
 
 	want := "restart by user=\"" + ca.User() + "\" key=" + fingerprint(k.admin.PublicKey())
-	if l := ts.log.String(); !strings.Contains(l, want) {
-		t.Errorf("the log does not say who restarted (%q):\n%s", want, l)
-	}
+	waitUntil(t, "the log says who restarted", func() bool { return strings.Contains(ts.log.String(), want) })
 	if err := ts.stop(t); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
@@ -247,9 +246,9 @@ func TestRestartAfterTheEnd(t *testing.T) {
 	c := engine.DefaultConfig()
 	c.Epochs = 2
 	d := smallData(t, 128)
-	rs := &runs{}
+	rs := &built{}
 	rs.holdRun(t, 2)
-	ts := startServer(t, k.options(), rs.start(c, d), TUI(viewInfo(c, d)))
+	ts := startServer(t, k.options(), rs.start(c, d), tuiModels())
 	cv, err := dial(t, ts.addr, k.user)
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +276,7 @@ func TestRestartAfterTheEnd(t *testing.T) {
 	if rs.n() != 2 || !rs.ended(0) {
 		t.Fatalf("%d runs, first ended %v; want 2, true", rs.n(), rs.ended(0))
 	}
-	checkOneRun(t, ts.Hub().History())
+	checkOneRun(t, ts.reports())
 }
 
 // gatedStart is a StartFunc of idle runs; from the call numbered failFrom
@@ -304,7 +303,7 @@ func (r *endedRun) Run(ctx context.Context) error {
 	return r.idleRun.Run(ctx)
 }
 
-func (g *gatedStart) start(engine.Reporter) (Trainer, error) {
+func (g *gatedStart) start(runs.Prepared, engine.Reporter) (runs.Trainer, error) {
 	g.mu.Lock()
 	g.calls++
 	n, gate := g.calls, g.gate
@@ -344,7 +343,7 @@ func TestConcurrentRestarts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = ts.restart("admin " + itoa(i))
+			errs[i] = ts.as("admin " + itoa(i)).Restart(1)
 		}()
 	}
 	wg.Wait()
@@ -371,31 +370,29 @@ func TestConcurrentRestarts(t *testing.T) {
 
 	// The fourth start fails: the failure is the run's, until a restart
 	// that works.
-	if err := ts.restart("admin 3"); !errors.Is(err, errBoom) {
+	if err := ts.as("admin 3").Restart(1); !errors.Is(err, errBoom) {
 		t.Fatalf("restart with a failing start: %v, want %v", err, errBoom)
 	}
-	if err := ts.runErr(); !errors.Is(err, errBoom) {
-		t.Fatalf("the failed start is not the run's failure: %v", err)
+	if st, _ := ts.List().Run(1); st.State != runs.StateFailed || !errors.Is(st.Err, errBoom) {
+		t.Fatalf("the failed start is not the run's failure: %+v", st)
 	}
-	if err := ts.restart("admin 4"); err != nil {
+	if err := ts.as("admin 4").Restart(1); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.runErr(); err != nil {
-		t.Fatalf("a restart that worked kept the old failure: %v", err)
+	if st, _ := ts.List().Run(1); st.Err != nil || ts.List().Err() != nil {
+		t.Fatalf("a restart that worked kept the old failure: %+v", st)
 	}
 
 	if err := ts.stop(t); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	if err := ts.restart("too late"); !errors.Is(err, errShuttingDown) {
-		t.Fatalf("restart after shutdown: %v, want %v", err, errShuttingDown)
+	if err := ts.as("too late").Restart(1); !errors.Is(err, runs.ErrClosed) {
+		t.Fatalf("restart after shutdown: %v, want %v", err, runs.ErrClosed)
 	}
 	if calls, _ := g.count(); calls != 5 {
 		t.Fatalf("%d starts, want 5", calls)
 	}
-	if n := strings.Count(ts.log.String(), "restart by admin"); n != 4 {
-		t.Errorf("%d restarts logged, want 4:\n%s", n, ts.log)
-	}
+	waitUntil(t, "the log shows the restarts", func() bool { return strings.Count(ts.log.String(), `restart by user="admin`) == 4 })
 }
 
 // TestShutdownDuringRestart shuts the server down while a restart waits
@@ -412,7 +409,7 @@ func TestShutdownDuringRestart(t *testing.T) {
 	g.mu.Unlock()
 
 	done := make(chan error, 1)
-	go func() { done <- ts.restart("admin") }()
+	go func() { done <- ts.as("admin").Restart(1) }()
 	waitUntil(t, "the restart builds a new run", func() bool { calls, _ := g.count(); return calls == 2 })
 	ts.cancel()
 	waitUntil(t, "the shutdown begins", func() bool { return ts.closing() })
@@ -436,23 +433,5 @@ func TestShutdownDuringRestart(t *testing.T) {
 		default:
 			t.Errorf("run %d outlived the server", i)
 		}
-	}
-}
-
-// TestOnlyAdminsCanRestart: a viewer's Control is no Restarter; an
-// admin's is.
-func TestOnlyAdminsCanRestart(t *testing.T) {
-	sh := newShared(NewHub())
-	if _, ok := Control(readOnly{sh}).(Restarter); ok {
-		t.Fatal("a read-only Control can restart")
-	}
-	called := false
-	var c Control = adminControl{shared: sh, restart: func() error { called = true; return nil }}
-	r, ok := c.(Restarter)
-	if !ok {
-		t.Fatal("an admin's Control cannot restart")
-	}
-	if err := r.Restart(); err != nil || !called {
-		t.Fatalf("Restart: %v, called %v", err, called)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // errShuttingDown and errFull are why add refuses a session.
@@ -32,46 +33,30 @@ var (
 	errFull         = errors.New("server full")
 )
 
-// Server is the classroom SSH server: one shared training run, watched by
+// Server is the classroom SSH server: a list of training runs, watched by
 // many viewers, each with their own dashboard. Build it with New, run it
 // with Serve (or use Run, which does both).
 type Server struct {
 	opts     Options
-	start    StartFunc
+	list     *runs.List
 	newModel ModelFunc
 	log      *log.Logger
 
-	hub    *Hub
-	shared *shared
 	open   bool
 	users  keySet // may watch
 	admins keySet // may watch and pause
 	hostFP string
 	srv    *ssh.Server
 
-	runCtx     context.Context // cancelled at shutdown: stops training
-	runCancel  context.CancelFunc
 	sessCtx    context.Context // cancelled at hard shutdown: kills programs
 	sessCancel context.CancelFunc
-	runWG      sync.WaitGroup // the training goroutine and restarts under way
 	handlers   sync.WaitGroup // session handlers past the guard
-	restartMu  sync.Mutex     // serialises restarts
 
 	conns atomic.Int64 // open TCP connections
 
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
 	shutting bool
-	started  bool
-	err      error      // the run's failure
-	cur      *runHandle // the current run, once started
-}
-
-// runHandle is one run of the StartFunc's: restart cancels it and waits for
-// its goroutine to end.
-type runHandle struct {
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the run has ended (or failed to start)
 }
 
 // New checks o, reads the key files and the host key (generating it if it
@@ -80,14 +65,17 @@ type runHandle struct {
 // source (ErrNoAuth), a bad authorized_keys line (ErrAuthorizedKeys, naming
 // file and line), a corrupt host key (ErrHostKey).
 //
-// start builds the shared run; newModel builds each session's model; the
-// server's plain log (connections, refusals, epochs) goes to logw.
-func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Server, error) {
+// list holds the runs served: build it runs.Held, so that Serve decides
+// when training starts (at once, or with Options.Wait when the first viewer
+// connects); Serve closes it when it shuts down. newModel builds each
+// session's model; the server's plain log (connections, refusals, epochs,
+// who paused or restarted what) goes to logw.
+func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Server, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	if start == nil || newModel == nil {
-		return nil, errors.New("serve: New needs a StartFunc and a ModelFunc")
+	if list == nil || newModel == nil {
+		return nil, errors.New("serve: New needs a list of runs and a ModelFunc")
 	}
 	if logw == nil {
 		logw = io.Discard
@@ -97,16 +85,14 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 	}
 	s := &Server{
 		opts:     o,
-		start:    start,
+		list:     list,
 		newModel: newModel,
 		log:      log.New(logw, "", log.LstdFlags),
-		hub:      NewHub(),
 		open:     o.Open,
 		users:    keySet{},
 		admins:   keySet{},
 		viewers:  map[*viewer]struct{}{},
 	}
-	s.shared = newShared(s.hub)
 	var err error
 	if o.AuthorizedKeys != "" {
 		if s.users, err = loadAuthorizedKeys(o.AuthorizedKeys); err != nil {
@@ -174,7 +160,6 @@ func New(o Options, start StartFunc, newModel ModelFunc, logw io.Writer) (*Serve
 	if s.srv, err = wish.NewServer(sopts...); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	s.runCtx, s.runCancel = context.WithCancel(context.Background())
 	s.sessCtx, s.sessCancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -231,8 +216,8 @@ func (s *Server) logf(format string, a ...any) { s.log.Printf(format, a...) }
 // key, as ssh shows it to clients.
 func (s *Server) HostKeyFingerprint() string { return s.hostFP }
 
-// Hub returns the hub that fans the run's reports out.
-func (s *Server) Hub() *Hub { return s.hub }
+// List returns the runs the server serves.
+func (s *Server) List() *runs.List { return s.list }
 
 // Sessions reports how many sessions have a dashboard.
 func (s *Server) Sessions() int {
@@ -261,7 +246,6 @@ func (s *Server) add(v *viewer) (n int, err error) {
 func (s *Server) remove(v *viewer) {
 	s.mu.Lock()
 	delete(s.viewers, v)
-	close(v.errs) // ends the model's wait for a failure
 	n := len(s.viewers)
 	s.mu.Unlock()
 	s.logf("session ended user=%q addr=%s (%d/%d)", v.sess.User(), v.sess.RemoteAddr(), n, s.opts.MaxSessions)
@@ -287,149 +271,61 @@ func (s *Server) closing() bool {
 	return s.shutting
 }
 
-// runErr returns the run's failure, if any.
-func (s *Server) runErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-// fail records the run's failure and tells every session.
-func (s *Server) fail(err error) {
-	s.logf("training failed: %v", err)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.err = err
-	for v := range s.viewers {
-		select {
-		case v.errs <- err:
-		default:
+// logEvents writes the runs' starts, phase ends, ends and failures, and
+// every control action with who took it, to the log.
+func (s *Server) logEvents(sub *runs.Subscription) {
+	for e := range sub.Events() {
+		switch e.Kind {
+		case runs.KindStart:
+			s.logf("training started: run %d (%s)", e.Run, describe(e.Info))
+		case runs.KindState:
+			switch e.State {
+			case runs.StateFailed:
+				s.logf("training failed: run %d: %v", e.Run, e.Err)
+			case runs.StateStopped:
+				s.logf("training stopped: run %d", e.Run)
+			}
+		case runs.KindAction:
+			s.logf("%s by %s (run %d)", e.Action.Kind, e.Action.Actor, e.Run)
+		case runs.KindReport:
+			r := e.Report
+			switch {
+			case r.Kind == engine.KindPhaseEnd && r.Phase != engine.PhaseTest:
+				s.logf("run %d epoch %d/%d %s: loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
+					e.Run, r.Epoch, r.Epochs, r.Phase, r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
+			case r.Kind == engine.KindDone:
+				s.logf("run %d done: test loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
+					e.Run, r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
+			}
 		}
 	}
 }
 
-// startRun starts the shared training run, once.
-func (s *Server) startRun() {
-	s.mu.Lock()
-	if s.started || s.shutting {
-		s.mu.Unlock()
-		return
+// describe sums a run up for the log.
+func describe(info *runs.Info) string {
+	if info == nil {
+		return "?"
 	}
-	s.started = true
-	s.mu.Unlock()
-	_ = s.launch() // a failure reaches the sessions through fail
-}
-
-// launch builds a run with the StartFunc and runs it in its own goroutine,
-// under a context of its own that a restart cancels (as does shutdown). A
-// failure to build it is reported to every session and returned.
-//
-// The Hub is not closed when a run ends (or fails): sessions keep their
-// subscriptions, so that a restart reaches every viewer; shutdown closes it.
-func (s *Server) launch() error {
-	ctx, cancel := context.WithCancel(s.runCtx)
-	h := &runHandle{cancel: cancel, done: make(chan struct{})}
-	s.mu.Lock()
-	if s.shutting {
-		s.mu.Unlock()
-		cancel()
-		return fmt.Errorf("serve: start training: %w", errShuttingDown)
-	}
-	s.cur = h
-	s.runWG.Add(1)
-	s.mu.Unlock()
-
-	r, err := s.start(s.hub.Publish)
-	if err == nil && r == nil {
-		err = errors.New("StartFunc returned no run")
-	}
-	if err != nil {
-		err = fmt.Errorf("serve: start training: %w", err)
-		s.fail(err)
-		cancel()
-		close(h.done)
-		s.runWG.Done()
-		return err
-	}
-	s.shared.set(r)
-	s.logf("training started")
-	go func() {
-		defer s.runWG.Done()
-		defer close(h.done)
-		defer cancel()
-		err := r.Run(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.fail(fmt.Errorf("serve: training: %w", err))
-		case err != nil:
-			s.logf("training stopped: %v", err)
-		}
-	}()
-	return nil
-}
-
-// restart starts the shared run over from scratch for an admin (who names
-// them in the log): it stops the current run and waits for its goroutine
-// to end, clears the Hub's history (every session's stream goes on with
-// the new run's reports), and builds and starts a new run with the
-// StartFunc. Restarts are serialised; during shutdown restart does nothing
-// and says so.
-func (s *Server) restart(who string) error {
-	s.restartMu.Lock()
-	defer s.restartMu.Unlock()
-	s.mu.Lock()
-	if s.shutting {
-		s.mu.Unlock()
-		return fmt.Errorf("serve: restart: %w", errShuttingDown)
-	}
-	s.started = true // with Wait, a restart before the first viewer starts the run
-	h := s.cur
-	s.runWG.Add(1) // shutdown waits for the restart before closing the Hub
-	s.mu.Unlock()
-	defer s.runWG.Done()
-
-	s.logf("restart by %s", who)
-	if h != nil {
-		h.cancel()
-		<-h.done
-	}
-	s.shared.reset()
-	s.hub.Reset()
-	s.mu.Lock()
-	s.err = nil
-	s.mu.Unlock()
-	return s.launch()
-}
-
-// logReports writes the run's phase ends and its end to the log.
-func (s *Server) logReports(sub *Subscription) {
-	for r := range sub.Reports() {
-		switch {
-		case r.Kind == engine.KindPhaseEnd && r.Phase != engine.PhaseTest:
-			s.logf("epoch %d/%d %s: loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
-				r.Epoch, r.Epochs, r.Phase, r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
-		case r.Kind == engine.KindDone:
-			s.logf("run done: test loss %.4f acc %.4f (%d samples, %.0f samples/s, %s)",
-				r.Loss, r.Acc, r.Total, r.SamplesPerSec, r.Elapsed.Round(time.Millisecond))
-		}
-	}
+	sp := info.Spec
+	return fmt.Sprintf("%s, hidden %d, lr %g, batch %d, %d epochs, seed %d, %s", sp.Cell.Title(), sp.Hidden, sp.LR, sp.Batch, sp.Epochs, sp.Seed, info.Data.Name)
 }
 
 // Serve accepts viewers on ln until ctx is cancelled, then shuts down
 // gracefully: new sessions are refused, every session is asked to quit,
 // training is stopped, and connections still open after
 // Options.ShutdownTimeout are closed. It returns once every goroutine it
-// started has ended. Unless Options.Wait is set, training starts at once.
+// started has ended, the list closed, with the runs' failures if any.
+// Unless Options.Wait is set, training starts at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.logf("listening on %s; host key %s", ln.Addr(), s.hostFP)
 	if s.open {
 		s.logf("WARNING: --open: anyone who can reach %s can watch", ln.Addr())
 	}
-	logSub := s.hub.Subscribe()
+	logSub := s.list.Subscribe()
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		s.logReports(logSub)
+		s.logEvents(logSub)
 	}()
 
 	errc := make(chan error, 1)
@@ -437,7 +333,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.opts.Wait {
 		s.logf("training starts when the first viewer connects")
 	} else {
-		s.startRun()
+		s.list.Release()
 	}
 
 	var serveErr error
@@ -456,8 +352,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if serveErr != nil && !errors.Is(serveErr, ssh.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
-	if err := s.runErr(); err != nil {
-		return err
+	if err := s.list.Err(); err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }
@@ -476,7 +372,7 @@ func (s *Server) shutdown() {
 	s.mu.Unlock()
 	s.logf("shutting down (%d sessions)", n)
 
-	s.runCancel()
+	s.list.Close() // stops training, ends every session's stream
 	var quits sync.WaitGroup
 	for _, p := range progs {
 		quits.Add(1)
@@ -499,15 +395,13 @@ func (s *Server) shutdown() {
 	s.sessCancel()
 	quits.Wait()
 	s.handlers.Wait()
-	s.runWG.Wait()
-	s.hub.Close()
 	s.logf("stopped")
 }
 
 // Run serves the classroom on o.Addr until ctx is cancelled: New, then
 // Listen, then Serve. This is what `mnist-tui serve` calls.
-func Run(ctx context.Context, o Options, start StartFunc, newModel ModelFunc, logw io.Writer) error {
-	s, err := New(o, start, newModel, logw)
+func Run(ctx context.Context, o Options, list *runs.List, newModel ModelFunc, logw io.Writer) error {
+	s, err := New(o, list, newModel, logw)
 	if err != nil {
 		return err
 	}

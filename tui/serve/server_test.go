@@ -16,6 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 func TestDashboardArrivesAndResizes(t *testing.T) {
@@ -86,7 +87,7 @@ func TestNoAuthRefusesToStart(t *testing.T) {
 	k := newKeys(t)
 	o := k.options()
 	o.AuthorizedKeys, o.AdminKeys, o.Open = "", "", false
-	_, err := New(o, noRun, probeModels(&probeStats{}), nil)
+	_, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 	if !errors.Is(err, ErrNoAuth) || !strings.Contains(err.Error(), "--open") {
 		t.Fatalf("got %v, want ErrNoAuth saying how to fix it", err)
 	}
@@ -234,9 +235,9 @@ func TestLateJoinerGetsHistory(t *testing.T) {
 	stats := &probeStats{}
 	ts := startServer(t, k.options(), noRun, probeModels(stats))
 	for i := 0; i < 300; i++ {
-		ts.Hub().Publish(batch(2, i))
+		ts.publish(t, batch(2, i))
 	}
-	ts.Hub().Publish(phaseEnd(2))
+	ts.publish(t, phaseEnd(2))
 	c, err := dial(t, ts.addr, k.user)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +245,7 @@ func TestLateJoinerGetsHistory(t *testing.T) {
 	tm := openTerminal(t, c, 80, 24)
 	defer tm.close()
 	tm.waitFor(t, "reports=301 epoch=2")
-	ts.Hub().Publish(batch(3, 0))
+	ts.publish(t, batch(3, 0))
 	tm.waitFor(t, "reports=302 epoch=3")
 }
 
@@ -269,7 +270,7 @@ func TestPanicEndsOnlyThatSession(t *testing.T) {
 	if !strings.Contains(ts.log.String(), "panic in session") {
 		t.Errorf("the panic is not in the log:\n%s", ts.log)
 	}
-	ts.Hub().Publish(batch(2, 5))
+	ts.publish(t, batch(2, 5))
 	good.waitFor(t, "step=5")
 	good.send(t, "z")
 	good.waitFor(t, "key=z")
@@ -287,7 +288,7 @@ func TestDroppedClientLeavesNothingBehind(t *testing.T) {
 	// Drop the TCP connection without closing the session.
 	c.Conn.Close()
 	for i := 0; i < 1000; i++ {
-		ts.Hub().Publish(batch(2, i)) // must not block on the dead viewer
+		ts.publish(t, batch(2, i)) // must not block on the dead viewer
 	}
 	waitUntil(t, "the session is forgotten", func() bool { return ts.Sessions() == 0 })
 	// goleak in TestMain checks that its goroutines are gone.
@@ -296,7 +297,7 @@ func TestDroppedClientLeavesNothingBehind(t *testing.T) {
 func TestHostKeyPersists(t *testing.T) {
 	k := newKeys(t)
 	o := k.options()
-	s1, err := New(o, noRun, probeModels(&probeStats{}), nil)
+	s1, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestHostKeyPersists(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("host key mode %v, want 0600", fi.Mode().Perm())
 	}
-	s2, err := New(o, noRun, probeModels(&probeStats{}), nil)
+	s2, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +343,7 @@ func TestCorruptHostKeyIsAnError(t *testing.T) {
 	if err := os.WriteFile(o.HostKey, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(o, noRun, probeModels(&probeStats{}), nil)
+	_, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), o.HostKey) {
 		t.Fatalf("got %v, want ErrHostKey naming %s", err, o.HostKey)
 	}
@@ -375,7 +376,7 @@ func TestAuthorizedKeysErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := k.options()
 			o.AuthorizedKeys, o.AdminKeys = tc.auth, tc.adm
-			_, err := New(o, noRun, probeModels(&probeStats{}), nil)
+			_, err := New(o, testList(t, noRun), probeModels(&probeStats{}), nil)
 			if !errors.Is(err, ErrAuthorizedKeys) || !strings.Contains(err.Error(), tc.wantInText) {
 				t.Fatalf("got %v, want ErrAuthorizedKeys naming %q", err, tc.wantInText)
 			}
@@ -482,7 +483,7 @@ func TestMaxSessionTime(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(20 * time.Millisecond):
-				ts.Hub().Publish(batch(2, i))
+				ts.publish(t, batch(2, i))
 			}
 		}
 	}()
@@ -502,8 +503,8 @@ func TestStartFailureReachesViewers(t *testing.T) {
 	o := k.options()
 	o.Wait = true
 	boom := errors.New("no data for the run")
-	start := func(engine.Reporter) (Trainer, error) { return nil, boom }
-	ts := startServer(t, o, start, TUI(ViewInfo{Config: engine.DefaultConfig()}))
+	start := func(runs.Prepared, engine.Reporter) (runs.Trainer, error) { return nil, boom }
+	ts := startServer(t, o, start, tuiModels())
 	c, err := dial(t, ts.addr, k.user)
 	if err != nil {
 		t.Fatal(err)

@@ -11,11 +11,15 @@ import (
 	"github.com/charmbracelet/wish"
 	bm "github.com/charmbracelet/wish/bubbletea"
 
-	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
+	"github.com/mnist-tui/mnist-tui/tui"
 )
 
+// ReadOnlyReason is what a viewer without an admin key is told when they
+// try to pause, resume or restart a run.
+const ReadOnlyReason = "only the teacher (an admin key) can pause or restart the run"
+
 // Session is what the server hands a ModelFunc to build one viewer's model.
-// Its fields map one to one onto tui.Options.
 type Session struct {
 	// Context is cancelled when the session ends; evaluations the session
 	// starts should use it.
@@ -23,38 +27,41 @@ type Session struct {
 	// Renderer is the session's own Lip Gloss renderer (its client's colour
 	// profile).
 	Renderer *lipgloss.Renderer
-	// Reports streams the shared run: first its history, then new reports;
-	// it is closed when the server shuts down. The end of a run does not
-	// close it: after a restart it goes on with the new run's reports
-	// (from its first one). A model that calls Bursts reads
-	// that instead (TUI's models do).
-	Reports <-chan engine.Report
-	// Control acts on the shared run. For admins it is also a Restarter
-	// (and so a tui.Restarter); for viewers without an admin key it is
-	// not, and Pause and Resume do nothing.
-	Control Control
-	// ReadOnlyReason is empty for admins; otherwise it says why pausing
-	// and restarting are not allowed.
-	ReadOnlyReason string
-	// Errs carries the run's failure, if it fails.
-	Errs <-chan error
+	// Access is the session's handle on the runs: admins may pause,
+	// resume and start runs (restart, add, replace); other viewers watch
+	// and evaluate, and are refused with ReadOnlyReason. Its Actor names
+	// the SSH user, key fingerprint and address.
+	Access runs.Access
 	// User is the SSH user name, Admin whether the key is an admin key.
 	User  string
 	Admin bool
 	// Width and Height are the terminal's size at connection time.
 	Width, Height int
+	// Mouse says the session's program reports the mouse (Options.NoMouse
+	// unset): tui.Options.NoMouse is its opposite.
+	Mouse bool
 
-	// sub is the subscription behind Reports, for Bursts.
-	sub *Subscription
+	// sub is the session's subscription to the list, every Refresh.
+	sub *runs.Subscription
 }
 
-// Bursts returns the shared run as bursts instead of single reports: each
-// receive is every report of one refresh, the same for every session (see
-// Hub.SubscribeEvery). A model reads either Reports or Bursts: calling
-// Bursts while building the model switches the session to bursts, and
-// Reports then only closes at the end. It returns nil for a Session not
-// made by a Server.
-func (s Session) Bursts() <-chan []engine.Report {
+// Events returns the list's stream for this session: the history of every
+// run first, then every change, woken at most every Options.Refresh; it is
+// closed when the server shuts down. A model reads either Events or
+// Bursts: the first called decides. It returns nil for a Session not made
+// by a Server.
+func (s Session) Events() <-chan runs.Event {
+	if s.sub == nil {
+		return nil
+	}
+	return s.sub.Events()
+}
+
+// Bursts returns the list's stream as bursts: each receive is every event
+// of one refresh, the same for every session (see
+// runs.Hub.SubscribeEvery), so sessions can share drawings. It returns nil
+// for a Session not made by a Server.
+func (s Session) Bursts() <-chan []runs.Event {
 	if s.sub == nil {
 		return nil
 	}
@@ -85,8 +92,7 @@ type sessionKey struct{}
 type viewer struct {
 	sess  ssh.Session
 	admin bool
-	sub   *Subscription
-	errs  chan error
+	sub   *runs.Subscription
 	prog  *tea.Program // set by programHandler, read by shutdown, under s.mu
 }
 
@@ -105,7 +111,7 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 		key := sess.PublicKey()
 		admin := s.admins.has(key)
 		who := fmt.Sprintf("user=%q addr=%s key=%s admin=%t", sess.User(), sess.RemoteAddr(), fingerprint(key), admin)
-		v := &viewer{sess: sess, admin: admin, errs: make(chan error, 1)}
+		v := &viewer{sess: sess, admin: admin}
 		n, err := s.add(v)
 		if err != nil {
 			s.logf("refused %s: %v", who, err)
@@ -118,15 +124,9 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 		}
 		defer s.remove(v)
 		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
-		s.startRun()
-		v.sub = s.hub.SubscribeEvery(s.opts.Refresh)
+		s.list.Release() // with Wait, the first viewer starts training
+		v.sub = s.list.SubscribeEvery(s.opts.Refresh)
 		defer v.sub.Close()
-		if err := s.runErr(); err != nil {
-			select {
-			case v.errs <- err:
-			default: // fail has just sent it
-			}
-		}
 		sess.Context().SetValue(sessionKey{}, v)
 		next(sess)
 		if s.closing() {
@@ -143,32 +143,28 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	pty, _, _ := sess.Pty()
+	access := runs.Access{
+		List:   s.list,
+		Actor:  runs.Actor{User: sess.User(), Key: fingerprint(sess.PublicKey()), Addr: sess.RemoteAddr().String()},
+		Reason: ReadOnlyReason,
+	}
+	if v.admin {
+		access.Caps = runs.Caps{Pause: true, StartRuns: true}
+		access.Reason = ""
+	}
 	info := Session{
 		Context:  sess.Context(),
 		Renderer: sessionRenderer(sess),
-		Reports:  v.sub.c, // started by build
+		Access:   access,
 		sub:      v.sub,
-		Control:  s.shared,
-		Errs:     v.errs,
 		User:     sess.User(),
 		Admin:    v.admin,
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
-	}
-	if v.admin {
-		who := fmt.Sprintf("user=%q key=%s addr=%s", sess.User(), fingerprint(sess.PublicKey()), sess.RemoteAddr())
-		info.Control = adminControl{shared: s.shared, restart: func() error { return s.restart(who) }}
-	} else {
-		info.Control = readOnly{s.shared}
-		info.ReadOnlyReason = ReadOnlyReason
+		Mouse:    !s.opts.NoMouse,
 	}
 	m := &safeModel{
-		build: func() tea.Model {
-			// The model picked Bursts or Reports while being built (or
-			// read neither): start the subscription.
-			defer v.sub.run(false)
-			return s.newModel(info)
-		},
+		build: func() tea.Model { return s.newModel(info) },
 		onFail: func(r any, stack []byte) {
 			s.logf("panic in session user=%q addr=%s: %v\n%s", sess.User(), sess.RemoteAddr(), r, stack)
 		},
@@ -179,6 +175,9 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		tea.WithoutSignalHandler(),
 		tea.WithContext(s.sessCtx),
 	)
+	if info.Mouse {
+		opts = append(opts, tui.MouseOption())
+	}
 	p := tea.NewProgram(m, opts...)
 	m.quit = p.Quit
 	if !s.setProgram(v, p) {

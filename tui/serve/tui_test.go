@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
@@ -41,21 +41,30 @@ func smallData(t testing.TB, n int) engine.Data {
 	return engine.Data{Train: d.Train.Limit(n), Val: d.Val.Limit(n), Test: d.Test.Limit(n)}
 }
 
-// trainerStart is a StartFunc building a real engine.Trainer, which it
-// also stores in got.
-func trainerStart(c engine.Config, d engine.Data, got *atomic.Pointer[engine.Trainer]) StartFunc {
-	return func(report engine.Reporter) (Trainer, error) {
+// trainerStart is a TrainerFunc building a real engine.Trainer of c on d,
+// which it also stores in got, counting its evaluations in evals.
+func trainerStart(c engine.Config, d engine.Data, got *atomic.Pointer[engine.Trainer], evals *atomic.Int64) runs.TrainerFunc {
+	return func(_ runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
 		tr, err := engine.NewTrainer(c, d, engine.WithReporter(report))
 		if err != nil {
 			return nil, err
 		}
 		got.Store(tr)
-		return tr, nil
+		return countingTrainer{tr, evals}, nil
 	}
 }
 
-func viewInfo(c engine.Config, d engine.Data) ViewInfo {
-	return ViewInfo{Config: c, Sizes: [3]int{d.Train.Len(), d.Val.Len(), d.Test.Len()}, Test: d.Test}
+// countingTrainer counts the evaluations its trainer runs.
+type countingTrainer struct {
+	*engine.Trainer
+	evals *atomic.Int64
+}
+
+func (c countingTrainer) Evaluate(ctx context.Context) (*engine.Predictions, error) {
+	if c.evals != nil {
+		c.evals.Add(1)
+	}
+	return c.Trainer.Evaluate(ctx)
 }
 
 // TestRealTUIAndTrainer serves the real dashboard of a real (small)
@@ -71,10 +80,11 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	c.Epochs = 1000 // far more than the test lets it run
 	d := smallData(t, 256)
 	var tr atomic.Pointer[engine.Trainer]
-	ts := startServer(t, o, trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	var evals atomic.Int64
+	ts := startServer(t, o, trainerStart(c, d, &tr, &evals), tuiModels())
 
 	waitUntil(t, "the server logs that it waits", func() bool { return strings.Contains(ts.log.String(), "first viewer") })
-	if tr.Load() != nil || ts.Hub().Len() != 0 {
+	if tr.Load() != nil || len(ts.reports()) != 0 {
 		t.Fatal("training started before anyone connected, despite Wait")
 	}
 
@@ -86,7 +96,7 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	defer viewer.close()
 	viewer.waitFor(t, "mnist-tui")
 	viewer.waitFor(t, "model RNN")
-	waitUntil(t, "training starts with the first viewer", func() bool { return ts.Hub().Len() > 0 })
+	waitUntil(t, "training starts with the first viewer", func() bool { return len(ts.reports()) > 0 })
 
 	viewer.send(t, "p")
 	viewer.waitFor(t, ReadOnlyReason)
@@ -106,7 +116,7 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	admin.waitFor(t, "paused")
 
 	viewer.send(t, "e")
-	waitUntil(t, "the viewer's evaluation runs", func() bool { return ts.shared.evals.Load() > 0 })
+	waitUntil(t, "the viewer's evaluation runs", func() bool { return evals.Load() > 0 })
 
 	if err := viewer.sess.WindowChange(15, 50); err != nil {
 		t.Fatal(err)
@@ -116,7 +126,7 @@ func TestRealTUIAndTrainer(t *testing.T) {
 
 	// The run is paused, so where it stands is stable: a late joiner must
 	// show it on its first screens.
-	last, ok := ts.Hub().Last()
+	last, ok := ts.last()
 	if !ok {
 		t.Fatal("no report in the hub")
 	}
@@ -139,104 +149,35 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	}
 }
 
-// TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
-// the epochs reach the server's log and the dashboard says the run is
-// done.
-func TestRealRunToTheEnd(t *testing.T) {
-	k := newKeys(t)
+// tinyRunToTheEnd serves the real TUI of a tiny real run (200 digits of
+// each split, 2 epochs) and returns the server and a viewer's 100x30
+// terminal once the run is done. The terminal closes with the test.
+func tinyRunToTheEnd(t *testing.T, k *keys) (*testServer, *terminal) {
+	t.Helper()
 	c := engine.DefaultConfig()
 	c.Epochs = 2
 	d := smallData(t, 200)
 	var tr atomic.Pointer[engine.Trainer]
-	ts := startServer(t, k.options(), trainerStart(c, d, &tr), TUI(viewInfo(c, d)))
+	ts := startServer(t, k.options(), trainerStart(c, d, &tr, nil), tuiModels())
 	cv, err := dial(t, ts.addr, k.user)
 	if err != nil {
 		t.Fatal(err)
 	}
-	viewer := openTerminal(t, cv, 100, 30)
-	defer viewer.close()
-	viewer.waitFor(t, "done")
+	term := openTerminal(t, cv, 100, 30)
+	t.Cleanup(term.close)
+	term.waitFor(t, "done")
+	return ts, term
+}
+
+// TestRealRunToTheEnd runs a tiny schedule to its end under one viewer:
+// the epochs reach the server's log and the dashboard says the run is
+// done.
+func TestRealRunToTheEnd(t *testing.T) {
+	ts, _ := tinyRunToTheEnd(t, newKeys(t))
 	waitUntil(t, "the log shows the end of the run", func() bool {
 		l := ts.log.String()
-		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run done: test loss")
+		return strings.Contains(l, "epoch 2/2 val") && strings.Contains(l, "run 1 done: test loss")
 	})
-}
-
-// TestEvaluationsAreShared evaluates a real trainer's snapshot from many
-// sessions at once: while no report comes in, they share one evaluation;
-// a new report makes the next call evaluate again. Before the run starts,
-// Evaluate says so.
-func TestEvaluationsAreShared(t *testing.T) {
-	h := NewHub()
-	sh := newShared(h)
-	ctx := context.Background()
-	if _, err := sh.Evaluate(ctx); !errors.Is(err, ErrNotStarted) {
-		t.Fatalf("Evaluate before the start: %v, want ErrNotStarted", err)
-	}
-	c := engine.DefaultConfig()
-	d := smallData(t, 300)
-	tr, err := engine.NewTrainer(c, d, engine.WithReporter(h.Publish))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh.set(tr)
-	var wg sync.WaitGroup
-	preds := make([]*engine.Predictions, 8)
-	for i := range preds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, err := readOnly{sh}.Evaluate(ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			preds[i] = p
-		}()
-	}
-	wg.Wait()
-	if n := sh.evals.Load(); n != 1 {
-		t.Fatalf("8 concurrent calls ran %d evaluations, want 1", n)
-	}
-	for _, p := range preds {
-		if p == nil || p != preds[0] || p.Len() != 300 {
-			t.Fatalf("calls got different or wrong predictions")
-		}
-	}
-	h.Publish(batch(2, 1))
-	if _, err := sh.Evaluate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := sh.evals.Load(); n != 2 {
-		t.Fatalf("after a new report: %d evaluations, want 2", n)
-	}
-	h.Close()
-}
-
-// TestReadOnlyCannotPause checks the non-admin Control on a real trainer.
-func TestReadOnlyCannotPause(t *testing.T) {
-	sh := newShared(NewHub())
-	tr, err := engine.NewTrainer(engine.DefaultConfig(), smallData(t, 100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh.set(tr)
-	ro := readOnly{sh}
-	ro.Pause()
-	if tr.Paused() || ro.Paused() {
-		t.Fatal("a read-only control paused the run")
-	}
-	sh.Pause()
-	if !ro.Paused() {
-		t.Fatal("a read-only control does not see the pause")
-	}
-	ro.Resume()
-	if !tr.Paused() {
-		t.Fatal("a read-only control resumed the run")
-	}
-	sh.Resume()
-	if tr.Paused() {
-		t.Fatal("the admin control did not resume")
-	}
 }
 
 // TestStalledViewerStallsNothing has a viewer whose client stops reading:
@@ -291,7 +232,7 @@ func TestStalledViewerStallsNothing(t *testing.T) {
 
 	const steps = 3000
 	for i := 1; i <= steps; i++ {
-		ts.Hub().Publish(engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
+		ts.publish(t, engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
 			Step: i, Steps: steps, Samples: 64 * i, Total: 64 * steps, Loss: 2 / float64(i), Acc: 0.5})
 		if i%10 == 0 {
 			time.Sleep(10 * time.Millisecond) // let frames pile up
@@ -314,4 +255,52 @@ func (f *flood) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (f *flood) View() string {
 	line := strings.Repeat(fmt.Sprintf("%06d ", f.reports), 28)
 	return strings.Repeat(line+"\n", 59)
+}
+
+// TestMouseOverSSH clicks and turns the wheel over SSH, with SGR mouse
+// sequences written into a real client's PTY, on the real TUI of a real
+// (tiny) run: the session turns mouse reporting on, a click on the
+// Confusion tab shows the matrix, a click on a cell opens the browser on
+// its digits, and the wheel steps through them. With NoMouse the session
+// leaves the mouse alone.
+func TestMouseOverSSH(t *testing.T) {
+	k := newKeys(t)
+	ts, term := tinyRunToTheEnd(t, k)
+	if out := term.raw(); !strings.Contains(out, "\x1b[?1002h") || !strings.Contains(out, "\x1b[?1006h") {
+		t.Fatalf("the session did not turn on button-event mouse reporting in SGR encoding: %q", tail(out))
+	}
+	// At 100 columns the tab bar is "mnist-tui [Dashboard] Predictions
+	// Confusion ...": Confusion is at columns 36-44 (counting from 1).
+	term.send(t, "\x1b[<0;40;1M\x1b[<0;40;1m")
+	term.waitFor(t, "Confusion matrix")
+	// At 100x30 the matrix's title takes one line, then a blank line and
+	// the column labels; each true class has two lines (its counts and
+	// their shares), cells are 6 columns wide after 6 for the labels:
+	// cell (1,1) is at columns 13-18 of line 7.
+	term.send(t, "\x1b[<0;17;7M\x1b[<0;17;7m")
+	term.waitFor(t, "filter: target 1, predicted 1")
+	// The wheel steps through the digits (all of them: a tiny run's cell
+	// may hold none). The browser has the run's test digits (the list's
+	// data: fewer than the trainer's predictions here).
+	n := ts.List().Runs()[0].Info.Test.Len()
+	term.send(t, "c")
+	term.waitFor(t, fmt.Sprintf("filter: all digits · %d match · 1/%d", n, n))
+	term.send(t, "\x1b[<65;20;10M\x1b[<65;20;10M") // the wheel, down twice
+	term.waitFor(t, fmt.Sprintf("match · 3/%d", n))
+
+	o := k.options()
+	o.NoMouse = true
+	ts2 := startServer(t, o, noRun, tuiModels())
+	cn, err := dial(t, ts2.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := openTerminal(t, cn, 100, 30)
+	defer plain.close()
+	plain.waitFor(t, "model RNN")
+	plain.send(t, "?")
+	plain.waitFor(t, "close help")
+	if out := plain.raw(); strings.Contains(out, "\x1b[?1002h") || strings.Contains(out, "\x1b[?1006h") || strings.Contains(plain.screen(), "click tab") {
+		t.Fatalf("with NoMouse the session turned the mouse on or offers clicks: %q", tail(out))
+	}
 }

@@ -1,0 +1,83 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestSgemmPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	cases := []gemmCase{
+		{tA: false, tB: true, m: 64, n: 128, k: 128, alpha: 1, beta: 1},
+		{tA: false, tB: false, m: 64, n: 128, k: 128, alpha: 1, beta: 0},
+		{tA: true, tB: true, m: 17, n: 33, k: 9, alpha: -2, beta: 0.5, padA: 1, padB: 2, padC: 1},
+		{tA: false, tB: false, m: 7, n: 530, k: 300, alpha: 1, beta: 0}, // several blocks in k and n
+		{tA: false, tB: true, m: 1, n: 1, k: 1, alpha: 1, beta: 0},
+		{tA: true, tB: true, m: 150, n: 40, k: 300, alpha: 1, beta: 1, padA: 3}, // several blocks in m and k
+		{tA: false, tB: false, m: 5, n: 9, k: 0, alpha: 1, beta: 0.5},           // k == 0 only scales C
+	}
+	for _, tc := range cases {
+		p := prepare(rng, tc)
+		for _, ctx := range allKernels(t) {
+			var pb PackedB
+			ctx.PackB(tc.tB, tc.k, tc.n, p.b, p.ldb, &pb)
+			if pb.k != tc.k || pb.n != tc.n {
+				t.Fatalf("PackedB is %dx%d, want %dx%d", pb.k, pb.n, tc.k, tc.n)
+			}
+			p.check(t, func(tA, _ bool, m, _, _ int, alpha float32, a []float32, lda int, _ []float32, _ int, beta float32, c []float32, ldc int) {
+				ctx.SgemmPacked(tA, m, alpha, a, lda, &pb, beta, c, ldc)
+			})
+		}
+		var pb PackedB
+		PackB(tc.tB, tc.k, tc.n, p.b, p.ldb, &pb)
+		p.check(t, func(tA, _ bool, m, _, _ int, alpha float32, a []float32, lda int, _ []float32, _ int, beta float32, c []float32, ldc int) {
+			SgemmPacked(tA, m, alpha, a, lda, &pb, beta, c, ldc)
+		})
+	}
+}
+
+func TestPackedReuseNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	w, h, c := randSlice(rng, 128*128), randSlice(rng, 64*128), randSlice(rng, 64*128)
+	ctx, err := newMulCtx(KernelAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pb PackedB
+	ctx.PackB(true, 128, 128, w, 128, &pb)
+	if n := testing.AllocsPerRun(20, func() {
+		ctx.PackB(true, 128, 128, w, 128, &pb) // repack into the same storage
+		ctx.SgemmPacked(false, 64, 1, h, 128, &pb, 1, c, 128)
+	}); n != 0 {
+		t.Errorf("PackB+SgemmPacked: %v allocs per call, want 0", n)
+	}
+	if raceEnabled {
+		return
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		PackB(true, 128, 128, w, 128, &pb)
+		SgemmPacked(false, 64, 1, h, 128, &pb, 1, c, 128)
+	}); n != 0 {
+		t.Errorf("package-level PackB+SgemmPacked: %v allocs per call, want 0", n)
+	}
+}
+
+func TestPackedWrongKernelPanics(t *testing.T) {
+	gen, err := newMulCtx(KernelGeneric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Best() == KernelGeneric {
+		t.Skip("only the generic kernel runs here")
+	}
+	var pb PackedB
+	PackB(false, 4, 4, make([]float32, 16), 4, &pb) // packed for Best()
+	defer func() {
+		s, _ := recover().(string)
+		if !strings.Contains(s, "PackedB packed for kernel") {
+			t.Fatalf("panic = %q, want a kernel mismatch", s)
+		}
+	}()
+	gen.SgemmPacked(false, 4, 1, make([]float32, 16), 4, &pb, 0, make([]float32, 16), 4)
+}

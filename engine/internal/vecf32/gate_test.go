@@ -1,0 +1,203 @@
+package vecf32
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gateCase is one gate kernel: its number of slices, the scale of random
+// inputs for each, and the kernel of a given implementation.
+type gateCase struct {
+	name  string
+	n     int // number of slices
+	scale func(i int) float32
+	run   func(k Kernel, s [][]float32)
+}
+
+func gateCases() []gateCase {
+	return []gateCase{
+		{"LSTMCell", 8, func(i int) float32 {
+			if i == 4 {
+				return 3 // cprev
+			}
+			return 5 // pre-activations
+		}, func(k Kernel, s [][]float32) {
+			if !lstmCellAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) {
+				lstmCellGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+			}
+		}},
+		{"LSTMCellGrad", 12, func(i int) float32 {
+			if i == 4 || i == 10 || i == 11 {
+				return 2 // dc, cprev, dh
+			}
+			return 1
+		}, func(k Kernel, s [][]float32) {
+			if !lstmCellGradAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11]) {
+				lstmCellGradGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
+			}
+		}},
+		{"GRUCell", 8, func(i int) float32 { return 4 }, func(k Kernel, s [][]float32) {
+			if !gruCellAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) {
+				gruCellGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+			}
+		}},
+		{"GRUCellGrad", 10, func(i int) float32 { return 1.5 }, func(k Kernel, s [][]float32) {
+			if !gruCellGradAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]) {
+				gruCellGradGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
+			}
+		}},
+	}
+}
+
+// TestGateKernelsBitForBit runs every gate kernel of every implementation
+// on random rows of many lengths and offsets: the results must equal the
+// generic kernel's bit for bit, and nothing outside the slices is written.
+func TestGateKernelsBitForBit(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	fs := allFuncs(t)
+	for _, gc := range gateCases() {
+		for iter := 0; iter < 150; iter++ {
+			n := r.IntN(70)
+			if iter == 0 {
+				n = 0
+			}
+			ins := make([][]float32, gc.n)
+			for i := range ins {
+				ins[i] = make([]float32, n)
+				for j := range ins[i] {
+					ins[i][j] = gc.scale(i) * (2*r.Float32() - 1)
+				}
+			}
+			var want [][]float32
+			for _, f := range fs {
+				off := r.IntN(16)
+				s := make([][]float32, gc.n)
+				bufs := make([][]float32, gc.n)
+				for i := range s {
+					bufs[i] = make([]float32, off+n+32)
+					for j := range bufs[i] {
+						bufs[i][j] = sentinel
+					}
+					s[i] = bufs[i][off : off+n : off+n]
+					copy(s[i], ins[i])
+				}
+				gc.run(f.Kernel(), s)
+				name := fmt.Sprintf("%s %v n=%d", gc.name, f.Kernel(), n)
+				for i := range s {
+					checkGuards(t, name, bufs[i], off, n)
+				}
+				if want == nil {
+					want = s
+					continue
+				}
+				for i := range s {
+					for j := range s[i] {
+						if math.Float32bits(s[i][j]) != math.Float32bits(want[i][j]) {
+							t.Fatalf("%s: slice %d [%d] = %g, generic %g", name, i, j, s[i][j], want[i][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGateKernelsMath holds the generic gate kernels against the cells'
+// formulas in float64.
+func TestGateKernelsMath(t *testing.T) {
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	close := func(what string, got float32, want float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > 2e-6*(1+math.Abs(want)) {
+			t.Fatalf("%s = %g, want %g", what, got, want)
+		}
+	}
+	// LSTM: pre-activations z; the kernel gets z/2 for i, f, o.
+	zi, zf, zg, zo, cp := 0.3, -1.2, 0.7, 2.1, -0.4
+	gi := []float32{float32(zi / 2)}
+	gf := []float32{float32(zf / 2)}
+	gg := []float32{float32(zg)}
+	gout := []float32{float32(zo / 2)}
+	c, tc, h := make([]float32, 1), make([]float32, 1), make([]float32, 1)
+	LSTMCell(gi, gf, gg, gout, []float32{float32(cp)}, c, tc, h)
+	wc := sig(zf)*cp + sig(zi)*math.Tanh(zg)
+	close("LSTM c", c[0], wc)
+	close("LSTM h", h[0], sig(zo)*math.Tanh(wc))
+	close("LSTM i", gi[0], sig(zi))
+	close("LSTM g", gg[0], math.Tanh(zg))
+	// Its gradient, against the same formulas differentiated by hand.
+	dh, dc := 0.8, -0.3
+	i, f, g, o, t64 := sig(zi), sig(zf), math.Tanh(zg), sig(zo), math.Tanh(wc)
+	dcp := dc + dh*o*(1-t64*t64)
+	outs := [][]float32{{0}, {0}, {0}, {0}, {float32(dc)}}
+	LSTMCellGrad(outs[0], outs[1], outs[2], outs[3], outs[4], gi, gf, gg, gout, tc, []float32{float32(cp)}, []float32{float32(dh)})
+	close("LSTM dzi", outs[0][0], dcp*g*i*(1-i))
+	close("LSTM dzf", outs[1][0], dcp*cp*f*(1-f))
+	close("LSTM dzg", outs[2][0], dcp*i*(1-g*g))
+	close("LSTM dzo", outs[3][0], dh*t64*o*(1-o))
+	close("LSTM dc", outs[4][0], dcp*f)
+	// GRU.
+	xr, xz, xn, hr, hz, hn, hp := 0.2, -0.5, 0.9, 0.4, 0.1, -0.6, 0.35
+	rs := []float32{float32(xr / 2)}
+	zs := []float32{float32(xz / 2)}
+	ns := []float32{float32(xn)}
+	hout := make([]float32, 1)
+	GRUCell(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, []float32{float32(hn)}, []float32{float32(hp)}, hout)
+	rg, zgg := sig(xr+hr), sig(xz+hz)
+	ng := math.Tanh(xn + rg*hn)
+	close("GRU r", rs[0], rg)
+	close("GRU n", ns[0], ng)
+	close("GRU h", hout[0], (1-zgg)*ng+zgg*hp)
+	dhs := []float32{float32(dh)}
+	g4 := [][]float32{{0}, {0}, {0}, {0}}
+	GRUCellGrad(g4[0], g4[1], g4[2], g4[3], dhs, rs, zs, ns, []float32{float32(hn)}, []float32{float32(hp)})
+	dn := dh * (1 - zgg) * (1 - ng*ng)
+	close("GRU xn", g4[3][0], dn)
+	close("GRU hz", g4[1][0], dh*(hp-ng)*zgg*(1-zgg))
+	close("GRU hr", g4[0][0], dn*hn*rg*(1-rg))
+	close("GRU hnr", g4[2][0], dn*rg)
+	close("GRU dh", dhs[0], dh*zgg)
+}
+
+func TestGateKernelsLengthPanics(t *testing.T) {
+	a, b := make([]float32, 3), make([]float32, 4)
+	defer func() {
+		if msg, _ := recover().(string); msg == "" {
+			t.Fatal("LSTMCell with mismatched lengths did not panic")
+		}
+	}()
+	LSTMCell(a, a, a, a, a, a, a, b)
+}
+
+// TestDot holds every Dot kernel against a float64 sum, for many lengths
+// and offsets (nothing past the slices may be read into the sum: the
+// guards around them are huge).
+func TestDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 300; iter++ {
+		n := r.IntN(200)
+		off := r.IntN(16)
+		a, _ := guarded(r, n, off, 1)
+		b, _ := guarded(r, n, r.IntN(16), 2)
+		var want, mag float64
+		for i := range a {
+			p := float64(a[i]) * float64(b[i])
+			want += p
+			mag += math.Abs(p)
+		}
+		for _, f := range allFuncs(t) {
+			got := f.Dot(a, b)
+			if d := math.Abs(float64(got) - want); d > 1e-6*(mag+1) {
+				t.Fatalf("%v: Dot of %d = %g, want %g", f.Kernel(), n, got, want)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Dot with mismatched lengths did not panic")
+		}
+	}()
+	Dot(make([]float32, 3), make([]float32, 4))
+}

@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""Writes kernel_amd64.s, the AVX2+FMA and AVX-512F element-wise kernels (run: go generate).
+
+Every kernel walks its slices in blocks of UNROLL vectors, then one vector at
+a time, then finishes the last 1..W-1 elements with masked loads and stores
+(VMASKMOVPS for AVX2, opmask K1 for AVX-512), so no scalar tail is needed and
+nothing outside the slices is touched. Lengths are taken from the first slice;
+the Go wrappers check that all slices have the same length.
+"""
+
+from fractions import Fraction
+import struct
+
+# tanh32's constants, spelled exactly as in engine/kernels.go.
+CLAMP = "7.90531110763549805"
+TINY = "0.0004"
+P = [  # highest degree first: p = P[0]; p = p*x2 + P[i]
+    "-2.76076847742355e-16",
+    "2.00018790482477e-13",
+    "-8.60467152213735e-11",
+    "5.12229709037114e-08",
+    "1.48572235717979e-05",
+    "6.37261928875436e-04",
+    "4.89352455891786e-03",
+]
+Q = [
+    "1.19825839466702e-06",
+    "1.18534705686654e-04",
+    "2.26843463243900e-03",
+    "4.89352518554385e-03",
+]
+
+
+def f32bits(dec):
+    """Bits of the float32 nearest to the decimal dec (ties to even), as Go's
+    float32(untyped constant) conversion rounds: directly, not via float64."""
+    exact = Fraction(dec)
+    guess = struct.unpack("<I", struct.pack("<f", float(exact)))[0]
+    best = None
+    for b in (guess - 1, guess, guess + 1):
+        v = Fraction(struct.unpack("<f", struct.pack("<I", b & 0xFFFFFFFF))[0])
+        d = abs(v - exact)
+        if best is None or d < best[0] or (d == best[0] and b % 2 == 0):
+            best = (d, b)
+    return best[1] & 0xFFFFFFFF
+
+
+def neg(bits):
+    return bits ^ 0x80000000
+
+
+CONSTS = [
+    ("clamp", f32bits(CLAMP)),
+    ("negclamp", neg(f32bits(CLAMP))),
+    ("absmask", 0x7FFFFFFF),
+    ("tiny", f32bits(TINY)),
+    ("one", f32bits("1")),
+    ("half", f32bits("0.5")),
+] + [(f"p{i}", f32bits(c)) for i, c in enumerate(P)] + [(f"q{i}", f32bits(c)) for i, c in enumerate(Q)]
+COFF = {name: 32 * i for i, (name, _) in enumerate(CONSTS)}
+
+
+def cref(name):
+    return f"vecconst<>+{COFF[name]}(SB)"
+
+
+class ISA:
+    def __init__(self, avx512):
+        self.avx512 = avx512
+        self.suffix = "AVX512" if avx512 else "AVX2"
+        self.w = 16 if avx512 else 8  # float32 lanes per vector
+        self.vb = 4 * self.w  # bytes per vector
+        self.r = "Z" if avx512 else "Y"
+
+    def reg(self, i):
+        return f"{self.r}{i}"
+
+
+# Each op: Go parameter names (first one is written), inputs (parameter
+# names loaded per vector), unroll, registers per vector, and a body writer.
+# Pointer registers per parameter, in order.
+PTRS = ["DI", "SI", "DX", "R8"]
+
+
+def op_tanh(isa, o, regs, mask):
+    """regs: x (input, loaded), a, s, p, q. Result in p."""
+    x, a, s, p, q = regs
+    if isa.avx512:
+        c, nc, absm, tiny = "Z16", "Z17", "Z18", "Z19"
+        pc = [f"Z{20 + i}" for i in range(7)]
+        qc = [f"Z{27 + i}" for i in range(4)]
+    else:
+        c, nc, absm, tiny = "Y10", "Y11", "Y12", "Y13"
+        pc = [cref(f"p{i}") for i in range(7)]
+        qc = [cref(f"q{i}") for i in range(4)]
+    # Clamp to [-clamp, clamp]; x is the second (Intel) source, so a NaN in x
+    # is passed through by both VMAXPS and VMINPS.
+    o(f"\tVMAXPS {x}, {nc}, {x}")
+    o(f"\tVMINPS {x}, {c}, {x}")
+    if isa.avx512:
+        o(f"\tVPANDD {x}, {absm}, {a}")
+        o(f"\tVCMPPS $1, {tiny}, {a}, {mask}")  # |x| < tiny (false for NaN)
+    else:
+        o(f"\tVANDPS {x}, {absm}, {a}")
+        o(f"\tVCMPPS $1, {tiny}, {a}, {a}")
+    o(f"\tVMULPS {x}, {x}, {s}")
+    # Separate multiplies and adds (no FMA), each rounded like the scalar
+    # code, so the result is bit for bit Tanh32's. The first product is
+    # P[0]*x2 (Q[0]*x2) straight from the constant.
+    for i in range(1, 7):
+        o(f"\tVMULPS {pc[0] if i == 1 else p}, {s}, {p}")
+        if i < 4:
+            o(f"\tVMULPS {qc[0] if i == 1 else q}, {s}, {q}")
+        o(f"\tVADDPS {pc[i]}, {p}, {p}")  # p = p*x2 + P[i]
+        if i < 4:
+            o(f"\tVADDPS {qc[i]}, {q}, {q}")  # q = q*x2 + Q[i]
+    o(f"\tVMULPS {x}, {p}, {p}")
+    o(f"\tVDIVPS {q}, {p}, {p}")  # p = p / q
+    if isa.avx512:
+        o(f"\tVMOVAPS {x}, {mask}, {p}")  # tiny lanes return x itself
+    else:
+        o(f"\tVBLENDVPS {a}, {x}, {p}, {p}")
+    return p
+
+
+def op_tanhgrad(isa, o, regs, mask):
+    """dz = g * (1 - h*h), rounded like the scalar code (no FMA)."""
+    g, h = regs
+    one = "Z31" if isa.avx512 else "Y13"
+    o(f"\tVMULPS {h}, {h}, {h}")
+    o(f"\tVSUBPS {h}, {one}, {h}")
+    o(f"\tVMULPS {h}, {g}, {h}")
+    return h
+
+
+def op_add(isa, o, regs, mask):
+    """dst += a."""
+    d, a = regs
+    o(f"\tVADDPS {a}, {d}, {d}")
+    return d
+
+
+def op_addto(isa, o, regs, mask):
+    """dst = a + b."""
+    a, b = regs
+    o(f"\tVADDPS {b}, {a}, {a}")
+    return a
+
+
+OPS = [
+    # name, params, loaded params (indices), regs per vector, unroll, body
+    ("tanh", ["dst", "src"], [1], 5, 2, op_tanh),
+    ("tanhGrad", ["dz", "g", "h"], [1, 2], 2, 4, op_tanhgrad),
+    ("add", ["dst", "a"], [0, 1], 2, 4, op_add),
+    ("addTo", ["dst", "a", "b"], [1, 2], 2, 4, op_addto),
+]
+
+
+def setup_consts(isa, name, o):
+    if name == "tanh":
+        if isa.avx512:
+            regs = ["clamp", "negclamp", "absmask", "tiny"] + [f"p{i}" for i in range(7)] + [f"q{i}" for i in range(4)]
+            for i, c in enumerate(regs):
+                o(f"\tVBROADCASTSS {cref(c)}, Z{16 + i}")
+        else:
+            for i, c in enumerate(["clamp", "negclamp", "absmask", "tiny"]):
+                o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
+    elif name == "tanhGrad":
+        if isa.avx512:
+            o(f"\tVBROADCASTSS {cref('one')}, Z31")
+        else:
+            o(f"\tVMOVUPS {cref('one')}, Y13")
+
+
+def tail_mask(isa, fn, o):
+    """The tail: nothing left jumps to done, else the mask of the last CX
+    lanes (K1 for AVX-512, Y15 for AVX2)."""
+    o(f"{fn}_tail:")
+    o("\tTESTQ CX, CX")
+    o(f"\tJZ {fn}_done")
+    if isa.avx512:
+        o("\tMOVL $1, AX")
+        o("\tSHLL CX, AX")
+        o("\tDECL AX")
+        o("\tKMOVW AX, K1")
+    else:
+        # tailmask<>+32-4*CX holds CX all-ones lanes followed by zero lanes.
+        o("\tLEAQ tailmask<>+32(SB), AX")
+        o("\tSHLQ $2, CX")
+        o("\tSUBQ CX, AX")
+        o("\tVMOVDQU (AX), Y15")
+
+
+def kernel(isa, spec):
+    name, params, loaded, nregs, unroll, body = spec
+    fn = f"{name}{isa.suffix}"
+    L = []
+    o = L.append
+    size = 24 * len(params)
+    o(f"// func {fn}({', '.join(params)} []float32)")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{size}")
+    for i, prm in enumerate(params):
+        o(f"\tMOVQ {prm}_base+{24 * i}(FP), {PTRS[i]}")
+    o(f"\tMOVQ {params[0]}_len+8(FP), CX")
+    setup_consts(isa, name, o)
+
+    def block(nvec, tail):
+        maskreg = "K1" if isa.avx512 else "Y15"
+        vregs = [[isa.reg(v * nregs + j) for j in range(nregs)] for v in range(nvec)]
+        for v in range(nvec):
+            for j, pi in enumerate(loaded):
+                src = f"{v * isa.vb}({PTRS[pi]})"
+                dst = vregs[v][j]
+                if not tail:
+                    o(f"\tVMOVUPS {src}, {dst}")
+                elif isa.avx512:
+                    o(f"\tVMOVUPS.Z {src}, K1, {dst}")
+                else:
+                    o(f"\tVMASKMOVPS {src}, {maskreg}, {dst}")
+        outs = []
+        for v in range(nvec):
+            kmask = f"K{2 + v}"
+            outs.append(body(isa, o, vregs[v], kmask))
+        for v in range(nvec):
+            dst = f"{v * isa.vb}({PTRS[0]})"
+            if not tail:
+                o(f"\tVMOVUPS {outs[v]}, {dst}")
+            elif isa.avx512:
+                o(f"\tVMOVUPS {outs[v]}, K1, {dst}")
+            else:
+                o(f"\tVMASKMOVPS {outs[v]}, {maskreg}, {dst}")
+
+    def advance(nvec):
+        for i in range(len(params)):
+            o(f"\tADDQ ${nvec * isa.vb}, {PTRS[i]}")
+        o(f"\tSUBQ ${nvec * isa.w}, CX")
+
+    o(f"{fn}_loop:")
+    o(f"\tCMPQ CX, ${unroll * isa.w}")
+    o(f"\tJLT {fn}_one")
+    block(unroll, False)
+    advance(unroll)
+    o(f"\tJMP {fn}_loop")
+    o(f"{fn}_one:")
+    o(f"\tCMPQ CX, ${isa.w}")
+    o(f"\tJLT {fn}_tail")
+    block(1, False)
+    advance(1)
+    o(f"\tJMP {fn}_one")
+    tail_mask(isa, fn, o)
+    block(1, True)
+    o(f"{fn}_done:")
+    o("\tVZEROUPPER")
+    o("\tRET")
+    return L
+
+
+# The gate kernels of the LSTM and GRU: one vector of every slice per
+# iteration, several outputs, the tanh inlined. Every product and sum is a
+# separate, rounded instruction in the order of the Go reference code
+# (kernel_generic.go), so the results are bit for bit the same.
+GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
+
+
+class Gate:
+    def __init__(self, isa, params, o, tail):
+        self.isa, self.params, self.o, self.tail = isa, params, o, tail
+        if isa.avx512:
+            self.pool = [f"Z{i}" for i in range(14)]
+            self.one, self.half = "Z14", "Z15"
+        else:
+            self.pool = [f"Y{i}" for i in list(range(10)) + [14]]
+            self.one, self.half = cref("one"), cref("half")
+        self.regs = set(self.pool)
+
+    def ptr(self, name):
+        return f"({GATE_PTRS[self.params.index(name)]})"
+
+    def alloc(self):
+        return self.pool.pop(0)
+
+    def free(self, *regs):
+        for r in regs:
+            if r in self.regs and r not in self.pool:
+                self.pool.insert(0, r)
+
+    def ld(self, name):
+        r = self.alloc()
+        if not self.tail:
+            self.o(f"\tVMOVUPS {self.ptr(name)}, {r}")
+        elif self.isa.avx512:
+            self.o(f"\tVMOVUPS.Z {self.ptr(name)}, K1, {r}")
+        else:
+            self.o(f"\tVMASKMOVPS {self.ptr(name)}, Y15, {r}")
+        return r
+
+    def st(self, r, name):
+        if not self.tail:
+            self.o(f"\tVMOVUPS {r}, {self.ptr(name)}")
+        elif self.isa.avx512:
+            self.o(f"\tVMOVUPS {r}, K1, {self.ptr(name)}")
+        else:
+            self.o(f"\tVMASKMOVPS {r}, Y15, {self.ptr(name)}")
+
+    def op(self, ins, a, b, keep=False):
+        """a ins b into a new register (Go operand order: b, a, dst); a and b
+        are freed unless keep."""
+        d = self.alloc()
+        self.o(f"\t{ins} {b}, {a}, {d}")
+        if not keep:
+            self.free(a, b)
+        return d
+
+    def mul(self, a, b, keep=False):
+        return self.op("VMULPS", a, b, keep)
+
+    def add(self, a, b, keep=False):
+        return self.op("VADDPS", a, b, keep)
+
+    def sub(self, a, b, keep=False):
+        return self.op("VSUBPS", a, b, keep)
+
+    def rsub(self, c, a, keep=False):
+        """c - a for a constant operand c."""
+        d = self.alloc()
+        self.o(f"\tVMOVUPS {c}, {d}")
+        self.o(f"\tVSUBPS {a}, {d}, {d}")
+        if not keep:
+            self.free(a)
+        return d
+
+    def sigmoid(self, t):
+        """0.5 + 0.5*t (sigma from tanh of half the argument); frees t."""
+        m = self.mul(t, self.half)
+        return self.add(m, self.half)
+
+    def tanh(self, x):
+        """tanh(x) (Tanh32's rounding); frees x."""
+        a, s_, p, q = self.alloc(), self.alloc(), self.alloc(), self.alloc()
+        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], "K2")
+        self.free(x, a, s_, q)
+        return r
+
+
+def gate_lstm(g):
+    """gi, gf, go hold half their pre-activations and gg its own: i, f, o =
+    sigmoids and g = tanh (stored back), c = f*cprev + i*g, tc = tanh(c),
+    h = o*tc."""
+    i = g.sigmoid(g.tanh(g.ld("gi")))
+    g.st(i, "gi")
+    f = g.sigmoid(g.tanh(g.ld("gf")))
+    g.st(f, "gf")
+    fc = g.mul(f, g.ld("cprev"))
+    gg = g.tanh(g.ld("gg"))
+    g.st(gg, "gg")
+    ig = g.mul(i, gg)
+    c = g.add(fc, ig)
+    g.st(c, "c")
+    t = g.tanh(c)
+    g.st(t, "tc")
+    o = g.sigmoid(g.tanh(g.ld("gout")))
+    g.st(o, "gout")
+    g.st(g.mul(o, t), "h")
+
+
+def gate_lstm_grad(g):
+    """dc' = dc + dh*o*(1-tc^2); zi = dc'*g*i*(1-i); zf = dc'*cprev*f*(1-f);
+    zg = dc'*i*(1-g^2); zo = dh*tc*o*(1-o); dc = dc'*f."""
+    o, tc, dh = g.ld("gout"), g.ld("tc"), g.ld("dh")
+    a2 = g.rsub(g.one, g.mul(tc, tc, keep=True))
+    a4 = g.mul(g.mul(dh, o, keep=True), a2)
+    dc = g.add(g.ld("dc"), a4)
+    zo = g.mul(g.mul(g.mul(dh, tc), o, keep=True), g.rsub(g.one, o))
+    g.st(zo, "zo")
+    g.free(zo)
+    i, gg = g.ld("gi"), g.ld("gg")
+    zi = g.mul(g.mul(g.mul(dc, gg, keep=True), i, keep=True), g.rsub(g.one, i, keep=True))
+    g.st(zi, "zi")
+    g.free(zi)
+    zg = g.mul(g.mul(dc, i, keep=True), g.rsub(g.one, g.mul(gg, gg, keep=True)))
+    g.st(zg, "zg")
+    g.free(zg, i, gg)
+    f = g.ld("gf")
+    zf = g.mul(g.mul(g.mul(dc, g.ld("cprev"), keep=True), f, keep=True), g.rsub(g.one, f, keep=True))
+    g.st(zf, "zf")
+    g.free(zf)
+    d = g.mul(dc, f)
+    g.st(d, "dc")
+    g.free(d)
+
+
+def gate_gru(g):
+    """r, z, n hold the input side (x W^T + b, r and z halved), hr, hz, hn the
+    hidden side: r = sigma(xr+hr), z = sigma(xz+hz), n = tanh(xn + r*hn),
+    h = n + z*(hprev - n); r, z, n are stored back activated."""
+    r = g.sigmoid(g.tanh(g.add(g.ld("r"), g.ld("hr"))))
+    g.st(r, "r")
+    n = g.tanh(g.add(g.ld("n"), g.mul(r, g.ld("hn"))))
+    g.st(n, "n")
+    z = g.sigmoid(g.tanh(g.add(g.ld("z"), g.ld("hz"))))
+    g.st(z, "z")
+    h = g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=True)))
+    g.st(h, "h")
+    g.free(h)
+
+
+def gate_gru_grad(g):
+    """dn = dh*(1-z)*(1-n^2); dz = dh*(hprev-n)*z*(1-z); dr = dn*hn*r*(1-r);
+    hr, hz, hnr = dr, dz, dn*r (hidden side); xn = dn; dh = dh*z."""
+    dh, z, n = g.ld("dh"), g.ld("z"), g.ld("n")
+    dn = g.mul(g.mul(dh, g.rsub(g.one, z, keep=True), keep=True), g.rsub(g.one, g.mul(n, n, keep=True)))
+    g.st(dn, "xn")
+    dz = g.mul(g.mul(g.mul(dh, g.sub(g.ld("hprev"), n), keep=True), z, keep=True), g.rsub(g.one, z, keep=True))
+    g.st(dz, "hz")
+    g.free(dz)
+    d = g.mul(dh, z)
+    g.st(d, "dh")
+    g.free(d)
+    r = g.ld("r")
+    dr = g.mul(g.mul(g.mul(dn, g.ld("hn"), keep=True), r, keep=True), g.rsub(g.one, r, keep=True))
+    g.st(dr, "hr")
+    g.free(dr)
+    g.st(g.mul(dn, r), "hnr")
+
+
+GATES = [
+    ("lstmCell", ["gi", "gf", "gg", "gout", "cprev", "c", "tc", "h"], gate_lstm),
+    ("lstmCellGrad", ["zi", "zf", "zg", "zo", "dc", "gi", "gf", "gg", "gout", "tc", "cprev", "dh"], gate_lstm_grad),
+    ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "hprev", "h"], gate_gru),
+    ("gruCellGrad", ["hr", "hz", "hnr", "xn", "dh", "r", "z", "n", "hn", "hprev"], gate_gru_grad),
+]
+
+
+def gate_kernel(isa, spec):
+    name, params, body = spec
+    fn = f"{name}{isa.suffix}"
+    L = []
+    o = L.append
+    o(f"// func {fn}({', '.join(params)} []float32)")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{24 * len(params)}")
+    for i, prm in enumerate(params):
+        o(f"\tMOVQ {prm}_base+{24 * i}(FP), {GATE_PTRS[i]}")
+    o(f"\tMOVQ {params[0]}_len+8(FP), CX")
+    if isa.avx512:
+        regs = ["clamp", "negclamp", "absmask", "tiny"] + [f"p{i}" for i in range(7)] + [f"q{i}" for i in range(4)]
+        for i, c in enumerate(regs):
+            o(f"\tVBROADCASTSS {cref(c)}, Z{16 + i}")
+        o(f"\tVBROADCASTSS {cref('one')}, Z14")
+        o(f"\tVBROADCASTSS {cref('half')}, Z15")
+    else:
+        for i, c in enumerate(["clamp", "negclamp", "absmask", "tiny"]):
+            o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
+    o(f"{fn}_loop:")
+    o(f"\tCMPQ CX, ${isa.w}")
+    o(f"\tJLT {fn}_tail")
+    body(Gate(isa, params, o, False))
+    for i in range(len(params)):
+        o(f"\tADDQ ${isa.vb}, {GATE_PTRS[i]}")
+    o(f"\tSUBQ ${isa.w}, CX")
+    o(f"\tJMP {fn}_loop")
+    tail_mask(isa, fn, o)
+    body(Gate(isa, params, o, True))
+    o(f"{fn}_done:")
+    o("\tVZEROUPPER")
+    o("\tRET")
+    return L
+
+
+def dot_kernel(isa):
+    """dot(a, b): 4 accumulators of FMAs over blocks of 4 vectors, then one
+    vector at a time, a masked tail, and a horizontal sum. Unlike the other
+    kernels its rounding follows its own order (FMAs, per-lane partial sums)."""
+    fn = f"dot{isa.suffix}"
+    r = isa.reg
+    L = []
+    o = L.append
+    o(f"// func {fn}(a, b []float32) float32")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-52")
+    o("\tMOVQ a_base+0(FP), SI")
+    o("\tMOVQ b_base+24(FP), DI")
+    o("\tMOVQ a_len+8(FP), CX")
+    for i in range(4):
+        o(f"\tVXORPS {r(i)}, {r(i)}, {r(i)}" if not isa.avx512 else f"\tVPXORD {r(i)}, {r(i)}, {r(i)}")
+    o(f"{fn}_loop4:")
+    o(f"\tCMPQ CX, ${4 * isa.w}")
+    o(f"\tJLT {fn}_loop1")
+    for i in range(4):
+        o(f"\tVMOVUPS {i * isa.vb}(SI), {r(4 + i)}")
+        o(f"\tVFMADD231PS {i * isa.vb}(DI), {r(4 + i)}, {r(i)}")
+    o(f"\tADDQ ${4 * isa.vb}, SI")
+    o(f"\tADDQ ${4 * isa.vb}, DI")
+    o(f"\tSUBQ ${4 * isa.w}, CX")
+    o(f"\tJMP {fn}_loop4")
+    o(f"{fn}_loop1:")
+    o(f"\tCMPQ CX, ${isa.w}")
+    o(f"\tJLT {fn}_tail")
+    o(f"\tVMOVUPS (SI), {r(4)}")
+    o(f"\tVFMADD231PS (DI), {r(4)}, {r(1)}")
+    o(f"\tADDQ ${isa.vb}, SI")
+    o(f"\tADDQ ${isa.vb}, DI")
+    o(f"\tSUBQ ${isa.w}, CX")
+    o(f"\tJMP {fn}_loop1")
+    tail_mask(isa, fn, o)
+    if isa.avx512:
+        o(f"\tVMOVUPS.Z (SI), K1, {r(4)}")
+        o(f"\tVMOVUPS.Z (DI), K1, {r(5)}")
+    else:
+        o(f"\tVMASKMOVPS (SI), Y15, {r(4)}")
+        o(f"\tVMASKMOVPS (DI), Y15, {r(5)}")
+    o(f"\tVFMADD231PS {r(5)}, {r(4)}, {r(2)}")
+    o(f"{fn}_done:")
+    o(f"\tVADDPS {r(1)}, {r(0)}, {r(0)}")
+    o(f"\tVADDPS {r(3)}, {r(2)}, {r(2)}")
+    o(f"\tVADDPS {r(2)}, {r(0)}, {r(0)}")
+    if isa.avx512:
+        o("\tVEXTRACTF32X8 $1, Z0, Y1")
+        o("\tVADDPS Y1, Y0, Y0")
+    o("\tVEXTRACTF128 $1, Y0, X1")
+    o("\tVADDPS X1, X0, X0")
+    o("\tVHADDPS X0, X0, X0")
+    o("\tVHADDPS X0, X0, X0")
+    o("\tVMOVSS X0, ret+48(FP)")
+    o("\tVZEROUPPER")
+    o("\tRET")
+    return L
+
+
+def main():
+    out = [
+        "// Code generated by gen_kernels.py; DO NOT EDIT.",
+        "",
+        "//go:build amd64 && !purego",
+        "",
+        '#include "textflag.h"',
+        "",
+        "// vecconst holds each constant replicated over 8 lanes (32 bytes).",
+    ]
+    for name, bits in CONSTS:
+        out.append(f"// {name}")
+        for lane in range(8):
+            out.append(f"DATA vecconst<>+{COFF[name] + 4 * lane}(SB)/4, $0x{bits:08x}")
+    out.append(f"GLOBL vecconst<>(SB), RODATA|NOPTR, ${32 * len(CONSTS)}")
+    out.append("")
+    out.append("// tailmask is 8 all-ones lanes followed by 8 zero lanes.")
+    for lane in range(16):
+        out.append(f"DATA tailmask<>+{4 * lane}(SB)/4, $0x{0xFFFFFFFF if lane < 8 else 0:08x}")
+    out.append("GLOBL tailmask<>(SB), RODATA|NOPTR, $64")
+    for avx512 in (False, True):
+        isa = ISA(avx512)
+        for spec in OPS:
+            out.append("")
+            out.extend(kernel(isa, spec))
+        for spec in GATES:
+            out.append("")
+            out.extend(gate_kernel(isa, spec))
+        out.append("")
+        out.extend(dot_kernel(isa))
+    open("kernel_amd64.s", "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

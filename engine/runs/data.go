@@ -1,0 +1,210 @@
+package runs
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/mnist"
+)
+
+// SplitTrain is the train/validation split rule: of a training file of n
+// images, SplitTrain(n) = floor(2n/3) go to training and the rest to
+// validation, drawn at random with the run's seed. MNIST's 60,000 split
+// 40,000/20,000 as the notebook splits them; a 12,000-image set splits
+// 8,000/4,000. --limit then caps each split (and the test set).
+func SplitTrain(n int) int { return n * 2 / 3 }
+
+// DataInfo describes a run's data: the set, the split, the sizes.
+type DataInfo struct {
+	// Name is "embedded MNIST" or the --data directory.
+	Name string
+	// Source is how many images the training file holds, SplitTrain and
+	// SplitVal how many of them the split gives training and validation.
+	Source, SplitTrain, SplitVal int
+	// Limit is the spec's --limit (0: none).
+	Limit int
+	// Train, Val and Test are the sizes the run uses (after the limit).
+	Train, Val, Test int
+}
+
+// Rule says how the split was made, for a header: "60,000 split
+// 40,000/20,000 (2/3, seeded)".
+func (d DataInfo) Rule() string {
+	return fmt.Sprintf("%s split %s/%s (2/3, seeded)", group(d.Source), group(d.SplitTrain), group(d.SplitVal))
+}
+
+// group formats n with thousands separators.
+func group(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + group(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// sources parses each data set once for a List: the embedded MNIST and
+// every --data directory, kept for the List's life (runs split them anew).
+type sources struct {
+	mu sync.Mutex
+	m  map[string]*source
+}
+
+// source is one parsed data set; ready is closed once train, test and err
+// are set.
+type source struct {
+	ready       chan struct{}
+	train, test *mnist.Set
+	err         error
+}
+
+// put records parsed sets for dir.
+func (ss *sources) put(dir string, train, test *mnist.Set) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.m == nil {
+		ss.m = map[string]*source{}
+	}
+	s := &source{ready: make(chan struct{}), train: train, test: test}
+	close(s.ready)
+	ss.m[sourceKey(dir)] = s
+}
+
+// sourceKey is the cache key of the data set dir.
+func sourceKey(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Clean(dir)
+}
+
+// get returns the training and test sets of dir ("" for the embedded
+// MNIST), parsing them on first use; callers asking at once wait for one
+// parse. A failure is not kept: the next call tries again.
+func (ss *sources) get(dir string) (train, test *mnist.Set, err error) {
+	key := sourceKey(dir)
+	ss.mu.Lock()
+	if ss.m == nil {
+		ss.m = map[string]*source{}
+	}
+	s, ok := ss.m[key]
+	if !ok {
+		s = &source{ready: make(chan struct{})}
+		ss.m[key] = s
+		ss.mu.Unlock()
+		if dir == "" {
+			s.train, s.test, s.err = mnist.Embedded()
+		} else {
+			s.train, s.test, s.err = mnist.LoadDir(dir)
+		}
+		if s.err == nil && (s.train.Len() < 3 || s.test.Len() == 0) {
+			s.err = fmt.Errorf("runs: %s: %d training and %d test images: too few to split and test", dir, s.train.Len(), s.test.Len())
+		}
+		close(s.ready)
+		if s.err != nil {
+			ss.mu.Lock()
+			delete(ss.m, key)
+			ss.mu.Unlock()
+		}
+	} else {
+		ss.mu.Unlock()
+		<-s.ready
+	}
+	return s.train, s.test, s.err
+}
+
+// prepared is a run's spec with its data set parsed and its checkpoint
+// read: what starting it needs.
+type prepared struct {
+	info        *Info
+	train, test *mnist.Set // the whole data set
+	ck          *engine.Checkpoint
+}
+
+// prepare validates spec, reads its checkpoint and parses its data set,
+// and describes the run as id. Every error is one a user can fix: a bad
+// field, an unreadable checkpoint, a bad data file.
+func (ss *sources) prepare(id ID, spec Spec) (*prepared, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	ck, err := spec.ReadCheckpoint()
+	if err != nil {
+		return nil, err
+	}
+	if ck != nil {
+		// The spec must already agree with the file it names.
+		if spec, err = spec.WithCheckpoint(ck, func(string) bool { return true }); err != nil {
+			return nil, err
+		}
+	}
+	train, test, err := ss.get(spec.Data)
+	if err != nil {
+		if spec.Data != "" {
+			return nil, fmt.Errorf("--data %s: %w", spec.Data, err)
+		}
+		return nil, err
+	}
+	n := train.Len()
+	d := DataInfo{Name: spec.DataName(), Source: n, SplitTrain: SplitTrain(n), SplitVal: n - SplitTrain(n), Limit: spec.Limit}
+	limited := func(k int) int {
+		if spec.Limit > 0 {
+			return min(k, spec.Limit)
+		}
+		return k
+	}
+	d.Train, d.Val, d.Test = limited(d.SplitTrain), limited(d.SplitVal), limited(test.Len())
+	info := &Info{ID: id, Spec: spec, Config: spec.Config(), Data: d, Test: test.Limit(spec.Limit)}
+	if ck != nil {
+		path, flagName := spec.checkpointPath()
+		info.Checkpoint = &CheckpointInfo{Path: path, Resume: flagName == "resume", Epoch: ck.Epoch, Batch: ck.Batch, Val: ck.Val, Test: ck.Test}
+	}
+	return &prepared{info: info, train: train, test: test, ck: ck}, nil
+}
+
+// data splits the data set with the run's seed and applies its limit.
+func (p *prepared) data() (engine.Data, error) {
+	s := p.info.Spec
+	tr, val, err := mnist.Split(p.train, SplitTrain(p.train.Len()), s.Seed)
+	if err != nil {
+		return engine.Data{}, fmt.Errorf("runs: %w", err)
+	}
+	return engine.Data{Train: tr.Limit(s.Limit), Val: val.Limit(s.Limit), Test: p.info.Test}, nil
+}
+
+// Prepared is what a TrainerFunc builds a trainer from.
+type Prepared struct {
+	// Info describes the run.
+	Info *Info
+	// Data are its splits.
+	Data engine.Data
+	// Checkpoint is the file it loads or resumes, nil if none.
+	Checkpoint *engine.Checkpoint
+}
+
+// NewTrainer is the default TrainerFunc: an engine.Trainer of p's
+// configuration on its data, starting from its checkpoint (weights, or
+// weights, Adam state and place in the schedule when resuming), autosaving
+// to the spec's Save path after every epoch if asked.
+func NewTrainer(p Prepared, report engine.Reporter) (Trainer, error) {
+	opts := []engine.Option{engine.WithReporter(report)}
+	s := p.Info.Spec
+	switch {
+	case p.Checkpoint != nil && s.Resume != "":
+		opts = append(opts, engine.WithResume(p.Checkpoint))
+	case p.Checkpoint != nil:
+		opts = append(opts, engine.WithParams(p.Checkpoint.Params))
+	}
+	if s.Autosave {
+		opts = append(opts, engine.WithAutosave(s.Save))
+	}
+	t, err := engine.NewTrainer(p.Info.Config, p.Data, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}

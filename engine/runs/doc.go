@@ -1,0 +1,30 @@
+// Package runs makes a training run a value: a Spec (cell, sizes, learning
+// rate, schedule, seed, data, checkpoints) validated in one place, a List
+// of runs that trains them one after another from a queue, one stream of
+// events per List that tells every viewer every run's history (a late
+// joiner sees all charts from the start) and every change, and the runs'
+// controls behind an Access that carries the viewer's capabilities and
+// identity.
+//
+// It sits between the engine and the user interfaces (main -> tui/serve ->
+// tui -> runs -> engine -> mnist) and imports no terminal or SSH library:
+// the local dashboard, the headless printer and every SSH session are all
+// just subscribers with an Access.
+//
+// # The stream
+//
+// A List publishes Events: KindAdded (a run joined, with its Info),
+// KindQueue (the queue's order), KindState (queued, running, paused, done,
+// failed, stopped), KindStart (an attempt begins: the explicit start, with
+// the Info viewers need), KindReport (the engine's reports), KindAction
+// (who paused, saved, restarted, ...), KindRemoved. Every event names its
+// run (ID) and attempt (Gen). Subscribe replays the history, then streams;
+// SubscribeEvery hands bursts aligned across viewers of one interval.
+//
+// # Restart
+//
+// Restarting a run keeps its ID and starts its spec over as the next
+// attempt (Gen + 1): the old attempt's events leave the history, and a
+// viewer seeing a greater Gen forgets the run's data. Replacing a run
+// gives the new spec a new ID in the old one's place.
+package runs

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package vecf32
-
-func threadCPU() int64 { return -1 }
