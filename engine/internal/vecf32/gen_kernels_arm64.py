@@ -21,7 +21,8 @@ the long tanh overlap even on an in-order core), then one vector, then the
 last 1..3 elements one at a time in lane 0 (FMOVS loads zero the other
 lanes). All 16 constants (tanh's, 1 and 0.5) live in V16..V31. Every
 product and sum is its own rounded instruction, in the order of the Go
-reference code (gate.go), as in gen_kernels.py's amd64 kernels.
+reference code (gate.go): the bodies are gen_kernels.py's (gate_lstm and
+the others, shared with the amd64 kernels), run on this file's Gate.
 
 Tanh rounds exactly like the scalar Tanh32: a separate FMUL and FADD for
 every step of the polynomials (never FMLA), an IEEE FDIV, FMAX/FMIN for the
@@ -42,7 +43,7 @@ objdump), each with the instruction in a comment.
 import sys
 
 sys.dont_write_bytecode = True
-from gen_kernels import CLAMP, P, Q, TINY, f32bits  # noqa: E402
+from gen_kernels import CLAMP, GATES, P, Q, TINY, f32bits  # noqa: E402
 
 U = 4  # vectors per block of the element-wise kernels
 
@@ -143,16 +144,22 @@ def load_consts(o, consts, tmp="R5"):
         o(f"\tVLD1.P {16 * len(regs[j:j + 4])}({tmp}), {reglist(regs[j:j + 4])}")
 
 
+def prologue(o, fn, params, ptrs, length):
+    """The TEXT line of fn(params ...[]float32), loading each slice's base
+    into ptrs[i] and the first one's length into length."""
+    o(f"// func {fn}({', '.join(params)} []float32)")
+    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{24 * len(params)}")
+    for i, prm in enumerate(params):
+        o(f"\tMOVD {prm}_base+{24 * i}(FP), {ptrs[i]}")
+    o(f"\tMOVD {params[0]}_len+8(FP), {length}")
+
+
 def kernel(spec):
     name, params, loaded, nroles, body, consts = spec
     fn = f"{name}NEON"
     L = []
     o = L.append
-    o(f"// func {fn}({', '.join(params)} []float32)")
-    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{24 * len(params)}")
-    for i, prm in enumerate(params):
-        o(f"\tMOVD {prm}_base+{24 * i}(FP), {PTRS[i]}")
-    o(f"\tMOVD {params[0]}_len+8(FP), R4")
+    prologue(o, fn, params, PTRS, "R4")
     if consts:
         load_consts(o, consts)
 
@@ -301,94 +308,12 @@ class Gate:
         return r
 
 
-def gate_lstm(g):
-    """gi, gf, go hold half their pre-activations and gg its own: i, f, o =
-    sigmoids and g = tanh (stored back), c = f*cprev + i*g, tc = tanh(c),
-    h = o*tc."""
-    i = g.sigmoid(g.tanh(g.ld("gi")))
-    g.st(i, "gi")
-    f = g.sigmoid(g.tanh(g.ld("gf")))
-    g.st(f, "gf")
-    fc = g.mul(f, g.ld("cprev"))
-    gg = g.tanh(g.ld("gg"))
-    g.st(gg, "gg")
-    ig = g.mul(i, gg)
-    c = g.add(fc, ig)
-    g.st(c, "c")
-    t = g.tanh(c)
-    g.st(t, "tc")
-    o = g.sigmoid(g.tanh(g.ld("gout")))
-    g.st(o, "gout")
-    g.store(g.mul(o, t), "h")
-
-
-def gate_lstm_grad(g):
-    """dc' = dc + dh*o*(1-tc^2); zi = dc'*g*i*(1-i); zf = dc'*cprev*f*(1-f);
-    zg = dc'*i*(1-g^2); zo = dh*tc*o*(1-o); dc = dc'*f."""
-    o, tc, dh = g.ld("gout"), g.ld("tc"), g.ld("dh")
-    a2 = g.rsub(g.one, g.mul(tc, tc, keep=(tc,)))
-    a4 = g.mul(g.mul(dh, o, keep=(dh, o)), a2)
-    dc = g.add(g.ld("dc"), a4)
-    dto = g.mul(g.mul(dh, tc), o, keep=(o,))
-    g.store(g.mul(dto, g.rsub(g.one, o)), "zo")
-    i, gg = g.ld("gi"), g.ld("gg")
-    dgi = g.mul(g.mul(dc, gg, keep=(dc, gg)), i, keep=(i,))
-    g.store(g.mul(dgi, g.rsub(g.one, i, keep=(i,))), "zi")
-    di = g.mul(dc, i, keep=(dc,))
-    g.store(g.mul(di, g.rsub(g.one, g.mul(gg, gg))), "zg")
-    f = g.ld("gf")
-    dcf = g.mul(g.mul(dc, g.ld("cprev"), keep=(dc,)), f, keep=(f,))
-    g.store(g.mul(dcf, g.rsub(g.one, f, keep=(f,))), "zf")
-    g.store(g.mul(dc, f), "dc")
-
-
-def gate_gru(g):
-    """r, z, n hold the input side (x W^T + b, r and z halved), hr, hz, hn the
-    hidden side: r = sigma(xr+hr), z = sigma(xz+hz), n = tanh(xn + r*hn),
-    h = n + z*(hprev - n); r, z, n are stored back activated."""
-    r = g.sigmoid(g.tanh(g.add(g.ld("r"), g.ld("hr"))))
-    g.st(r, "r")
-    n = g.tanh(g.add(g.ld("n"), g.mul(r, g.ld("hn"))))
-    g.st(n, "n")
-    z = g.sigmoid(g.tanh(g.add(g.ld("z"), g.ld("hz"))))
-    g.st(z, "z")
-    g.store(g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=(n,)))), "h")
-
-
-def gate_gru_grad(g):
-    """dn = dh*(1-z)*(1-n^2); dz = dh*(hprev-n)*z*(1-z); dr = dn*hn*r*(1-r);
-    hr, hz, hnr = dr, dz, dn*r (hidden side); xn = dn; dh = dh*z."""
-    dh, z, n = g.ld("dh"), g.ld("z"), g.ld("n")
-    dzm = g.mul(dh, g.rsub(g.one, z, keep=(z,)), keep=(dh,))
-    dn = g.mul(dzm, g.rsub(g.one, g.mul(n, n, keep=(n,))))
-    g.st(dn, "xn")
-    dhz = g.mul(g.mul(dh, g.sub(g.ld("hprev"), n), keep=(dh,)), z, keep=(z,))
-    g.store(g.mul(dhz, g.rsub(g.one, z, keep=(z,))), "hz")
-    g.store(g.mul(dh, z), "dh")
-    r = g.ld("r")
-    dnr = g.mul(g.mul(dn, g.ld("hn"), keep=(dn,)), r, keep=(r,))
-    g.store(g.mul(dnr, g.rsub(g.one, r, keep=(r,))), "hr")
-    g.store(g.mul(dn, r), "hnr")
-
-
-GATES = [
-    ("lstmCell", ["gi", "gf", "gg", "gout", "cprev", "c", "tc", "h"], gate_lstm),
-    ("lstmCellGrad", ["zi", "zf", "zg", "zo", "dc", "gi", "gf", "gg", "gout", "tc", "cprev", "dh"], gate_lstm_grad),
-    ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "hprev", "h"], gate_gru),
-    ("gruCellGrad", ["hr", "hz", "hnr", "xn", "dh", "r", "z", "n", "hn", "hprev"], gate_gru_grad),
-]
-
-
 def gate_kernel(spec):
     name, params, body = spec
     fn = f"{name}NEON"
     L = []
     o = L.append
-    o(f"// func {fn}({', '.join(params)} []float32)")
-    o(f"TEXT ·{fn}(SB), NOSPLIT, $0-{24 * len(params)}")
-    for i, prm in enumerate(params):
-        o(f"\tMOVD {prm}_base+{24 * i}(FP), {GATE_PTRS[i]}")
-    o(f"\tMOVD {params[0]}_len+8(FP), {GATE_LEN}")
+    prologue(o, fn, params, GATE_PTRS, GATE_LEN)
     load_consts(o, [n for n, _ in CONSTS], tmp="R14")
 
     def part(nvec, width, label, nxt):
