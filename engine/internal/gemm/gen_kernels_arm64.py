@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes kernel_arm64.s, the NEON (ASIMD) micro-kernels (run: GOARCH=arm64 go generate).
+"""Writes kernel_arm64.s and kernel_edge_arm64.go, the NEON (ASIMD) micro-kernels (run: GOARCH=arm64 go generate).
 
 Register blocking of the 8x8 micro-kernel (32 vector registers of 4 float32):
 
@@ -10,6 +10,11 @@ Register blocking of the 8x8 micro-kernel (32 vector registers of 4 float32):
               the FMAs of this one run
     V0..V7    direct form: 4 k steps of each of the 8 rows of A (row i in
               Vi, read in place); V8..V15 the 4 matching k steps of B
+
+The edge kernels (kern1x8NEONDirect .. kern7x8NEONDirect, declared in
+kernel_edge_arm64.go) are the direct form for the first r rows only, for a
+block's last partial panel of rows: rows r..7 are neither read nor
+written, and the tile's 2r accumulators are V16..V(15+2r).
 
 Each k step is 16 FMLAs by element (C row i += B * A.S[i%4]): in the packed
 form 4 vector loads feed 16 FMAs (4 FMAs per load, 8 flops per loaded

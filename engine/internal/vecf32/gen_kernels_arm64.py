@@ -35,9 +35,9 @@ Dot is a reduction: four accumulators of FMLAs over blocks of 16, then one
 vector at a time, then lane 0 for the last 1..3, summed pairwise at the end
 (its rounding is its own, as the amd64 kernels').
 
-The Go assembler has no floating-point vector arithmetic, so those
-instructions are emitted as WORDs (encodings below, checked with go tool
-objdump), each with the instruction in a comment.
+The Go assembler lacks most floating-point vector instructions (FADD, FMUL,
+FDIV, FMAX, FACGT, ...), so they are all emitted as WORDs (encodings below,
+checked with go tool objdump), each with the instruction in a comment.
 """
 
 import sys
