@@ -275,3 +275,134 @@ func TestEndToEndInTerminal(t *testing.T) {
 	}
 	m.keys("q")
 }
+
+// startTmux starts a tmux server of its own running cmd in a pane of w x
+// h, killed when the test ends; it skips (or, in CI, fails) without tmux.
+func startTmux(t *testing.T, name string, w, h int, cmd string) *tmuxTerm {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-%s-%d", name, os.Getpid())}
+	t.Cleanup(func() { m.tmux("kill-server") })
+	if out, err := m.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmd); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	return m
+}
+
+// waitExit waits until the program in the pane has exited.
+func (m *tmuxTerm) waitExit(timeout time.Duration) {
+	m.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := m.tmux("has-session", "-t", m.pane()); err != nil {
+			return // the program exited: the pane and session are gone
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m.t.Fatalf("the program did not exit:\n%s", m.screen())
+}
+
+// runsRow finds the runs table's row of the run numbered id (its marker
+// after it) on the screen, "" if absent.
+func runsRow(screen string, id int, marker string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, "› "), fmt.Sprintf("%d %s ", id, marker)) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestEndToEndComparison runs the real binary in tmux with two runs queued
+// from the command line (an RNN and an LSTM on 3,000 digits): both finish,
+// one after the other, and the dashboard names both in its legend and in
+// its runs table, with their figures; < picks the first run and R R
+// restarts it, locally, until it finishes again.
+func TestEndToEndComparison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
+	}
+	bin := buildBinary(t)
+	m := startTmux(t, "compare", 100, 34, fmt.Sprintf("%s --cell rnn,lstm --limit 3000", bin))
+	done := regexp.MustCompile(`done\s+0\.\d{4}\s+0\.\d{4}\s+\d+:\d\d\s+[\d,]+`)
+	both := func(s string) bool {
+		return done.MatchString(runsRow(s, 1, "*")) && done.MatchString(runsRow(s, 2, "o"))
+	}
+	s := m.waitUntil("both runs done in the runs table", both, 240*time.Second)
+	legend := ""
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "runs  ") {
+			legend = l
+		}
+	}
+	if !strings.Contains(legend, "* RNN") || !strings.Contains(legend, "o LSTM") {
+		t.Errorf("the legend %q does not name both runs:\n%s", legend, s)
+	}
+	if !strings.Contains(runsRow(s, 1, "*"), "RNN") || !strings.Contains(runsRow(s, 2, "o"), "LSTM") {
+		t.Errorf("the runs table does not name both runs:\n%s", s)
+	}
+	if !strings.Contains(s, "model LSTM") {
+		t.Errorf("the dashboard does not show the run that trained last:\n%s", s)
+	}
+	t.Logf("after both runs:\n%s", s)
+
+	// Pick run 1 and restart it from scratch.
+	m.keys("<")
+	m.waitFor(regexp.MustCompile(`model RNN`), 10*time.Second)
+	m.keys("R")
+	m.waitFor(regexp.MustCompile(`press R again`), 10*time.Second)
+	m.keys("R")
+	m.waitFor(regexp.MustCompile(`run restarted from scratch`), 30*time.Second)
+	m.waitUntil("run 1 training again", func(s string) bool {
+		return !done.MatchString(runsRow(s, 1, "*")) && done.MatchString(runsRow(s, 2, "o"))
+	}, 30*time.Second)
+	m.waitUntil("run 1 done again", both, 120*time.Second)
+	m.keys("q")
+	m.waitExit(10 * time.Second)
+}
+
+// TestEndToEndSetup runs the real binary with --setup: the form comes
+// first (cell, hidden size, learning rate, ...), nothing trains until it
+// is submitted, and submitting it (an LSTM, enter on every line) starts
+// training; esc on the form instead exits with status 0.
+func TestEndToEndSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
+	}
+	bin := buildBinary(t)
+	m := startTmux(t, "setup", 80, 24, fmt.Sprintf("%s --setup --limit 640 --epochs 2", bin))
+	s := m.waitFor(regexp.MustCompile(`learning rate`), 30*time.Second)
+	for _, want := range []string{"cell", "hidden size", "learning rate", "limit", "640", "data set", "esc quits"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the form lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "model RNN") || !strings.Contains(s, "no run") {
+		t.Errorf("something trains before the form is submitted:\n%s", s)
+	}
+	m.keys("Right")
+	m.waitFor(regexp.MustCompile(`‹ LSTM ›`), 10*time.Second)
+	m.keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter")
+	s = m.waitFor(regexp.MustCompile(`test accuracy \d\.\d{4}`), 120*time.Second)
+	if !strings.Contains(s, "model LSTM 28→128→10") || !strings.Contains(s, "epochs 2") {
+		t.Errorf("the run trained is not the form's:\n%s", s)
+	}
+	m.keys("q")
+	m.waitExit(10 * time.Second)
+
+	// Leaving the form: a clean exit, status 0, nothing trained.
+	status := filepath.Join(t.TempDir(), "status")
+	m = startTmux(t, "setup-esc", 80, 24, fmt.Sprintf("sh -c '%s --setup; echo $? > %s'", bin, status))
+	m.waitFor(regexp.MustCompile(`learning rate`), 30*time.Second)
+	m.keys("Escape")
+	m.waitExit(10 * time.Second)
+	got, err := os.ReadFile(status)
+	if err != nil || strings.TrimSpace(string(got)) != "0" {
+		t.Errorf("esc on the --setup form: exit status %q (%v), want 0", got, err)
+	}
+}

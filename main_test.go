@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mnist-tui/mnist-tui/engine"
 )
 
 func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
@@ -36,6 +38,10 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"--data", dir}, "train-images-idx3-ubyte"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"serve", "--batch", "-1"}, "--batch -1: must be positive"},
+		{[]string{"--setup", "--cell", "rnn,lstm"}, "--setup: the form sets up one run; comma lists queue several without it"},
+		{[]string{"--setup", "--headless"}, "--setup: the setup form needs the dashboard on a terminal (not --headless)"},
+		{[]string{"--setup"}, "--setup: the setup form needs the dashboard on a terminal"}, // stdout is not one
+		{[]string{"--setup", "--lr", "20"}, "--lr 20: must be in (0, 10]"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), tc.args, nil, &out, &errb)
@@ -208,6 +214,29 @@ func TestImportBoundaries(t *testing.T) {
 	for _, line := range strings.Split(deps("./tui", "./engine/runs"), "\n") {
 		if strings.Contains(line, "wish") || strings.Contains(line, "ssh") || strings.HasSuffix(line, "/tui/serve") {
 			t.Errorf("the local TUI or the run package depends on %s", line)
+		}
+	}
+}
+
+// TestSetupRefusesCheckpoints: the form starts runs from scratch, so
+// --setup with --load or --resume is refused (exit 2, one line) rather
+// than dropping the checkpoint.
+func TestSetupRefusesCheckpoints(t *testing.T) {
+	c := engine.DefaultConfig()
+	m, err := engine.NewModel(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rnn.safetensors")
+	if err := (&engine.Checkpoint{Config: c, Params: m.Params, Adam: engine.NewAdam(c)}).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, flagName := range []string{"--load", "--resume"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"--setup", flagName, path}, nil, &out, &errb)
+		want := "mnist-tui: --setup: the form starts a run from scratch; --load and --resume start one without it\n"
+		if code != exitUsage || errb.String() != want {
+			t.Errorf("--setup %s: exit %d, stderr %q; want %d, %q", flagName, code, errb.String(), exitUsage, want)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes the runs to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	list, code, done := prepare(fs, &o, args, stdout, stderr)
+	list, code, done := prepare(ctx, fs, &o, args, stdout, stderr)
 	if done {
 		return code
 	}
@@ -35,7 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
 			return exitUsage
 		}
-		return 1
+		return exitFailure
 	}
 	return 0
 }

@@ -99,6 +99,9 @@ func (b *browser) kind() viewKind { return kindBrowser }
 
 func (b *browser) init() tea.Cmd { return nil }
 
+// showsOneRun: with several runs, the root draws the runs bar above.
+func (b *browser) showsOneRun() bool { return true }
+
 func (b *browser) setRect(r rect) { b.w, b.h = r.w, r.h }
 
 func (b *browser) keys() ([]key.Binding, [][]key.Binding) {

@@ -38,6 +38,9 @@ func (c *confusion) kind() viewKind { return kindConfusion }
 
 func (c *confusion) init() tea.Cmd { return nil }
 
+// showsOneRun: with several runs, the root draws the runs bar above.
+func (c *confusion) showsOneRun() bool { return true }
+
 func (c *confusion) setRect(r rect) { c.w, c.h = r.w, r.h }
 
 func (c *confusion) keys() ([]key.Binding, [][]key.Binding) {

@@ -19,9 +19,14 @@ import (
 func smoothings() []float64 { return []float64{0.9, 0.97, 0.99, 0, 0.6} }
 
 // dashboard shows the run while it trains: header, progress bars, charts and
-// the epoch table.
+// the epoch table. With several runs in the list it compares them: the
+// charts overlay every run, each in its colour and with its marker, under
+// a legend naming what sets each apart, and a runs table takes the epoch
+// table's place (beside it, when the terminal is wide); the header and
+// the bars are the selected run's.
 type dashboard struct {
-	run *runState
+	set *runSet
+	run *runState // set.shown
 	st  *styles
 	km  keyMap
 
@@ -38,7 +43,7 @@ type dashboard struct {
 	cache   *Cache
 }
 
-func newDashboard(run *runState, st *styles, km keyMap, ascii bool, cache *Cache) *dashboard {
+func newDashboard(set *runSet, st *styles, km keyMap, ascii bool, cache *Cache) *dashboard {
 	// Solid fills: a gradient converts a colour per cell, a third of a
 	// frame's time in the ANSI 256 profile.
 	bar := func(colour string) progress.Model {
@@ -47,7 +52,7 @@ func newDashboard(run *runState, st *styles, km keyMap, ascii bool, cache *Cache
 		return p
 	}
 	return &dashboard{
-		run: run, st: st, km: km, ascii: ascii, cache: cache,
+		set: set, run: set.shown, st: st, km: km, ascii: ascii, cache: cache,
 		phaseBar: bar("#7571F9"),
 		runBar:   bar("#2EAD6A"),
 	}
@@ -58,6 +63,9 @@ func (d *dashboard) title() string { return "Dashboard" }
 func (d *dashboard) typing() bool { return false }
 
 func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
+	if d.set.len() > 1 {
+		return []key.Binding{d.km.PickRun, d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts, d.km.ClickRun}}
+	}
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }
 
@@ -68,12 +76,18 @@ func (d *dashboard) init() tea.Cmd { return nil }
 func (d *dashboard) setRect(r rect) { d.w, d.h = r.w, r.h }
 
 func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
-	if msg, ok := msg.(tea.KeyMsg); ok {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, d.km.Smooth):
 			d.smooth = (d.smooth + 1) % len(smoothings())
 		case key.Matches(msg, d.km.Charts):
 			d.ascii = !d.ascii
+		}
+	case mouseMsg:
+		// A click on a row of the runs table shows that run.
+		if id, ok := d.runAt(msg); ok {
+			return d, pickRun(id)
 		}
 	}
 	return d, nil
@@ -97,6 +111,11 @@ func (d *dashboard) layout(headerLines int) layout {
 	var l layout
 	avail := d.h - headerLines - 1 - 2 - 1 // header, gap, two bars, gap
 	rows := len(d.tableRows())
+	if d.set.len() > 1 {
+		// The runs table, and the legend line above the charts.
+		rows = d.set.len()
+		avail--
+	}
 	l.tableRows = min(rows, 6)
 	left := avail - (l.tableRows + 1)
 	if left < minChartH {
@@ -123,12 +142,17 @@ func (d *dashboard) layout(headerLines int) layout {
 	return l
 }
 
-// key is what the drawing depends on.
+// key is what the drawing depends on: the selected run's data, and with
+// several runs every run's (runSet.fingerprint).
 func (d *dashboard) key() cacheKey {
-	return cacheKey{
+	k := cacheKey{
 		version: d.run.version, applied: d.run.applied, over: d.run.over,
 		w: d.w, h: d.h, profile: d.st.r.ColorProfile(), ascii: d.ascii, smooth: d.smooth,
 	}
+	if d.set.len() > 1 {
+		k.runs = d.set.fingerprint()
+	}
+	return k
 }
 
 // View draws the dashboard, or returns the drawing of the same data at the
@@ -153,6 +177,13 @@ func (d *dashboard) draw() string {
 	header := d.header()
 	l := d.layout(strings.Count(header, "\n") + 1)
 	parts := []string{header, "", d.bars(), ""}
+	if d.set.len() > 1 {
+		if l.chartRows > 0 {
+			parts = append(parts, d.compareCharts(l))
+		}
+		parts = append(parts, d.tables(l.tableRows))
+		return fit(strings.Join(parts, "\n"), d.w, d.h)
+	}
 	if l.chartRows > 0 {
 		parts = append(parts, d.drawCharts(l))
 	}

@@ -1,8 +1,10 @@
 // Package tui is the terminal interface of mnist-tui: Bubble Tea models that
-// show a training run live (a dashboard of progress bars, full-history loss
-// and accuracy charts and the notebook's epoch table), a browser of test
-// predictions drawn digit by digit, and a confusion matrix whose cells open
-// the browser on exactly those digits.
+// show training runs live (a dashboard of progress bars, full-history loss
+// and accuracy charts and the notebook's epoch table; with several runs,
+// every run overlaid in its colour and marker and a runs table), a browser
+// of test predictions drawn digit by digit, a confusion matrix whose cells
+// open the browser on exactly those digits, and a form that sets up a new
+// run.
 //
 // New builds the root Model from Options; Run runs it in a terminal. One
 // Model serves one viewer: for SSH, build one per session with the session's
@@ -45,10 +47,12 @@
 // # Data
 //
 // Training progress arrives as the events of a runs.List on a channel (a
-// subscription): every run's history, then every change. The model shows
-// the run whose attempt started last (the one training, in a queue); a
-// run's start event describes it and starts its charts over, so nothing is
-// inferred from counters. It drains whatever is pending in one message and
+// subscription): every run's history, then every change. The model keeps a
+// state per run (runSet) and shows one of them in the header, the bars, the
+// browser and the matrix: the run whose attempt started last (the one
+// training, in a queue), until the viewer picks another (< and >, a click
+// on the runs table or the runs bar). A run's start event describes it and
+// starts its charts over, so nothing is inferred from counters. It drains whatever is pending in one message and
 // re-arms the wait at most about 15 times a second, so a fast trainer
 // costs the UI a bounded number of frames; fed through Options.Bursts
 // instead, it draws once per burst.
@@ -67,16 +71,20 @@
 //
 // Keys: tab and shift+tab switch views, p pauses and resumes, e evaluates
 // the test set on a snapshot of the current weights, w saves a checkpoint,
-// R twice restarts the run, ? shows every key (esc closes it), q or ctrl+c
+// R twice restarts the run shown, N opens the setup form of a new run, <
+// and > pick the run shown, ? shows every key (esc closes it), q or ctrl+c
 // quits. Dashboard: s changes the loss smoothing, b switches between
 // Braille and plain-character charts. Browser: h/l (or arrows) step, g/G go
 // to the ends, a jumps to an index, r picks at random, m keeps the
 // misclassified digits, 0-9 keep one target class, c or esc clears the
 // filters, d switches between ASCII shading and colour half blocks.
 // Confusion matrix: arrows or hjkl choose a cell, enter browses its digits.
+// Setup form: enter (tab, down) checks a field and moves on, shift+tab (up)
+// goes back, left and right change a choice, esc cancels.
 //
 // The mouse (unless Options.NoMouse): a click on a tab switches to it, the
-// wheel over the tab bar steps through the tabs; a click on a confusion
+// wheel over the tab bar steps through the tabs; a click on a run's row of
+// the runs table or on a run in the runs bar shows it; a click on a confusion
 // cell browses its digits, the wheel moves the selection; in the browser
 // the wheel steps through the digits and a click on a thumbnail of the
 // next digits (shown from about 200x60) shows that digit.

@@ -7,9 +7,13 @@ type keyMap struct {
 	// Everywhere. CloseHelp closes the full help; ForceQuit is what quits
 	// while a view captures the keyboard.
 	Quit, Next, Prev, Help, CloseHelp, ForceQuit, Pause, Eval, Save, Restart key.Binding
+	// Runs: set up a new run, pick the run shown (with several).
+	NewRun, PrevRun, NextRun key.Binding
+	// PickRun shows < and > together in the hint line.
+	PickRun key.Binding
 	// The mouse: help entries only (their keys are never typed), disabled
 	// without the mouse (see setMouse).
-	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell key.Binding
+	ClickTab, ClickCell, ClickDigit, WheelDigit, WheelCell, ClickRun key.Binding
 	// Dashboard.
 	Smooth, Charts key.Binding
 	// Browser.
@@ -18,6 +22,8 @@ type keyMap struct {
 	Up, Down, Open key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
+	// The setup form: open it (from its tab), and its keys (huh's).
+	FormOpen, FormNext, FormBack, FormChoose, FormCancel key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -38,6 +44,11 @@ func newKeyMap() keyMap {
 		// Restart is shown in the help only where it is available (see
 		// Model.footer); pressing it elsewhere says why not.
 		Restart: b("R", "restart run", "R"),
+		// N: "new run" (n is the single step of the live controls).
+		NewRun:  b("N", "new run", "N"),
+		PrevRun: b("<", "previous run", "<"),
+		NextRun: b(">", "next run", ">"),
+		PickRun: b("</>", "pick run", "<", ">"),
 		Charts:  b("b", "braille/plain charts", "b"),
 		Smooth:  b("s", "loss smoothing", "s"),
 		Left:    b("←/h", "previous", "left", "h"),
@@ -56,11 +67,18 @@ func newKeyMap() keyMap {
 		Accept:  b("enter", "go", "enter"),
 		Cancel:  b("esc", "cancel", "esc"),
 
+		FormOpen:   b("enter", "set up a run", "enter"),
+		FormNext:   b("enter/tab", "next", "enter", "tab"),
+		FormBack:   b("shift+tab", "back", "shift+tab"),
+		FormChoose: b("←/→", "choose", "left", "right"),
+		FormCancel: b("esc", "cancel", "esc"),
+
 		ClickTab:   b("click tab", "switch view", mouseKey+"tab"),
 		ClickCell:  b("click cell", "browse these digits", mouseKey+"cell"),
 		ClickDigit: b("click digit", "show it", mouseKey+"digit"),
 		WheelDigit: b("wheel", "previous/next digit", mouseKey+"wheel-digit"),
 		WheelCell:  b("wheel", "cell up/down", mouseKey+"wheel-cell"),
+		ClickRun:   b("click run", "show that run", mouseKey+"run"),
 	}
 }
 
@@ -71,16 +89,21 @@ const mouseKey = "mouse:"
 // setMouse shows the mouse's help entries, or hides them when the mouse is
 // off.
 func (k *keyMap) setMouse(on bool) {
-	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell} {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickRun} {
 		b.SetEnabled(on)
 	}
 }
 
-// globalFull is the column of bindings every view's full help shows; the
-// restart key only where the run can be restarted.
-func (k keyMap) globalFull(restart bool) []key.Binding {
-	if restart {
-		return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Restart, k.Help, k.CloseHelp, k.Quit}
+// globalFull is the column of bindings every view's full help shows: the
+// restart and new-run keys only where runs can be started, the keys that
+// pick a run only with several runs.
+func (k keyMap) globalFull(start, several bool) []key.Binding {
+	out := []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save}
+	if start {
+		out = append(out, k.Restart, k.NewRun)
 	}
-	return []key.Binding{k.Next, k.Prev, k.ClickTab, k.Pause, k.Eval, k.Save, k.Help, k.CloseHelp, k.Quit}
+	if several {
+		out = append(out, k.PrevRun, k.NextRun)
+	}
+	return append(out, k.Help, k.CloseHelp, k.Quit)
 }

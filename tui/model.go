@@ -70,13 +70,24 @@ const (
 	noteRestarted      = "run restarted from scratch"
 )
 
-// errMsg carries an evaluation's failure (a run's failure comes as a
-// state event).
-type errMsg struct{ err error }
+// errMsg carries the failure of an evaluation of run id (a run's failure
+// comes as a state event).
+type errMsg struct {
+	err error
+	id  runs.ID
+}
+
+// pickRunMsg asks the root to show run id in the views that show one run
+// (a click on the runs table or the runs bar).
+type pickRunMsg struct{ id runs.ID }
+
+// pickRun is the command of a pickRunMsg.
+func pickRun(id runs.ID) tea.Cmd { return func() tea.Msg { return pickRunMsg{id: id} } }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
-// (dashboard, prediction browser, confusion matrix), the shared run state
-// they read, and the global keys. It keeps the view contract (see view):
+// (dashboard, prediction browser, confusion matrix, setup form), the
+// shared state of the runs they read (every run's, and the run shown's),
+// and the global keys. It keeps the view contract (see view):
 // it routes messages, lays out the screen in Update and hands the mouse to
 // the view under it. Build it with New.
 type Model struct {
@@ -86,11 +97,16 @@ type Model struct {
 	km   keyMap
 	help help.Model
 	spin spinner.Model
-	run  *runState
+	// set holds every run's state; run is the selected run's (set.shown),
+	// the one the views that show a single run show.
+	set *runSet
+	run *runState
 
 	views  []view
 	active int
 	tabs   tabBar
+	// bar is the runs bar (several runs, over the views of one run).
+	bar *runsBar
 	// lay is the screen's layout, computed in Update.
 	lay screenLayout
 	// capture is the view that got the last mouse press, while the button
@@ -140,20 +156,23 @@ func New(o Options) Model {
 	km.setMouse(!o.NoMouse)
 	h := help.New()
 	h.Styles = st.helpStyles()
-	run := newRunState(nil)
+	set := newRunSet()
 	if o.Events == nil && o.Bursts == nil {
-		run.over = true
+		set.close()
 	}
+	run := set.shown
 	m := Model{
-		o: o, ctx: ctx, st: st, km: km, help: h, run: run, frame: &frameMemo{},
+		o: o, ctx: ctx, st: st, km: km, help: h, set: set, run: run, frame: &frameMemo{},
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
 		tabs:    tabBar{st: st},
+		bar:     &runsBar{},
 		capture: -1,
 	}
 	m.views = []view{
-		newDashboard(run, st, km, o.ASCII, o.Cache),
+		newDashboard(set, st, km, o.ASCII, o.Cache),
 		newBrowser(run, st, km, o.Renderer),
 		newConfusion(run, st, km),
+		newSetup(set, st, km, o.Access),
 	}
 	return m
 }
@@ -163,6 +182,10 @@ func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.listen()}
 	for i, v := range m.views {
 		cmds = append(cmds, route(viewID(i), v.init()))
+	}
+	if m.o.Setup != nil {
+		spec := *m.o.Setup
+		cmds = append(cmds, show(kindSetup, openSetupMsg{spec: &spec, back: kindDashboard, quit: true}))
 	}
 	return tea.Batch(cmds...)
 }
@@ -231,39 +254,44 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.width, m.height = min(max(msg.Width, 0), MaxWidth), min(max(msg.Height, 0), MaxHeight)
+		m.help.Width = m.width
 		return m, nil
 	case eventsMsg:
-		preds := false
 		for _, e := range msg {
-			preds = m.event(e) || preds
+			m.set.event(e)
 		}
 		cmd := m.broadcast(msg)
 		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
-		if preds {
-			m.run.evaluating = false
-		}
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, m.listen()
 	case runOverMsg:
-		m.run.over = true
+		m.set.close()
 		return m, m.broadcast(msg)
 	case predictionsMsg:
-		m.run.evaluating = false
-		if m.run.done || msg.id != m.run.id || msg.gen != m.run.gen {
+		st := m.set.get(msg.id)
+		if st == nil {
+			return m, nil // the run has left the list
+		}
+		st.evaluating = false
+		if st.done || msg.gen != st.gen {
 			// The final predictions won the race, or the snapshot is of
-			// a run since restarted or no longer shown.
+			// an attempt since restarted.
 			return m, nil
 		}
-		m.run.setPreds(msg.preds, msg.from)
+		st.setPreds(msg.preds, msg.from)
 		return m, m.broadcast(msg)
 	case errMsg:
 		// An evaluation failed: say so until the next key; the run goes on.
-		m.run.evaluating = false
+		if st := m.set.get(msg.id); st != nil {
+			st.evaluating = false
+		}
 		m.note, m.noteErr = msg.err.Error(), true
 		return m, nil
+	case pickRunMsg:
+		m.set.pick(msg.id)
+		return m, m.picked()
 	case savedMsg:
 		m.saving = false
 		if msg.err != nil {
@@ -309,53 +337,6 @@ func (m Model) tell(id viewID, msg tea.Msg) tea.Cmd {
 	return route(id, cmd)
 }
 
-// event folds one event of the stream into the state of the run shown,
-// and reports whether it brought predictions. The run shown is the one
-// whose attempt started last (the one training, in a queue); until one
-// starts, the first run added. A greater Gen of the run shown starts its
-// state over (a restart): nothing is inferred from counters.
-func (m *Model) event(e runs.Event) bool {
-	r := m.run
-	switch e.Kind {
-	case runs.KindAdded:
-		if r.info == nil || (r.id == 0) {
-			r.reset(e.Info, e.Gen)
-			r.state = runs.StateQueued
-		}
-		return false
-	case runs.KindRemoved:
-		if e.Run == r.id {
-			r.reset(nil, 0)
-			r.state = 0
-		}
-		return false
-	case runs.KindStart:
-		if e.Run != r.id || e.Gen != r.gen || r.started || r.done {
-			r.reset(e.Info, e.Gen)
-		}
-		r.info, r.state = e.Info, runs.StateRunning
-		return false
-	}
-	if e.Run != r.id || e.Gen < r.gen {
-		return false // another run's, or a stale attempt's
-	}
-	if e.Gen > r.gen {
-		r.reset(r.info, e.Gen)
-	}
-	switch e.Kind {
-	case runs.KindState:
-		r.state = e.State
-		if e.State == runs.StateFailed {
-			r.err = e.Err
-		} else if e.State == runs.StateQueued || e.State == runs.StateRunning {
-			r.err = nil
-		}
-	case runs.KindReport:
-		return r.apply(e.Report)
-	}
-	return false
-}
-
 // broadcast hands a data message to every view.
 func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.views))
@@ -369,7 +350,7 @@ func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 // or a message for the view that started the command.
 func (m Model) fromView(msg viewMsg) (tea.Model, tea.Cmd) {
 	switch inner := msg.msg.(type) {
-	case showMsg, noteMsg:
+	case showMsg, noteMsg, pickRunMsg:
 		return m.handle(inner)
 	}
 	if msg.id < 0 || int(msg.id) >= len(m.views) {
@@ -460,6 +441,19 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.startSave()
 		case key.Matches(msg, m.km.Restart):
 			return m.startRestart(confirm)
+		case key.Matches(msg, m.km.NewRun):
+			return m.openSetup()
+		case key.Matches(msg, m.km.PrevRun, m.km.NextRun):
+			if m.set.len() < 2 {
+				m.note = "there is one run: N sets up another to compare"
+				return m, nil
+			}
+			step := 1
+			if key.Matches(msg, m.km.PrevRun) {
+				step = -1
+			}
+			m.set.step(step)
+			return m, m.picked()
 		}
 	}
 	return m, m.tell(viewID(m.active), msg)
@@ -525,6 +519,30 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 	}
 }
 
+// picked is what picking another run to show starts: its evaluation's
+// spinner, when one is under way (the spinner stops ticking while the run
+// it spins for is not shown).
+func (m Model) picked() tea.Cmd {
+	if m.run.evaluating {
+		return m.spin.Tick
+	}
+	return nil
+}
+
+// openSetup opens the setup form of a new run, pre-filled from the run
+// shown, or says why this viewer may not.
+func (m Model) openSetup() (tea.Model, tea.Cmd) {
+	switch {
+	case m.o.Access.List == nil:
+		m.note = noteNoRuns
+		return m, nil
+	case !m.o.Access.Allowed(runs.ActAdd):
+		m.note = m.denied(runs.ActAdd)
+		return m, nil
+	}
+	return m, show(kindSetup, openSetupMsg{back: m.views[m.active].kind()})
+}
+
 // canRestart reports whether this Model may restart the run.
 func (m Model) canRestart() bool { return m.o.Access.Allowed(runs.ActRestart) }
 
@@ -575,10 +593,10 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	eval := func() tea.Msg {
 		p, err := a.Evaluate(ctx, id)
 		if err != nil {
-			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err)}
+			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err), id: id}
 		}
 		if p == nil {
-			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
+			return errMsg{err: errors.New("tui: evaluate test set: no predictions"), id: id}
 		}
 		return predictionsMsg{preds: p, from: from, id: id, gen: gen}
 	}

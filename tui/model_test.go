@@ -90,6 +90,20 @@ func TestResizeAnyTime(t *testing.T) {
 	}
 }
 
+// TestHugeTerminalIsClamped: a terminal announcing a huge size gets every
+// view drawn at MaxWidth x MaxHeight at most, whatever it asked for.
+func TestHugeTerminalIsClamped(t *testing.T) {
+	m := finished(t, nil, 3000, 1000) // big enough to tell, small enough to draw unclamped
+	for range m.(Model).views {
+		checkFrame(t, m.View(), MaxWidth, MaxHeight)
+		m, _ = press(m, "tab")
+	}
+	m = sized(m, -5, 5000)
+	if v := m.View(); strings.Count(v, "\n") >= MaxHeight {
+		t.Errorf("a negative width and a huge height drew %d lines", strings.Count(v, "\n")+1)
+	}
+}
+
 func TestTabsCycle(t *testing.T) {
 	m := tea.Model(sized(newTest(t, nil), 80, 24))
 	views := m.(Model).views

@@ -12,6 +12,15 @@ import (
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
+// MaxWidth and MaxHeight are the largest terminal size a Model lays itself
+// out for: a bigger terminal gets a dashboard of this size (in its top-left
+// corner). They bound what one drawing can cost, whatever size a terminal
+// (or an SSH client) announces; the SSH server clamps sizes to them too.
+const (
+	MaxWidth  = 500
+	MaxHeight = 200
+)
+
 // Options configure a Model.
 type Options struct {
 	// Context bounds evaluations started from the UI; nil means
@@ -39,6 +48,10 @@ type Options struct {
 	// same list, such as the SSH sessions. Nil: the Model draws everything
 	// itself.
 	Cache *Cache
+	// Setup, when set, opens the setup form at once, filled with this
+	// spec: nothing trains until it is submitted (the run it describes is
+	// added through Access), and leaving it (esc) quits (--setup).
+	Setup *runs.Spec
 	// NoMouse leaves the mouse to the terminal (text selection) instead of
 	// the app: Run does not turn mouse reporting on, and the help does not
 	// list the mouse. An SSH server decides for its sessions (see
@@ -47,7 +60,14 @@ type Options struct {
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the
-// alternate screen until the user quits or ctx is cancelled.
+// alternate screen until the user quits or ctx is cancelled. Cancelling
+// ctx ends it at once, with the terminal restored.
+//
+// Run installs no signal handler (Bubble Tea's is turned off): the caller
+// handles SIGINT, SIGTERM and SIGHUP by cancelling ctx. Bubble Tea's
+// handler and a context cancelled on the same signal both try to stop the
+// program, and when the context wins, the handler blocks forever sending
+// its message to an event loop that is gone, and Run with it.
 //
 // Quitting does not stop training by itself: the Model returns tea.Quit and
 // Run returns; the caller must then close the list of runs (or cancel what
@@ -58,7 +78,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	if o.Context == nil {
 		o.Context = ctx
 	}
-	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
+	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	if !o.NoMouse {
 		opts = append(opts, MouseOption())
 	}

@@ -21,6 +21,8 @@ type phaseRow struct {
 	// batches is how many training batches the run had done when the
 	// phase ended: where the phase sits on the per-batch charts.
 	batches int
+	// rate is the phase's throughput, samples a second.
+	rate float64
 }
 
 // runState is everything the views know about the run they show, built
@@ -38,8 +40,10 @@ type runState struct {
 	sizes [3]int
 	test  *mnist.Set
 
-	// Per training batch, in order, across epochs.
-	batchLoss, batchAcc []float64
+	// Per training batch, in order, across epochs; batchX is where each
+	// batch sits in the schedule, in epochs (batch 16 of 32 of epoch 2 is
+	// at 1.5): runs of other batch sizes or sizes line up on it.
+	batchLoss, batchAcc, batchX []float64
 	// Finished phases, in order.
 	rows []phaseRow
 	// last is the newest report; started tells whether there is one.
@@ -156,9 +160,14 @@ func (s *runState) apply(r engine.Report) bool {
 		if r.Phase == engine.PhaseTrain {
 			s.batchLoss = append(s.batchLoss, r.BatchLoss)
 			s.batchAcc = append(s.batchAcc, r.BatchAcc)
+			x := float64(r.Epoch - 1)
+			if r.Steps > 0 {
+				x += float64(r.Step) / float64(r.Steps)
+			}
+			s.batchX = append(s.batchX, x)
 		}
 	case engine.KindPhaseEnd:
-		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss)})
+		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss), rate: r.SamplesPerSec})
 		s.doneElapsed += r.Elapsed
 		if r.Phase == engine.PhaseTest {
 			s.testLoss, s.testAcc, s.hasTest = r.Loss, r.Acc, true
@@ -184,6 +193,31 @@ func (s *runState) setPreds(p *engine.Predictions, from string) {
 // not ended yet.
 func (s *runState) running() bool {
 	return s.started && !s.done && !s.over && s.last.Kind == engine.KindBatch
+}
+
+// bestVal is the best validation accuracy of the finished epochs (ok
+// false before the first).
+func (s *runState) bestVal() (acc float64, ok bool) {
+	for _, r := range s.rows {
+		if r.phase == engine.PhaseVal && (!ok || r.acc > acc) {
+			acc, ok = r.acc, true
+		}
+	}
+	return acc, ok
+}
+
+// trainRate is the training throughput, samples a second: the running
+// training phase's, else the last finished one's (ok false before any).
+func (s *runState) trainRate() (rate float64, ok bool) {
+	if s.running() && s.last.Phase == engine.PhaseTrain && s.last.SamplesPerSec > 0 {
+		return s.last.SamplesPerSec, true
+	}
+	for i := len(s.rows) - 1; i >= 0; i-- {
+		if s.rows[i].phase == engine.PhaseTrain {
+			return s.rows[i].rate, true
+		}
+	}
+	return 0, false
 }
 
 // elapsed is the run's time so far (finished phases plus the running one).

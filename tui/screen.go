@@ -16,7 +16,8 @@ import (
 // the hint line or the full help) at the bottom. Model.layout computes it
 // in Update; View only draws what it says.
 type screenLayout struct {
-	tabs      string // the tab bar, drawn
+	tabs      string // the tab bar, drawn (and the runs bar under it)
+	runsBar   bool   // the runs bar is on the second line
 	footerKey string // what footer was drawn from
 	footer    string
 	footerH   int
@@ -36,11 +37,19 @@ func (m *Model) layout() {
 	}
 	m.tabs.layout(titles, m.active, m.width, width(status))
 	m.lay.tabs = m.tabs.render(m.active, m.width, status)
+	top := 1
+	v, ok := m.views[m.active].(oneRunView)
+	m.lay.runsBar = ok && v.showsOneRun() && m.set.len() > 1
+	if m.lay.runsBar {
+		m.bar.layout(m.st, m.set, m.width)
+		m.lay.tabs += "\n" + m.bar.drawn
+		top = 2
+	}
 	if k := m.footerKey(); k != m.lay.footerKey || m.lay.footer == "" {
 		m.lay.footerKey, m.lay.footer = k, m.footer()
 		m.lay.footerH = lipgloss.Height(m.lay.footer)
 	}
-	body := rect{x: 0, y: 1, w: m.width, h: max(m.height-1-m.lay.footerH, 1)}
+	body := rect{x: 0, y: top, w: m.width, h: max(m.height-top-m.lay.footerH, 1)}
 	if body != m.lay.body {
 		m.lay.body = body
 		for _, v := range m.views {
@@ -65,7 +74,7 @@ func (m Model) footer() string {
 		return strings.Join(append(lines, m.hintLine()), "\n")
 	}
 	_, full := m.views[m.active].keys()
-	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart()))
+	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart(), m.set.len() > 1))
 	for _, l := range strings.Split(m.fullHelp(cols), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
@@ -164,7 +173,7 @@ func (m Model) footerKey() string {
 		b.WriteString(m.run.err.Error())
 	}
 	v := m.views[m.active]
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing())
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1)
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
@@ -258,6 +267,10 @@ func (m Model) status() string {
 		s = m.st.dim.Render("waiting for the first batch")
 	default:
 		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
+	}
+	if m.set.len() > 1 && m.run.id != 0 {
+		// Whose status, when several runs are compared.
+		s = m.st.dim.Render(fmt.Sprintf("run %d ", m.run.id)) + s
 	}
 	return s + " "
 }

@@ -23,7 +23,7 @@ import (
 //
 // Messages. update receives:
 //   - tea.KeyMsg while the view is active, after the root's global keys
-//     (tab, ?, p, e, w, R, q), unless typing() is true: then every key but
+//     (tab, ?, p, e, w, R, N, <, >, q), unless typing() is true: then every key but
 //     ctrl+c goes to the view. A tea.KeyRunes message carries exactly one
 //     rune: the root splits bursts (Bubble Tea v1 delivers keys that arrive
 //     together, from fast typing, a paste or an SSH link, as one KeyMsg).
@@ -38,8 +38,8 @@ import (
 //     so spinners, ticks and background work of an inactive view go on.
 //     Bubble Tea's own messages (tea.Quit, ...) still reach the program.
 //   - Data messages, broadcast to every view: eventsMsg (new events of the
-//     list, already folded into the shared runState), runOverMsg,
-//     predictionsMsg.
+//     list, already folded into the shared runSet and the run shown's
+//     runState), runOverMsg, predictionsMsg.
 //   - shownMsg when it becomes the active view, hiddenMsg when it stops
 //     being it.
 //   - The message another view (or the root) navigated to it with (show).
@@ -47,7 +47,10 @@ import (
 // Requests. Commands of a view may return, for the root: showMsg (make the
 // view of a kind active and hand it a message: navigation between views is
 // a message, never a type assertion), noteMsg (a line in the footer until
-// the next key), and Bubble Tea's own commands.
+// the next key), pickRunMsg (show another run), and Bubble Tea's own
+// commands. A view that shows one run's predictions implements oneRunView:
+// with several runs the root then draws the runs bar above it (its rect
+// starts a line lower).
 //
 // Adding a view: implement this interface, give the view a viewKind
 // constant, and add it in New (the tab bar, routing, layout, help and the
@@ -94,6 +97,7 @@ const (
 	kindDashboard viewKind = iota + 1
 	kindBrowser
 	kindConfusion
+	kindSetup
 )
 
 // rect is a rectangle of cells on the screen: origin x, y (0,0 is the

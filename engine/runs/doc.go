@@ -11,6 +11,17 @@
 // the local dashboard, the headless printer and every SSH session are all
 // just subscribers with an Access.
 //
+// # Validation and loading
+//
+// Spec.Validate is the one check of a run's settings, for flags, form
+// fields and checkpoint metadata alike: each field's range (sizes within
+// what a checkpoint records), a --save file that can be written (each
+// numbered one, for several runs), and the memory the run needs against
+// the machine's. A bad value is an engine.FieldError (FieldError here),
+// whose message names the field as its flag: `--batch 5000: must be at
+// most 4096`. Adding a run reads its checkpoint and data set under the
+// List's context, so Close stops a read under way.
+//
 // # The stream
 //
 // A List publishes Events: KindAdded (a run joined, with its Info),

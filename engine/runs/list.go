@@ -357,7 +357,7 @@ func (l *List) prepareNext(spec Spec) (*prepared, error) {
 	case full:
 		return nil, fmt.Errorf("runs: add: %w (%d runs)", ErrFull, l.capacity)
 	}
-	return l.data.prepare(0, spec)
+	return l.data.prepare(l.ctx, 0, spec)
 }
 
 // insertLocked gives p the next ID and puts it at index of the list and in
@@ -565,7 +565,7 @@ func (l *List) replace(id ID, spec Spec, by Actor) (ID, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := l.data.prepare(0, spec)
+	p, err := l.data.prepare(l.ctx, 0, spec)
 	if err != nil {
 		return 0, err
 	}

@@ -70,7 +70,9 @@ func New(out io.Writer, opts ...Option) *Printer {
 	return p
 }
 
-// Err returns the first write error, if any.
+// Err returns the first write or encoding error, if any. The metrics file
+// never gets an empty or partial line for a phase that cannot be encoded
+// (a NaN loss, say): the line is left out and Err says why.
 func (p *Printer) Err() error { return p.err }
 
 // Metric is one line of the metrics file: a finished phase.
@@ -180,7 +182,13 @@ func (p *Printer) writeMetric(r engine.Report) {
 		m.Run, m.Settings = p.run, p.settings
 		p.settings = nil
 	}
-	b, _ := json.Marshal(m) // a struct of numbers and strings always marshals
+	b, err := json.Marshal(m) // fails on NaN and infinities: no line then
+	if err != nil {
+		if p.err == nil {
+			p.err = fmt.Errorf("headless: metrics of epoch %d %s: %w", r.Epoch, r.Phase, err)
+		}
+		return
+	}
 	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
 		p.err = fmt.Errorf("headless: writing metrics: %w", err)
 	}

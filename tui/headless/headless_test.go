@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,33 @@ func TestWriteErrorsAreKept(t *testing.T) {
 	}
 	if err := m.Err(); err == nil || !strings.Contains(err.Error(), "metrics") {
 		t.Errorf("Err() = %v, want the metrics write error", err)
+	}
+}
+
+// TestNonFiniteMetricIsAnErrorNotALine: a phase whose loss cannot be
+// encoded in JSON (NaN) leaves no line in the metrics file, not even an
+// empty one, and is reported.
+func TestNonFiniteMetricIsAnErrorNotALine(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	rs := schedule()
+	for i := range rs {
+		if rs[i].Kind == engine.KindPhaseEnd && rs[i].Phase == engine.PhaseTrain {
+			rs[i].Loss = math.NaN()
+		}
+		p.Report(rs[i])
+	}
+	if p.Err() == nil || !strings.Contains(p.Err().Error(), "epoch 2 train") {
+		t.Fatalf("Err = %v, want an encoding error naming epoch 2 train", p.Err())
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(metrics.String(), "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Errorf("invalid metrics line %q: %v", l, err)
+		}
+	}
+	if n := strings.Count(metrics.String(), "\n"); n != 3 {
+		t.Errorf("%d metrics lines, want the 3 finite phases", n)
 	}
 }
 

@@ -43,4 +43,21 @@
 // panics, and shuts down gracefully when its context is cancelled. Every
 // session's program reports the mouse (tui.MouseOption) unless
 // Options.NoMouse (--no-mouse), and Session.Mouse tells the model which.
+//
+// # Bounds
+//
+// Every resource a client can make the server spend is bounded
+// (limits.go): terminal sizes from PTY requests and window changes are
+// clamped to tui.MaxWidth x tui.MaxHeight before the model sees them; a
+// connection without an admitted session is closed after
+// Options.HandshakeTimeout, and such connections are the first to go when
+// the connection cap is reached, so silent connections cannot lock
+// students out; a session's program is killed when its client goes away;
+// admins are never refused for a full room or rate-limited; shutdown waits
+// a bounded time. The log escapes every client-supplied string (log.go)
+// and records every refusal, unknown keys with their fingerprints; a
+// client whose keys are refused is told in one line how to get in
+// (keyboard-interactive's instruction, which OpenSSH prints). Host keys
+// readable by group or others, and RSA host keys under 2048 bits, are
+// refused.
 package serve

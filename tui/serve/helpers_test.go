@@ -250,6 +250,28 @@ func tuiModels() ModelFunc {
 	}
 }
 
+// classroom connects a viewer (k.user) and an admin (k.admin) to ts, each
+// with a PTY of w x h, waits until both dashboards show the run, and
+// closes both when the test ends. It returns the admin's SSH user name.
+func classroom(t *testing.T, ts *testServer, k *keys, w, h int) (viewer, admin *terminal, adminUser string) {
+	t.Helper()
+	cv, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer = openTerminal(t, cv, w, h)
+	t.Cleanup(viewer.close)
+	ca, err := dial(t, ts.addr, k.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin = openTerminal(t, ca, w, h)
+	t.Cleanup(admin.close)
+	viewer.waitFor(t, "model RNN")
+	admin.waitFor(t, "model RNN")
+	return viewer, admin, ca.User()
+}
+
 // dial connects to ts with signer (nil: no key, keyboard-interactive).
 func dial(t testing.TB, addr string, signer gossh.Signer) (*gossh.Client, error) {
 	t.Helper()

@@ -47,6 +47,12 @@ type Options struct {
 	// reports: the dashboards' redraws are what 50 viewers cost, and this
 	// bounds them whatever the training speed.
 	Refresh time.Duration
+	// HandshakeTimeout closes a connection that has not opened a session
+	// this long after it was accepted (SSH handshake and authentication
+	// included), like OpenSSH's LoginGraceTime; 0 means never. Such
+	// pending connections are also the first to go when the server is at
+	// its connection cap.
+	HandshakeTimeout time.Duration
 	// ShutdownTimeout is how long a graceful shutdown waits for sessions to
 	// end before closing every connection.
 	ShutdownTimeout time.Duration
@@ -58,16 +64,17 @@ type Options struct {
 // DefaultOptions returns the defaults of the serve subcommand's flags.
 func DefaultOptions() Options {
 	return Options{
-		Addr:            "127.0.0.1:2222",
-		HostKey:         DefaultHostKeyPath(),
-		MaxSessions:     50,
-		IdleTimeout:     30 * time.Minute,
-		MaxSessionTime:  4 * time.Hour,
-		Rate:            1,
-		Burst:           60,
-		FPS:             10,
-		Refresh:         500 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second,
+		Addr:             "127.0.0.1:2222",
+		HostKey:          DefaultHostKeyPath(),
+		MaxSessions:      50,
+		IdleTimeout:      30 * time.Minute,
+		MaxSessionTime:   4 * time.Hour,
+		Rate:             1,
+		Burst:            60,
+		FPS:              10,
+		Refresh:          500 * time.Millisecond,
+		HandshakeTimeout: 20 * time.Second,
+		ShutdownTimeout:  5 * time.Second,
 	}
 }
 
@@ -94,11 +101,12 @@ func DefaultHostKeyPath() string {
 func (o *Options) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.Addr, "addr", o.Addr, "address to listen on")
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", o.AuthorizedKeys, "authorized_keys `file` of viewers allowed in")
-	fs.StringVar(&o.AdminKeys, "admin-keys", o.AdminKeys, "authorized_keys `file` of teachers, who may also pause and resume")
+	fs.StringVar(&o.AdminKeys, "admin-keys", o.AdminKeys, "authorized_keys `file` of teachers, who may also pause, resume, restart and set up runs")
 	fs.BoolVar(&o.Open, "open", o.Open, "let anyone in, with any key or none")
 	fs.StringVar(&o.HostKey, "host-key", o.HostKey, "host key `path` (an ed25519 key is generated there if missing)")
 	fs.IntVar(&o.MaxSessions, "max-sessions", o.MaxSessions, "most concurrent sessions")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", o.IdleTimeout, "close connections idle this long (0: never)")
+	fs.DurationVar(&o.HandshakeTimeout, "handshake-timeout", o.HandshakeTimeout, "close connections that have not opened a session this long after connecting (0: never)")
 	fs.DurationVar(&o.MaxSessionTime, "max-session-time", o.MaxSessionTime, "close connections this old (0: never)")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "new sessions per second per IP address, after the burst")
 	fs.IntVar(&o.Burst, "burst", o.Burst, "new sessions one IP address may open at once (a class behind one NAT)")
@@ -124,8 +132,10 @@ func (o Options) validate() error {
 		return fmt.Errorf("serve: --addr is empty")
 	case o.MaxSessions <= 0:
 		return fmt.Errorf("serve: --max-sessions %d must be positive", o.MaxSessions)
-	case o.IdleTimeout < 0 || o.MaxSessionTime < 0:
-		return fmt.Errorf("serve: --idle-timeout and --max-session-time must not be negative")
+	case o.IdleTimeout < 0 || o.MaxSessionTime < 0 || o.HandshakeTimeout < 0:
+		return fmt.Errorf("serve: --idle-timeout, --max-session-time and --handshake-timeout must not be negative")
+	case o.ShutdownTimeout <= 0:
+		return fmt.Errorf("serve: the shutdown timeout %v must be positive", o.ShutdownTimeout)
 	case !(o.Rate > 0):
 		return fmt.Errorf("serve: --rate %g must be positive", o.Rate)
 	case o.Burst <= 0:

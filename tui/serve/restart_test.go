@@ -147,20 +147,7 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	rs.holdRun(t, 2)
 	ts := startServer(t, k.options(), rs.start(c, d), tuiModels())
 
-	cv, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewer := openTerminal(t, cv, 100, 30)
-	defer viewer.close()
-	ca, err := dial(t, ts.addr, k.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := openTerminal(t, ca, 100, 30)
-	defer admin.close()
-	viewer.waitFor(t, "model RNN")
-	admin.waitFor(t, "model RNN")
+	viewer, admin, adminUser := classroom(t, ts, k, 100, 30)
 	waitUntil(t, "the run reaches epoch 2", func() bool {
 		r, ok := ts.last()
 		return ok && r.Epoch >= 2
@@ -229,7 +216,7 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	})
 	checkOneRun(t, ts.reports())
 
-	want := "restart by user=\"" + ca.User() + "\" key=" + fingerprint(k.admin.PublicKey())
+	want := "restart by user=\"" + adminUser + "\" key=" + fingerprint(k.admin.PublicKey())
 	waitUntil(t, "the log says who restarted", func() bool { return strings.Contains(ts.log.String(), want) })
 	if err := ts.stop(t); err != nil {
 		t.Fatalf("Serve: %v", err)
@@ -249,18 +236,7 @@ func TestRestartAfterTheEnd(t *testing.T) {
 	rs := &built{}
 	rs.holdRun(t, 2)
 	ts := startServer(t, k.options(), rs.start(c, d), tuiModels())
-	cv, err := dial(t, ts.addr, k.user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	viewer := openTerminal(t, cv, 100, 30)
-	defer viewer.close()
-	ca, err := dial(t, ts.addr, k.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := openTerminal(t, ca, 100, 30)
-	defer admin.close()
+	viewer, admin, _ := classroom(t, ts, k, 100, 30)
 	viewer.waitFor(t, "✓ done")
 	admin.waitFor(t, "✓ done")
 
