@@ -70,6 +70,16 @@ func (m *tmuxTerm) keys(keys ...string) {
 	}
 }
 
+// e2eBinary skips the test with -short (the race run uses it) and
+// otherwise builds the binary for it.
+func e2eBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
+	}
+	return buildBinary(t)
+}
+
 // buildBinary compiles the program into a temporary directory.
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -148,22 +158,8 @@ func column(line, s string) int {
 // canvas with the mouse and the keys are classified (drawOnCanvas).
 // --no-mouse leaves the mouse to the terminal.
 func TestEndToEndInTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
-		}
-		t.Skip("tmux not installed")
-	}
-	bin := buildBinary(t)
-	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-%d", os.Getpid())}
-	t.Cleanup(func() { m.tmux("kill-server") })
-	cmd := fmt.Sprintf("%s --limit 2000 --epochs 2 --seed 3", bin)
-	if out, err := m.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", cmd); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
+	bin := e2eBinary(t)
+	m := startTmux(t, "e2e", 120, 40, bin+" --limit 2000 --epochs 2 --seed 3")
 	m.waitFor(regexp.MustCompile(`model RNN 28→128→10`), 30*time.Second)
 	// The app asked the terminal for button-event mouse reports in SGR.
 	if got := m.paneFlags("e2e", "#{mouse_button_flag}#{mouse_sgr_flag}"); got != "11" {
@@ -269,7 +265,7 @@ func TestEndToEndInTerminal(t *testing.T) {
 	}
 
 	// --no-mouse: the terminal keeps the mouse (no training: --epochs 0).
-	cmd = fmt.Sprintf("%s --no-mouse --limit 640 --epochs 0", bin)
+	cmd := fmt.Sprintf("%s --no-mouse --limit 640 --epochs 0", bin)
 	if out, err := m.tmux("new-session", "-d", "-s", "plain", "-x", "100", "-y", "30", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
@@ -424,4 +420,129 @@ func drawOnCanvas(t *testing.T, m *tmuxTerm) {
 	m.keys(ks...)
 	s = m.waitFor(pred, 10*time.Second)
 	t.Logf("the stroke drawn with the keys: %s", pred.FindString(s))
+}
+
+// startTmux starts a tmux server of its own running cmd in a pane of w x
+// h, killed when the test ends; it skips (or, in CI, fails) without tmux.
+func startTmux(t *testing.T, name string, w, h int, cmd string) *tmuxTerm {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is needed for the end-to-end test (.ci/run installs it)")
+		}
+		t.Skip("tmux not installed")
+	}
+	m := &tmuxTerm{t: t, socket: fmt.Sprintf("mnist-tui-e2e-%s-%d", name, os.Getpid())}
+	t.Cleanup(func() { m.tmux("kill-server") })
+	if out, err := m.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), cmd); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	return m
+}
+
+// waitExit waits until the program in the pane has exited.
+func (m *tmuxTerm) waitExit(timeout time.Duration) {
+	m.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := m.tmux("has-session", "-t", m.pane()); err != nil {
+			return // the program exited: the pane and session are gone
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m.t.Fatalf("the program did not exit:\n%s", m.screen())
+}
+
+// runsRow finds the runs table's row of the run numbered id (its marker
+// after it) on the screen, "" if absent.
+func runsRow(screen string, id int, marker string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, "› "), fmt.Sprintf("%d %s ", id, marker)) {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestEndToEndComparison runs the real binary in tmux with two runs queued
+// from the command line (an RNN and an LSTM on 3,000 digits): both finish,
+// one after the other, and the dashboard names both in its legend and in
+// its runs table, with their figures; < picks the first run and R R
+// restarts it, locally, until it finishes again.
+func TestEndToEndComparison(t *testing.T) {
+	bin := e2eBinary(t)
+	m := startTmux(t, "compare", 100, 34, fmt.Sprintf("%s --cell rnn,lstm --limit 3000", bin))
+	done := regexp.MustCompile(`done\s+0\.\d{4}\s+0\.\d{4}\s+\d+:\d\d\s+[\d,]+`)
+	both := func(s string) bool {
+		return done.MatchString(runsRow(s, 1, "*")) && done.MatchString(runsRow(s, 2, "o"))
+	}
+	s := m.waitUntil("both runs done in the runs table", both, 240*time.Second)
+	legend := ""
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "runs  ") {
+			legend = l
+		}
+	}
+	if !strings.Contains(legend, "* RNN") || !strings.Contains(legend, "o LSTM") {
+		t.Errorf("the legend %q does not name both runs:\n%s", legend, s)
+	}
+	if !strings.Contains(runsRow(s, 1, "*"), "RNN") || !strings.Contains(runsRow(s, 2, "o"), "LSTM") {
+		t.Errorf("the runs table does not name both runs:\n%s", s)
+	}
+	if !strings.Contains(s, "model LSTM") {
+		t.Errorf("the dashboard does not show the run that trained last:\n%s", s)
+	}
+	t.Logf("after both runs:\n%s", s)
+
+	// Pick run 1 and restart it from scratch.
+	m.keys("<")
+	m.waitFor(regexp.MustCompile(`model RNN`), 10*time.Second)
+	m.keys("R")
+	m.waitFor(regexp.MustCompile(`press R again`), 10*time.Second)
+	m.keys("R")
+	m.waitFor(regexp.MustCompile(`run restarted from scratch`), 30*time.Second)
+	m.waitUntil("run 1 training again", func(s string) bool {
+		return !done.MatchString(runsRow(s, 1, "*")) && done.MatchString(runsRow(s, 2, "o"))
+	}, 30*time.Second)
+	m.waitUntil("run 1 done again", both, 120*time.Second)
+	m.keys("q")
+	m.waitExit(10 * time.Second)
+}
+
+// TestEndToEndSetup runs the real binary with --setup: the form comes
+// first (cell, hidden size, learning rate, ...), nothing trains until it
+// is submitted, and submitting it (an LSTM, enter on every line) starts
+// training; esc on the form instead exits with status 0.
+func TestEndToEndSetup(t *testing.T) {
+	bin := e2eBinary(t)
+	m := startTmux(t, "setup", 80, 24, fmt.Sprintf("%s --setup --limit 640 --epochs 2", bin))
+	s := m.waitFor(regexp.MustCompile(`learning rate`), 30*time.Second)
+	for _, want := range []string{"cell", "hidden size", "learning rate", "limit", "640", "data set", "esc quits"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the form lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "model RNN") || !strings.Contains(s, "no run") {
+		t.Errorf("something trains before the form is submitted:\n%s", s)
+	}
+	m.keys("Right")
+	m.waitFor(regexp.MustCompile(`‹ LSTM ›`), 10*time.Second)
+	m.keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter")
+	s = m.waitFor(regexp.MustCompile(`test accuracy \d\.\d{4}`), 120*time.Second)
+	if !strings.Contains(s, "model LSTM 28→128→10") || !strings.Contains(s, "epochs 2") {
+		t.Errorf("the run trained is not the form's:\n%s", s)
+	}
+	m.keys("q")
+	m.waitExit(10 * time.Second)
+
+	// Leaving the form: a clean exit, status 0, nothing trained.
+	status := filepath.Join(t.TempDir(), "status")
+	m = startTmux(t, "setup-esc", 80, 24, fmt.Sprintf("sh -c '%s --setup; echo $? > %s'", bin, status))
+	m.waitFor(regexp.MustCompile(`learning rate`), 30*time.Second)
+	m.keys("Escape")
+	m.waitExit(10 * time.Second)
+	got, err := os.ReadFile(status)
+	if err != nil || strings.TrimSpace(string(got)) != "0" {
+		t.Errorf("esc on the --setup form: exit status %q (%v), want 0", got, err)
+	}
 }

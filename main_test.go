@@ -12,6 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine"
 )
 
 func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
@@ -36,6 +39,13 @@ func TestBadFlagsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"--data", dir}, "train-images-idx3-ubyte"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"serve", "--batch", "-1"}, "--batch -1: must be positive"},
+		{[]string{"serve", "--open", "--wait", "--wait-for-teacher"}, "--wait and --wait-for-teacher: choose one"},
+		{[]string{"serve", "--open", "--wait-for-teacher"}, "--wait-for-teacher needs --admin-keys"},
+		{[]string{"serve", "--open", "--fps", "0"}, "--fps 0 must be in 1..120"},
+		{[]string{"--setup", "--cell", "rnn,lstm"}, "--setup: the form sets up one run; comma lists queue several without it"},
+		{[]string{"--setup", "--headless"}, "--setup: the setup form needs the dashboard on a terminal (not --headless)"},
+		{[]string{"--setup"}, "--setup: the setup form needs the dashboard on a terminal"}, // stdout is not one
+		{[]string{"--setup", "--lr", "20"}, "--lr 20: must be in (0, 10]"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), tc.args, nil, &out, &errb)
@@ -208,6 +218,74 @@ func TestImportBoundaries(t *testing.T) {
 	for _, line := range strings.Split(deps("./tui", "./engine/runs"), "\n") {
 		if strings.Contains(line, "wish") || strings.Contains(line, "ssh") || strings.HasSuffix(line, "/tui/serve") {
 			t.Errorf("the local TUI or the run package depends on %s", line)
+		}
+	}
+}
+
+// TestHeadlessPace trains 10 batches at 10 batches a second, headless:
+// the 10th starts at least 0.9 s after the first, so the training phase
+// takes at least that (a lower bound: a loaded machine only adds). A bad
+// pace is refused like any flag.
+func TestHeadlessPace(t *testing.T) {
+	metrics := filepath.Join(t.TempDir(), "m.jsonl")
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"--headless", "--pace", "10", "--limit", "640", "--epochs", "2", "--metrics", metrics}, nil, &out, &errb)
+	wall := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if wall < 900*time.Millisecond {
+		t.Errorf("the run took %v, want at least 0.9 s", wall)
+	}
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m struct {
+			Phase   string
+			Seconds float64
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if m.Phase == "train" {
+			found = true
+			if m.Seconds < 0.9 {
+				t.Errorf("10 training batches at pace 10 took %.2f s, want at least 0.9", m.Seconds)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no train line in the metrics:\n%s", b)
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"--pace", "5000"}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "--pace 5000: must be 0 (full speed) or from 0.1 to 1000 batches per second") {
+		t.Errorf("--pace 5000: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestSetupRefusesCheckpoints: the form starts runs from scratch, so
+// --setup with --load or --resume is refused (exit 2, one line) rather
+// than dropping the checkpoint.
+func TestSetupRefusesCheckpoints(t *testing.T) {
+	c := engine.DefaultConfig()
+	m, err := engine.NewModel(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rnn.safetensors")
+	if err := (&engine.Checkpoint{Config: c, Params: m.Params, Adam: engine.NewAdam(c)}).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, flagName := range []string{"--load", "--resume"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"--setup", flagName, path}, nil, &out, &errb)
+		want := "mnist-tui: --setup: the form starts a run from scratch; --load and --resume start one without it\n"
+		if code != exitUsage || errb.String() != want {
+			t.Errorf("--setup %s: exit %d, stderr %q; want %d, %q", flagName, code, errb.String(), exitUsage, want)
 		}
 	}
 }

@@ -25,17 +25,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes the runs to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	list, code, done := prepare(fs, &o, args, stdout, stderr)
+	list, code, done := prepare(ctx, fs, &o, args, stdout, stderr, nil, func() error { return so.Validate() }) // after parsing, before the data are read
 	if done {
 		return code
 	}
 	defer list.Close()
 	if err := serve.Run(ctx, *so, list, sessionModels(o.ascii), stderr); err != nil {
 		fmt.Fprintf(stderr, "mnist-tui: %v\n", err) // serve's errors say "serve: ..."
-		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) {
+		if errors.Is(err, serve.ErrNoAuth) || errors.Is(err, serve.ErrAuthorizedKeys) || errors.Is(err, serve.ErrHostKey) || errors.Is(err, serve.ErrOptions) {
 			return exitUsage
 		}
-		return 1
+		return exitFailure
 	}
 	return 0
 }
@@ -57,6 +57,8 @@ func sessionModels(ascii bool) serve.ModelFunc {
 			Cache:    cache,
 			ASCII:    ascii,
 			NoMouse:  !s.Mouse,
+			Class:    s.Class,
+			Follow:   s.Follow,
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,17 +26,6 @@ const checkpointFormat = "mnist-tui"
 // optimizerPrefix starts the names of the Adam moment tensors, e.g.
 // "optimizer.exp_avg.rnn.weight_ih_l0" (PyTorch's names for the moments).
 const optimizerPrefix = "optimizer."
-
-// Limits on sizes a checkpoint's metadata declares (the tensors' sizes are
-// already bounded by the file's size): they bound what a training graph
-// built from a hostile file would allocate. Write refuses configurations
-// beyond them, so every file it writes loads; a run's spec refuses a batch
-// above MaxBatch for the same reason.
-const (
-	maxSteps = 1 << 12
-	// MaxBatch is the largest batch size a checkpoint records.
-	MaxBatch = 1 << 12
-)
 
 // Score is a model's per-sample average loss and accuracy on a data split.
 type Score struct {
@@ -158,9 +148,6 @@ func (c *Checkpoint) check() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
 	}
-	if c.Config.Steps > maxSteps || c.Config.Batch > MaxBatch {
-		return fmt.Errorf("engine: %w: %d steps and batches of %d, beyond the limits of %d and %d", ErrCheckpoint, c.Config.Steps, c.Config.Batch, maxSteps, MaxBatch)
-	}
 	sets := []*Params{c.Params}
 	if c.Adam != nil {
 		sets = append(sets, c.Adam.M, c.Adam.V)
@@ -187,10 +174,35 @@ func (p *Params) shapedFor(c Config) bool {
 	return true
 }
 
+// CheckSave reports whether a checkpoint could be saved at path (see
+// safetensors.CheckWriteFile): call it before training whose result is to
+// be saved there. Saving onto a symbolic link is refused (the atomic
+// rename would replace the link, not write through it). A path that
+// cannot be written is a *FieldError for the save setting, its Reason
+// saying why: "directory out: no such file or directory".
+func CheckSave(path string) error {
+	err := safetensors.CheckWriteFile(path)
+	if err == nil {
+		return nil
+	}
+	why := err // "safetensors: write PATH: why": the why, as the path is the value
+	if inner := errors.Unwrap(err); inner != nil {
+		why = inner
+	}
+	return &FieldError{Field: "save", Value: path, Reason: why.Error()}
+}
+
 // LoadCheckpoint reads and checks the checkpoint at path; see
-// ReadCheckpoint. Errors name the file.
+// ReadCheckpoint. Errors name the file. Anything but a regular file is
+// refused before it is opened.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := safetensors.ReadFile(path, safetensors.KeepOtherDtypes())
+	return LoadCheckpointContext(context.Background(), path)
+}
+
+// LoadCheckpointContext is LoadCheckpoint, failing with ctx's error once
+// ctx is cancelled.
+func LoadCheckpointContext(ctx context.Context, path string) (*Checkpoint, error) {
+	f, err := safetensors.ReadFileContext(ctx, path, safetensors.KeepOtherDtypes())
 	if err != nil {
 		return nil, fmt.Errorf("engine: load %s: %w", path, err)
 	}
@@ -327,7 +339,12 @@ func decodeCheckpoint(f *safetensors.File) (*Checkpoint, error) {
 	c.Inputs = mr.int("inputs", c.Inputs, c.Inputs, c.Inputs)
 	c.Hidden = mr.int("hidden", c.Hidden, c.Hidden, c.Hidden)
 	c.Classes = mr.int("classes", c.Classes, c.Classes, c.Classes)
-	c.Steps = mr.int("steps", c.Steps, 1, maxSteps)
+	// The sizes the metadata declares (the tensors' are already bounded by
+	// the file's size) are held to Config's limits, which Validate enforces
+	// for every run: they bound what a training graph built from a hostile
+	// file would allocate, every run can be saved and every file Write
+	// writes loads.
+	c.Steps = mr.int("steps", c.Steps, 1, MaxSteps)
 	c.Batch = mr.int("batch", c.Batch, 1, MaxBatch)
 	c.Epochs = mr.int("epochs", c.Epochs, 0, math.MaxInt32)
 	c.LR = mr.float("lr", c.LR, math.SmallestNonzeroFloat64, 10)

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"runtime"
 
 	"github.com/mnist-tui/mnist-tui/mnist"
@@ -14,6 +16,9 @@ import (
 type Model struct {
 	Config Config
 	Params *Params
+	// At is where the weights were in their run (Trainer.Snapshot); the
+	// predictions of Evaluate are labelled with it.
+	At Position
 }
 
 // NewModel returns the initial model of c (PyTorch's initialisation, seeded
@@ -82,12 +87,20 @@ func (m *Model) Evaluate(ctx context.Context, s *mnist.Set, hook Reporter) (*Pre
 			hook(r)
 		}
 	}, nil)
+	if p != nil {
+		p.At = m.At
+	}
+	if errors.Is(err, ErrNonFinite) {
+		err = fmt.Errorf("engine: evaluate: %w", err)
+	}
 	return p, err
 }
 
 // pass evaluates s in order. tick is called after every batch with a
 // KindBatch report (without run-wide fields); wait, if not nil, is called
 // before every batch and may block (pausing; it returns how long) or fail.
+// A batch whose loss is NaN or infinite stops the pass with ErrNonFinite,
+// naming the phase and the batch (the caller adds the epoch).
 func (e *evaluator) pass(ctx context.Context, s *mnist.Set, ph Phase, tick Reporter, wait waitFunc) (*Predictions, *phaseStats, error) {
 	ld, err := mnist.NewLoader(s, e.c.Batch, false, 0)
 	if err != nil {
@@ -108,6 +121,9 @@ func (e *evaluator) pass(ctx context.Context, s *mnist.Set, ph Phase, tick Repor
 		got := ld.Batch(k, st.x, st.y)
 		if err := nt.run(); err != nil {
 			return nil, stats, fmt.Errorf("engine: %s batch %d: %w", ph, k+1, err)
+		}
+		if l := st.lossSum; math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, stats, fmt.Errorf("%s batch %d of %d: %w (%v)", ph, k+1, ld.Batches(), ErrNonFinite, l)
 		}
 		base := k * e.c.Batch
 		for b := 0; b < got; b++ {

@@ -120,7 +120,7 @@ func floatsOf(v G.Value) ([]float64, error) {
 }
 
 // runOracle builds the network of d from gorgonia's primitive ops in
-// precision dt, runs it on one batch (x time-major, labels y) with the
+// precision dt with the tanh act, runs it on one batch (x time-major, labels y) with the
 // weights w, and returns the mean loss, the probabilities and the gradients.
 //
 //	h_{-1} = 0
@@ -137,7 +137,7 @@ func floatsOf(v G.Value) ([]float64, error) {
 // adds a numerically-zero term; the finite-difference test confirms it. The
 // softmax is written by hand: gorgonia's SoftMax (and the Log(SoftMax) it
 // rewrites) is unstable for rows like [200, 0, 0] (see DESIGN.md).
-func runOracle(dt tensor.Dtype, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
+func runOracle(dt tensor.Dtype, act oracleAct, d dims, x []float64, y []int, w paramSet) (*oracleOut, error) {
 	g := G.NewGraph()
 	shapes := weightShapes(d)
 	params := make(G.Nodes, 6)
@@ -183,7 +183,7 @@ func runOracle(dt tensor.Dtype, d dims, x []float64, y []int, w paramSet) (*orac
 		rec := named(fmt.Sprintf("hw%d", t))(G.Mul(h, whhT))
 		rec = named(fmt.Sprintf("hwb%d", t))(G.BroadcastAdd(rec, bhh, nil, []byte{0}))
 		z := named(fmt.Sprintf("z%d", t))(G.Add(in, rec))
-		h = named(fmt.Sprintf("h%d", t+1))(G.Tanh(z))
+		h = named(fmt.Sprintf("h%d", t+1))(act.tanh(z))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("oracle: building the recurrence: %w", err)
@@ -331,7 +331,7 @@ func TestOracleFiniteDifferences(t *testing.T) {
 			d := tc.d
 			w := randWeights(rng, d, tc.scale)
 			x, y := randBatch(rng, d)
-			got, err := runOracle(tensor.Float64, d, x, y, w)
+			got, err := runOracle(tensor.Float64, exactAct, d, x, y, w)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -374,11 +374,11 @@ func TestOracleFloat32MatchesFloat64(t *testing.T) {
 	d := dims{B: 5, T: 7, I: 6, H: 9, C: 4}
 	w := randWeights(rng, d, 0.5)
 	x, y := randBatch(rng, d)
-	o64, err := runOracle(tensor.Float64, d, x, y, w)
+	o64, err := runOracle(tensor.Float64, exactAct, d, x, y, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o32, err := runOracle(tensor.Float32, d, x, y, w)
+	o32, err := runOracle(tensor.Float32, exactAct, d, x, y, w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Phase names one pass over a data split.
 type Phase string
@@ -23,6 +26,14 @@ const (
 	KindPhaseEnd
 	// KindDone is sent once, after the test phase; Predictions is set.
 	KindDone
+	// KindEval carries an evaluation of the test set (or of a sample of
+	// it) made during training: Predictions is set (Predictions.At says on
+	// which weights), Loss and Acc are its averages, Samples how many
+	// digits it covered out of Total in the test set, Elapsed what it
+	// took. Phase, Step and Steps are those of the phase under way. The
+	// trainer's live evaluation sends them (WithLiveEval), and so may the
+	// run's owner for evaluations asked for (runs.Access.Evaluate).
+	KindEval
 )
 
 // Report is one piece of training progress. It is a plain value: nothing in it
@@ -41,6 +52,9 @@ type Report struct {
 	// RunStep counts the batches done in the whole schedule (every phase,
 	// test included), out of RunSteps: the overall progress.
 	RunStep, RunSteps int
+	// Trained counts the training batches done in this Run so far: where
+	// the report sits on the per-batch charts.
+	Trained int
 	// Loss and Acc are the running per-sample averages over the phase so far.
 	Loss, Acc float64
 	// BatchLoss and BatchAcc are this batch's mean loss and accuracy.
@@ -49,7 +63,8 @@ type Report struct {
 	SamplesPerSec float64
 	// Elapsed is the phase's running time so far (paused time excluded).
 	Elapsed time.Duration
-	// Predictions holds the test set's predictions with KindDone.
+	// Predictions holds the test set's predictions with KindDone and
+	// KindEval.
 	Predictions *Predictions
 	// GradNorms are the gradients through time of a training batch sampled
 	// by WithGradNorms (nil on every other report): GradNorms[t], for
@@ -62,18 +77,43 @@ type Report struct {
 	GradNorms []float32
 }
 
-// Predictions are a model's outputs on every digit of a set, in set order.
+// Predictions are a model's outputs on the digits of a set: every digit in
+// set order, or the digits Index names.
 type Predictions struct {
 	// Labels are the true labels, Pred the predicted ones (argmax of Probs).
 	Labels, Pred []uint8
 	// Probs are the softmax probabilities of the 10 classes.
 	Probs [][10]float32
-	// Loss and Acc are the per-sample averages over the set.
+	// Loss and Acc are the per-sample averages over the digits covered.
 	Loss, Acc float64
+	// Index, when not nil, holds the set index of each entry, ascending:
+	// the predictions cover that sample of the set (a live evaluation's).
+	// Nil: entry i is digit i of the set.
+	Index []int
+	// At is where the weights evaluated were in their run (the zero
+	// Position for weights outside one, such as a loaded checkpoint's).
+	At Position
 }
 
 // Len reports how many digits p covers.
 func (p *Predictions) Len() int { return len(p.Labels) }
+
+// SetIndex returns the set index of entry i.
+func (p *Predictions) SetIndex(i int) int {
+	if p.Index != nil {
+		return p.Index[i]
+	}
+	return i
+}
+
+// Entry returns the entry of set index i, if p covers that digit.
+func (p *Predictions) Entry(i int) (int, bool) {
+	if p.Index == nil {
+		return i, i >= 0 && i < p.Len()
+	}
+	k, ok := slices.BinarySearch(p.Index, i)
+	return k, ok
+}
 
 // Reporter receives reports. It is called from the training goroutine, in
 // order, and must not block: hand the report to a channel with a select on

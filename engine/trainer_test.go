@@ -103,20 +103,106 @@ func TestTrainerCancelStopsWithinABatch(t *testing.T) {
 
 func TestTrainerNaNLossStopsWithEpochAndBatch(t *testing.T) {
 	c := DefaultConfig()
-	c.LR = 10 // diverges at once
 	c.Epochs = 2
-	tr, err := NewTrainer(c, smallData(t, quickSize(2000)))
+	var tr *Trainer
+	// Poison the weights after epoch 1's validation, so that the first
+	// training batch's loss is NaN.
+	tr, err := NewTrainer(c, smallData(t, quickSize(2000)), WithEpochHook(func(int) error {
+		tr.params.Whh[0] = float32(math.NaN())
+		return nil
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Poison the weights so the first training batch's loss is NaN.
-	tr.params.Whh[0] = float32(math.NaN())
 	err = tr.Run(context.Background())
 	if !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("Run = %v, want ErrNonFinite", err)
 	}
 	if !strings.Contains(err.Error(), fmt.Sprintf("epoch 2 batch 1 of %d", ceilDiv(quickSize(2000), 64))) {
 		t.Errorf("error %q does not name the epoch and batch", err)
+	}
+}
+
+// TestTrainerNaNInEvaluationStops: a NaN loss in validation or test stops
+// the run naming the phase, the epoch and the batch, as in training; so
+// does the evaluation of a snapshot.
+func TestTrainerNaNInEvaluationStops(t *testing.T) {
+	n := quickSize(2000)
+	for _, tc := range []struct {
+		epochs int
+		want   string
+	}{
+		{1, fmt.Sprintf("engine: epoch 1 val batch 1 of %d: loss is not finite", ceilDiv(n, 64))},
+		{0, fmt.Sprintf("engine: test batch 1 of %d: loss is not finite", ceilDiv(n, 64))},
+	} {
+		c := DefaultConfig()
+		c.Epochs = tc.epochs
+		tr, err := NewTrainer(c, smallData(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.params.Wfc[0] = float32(math.Inf(1))
+		err = tr.Run(context.Background())
+		if !errors.Is(err, ErrNonFinite) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("epochs %d: Run = %v, want %q", tc.epochs, err, tc.want)
+		}
+		if _, err := tr.Evaluate(context.Background()); !errors.Is(err, ErrNonFinite) {
+			t.Errorf("epochs %d: Evaluate = %v, want ErrNonFinite", tc.epochs, err)
+		}
+	}
+}
+
+// TestTrainerNonFiniteOptimizerStateStops: an infinite Adam moment is
+// caught after the update, naming the epoch and the batch.
+func TestTrainerNonFiniteOptimizerStateStops(t *testing.T) {
+	c := DefaultConfig()
+	c.Epochs = 2
+	var tr *Trainer
+	tr, err := NewTrainer(c, smallData(t, quickSize(2000)), WithEpochHook(func(int) error {
+		tr.adam.V.Whh[3] = float32(math.Inf(1))
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if !errors.Is(err, ErrNonFiniteState) || !strings.Contains(err.Error(), "epoch 2 batch 1 of") || !strings.Contains(err.Error(), "second moments") {
+		t.Fatalf("Run = %v, want ErrNonFiniteState naming epoch 2 batch 1 and the moments", err)
+	}
+}
+
+// TestNonFinite: a NaN or an infinity anywhere in any of the sets (first,
+// middle, last value of each tensor, past the kernels' block and vector
+// widths) is found in the right set; the largest finite values are not
+// taken for one.
+func TestNonFinite(t *testing.T) {
+	c := DefaultConfig()
+	c.Cell = LSTM
+	sets := func() []*Params { a := NewAdam(c); return []*Params{InitParams(c), a.M, a.V} }
+	for _, big := range []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32} {
+		ps := sets()
+		for _, p := range ps {
+			for _, s := range p.slices() {
+				s[len(s)-1] = big
+			}
+		}
+		if i := nonFinite(ps...); i != -1 {
+			t.Errorf("%g everywhere: set %d taken as non-finite", big, i)
+		}
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for set := range 3 {
+			for k := range 6 {
+				n := len(sets()[set].slices()[k])
+				for _, at := range []int{0, n / 2, n - 1} {
+					ps := sets()
+					ps[set].slices()[k][at] = bad
+					if i := nonFinite(ps...); i != set {
+						t.Errorf("%v at tensor %d index %d of %d in set %d: nonFinite = %d", bad, k, at, n, set, i)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -19,13 +19,23 @@
 // its magic bytes, not by a file name). They validate everything: the magic
 // number, the element type (unsigned byte), the number of dimensions, the
 // 28x28 shape, labels above 9, a stream shorter than its header claims and
-// bytes after the data. Memory grows only with the bytes that actually
-// arrive, so a header claiming two billion images costs nothing until the
-// images are there (for gzip input, "arrive" means after decompression).
+// bytes after the data. A header may declare at most MaxImages (131,072)
+// images or labels (ErrTooMany): that bounds what any file costs, however
+// far its gzip stream would inflate (a gzip bomb stops one byte past the
+// declared images, ErrTrailing). Below the cap memory grows only with the
+// bytes that actually arrive, so a header claiming more images than the
+// file holds costs little until the images are there (for gzip input,
+// "arrive" means after decompression).
+//
+// LoadDir refuses anything but regular files before opening them
+// (ErrNotRegular: a FIFO would block the program) and files without images
+// (ErrEmpty); LoadDirContext and EmbeddedContext stop when their context
+// is cancelled.
 // Errors name the file and the image, label or offset (counted in the IDX
 // content, after decompression) where things went wrong and wrap one of
 // the sentinel errors (ErrFormat,
-// ErrTruncated, ErrTrailing, ErrMismatch, ErrLabel, ErrShape, ErrInvalid)
+// ErrTruncated, ErrTrailing, ErrMismatch, ErrLabel, ErrShape, ErrInvalid,
+// ErrTooMany, ErrEmpty, ErrNotRegular)
 // for errors.Is:
 //
 //	mnist: train-images-idx3-ubyte: truncated at image 1234 of 60000 (offset 967472)

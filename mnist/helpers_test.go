@@ -10,7 +10,7 @@ import (
 )
 
 // sentinels lists every sentinel error of the package.
-var sentinels = []error{ErrFormat, ErrTruncated, ErrTrailing, ErrMismatch, ErrLabel, ErrShape, ErrInvalid}
+var sentinels = []error{ErrFormat, ErrTruncated, ErrTrailing, ErrMismatch, ErrLabel, ErrShape, ErrInvalid, ErrTooMany, ErrEmpty, ErrNotRegular}
 
 // embeddedSets parses the embedded files once for all tests.
 var embeddedSets = sync.OnceValues(func() ([2]*Set, error) {

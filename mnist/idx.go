@@ -154,10 +154,10 @@ func (s *idxStream) full(p []byte, where string) error {
 // arrives (from initialCap, doubling, never beyond n*size), then checks that
 // the stream ends there. what names an item in errors ("image", "label").
 func (s *idxStream) body(n, size int, what string) ([]byte, error) {
-	total := int64(n) * int64(size)
-	if int64(int(total)) != total {
-		return nil, fmt.Errorf("mnist: %s: %w: %d %ss do not fit in memory", s.name, ErrFormat, n, what)
+	if n > MaxImages {
+		return nil, fmt.Errorf("mnist: %s: %w: the header declares %d %ss, more than the %d this program reads", s.name, ErrTooMany, n, what, MaxImages)
 	}
+	total := int64(n) * int64(size)
 	start := s.off
 	buf := make([]byte, 0, min(total, initialCap))
 	for int64(len(buf)) < total {

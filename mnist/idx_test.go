@@ -2,7 +2,9 @@ package mnist
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"runtime"
@@ -172,35 +174,97 @@ func TestReadIOError(t *testing.T) {
 	}
 }
 
-// TestHugeCountBoundedMemory checks that a header claiming 2^31-1 images
-// (or labels) followed by little data allocates little.
+// TestHugeCountBoundedMemory checks that a header claiming more than
+// MaxImages images (or labels) is refused from the header, and that one
+// claiming MaxImages followed by little data allocates little.
 func TestHugeCountBoundedMemory(t *testing.T) {
 	body := make([]byte, 5000)
-	images := append(header(0x08, math.MaxInt32, Rows, Cols), body...)
-	labels := append(header(0x08, math.MaxInt32), body...)
-	imagesGz, labelsGz := gz(t, images), gz(t, labels)
-	cases := map[string]func() error{
-		"images raw":  func() error { _, _, err := ReadImages(bytes.NewReader(images), "huge"); return err },
-		"images gzip": func() error { _, _, err := ReadImages(bytes.NewReader(imagesGz), "huge"); return err },
-		"labels raw":  func() error { _, err := ReadLabels(bytes.NewReader(labels), "huge"); return err },
-		"labels gzip": func() error { _, err := ReadLabels(bytes.NewReader(labelsGz), "huge"); return err },
+	for _, tc := range []struct {
+		count uint32
+		want  error
+	}{{math.MaxInt32, ErrTooMany}, {MaxImages + 1, ErrTooMany}, {MaxImages, ErrTruncated}} {
+		images := append(header(0x08, tc.count, Rows, Cols), body...)
+		labels := append(header(0x08, tc.count), body...)
+		imagesGz, labelsGz := gz(t, images), gz(t, labels)
+		cases := map[string]func() error{
+			"images raw":  func() error { _, _, err := ReadImages(bytes.NewReader(images), "huge"); return err },
+			"images gzip": func() error { _, _, err := ReadImages(bytes.NewReader(imagesGz), "huge"); return err },
+			"labels raw":  func() error { _, err := ReadLabels(bytes.NewReader(labels), "huge"); return err },
+			"labels gzip": func() error { _, err := ReadLabels(bytes.NewReader(labelsGz), "huge"); return err },
+		}
+		for name, read := range cases {
+			t.Run(fmt.Sprintf("%s %d", name, tc.count), func(t *testing.T) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				err := read()
+				runtime.ReadMemStats(&after)
+				checkSentinel(t, err, tc.want)
+				if !strings.Contains(err.Error(), fmt.Sprint(tc.count)) {
+					t.Errorf("error %q does not give the claimed count", err)
+				}
+				t.Logf("allocated %d bytes", after.TotalAlloc-before.TotalAlloc)
+				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<10 {
+					t.Errorf("allocated %d bytes for %d bytes of data", alloc, len(body))
+				}
+			})
+		}
 	}
-	for name, read := range cases {
-		t.Run(name, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			err := read()
-			runtime.ReadMemStats(&after)
-			checkSentinel(t, err, ErrTruncated)
-			if !strings.Contains(err.Error(), "of 2147483647") {
-				t.Errorf("error %q does not give the claimed count", err)
-			}
-			t.Logf("allocated %d bytes", after.TotalAlloc-before.TotalAlloc)
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<10 {
-				t.Errorf("allocated %d bytes for %d bytes of data", alloc, len(body))
-			}
-		})
+}
+
+// bomb returns a gzip IDX images file declaring count images whose
+// content inflates to size bytes of zeros: a few hundred kilobytes that
+// expand to gigabytes. It is cheap to make: one member of the IDX header
+// and 1 MiB of zeros, then the same compressed MiB repeated as further
+// gzip members (RFC 1952 allows any number).
+func bomb(t testing.TB, count uint32, size int64) []byte {
+	t.Helper()
+	member := func(prefix []byte) []byte {
+		var b bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zw.Write(append(prefix, make([]byte, 1<<20)...)); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
 	}
+	out := member(header(0x08, count, Rows, Cols))
+	zeros := member(nil)
+	for n := int64(1 << 20); n < size; n += 1 << 20 {
+		out = append(out, zeros...)
+	}
+	return out
+}
+
+// TestGzipBomb: a small .gz file whose header declares the most images
+// allowed and whose content inflates far beyond them is refused once the
+// declared images are read, its buffer no larger than they are.
+func TestGzipBomb(t *testing.T) {
+	size, count := int64(4<<30), uint32(MaxImages) // 4 GiB inflated
+	if testing.Short() {
+		count = 1000 // the race run: the same path, less inflating
+	}
+	z := bomb(t, count, size)
+	t.Logf("%d bytes of gzip inflate to %d bytes", len(z), size)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, _, err := ReadImages(bytes.NewReader(z), "bomb.gz")
+	runtime.ReadMemStats(&after)
+	checkSentinel(t, err, ErrTrailing)
+	// The buffer doubles up to the declared size: all its steps together
+	// are under three times that (the peak, the last two, under two).
+	limit := uint64(3 * int(count) * Pixels)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > limit {
+		t.Errorf("allocated %d bytes, want at most %d", alloc, limit)
+	}
+	// A bomb declaring more than MaxImages is refused from its header.
+	_, _, err = ReadImages(bytes.NewReader(bomb(t, MaxImages+1, 64<<20)), "bomb.gz")
+	checkSentinel(t, err, ErrTooMany)
 }
 
 // TestBodyGrowthExactCapacity checks that the buffer of a valid stream ends

@@ -1,9 +1,11 @@
 package mnist
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -28,30 +30,45 @@ var embedded embed.FS
 // 55 MB of pixels and well under a second); callers that need them twice
 // keep the result.
 func Embedded() (train, test *Set, err error) {
+	return EmbeddedContext(context.Background())
+}
+
+// EmbeddedContext is Embedded, stopping with ctx's error once ctx is
+// cancelled.
+func EmbeddedContext(ctx context.Context) (train, test *Set, err error) {
 	sub, err := fs.Sub(embedded, "data")
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: embedded data: %w", err)
 	}
-	return loadFS(sub, func(name string) string { return name })
+	return loadFS(ctx, sub, func(name string) string { return name })
 }
 
 // LoadDir reads the four standard files train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte
 // from dir, each raw or with a .gz suffix (the raw file wins if both
 // exist). Any 28x28 IDX dataset with labels 0..9 works (Fashion-MNIST,
-// Kuzushiji-MNIST). Errors name the file.
+// Kuzushiji-MNIST). Errors name the file. A file that is not a regular
+// file (a FIFO, a device) is refused before it is opened (ErrNotRegular),
+// one that holds no images is an error too (ErrEmpty), and no file may
+// declare more than MaxImages (ErrTooMany).
 func LoadDir(dir string) (train, test *Set, err error) {
-	return loadFS(os.DirFS(dir), func(name string) string { return filepath.Join(dir, name) })
+	return LoadDirContext(context.Background(), dir)
+}
+
+// LoadDirContext is LoadDir, stopping with ctx's error once ctx is
+// cancelled (checked before every read).
+func LoadDirContext(ctx context.Context, dir string) (train, test *Set, err error) {
+	return loadFS(ctx, os.DirFS(dir), func(name string) string { return filepath.Join(dir, name) })
 }
 
 // loadFS reads both sets from fsys; display turns a file name into the
 // name errors use.
-func loadFS(fsys fs.FS, display func(string) string) (train, test *Set, err error) {
-	train, err = loadSet(fsys, display, "train", trainImagesFile, trainLabelsFile)
+func loadFS(ctx context.Context, fsys fs.FS, display func(string) string) (train, test *Set, err error) {
+	train, err = loadSet(ctx, fsys, display, "train", trainImagesFile, trainLabelsFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = loadSet(fsys, display, "test", testImagesFile, testLabelsFile)
+	test, err = loadSet(ctx, fsys, display, "test", testImagesFile, testLabelsFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,21 +76,24 @@ func loadFS(fsys fs.FS, display func(string) string) (train, test *Set, err erro
 }
 
 // loadSet reads one images file and one labels file and pairs them.
-func loadSet(fsys fs.FS, display func(string) string, set, imagesFile, labelsFile string) (*Set, error) {
+func loadSet(ctx context.Context, fsys fs.FS, display func(string) string, set, imagesFile, labelsFile string) (*Set, error) {
 	var (
 		pixels []uint8
 		n      int
 	)
-	imagesName, err := withFile(fsys, display, imagesFile, func(f fs.File, name string) (err error) {
-		pixels, n, err = ReadImages(f, name)
+	imagesName, err := withFile(ctx, fsys, display, imagesFile, func(r io.Reader, name string) (err error) {
+		pixels, n, err = ReadImages(r, name)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	if n == 0 {
+		return nil, fmt.Errorf("mnist: %s: %w: the %s set is empty", imagesName, ErrEmpty, set)
+	}
 	var labels []uint8
-	labelsName, err := withFile(fsys, display, labelsFile, func(f fs.File, name string) (err error) {
-		labels, err = ReadLabels(f, name)
+	labelsName, err := withFile(ctx, fsys, display, labelsFile, func(r io.Reader, name string) (err error) {
+		labels, err = ReadLabels(r, name)
 		return err
 	})
 	if err != nil {
@@ -87,13 +107,15 @@ func loadSet(fsys fs.FS, display func(string) string, set, imagesFile, labelsFil
 }
 
 // withFile opens base, or base.gz if base does not exist, and calls read
-// with it and its display name, which it returns.
-func withFile(fsys fs.FS, display func(string) string, base string, read func(fs.File, string) error) (string, error) {
+// with it (reads fail with ctx's error once ctx is cancelled) and its
+// display name, which it returns. Anything but a regular file is refused
+// before it is opened: opening a FIFO would block until a writer came.
+func withFile(ctx context.Context, fsys fs.FS, display func(string) string, base string, read func(io.Reader, string) error) (string, error) {
 	name := base
-	f, err := fsys.Open(name)
+	st, err := fs.Stat(fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		name = base + ".gz"
-		f, err = fsys.Open(name)
+		st, err = fs.Stat(fsys, name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return display(base), fmt.Errorf("mnist: %s: neither it nor %s exists: %w",
 				display(base), path.Base(name), fs.ErrNotExist)
@@ -102,6 +124,31 @@ func withFile(fsys fs.FS, display func(string) string, base string, read func(fs
 	if err != nil {
 		return display(name), fmt.Errorf("mnist: %s: %w", display(name), err)
 	}
+	if !st.Mode().IsRegular() {
+		return display(name), fmt.Errorf("mnist: %s: %w (%v)", display(name), ErrNotRegular, st.Mode().Type())
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return display(name), fmt.Errorf("mnist: %s: %w", display(name), err)
+	}
 	defer f.Close()
-	return display(name), read(f, display(name))
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		// Replaced since the check above.
+		return display(name), fmt.Errorf("mnist: %s: %w", display(name), ErrNotRegular)
+	}
+	return display(name), read(ctxReader{ctx, f}, display(name))
+}
+
+// ctxReader fails its reads with ctx's error once ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+// Read implements io.Reader.
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -14,6 +14,13 @@ const Pixels = Rows * Cols
 // Classes is the number of labels: the digits 0 to 9.
 const Classes = 10
 
+// MaxImages is the most images (or labels) one IDX file may declare: 2^17
+// = 131,072, twice MNIST's training set (MNIST-like sets hold tens of
+// thousands), about 103 MB of pixels. It bounds the memory a file costs
+// whatever its header says or its gzip stream inflates to: a larger count
+// is refused from the header alone (ErrTooMany).
+const MaxImages = 1 << 17
+
 // Sentinel errors. Every error of the package wraps at most one of them
 // (ErrFormat also wraps the gzip error for corrupt compressed data); test
 // with errors.Is.
@@ -31,6 +38,14 @@ var (
 	ErrLabel = errors.New("label out of range")
 	// ErrShape marks images that are not 28x28.
 	ErrShape = errors.New("images not 28x28")
+	// ErrTooMany marks a header that declares more images or labels than
+	// MaxImages.
+	ErrTooMany = errors.New("too many images")
+	// ErrEmpty marks a data file (LoadDir) with no images.
+	ErrEmpty = errors.New("no images")
+	// ErrNotRegular marks a data file that is not a regular file (a FIFO,
+	// a device, a directory): refused before it is read.
+	ErrNotRegular = errors.New("not a regular file")
 	// ErrInvalid marks an invalid argument (a batch size of 0, a split
 	// larger than the set, a missing set).
 	ErrInvalid = errors.New("invalid argument")

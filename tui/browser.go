@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,7 +49,10 @@ func (f filter) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// browser steps through the test predictions one digit at a time.
+// browser steps through the test predictions one digit at a time. The
+// predictions may cover a sample of the test set (a live evaluation's):
+// it steps through the entries of the predictions, and shows each
+// digit's place in the test set.
 type browser struct {
 	run     *runState
 	st      *styles
@@ -58,9 +62,12 @@ type browser struct {
 
 	colour  bool // half blocks instead of ASCII shading
 	f       filter
-	matches []int // test indexes passing f, ascending
+	matches []int // entries of the predictions passing f, ascending
 	pos     int   // position in matches
 	gen     int   // run.predsGen matches were built for
+	// at is the test index of the digit shown (-1: none yet): new
+	// predictions keep it in view (or the next digit passing the filter).
+	at int
 
 	jumping bool
 	input   string
@@ -100,6 +107,7 @@ func newBrowser(run *runState, st *styles, km keyMap, r *lipgloss.Renderer, w *w
 		rng:    rand.New(rand.NewPCG(seed, seed^0x6d6e697374)),
 		colour: p.Colour(),
 		f:      noFilter(),
+		at:     -1,
 	}
 }
 
@@ -110,6 +118,9 @@ func (b *browser) typing() bool { return b.jumping }
 func (b *browser) kind() viewKind { return kindBrowser }
 
 func (b *browser) init() tea.Cmd { return nil }
+
+// showsOneRun: with several runs, the root draws the runs bar above.
+func (b *browser) showsOneRun() bool { return true }
 
 func (b *browser) setRect(r rect) { b.w, b.h = r.w, r.h }
 
@@ -122,20 +133,29 @@ func (b *browser) keys() ([]key.Binding, [][]key.Binding) {
 		[][]key.Binding{{k.Left, k.Right, k.First, k.Last, k.Jump, k.Random}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.Replay, k.Saliency}, {k.WheelDigit, k.ClickDigit}}
 }
 
-// n is how many digits can be browsed.
-func (b *browser) n() int {
-	p := b.run.preds
+// n is how many digits can be browsed: the entries of the predictions.
+func (b *browser) n() int { return predsLen(b.run) }
+
+// predsLen is how many entries of run's predictions can be shown: those
+// of digits its test set has.
+func predsLen(run *runState) int {
+	p := run.preds
 	if p == nil {
 		return 0
 	}
 	n := min(len(p.Labels), len(p.Pred), len(p.Probs))
-	if b.run.test != nil {
-		n = min(n, b.run.test.Len())
+	if t := run.test; t != nil {
+		if p.Index == nil {
+			n = min(n, t.Len())
+		}
+		for n > 0 && p.Index != nil && (len(p.Index) < n || p.Index[n-1] >= t.Len()) {
+			n--
+		}
 	}
 	return n
 }
 
-// current is the test index shown, -1 when none.
+// current is the entry shown, -1 when none.
 func (b *browser) current() int {
 	b.sync()
 	if b.pos < 0 || b.pos >= len(b.matches) {
@@ -144,11 +164,33 @@ func (b *browser) current() int {
 	return b.matches[b.pos]
 }
 
-// sync rebuilds the matches when the predictions changed.
+// testIndex is the test index of entry k.
+func (b *browser) testIndex(k int) int { return b.run.preds.SetIndex(k) }
+
+// sync rebuilds the matches when the predictions changed, staying at the
+// digit shown (or the next one that passes the filter).
 func (b *browser) sync() {
-	if b.gen != b.run.predsGen {
-		b.gen = b.run.predsGen
-		b.refilter(-1)
+	if b.gen == b.run.predsGen {
+		return
+	}
+	b.gen = b.run.predsGen
+	keep := -1
+	if p := b.run.preds; p != nil && b.at >= 0 {
+		keep = p.Len()
+		if p.Index == nil {
+			keep = min(b.at, p.Len())
+		} else if k, _ := slices.BinarySearch(p.Index, b.at); k < p.Len() {
+			keep = k
+		}
+	}
+	b.refilter(keep)
+	b.remember()
+}
+
+// remember records the test index of the digit shown.
+func (b *browser) remember() {
+	if b.pos >= 0 && b.pos < len(b.matches) && b.run.preds != nil {
+		b.at = b.testIndex(b.matches[b.pos])
 	}
 }
 
@@ -181,7 +223,8 @@ func (b *browser) setFilter(f filter) {
 
 // browseMsg asks the browser (through show) for the digits passing f,
 // at test index index (the first match when index is -1; an index the
-// filter hides clears the filter).
+// filter hides clears the filter; an index the predictions do not cover
+// shows the next one they do).
 type browseMsg struct {
 	f     filter
 	index int
@@ -196,6 +239,7 @@ func (b *browser) browse(msg browseMsg) {
 	if msg.index >= 0 {
 		b.jump(strconv.Itoa(msg.index))
 	}
+	b.remember()
 }
 
 func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
@@ -206,15 +250,17 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 		return b, nil
 	case mouseMsg:
 		b.mouse(msg)
+		b.remember()
 		return b, b.syncSaliency()
 	case tea.KeyMsg:
 		km = msg
-	case coolMsg, shownMsg, hiddenMsg, eventsMsg:
+	case coolMsg, shownMsg, hiddenMsg, eventsMsg, pickedMsg:
 		cmd, _ := b.weights.follow(msg, &b.active, b.syncSaliency)
 		return b, cmd
 	default:
 		return b, nil
 	}
+	defer b.remember()
 	b.sync()
 	if b.jumping {
 		b.typeKey(km)
@@ -265,8 +311,8 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 	case key.Matches(km, b.km.Saliency):
 		b.saliency = !b.saliency
 	case key.Matches(km, b.km.Replay):
-		if i := b.current(); i >= 0 {
-			return b, show(kindReplay, testReplay(b.run, i, kindBrowser))
+		if k := b.current(); k >= 0 {
+			return b, show(kindReplay, testReplay(b.run, b.testIndex(k), kindBrowser))
 		}
 		b.note = "no digit to replay"
 	}
@@ -281,7 +327,11 @@ func (b *browser) syncSaliency() tea.Cmd {
 		return nil
 	}
 	m, cmd := b.weights.current()
-	i := b.current()
+	k := b.current()
+	i := -1
+	if k >= 0 {
+		i = b.testIndex(k)
+	}
 	if m == nil || i < 0 || b.run.test == nil || i >= b.run.test.Len() {
 		b.sal, b.salErr = nil, b.weights.err
 		return cmd
@@ -290,7 +340,7 @@ func (b *browser) syncSaliency() tea.Cmd {
 		return cmd
 	}
 	b.salFor, b.salVer = i, b.weights.version
-	b.sal, b.salErr = saliencyMap(m, b.run.test.Image(i), int(b.run.preds.Pred[i]))
+	b.sal, b.salErr = saliencyMap(m, b.run.test.Image(i), int(b.run.preds.Pred[k]))
 	return cmd
 }
 
@@ -335,21 +385,50 @@ func (b *browser) typeKey(km tea.KeyMsg) {
 	}
 }
 
-// jump shows the digit at test index s, clearing the filter if it hides it.
+// jump shows the digit at test index s, clearing the filter if it hides
+// it; a digit the predictions do not cover (a live sample's) gives the
+// next one they do.
 func (b *browser) jump(s string) {
 	i, err := strconv.Atoi(s)
-	if err != nil || i < 0 || i >= b.n() {
-		b.note = fmt.Sprintf("no digit %q: indexes run from 0 to %d", s, b.n()-1)
+	last := b.testLen() - 1
+	if err != nil || i < 0 || i > last {
+		b.note = fmt.Sprintf("no digit %q: indexes run from 0 to %d", s, last)
 		return
 	}
-	k := sort.SearchInts(b.matches, i)
-	if k < len(b.matches) && b.matches[k] == i {
+	e, covered := b.run.preds.Entry(i)
+	if !covered {
+		b.note = fmt.Sprintf("digit %d is not in the %s evaluated: the next one is shown", i, b.sampleName())
+	}
+	k := sort.SearchInts(b.matches, e)
+	if k < len(b.matches) && b.matches[k] == e {
 		b.pos = k
 		return
 	}
-	b.f = noFilter()
-	b.refilter(i)
-	b.note = "filter cleared to show digit " + strconv.Itoa(i)
+	if covered {
+		b.f = noFilter()
+		b.note = "filter cleared to show digit " + strconv.Itoa(i)
+	}
+	b.refilter(e)
+}
+
+// testLen is how many test digits there are to jump to.
+func (b *browser) testLen() int {
+	if p := b.run.preds; p != nil && p.Index == nil {
+		return b.n()
+	}
+	if b.run.test != nil {
+		return b.run.test.Len()
+	}
+	return b.n()
+}
+
+// sampleName names what the predictions cover: "2,000-digit sample" or
+// "test set".
+func (b *browser) sampleName() string {
+	if p := b.run.preds; p != nil && p.Index != nil {
+		return group(b.n()) + "-digit sample"
+	}
+	return "test set"
 }
 
 // View draws the digit, its prediction and the status line; it is redrawn
@@ -387,15 +466,7 @@ type browserLayout struct {
 }
 
 // statusLines is how many lines status takes.
-func (b *browser) statusLines() int {
-	switch {
-	case b.jumping:
-		return 1
-	case b.note != "":
-		return 3
-	}
-	return 2
-}
+func (b *browser) statusLines() int { return strings.Count(b.status(), "\n") + 1 }
 
 // layout lays the browser out in its rectangle: the largest digit that
 // leaves room for the panel, then thumbnails in what is left.
@@ -423,7 +494,7 @@ func (b *browser) draw() string {
 	if i < 0 {
 		return fit(b.st.dim.Render("No digit matches "+b.f.String()+".  c clears the filters."), b.w, l.bodyH) + "\n" + status
 	}
-	lines := b.digit(i, l.size)
+	lines := b.digit(b.testIndex(i), l.size)
 	pic := strings.Join(lines, "\n")
 	switch {
 	case !l.framed:
@@ -468,12 +539,13 @@ func (b *browser) thumbnails(g grid) string {
 		if j >= len(b.matches) {
 			break
 		}
-		i := b.matches[j]
-		t, pr := int(p.Labels[i]), int(p.Pred[i])
+		k := b.matches[j]
+		t, pr := int(p.Labels[k]), int(p.Pred[k])
 		st, mark := b.st.good, "✓"
 		if t != pr {
 			st, mark = b.st.bad, "✗"
 		}
+		i := b.testIndex(k)
 		caption := b.st.label.Render(group(i)+" ") + st.Render(fmt.Sprintf("%d→%d %s", t, pr, mark))
 		cells = append(cells, b.frame(b.digit(i, digit.Compact), digit.Side)+"\n"+caption)
 	}
@@ -521,7 +593,7 @@ func (b *browser) info(i, w int) string {
 	}
 	loss := -math.Log(math.Max(float64(probs[t]), 1e-12))
 	lines := []string{
-		lbl("digit     ") + b.st.bold.Render(group(i)) + lbl(" of "+group(b.n())),
+		lbl("digit     ") + b.st.bold.Render(group(b.testIndex(i))) + lbl(" of "+group(b.testLen())),
 		lbl("target    ") + b.st.bold.Render(strconv.Itoa(t)),
 		lbl("predicted ") + b.st.bold.Render(strconv.Itoa(pr)) + "  " + verdict,
 		lbl("loss      ") + fmt.Sprintf("%.4f", loss),
@@ -552,7 +624,7 @@ func (b *browser) info(i, w int) string {
 	lines = append(lines, lbl("› target  ‹ predicted"))
 	switch {
 	case !b.saliency:
-	case b.sal != nil && b.salFor == i:
+	case b.sal != nil && b.salFor == b.testIndex(i):
 		lines = append(lines, "", b.st.accent.Render(digit.HeatRamp)+lbl(" saliency: more ink here raises "+strconv.Itoa(pr)))
 	case b.salErr != nil:
 		lines = append(lines, "", b.st.bad.Render("saliency: "+b.salErr.Error()))
@@ -577,7 +649,7 @@ func hbar(f float64, w int) string {
 // predictions come from.
 func (b *browser) status() string {
 	if b.jumping {
-		return b.st.accent.Render("go to digit (0-"+strconv.Itoa(b.n()-1)+"): ") + b.input + "▏"
+		return b.st.accent.Render("go to digit (0-"+strconv.Itoa(b.testLen()-1)+"): ") + b.input + "▏"
 	}
 	count := fmt.Sprintf("%s · %s match", b.f.String(), group(len(b.matches)))
 	if len(b.matches) > 0 {
@@ -587,11 +659,14 @@ func (b *browser) status() string {
 	if b.colour {
 		mode = "colour"
 	}
-	acc := ""
-	if p := b.run.preds; p != nil {
-		acc = fmt.Sprintf(" (accuracy %.4f)", p.Acc)
+	from := []string{b.st.dim.Render(mode)}
+	for _, part := range labelParts(b.run.predsFrom) {
+		from = append(from, b.st.dim.Render(part))
 	}
-	line := b.st.accent.Render("filter: "+count) + "\n" + b.st.dim.Render(mode+" · "+b.run.predsFrom+acc)
+	if p := b.run.preds; p != nil {
+		from = append(from, b.st.dim.Render(fmt.Sprintf("accuracy %.4f", p.Acc)))
+	}
+	line := b.st.accent.Render("filter: "+count) + "\n" + strings.Join(wrapItems(from, b.st.dim.Render(" · "), b.w), "\n")
 	if b.note != "" {
 		line = b.st.note.Render(b.note) + "\n" + line
 	}
@@ -610,9 +685,19 @@ func (b *browser) empty() string {
 		msg = append(msg, "The run is over; there are no predictions to show.")
 	default:
 		msg = append(msg,
-			"They arrive when training ends. To look now, press e: the test set",
-			"is evaluated on a snapshot of the current weights while training goes on",
-			"(pausing first with p keeps the snapshot's epoch on screen).")
+			"They arrive live once training starts: every few batches a sample of",
+			"the test set is evaluated on the current weights, for every viewer.",
+			"To look now, press e: the whole test set is evaluated on a snapshot",
+			"while training goes on (p pauses, n then trains one batch at a time).")
 	}
 	return fit(b.st.r.NewStyle().Padding(1, 2).Render(strings.Join(msg, "\n")), b.w, b.h)
+}
+
+// labelParts splits a label of items joined by " · " (runState.predsFrom)
+// for wrapItems.
+func labelParts(label string) []string {
+	if label == "" {
+		return nil
+	}
+	return strings.Split(label, " · ")
 }

@@ -47,6 +47,9 @@ type cacheKey struct {
 	profile termenv.Profile
 	ascii   bool
 	smooth  int
+	// runs fingerprints every run of a comparison (runSet.fingerprint;
+	// 0 with a single run).
+	runs uint64
 }
 
 // cacheEntry is one drawing; done is closed once s is set, or failed is

@@ -70,11 +70,16 @@ type canvas struct {
 	px     []float32 // the drawing, Side*Side intensities in [0, 1]
 	cx, cy int       // the cursor's pixel
 	// The drag under way: the button and the last point painted.
-	drag       tea.MouseButton
-	lastX      float64
-	lastY      float64
-	showPre    bool
-	edits      int // counts changes of px
+	drag    tea.MouseButton
+	lastX   float64
+	lastY   float64
+	showPre bool
+	edits   int // counts changes of px
+	// part is the drawing as bytes for the Screen (screenPart), made for
+	// edits partOf.
+	part       [digit.Side * digit.Side]uint8
+	partOf     int
+	partOK     bool
 	active     bool
 	dragging   bool
 	classified struct {
@@ -101,6 +106,10 @@ func newCanvas(run *runState, st *styles, km keyMap, w *weights, p *digit.Painte
 	return &canvas{run: run, st: st, km: km, w: w, painter: p, colour: p.Colour(),
 		px: make([]float32, digit.Side*digit.Side), cx: digit.Side / 2, cy: digit.Side / 2}
 }
+
+// showsOneRun: with several runs the root draws the runs bar above (the
+// drawing is classified with the weights of the run shown).
+func (c *canvas) showsOneRun() bool { return true }
 
 func (c *canvas) title() string  { return "Canvas" }
 func (c *canvas) kind() viewKind { return kindCanvas }

@@ -6,10 +6,13 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
-// confusion shows the 10x10 confusion matrix of the test predictions; a
-// chosen cell opens the browser on exactly those digits.
+// confusion shows the 10x10 confusion matrix of the test predictions as a
+// heatmap (see heat); a chosen cell opens the browser on exactly those
+// digits. It follows the predictions live.
 type confusion struct {
 	run *runState
 	st  *styles
@@ -37,6 +40,9 @@ func (c *confusion) typing() bool { return false }
 func (c *confusion) kind() viewKind { return kindConfusion }
 
 func (c *confusion) init() tea.Cmd { return nil }
+
+// showsOneRun: with several runs, the root draws the runs bar above.
+func (c *confusion) showsOneRun() bool { return true }
 
 func (c *confusion) setRect(r rect) { c.w, c.h = r.w, r.h }
 
@@ -149,11 +155,15 @@ func (c *confusion) layout() confusionLayout {
 		l.cw, l.lw, l.aw, l.accName, l.trueName = 5, 3, 7, "acc", "t\\p"
 	}
 	l.cw = max(l.cw, min((c.w-l.lw-l.aw)/14, 12))
-	l.title = wrapItems([]string{
+	items := []string{
 		c.st.bold.Render("Confusion matrix"),
 		lbl(fmt.Sprintf("%s digits, accuracy %.4f", group(total), ratio(right, total))),
 		lbl("rows: true digit, columns: predicted"),
-	}, lbl(" · "), c.w)
+	}
+	for _, part := range labelParts(c.run.predsFrom) {
+		items = append(items, c.st.dim.Render(part))
+	}
+	l.title = wrapItems(items, lbl(" · "), c.w)
 	top := len(l.title) + 2 // a blank line, the column labels
 	if c.h >= top+2*10+3 {
 		l.ch = 2
@@ -179,9 +189,11 @@ func (c *confusion) draw() string {
 	p := c.run.preds
 	if p == nil {
 		return "\n  " + c.st.bold.Render("No test predictions yet.") +
-			"\n\n  The matrix appears when training ends, or press e to evaluate a snapshot now."
+			"\n\n  The matrix appears with the first live evaluation, once training starts;" +
+			"\n  e evaluates the whole test set on a snapshot now."
 	}
 	l := c.layout()
+	h := c.heat()
 	cw := l.cw
 	lbl := c.st.label.Render
 	var b strings.Builder
@@ -210,12 +222,9 @@ func (c *confusion) draw() string {
 				pct = fmt.Sprintf("%.1f%%", 100*ratio(v, n))
 			}
 			under := fmt.Sprintf(" %*s", cw-1, pct)
-			st := c.st.offDiag
-			switch {
-			case t == q:
-				st = c.st.diag
-			case v == 0:
-				st = c.st.zero
+			st, glyph := h.style(t == q, v)
+			if glyph != "" {
+				cell = shaded(glyph, fmt.Sprint(v), cw)
 			}
 			if t == c.row && q == c.col {
 				// Brackets keep the selection visible without colour.
@@ -245,7 +254,116 @@ func (c *confusion) draw() string {
 		lbl(how),
 	}, lbl(" · "), c.w)
 	b.WriteString("\n" + strings.Join(sel, "\n"))
+	b.WriteString("\n" + strings.Join(wrapItems(h.legend(), lbl("  "), c.w), "\n"))
 	return b.String()
+}
+
+// shaded is a cell of cw columns, a space then text right-aligned after
+// the shading glyph (with a space between them when there is room, and
+// without the glyph when there is none).
+func shaded(glyph, text string, cw int) string {
+	s := glyph + " " + text
+	if width(s) > cw-1 {
+		s = glyph + text
+	}
+	if width(s) > cw-1 {
+		s = text
+	}
+	return " " + strings.Repeat(" ", max(cw-1-width(s), 0)) + s
+}
+
+// heatLevels is how many shades a heatmap scale has for counts above zero.
+const heatLevels = 4
+
+// heatShades shade the cells when there is no colour: one character per
+// level, from the faintest.
+const heatShades = "░▒▓█"
+
+// heatGlyph is level lv's shading character.
+func heatGlyph(lv int) string { return string([]rune(heatShades)[lv]) }
+
+// heat is the confusion matrix's colour scales: one for the diagonal
+// (correct digits, greens) and one off it (confusions, reds), each from
+// one digit to its largest count, in heatLevels shades; zeros are faint.
+// Without colour (NO_COLOR, an ASCII profile) each cell starts with a
+// shading character of its level instead, so the scale still reads.
+type heat struct {
+	st              *styles
+	colour          bool
+	maxDiag, maxOff int
+	diag, off       [heatLevels]lipgloss.Style
+}
+
+// heat builds the scales for the counts shown.
+func (c *confusion) heat() heat {
+	h := heat{st: c.st, colour: c.st.r.ColorProfile() != termenv.Ascii}
+	for t := range 10 {
+		for q := range 10 {
+			if t == q {
+				h.maxDiag = max(h.maxDiag, c.counts[t][q])
+			} else {
+				h.maxOff = max(h.maxOff, c.counts[t][q])
+			}
+		}
+	}
+	// Background shades of the scales (ANSI 256), faintest first.
+	heatDiag := [heatLevels]string{"22", "28", "34", "40"}
+	heatOff := [heatLevels]string{"52", "88", "124", "160"}
+	for i := range heatLevels {
+		fg := lipgloss.Color("255")
+		if i == heatLevels-1 {
+			fg = lipgloss.Color("16")
+		}
+		h.diag[i] = c.st.r.NewStyle().Background(lipgloss.Color(heatDiag[i])).Foreground(fg).Bold(true)
+		h.off[i] = c.st.r.NewStyle().Background(lipgloss.Color(heatOff[i])).Foreground(fg)
+	}
+	return h
+}
+
+// level is the shade (0 to heatLevels-1) of count v on a scale up to top
+// (v > 0).
+func level(v, top int) int {
+	return min(max((v*heatLevels+top-1)/max(top, 1)-1, 0), heatLevels-1)
+}
+
+// style returns the style of a cell of count v, on the diagonal or off
+// it, and the shading glyph put before its count without colour ("" with
+// colour, and for zeros).
+func (h heat) style(diag bool, v int) (lipgloss.Style, string) {
+	if v == 0 {
+		return h.st.zero, ""
+	}
+	top, scale, plain := h.maxOff, h.off, h.st.offDiag
+	if diag {
+		top, scale, plain = h.maxDiag, h.diag, h.st.diag
+	}
+	lv := level(v, top)
+	if !h.colour {
+		return plain, heatGlyph(lv)
+	}
+	return scale[lv], ""
+}
+
+// legend explains the scales: a swatch of each (shading characters
+// without colour), the counts they span, zeros.
+func (h heat) legend() []string {
+	lbl := h.st.label.Render
+	swatch := func(scale [heatLevels]lipgloss.Style) string {
+		var b strings.Builder
+		for i := range heatLevels {
+			if h.colour {
+				b.WriteString(scale[i].Render(" "))
+			} else {
+				b.WriteString(heatGlyph(i))
+			}
+		}
+		return b.String()
+	}
+	return []string{
+		lbl("scale: correct ") + swatch(h.diag) + lbl(fmt.Sprintf(" 1–%s", group(max(h.maxDiag, 1)))),
+		lbl("confused ") + swatch(h.off) + lbl(fmt.Sprintf(" 1–%s", group(max(h.maxOff, 1)))),
+		h.st.zero.Render("0") + lbl(" none"),
+	}
 }
 
 func ratio(a, b int) float64 {

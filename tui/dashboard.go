@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -19,9 +20,14 @@ import (
 func smoothings() []float64 { return []float64{0.9, 0.97, 0.99, 0, 0.6} }
 
 // dashboard shows the run while it trains: header, progress bars, charts and
-// the epoch table.
+// the epoch table. With several runs in the list it compares them: the
+// charts overlay every run, each in its colour and with its marker, under
+// a legend naming what sets each apart, and a runs table takes the epoch
+// table's place (beside it, when the terminal is wide); the header and
+// the bars are the selected run's.
 type dashboard struct {
-	run *runState
+	set *runSet
+	run *runState // set.shown
 	st  *styles
 	km  keyMap
 
@@ -38,7 +44,7 @@ type dashboard struct {
 	cache   *Cache
 }
 
-func newDashboard(run *runState, st *styles, km keyMap, ascii bool, cache *Cache) *dashboard {
+func newDashboard(set *runSet, st *styles, km keyMap, ascii bool, cache *Cache) *dashboard {
 	// Solid fills: a gradient converts a colour per cell, a third of a
 	// frame's time in the ANSI 256 profile.
 	bar := func(colour string) progress.Model {
@@ -47,7 +53,7 @@ func newDashboard(run *runState, st *styles, km keyMap, ascii bool, cache *Cache
 		return p
 	}
 	return &dashboard{
-		run: run, st: st, km: km, ascii: ascii, cache: cache,
+		set: set, run: set.shown, st: st, km: km, ascii: ascii, cache: cache,
 		phaseBar: bar("#7571F9"),
 		runBar:   bar("#2EAD6A"),
 	}
@@ -58,6 +64,9 @@ func (d *dashboard) title() string { return "Dashboard" }
 func (d *dashboard) typing() bool { return false }
 
 func (d *dashboard) keys() ([]key.Binding, [][]key.Binding) {
+	if d.set.len() > 1 {
+		return []key.Binding{d.km.PickRun, d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts, d.km.ClickRun}}
+	}
 	return []key.Binding{d.km.Smooth, d.km.Charts}, [][]key.Binding{{d.km.Smooth, d.km.Charts}}
 }
 
@@ -68,12 +77,18 @@ func (d *dashboard) init() tea.Cmd { return nil }
 func (d *dashboard) setRect(r rect) { d.w, d.h = r.w, r.h }
 
 func (d *dashboard) update(msg tea.Msg) (view, tea.Cmd) {
-	if msg, ok := msg.(tea.KeyMsg); ok {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, d.km.Smooth):
 			d.smooth = (d.smooth + 1) % len(smoothings())
 		case key.Matches(msg, d.km.Charts):
 			d.ascii = !d.ascii
+		}
+	case mouseMsg:
+		// A click on a row of the runs table shows that run.
+		if id, ok := d.runAt(msg); ok {
+			return d, pickRun(id)
 		}
 	}
 	return d, nil
@@ -97,6 +112,11 @@ func (d *dashboard) layout(headerLines int) layout {
 	var l layout
 	avail := d.h - headerLines - 1 - 2 - 1 // header, gap, two bars, gap
 	rows := len(d.tableRows())
+	if d.set.len() > 1 {
+		// The runs table, and the legend line above the charts.
+		rows = d.set.len()
+		avail--
+	}
 	l.tableRows = min(rows, 6)
 	left := avail - (l.tableRows + 1)
 	if left < minChartH {
@@ -123,12 +143,17 @@ func (d *dashboard) layout(headerLines int) layout {
 	return l
 }
 
-// key is what the drawing depends on.
+// key is what the drawing depends on: the selected run's data, and with
+// several runs every run's (runSet.fingerprint).
 func (d *dashboard) key() cacheKey {
-	return cacheKey{
+	k := cacheKey{
 		version: d.run.version, applied: d.run.applied, over: d.run.over,
 		w: d.w, h: d.h, profile: d.st.r.ColorProfile(), ascii: d.ascii, smooth: d.smooth,
 	}
+	if d.set.len() > 1 {
+		k.runs = d.set.fingerprint()
+	}
+	return k
 }
 
 // View draws the dashboard, or returns the drawing of the same data at the
@@ -153,6 +178,13 @@ func (d *dashboard) draw() string {
 	header := d.header()
 	l := d.layout(strings.Count(header, "\n") + 1)
 	parts := []string{header, "", d.bars(), ""}
+	if d.set.len() > 1 {
+		if l.chartRows > 0 {
+			parts = append(parts, d.compareCharts(l))
+		}
+		parts = append(parts, d.tables(l.tableRows))
+		return fit(strings.Join(parts, "\n"), d.w, d.h)
+	}
 	if l.chartRows > 0 {
 		parts = append(parts, d.drawCharts(l))
 	}
@@ -183,7 +215,8 @@ func (d *dashboard) header() string {
 	}, sep, d.w)
 	lines = append(lines, wrapItems([]string{
 		lbl("batch ") + val(fmt.Sprint(c.Batch)),
-		lbl("Adam lr ") + val(fmt.Sprint(c.LR)),
+		d.lrItem(lbl, val),
+		lbl("pace ") + val(runs.FormatPace(d.run.pace)),
 		lbl("epochs ") + val(fmt.Sprint(c.Epochs)),
 		lbl("seed ") + val(fmt.Sprint(c.Seed)),
 		lbl("data ") + val(d.run.info.Data.Name),
@@ -193,6 +226,66 @@ func (d *dashboard) header() string {
 		lines = append(lines, wrapItems(checkpointItems(ck, lbl, val), sep, d.w)...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// lrItem is the header's learning rate: the rate now, and how many times
+// it was changed during training.
+func (d *dashboard) lrItem(lbl, val func(...string) string) string {
+	item := lbl("Adam lr ") + val(fmtLR(d.run.lr))
+	switch n := len(d.run.lrMarks); {
+	case n == 1:
+		item += lbl(fmt.Sprintf(" (was %s)", fmtLR(d.run.lrMarks[0].from)))
+	case n > 1:
+		item += lbl(fmt.Sprintf(" (%d changes, from %s)", n, fmtLR(d.run.lrMarks[0].from)))
+	}
+	return item
+}
+
+// testAccSeries is the test accuracy of st's evaluations made during
+// training (live, asked for with e, and the final one) at the training
+// batch each followed: at batch n on the per-batch charts (xs nil), or
+// at xs[n-1] (the batch's place in epochs, st.batchX) on the overlaid
+// charts, which leave out the evaluations before the first batch.
+func (d *dashboard) testAccSeries(st *runState, xs []float64) (charts.Series, bool) {
+	x, y := make([]float64, 0, len(st.evals)), make([]float64, 0, len(st.evals))
+	for _, e := range st.evals {
+		switch {
+		case xs == nil:
+			x = append(x, float64(e.x))
+		case e.x >= 1 && e.x <= len(xs):
+			x = append(x, xs[e.x-1])
+		default:
+			continue
+		}
+		y = append(y, e.acc)
+	}
+	if len(x) == 0 {
+		return charts.Series{}, false
+	}
+	return charts.Series{Name: "test", X: x, Y: y, Style: d.st.test, Glyph: '+'}, true
+}
+
+// lrSeries marks each of st's learning-rate changes on a loss chart, at
+// the batch it took effect after, on the curve ys there (at x = the
+// batch's index, or xs[index] when xs is given): glyphs alone, with no
+// line between them.
+func (d *dashboard) lrSeries(st *runState, xs, ys []float64) (charts.Series, bool) {
+	var x, y []float64
+	for _, m := range st.lrMarks {
+		if len(ys) == 0 || (xs != nil && len(xs) < len(ys)) {
+			break
+		}
+		i := min(max(m.x-1, 0), len(ys)-1)
+		at := float64(i)
+		if xs != nil {
+			at = xs[i]
+		}
+		x, y = append(x, at, at), append(y, ys[i], math.NaN())
+	}
+	if len(x) == 0 {
+		return charts.Series{}, false
+	}
+	return charts.Series{Name: "lr change", X: x, Y: y, Style: d.st.lrMark, Glyph: '◆', Marker: true}, true
 }
 
 // checkpointItems describe the checkpoint a run started from: its file,
@@ -297,6 +390,12 @@ func (d *dashboard) drawCharts(l layout) string {
 		return s
 	}
 	lossS, accS := batchSeries(d.run.batchLoss), batchSeries(d.run.batchAcc)
+	if s, ok := d.testAccSeries(d.run, nil); ok {
+		accS = append(accS, s)
+	}
+	if s, ok := d.lrSeries(d.run, nil, lossS[len(lossS)-1].Y); ok {
+		lossS = append(lossS, s)
+	}
 	lossName, accName := "train loss", "train accuracy"
 	if l.chartRows == 1 {
 		// No room for the per-epoch charts: show validation on these, at

@@ -108,7 +108,7 @@ func TestMinimumSizeShowsEverything(t *testing.T) {
 	m, _ = press(m, "tab", "tab")
 	v = m.View()
 	checkFrame(t, v, MinWidth, MinHeight)
-	for _, want := range []string{"acc", "9      1    1", "0.824"} {
+	for _, want := range []string{"acc", "9    ▒ 1  ▒ 1", "0.824"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("confusion matrix at the minimum size lacks %q:\n%s", want, v)
 		}

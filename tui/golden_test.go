@@ -24,7 +24,14 @@ import (
 // model.
 func program(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report, closeAfter bool, ready string, keys ...string) Model {
 	t.Helper()
+	return programOf(t, r, w, h, rs, nil, closeAfter, ready, keys...)
+}
+
+// programOf is program with more events after the reports.
+func programOf(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report, more []runs.Event, closeAfter bool, ready string, keys ...string) Model {
+	t.Helper()
 	evs := append(startEvents(fakeInfo(testConfig(), testSet(t)), 1), reportEvents(rs, 1)...)
+	evs = append(evs, more...)
 	ch := make(chan runs.Event, len(evs))
 	for _, e := range evs {
 		ch <- e
@@ -72,18 +79,43 @@ var goldenSizes = []struct {
 func runStates(t *testing.T) []struct {
 	name       string
 	rs         []engine.Report
+	more       []runs.Event
 	closeAfter bool
 	ready      string
 } {
 	return []struct {
 		name       string
 		rs         []engine.Report
+		more       []runs.Event
 		closeAfter bool
 		ready      string
 	}{
-		{"training", upTo(fakeRun(testConfig(), nil), 1500), false, "1,500/2,346"},
-		{"done", fakeRun(testConfig(), fakePreds(testSet(t))), true, "done"},
+		{"training", upTo(fakeRun(testConfig(), nil), 1500), liveEvents(t), false, "1,500/2,346"},
+		{"done", fakeRun(testConfig(), fakePreds(testSet(t))), nil, true, "done"},
 	}
+}
+
+// liveEvents are what a run's stream adds while it trains (after 874
+// training batches at 1,500 steps): the pace set to 10 batches a second,
+// the learning rate doubled after batch 300, and live evaluations of a
+// 100-digit sample, the newest with its predictions.
+func liveEvents(t *testing.T) []runs.Event {
+	test := testSet(t)
+	live := fakeLivePreds(test, 100)
+	evs := []runs.Event{
+		{Run: 1, Gen: 1, Kind: runs.KindAction, Action: &runs.Action{Kind: runs.ActPace, Value: 10}},
+		{Run: 1, Gen: 1, Kind: runs.KindAction, Action: &runs.Action{Kind: runs.ActLR, Value: 0.002, Prev: 0.001,
+			At: engine.Position{Epoch: 2, Phase: engine.PhaseTrain, Trained: 300}}},
+	}
+	for i, x := range []int{100, 400, 700, 874} {
+		e := evalEvent(live, x, 1)
+		e.Report.Acc = 0.3 + 0.15*float64(i)
+		if x != 874 {
+			e.Report.Predictions = nil // as the history keeps them
+		}
+		evs = append(evs, e)
+	}
+	return evs
 }
 
 // TestGoldenViews draws the body of every view (the screen without the tab
@@ -93,7 +125,7 @@ func runStates(t *testing.T) []struct {
 func TestGoldenViews(t *testing.T) {
 	for _, st := range runStates(t) {
 		for _, s := range goldenSizes {
-			m := program(t, renderer(termenv.Ascii), s.w, s.h, st.rs, st.closeAfter, st.ready)
+			m := programOf(t, renderer(termenv.Ascii), s.w, s.h, st.rs, st.more, st.closeAfter, st.ready)
 			for range m.views {
 				v := m.views[m.active]
 				t.Run(fmt.Sprintf("%s/%s-%s", st.name, v.title(), s.name), func(t *testing.T) {
@@ -114,6 +146,16 @@ func TestGoldenTabBar(t *testing.T) {
 	var b strings.Builder
 	m := tea.Model(finished(t, nil, 80, 24))
 	for _, w := range []int{60, 80, 120, 200} {
+		m = sized(m, w, 24)
+		for range m.(Model).views {
+			fmt.Fprintf(&b, "%3d %s|\n", w, m.(Model).lay.tabs)
+			m, _ = press(m, "tab")
+		}
+	}
+	// While training the status is longer: at 80 columns every tab still
+	// shows, titles cut to five letters; at 60 the bar scrolls.
+	m = feed(sized(newTest(t, nil), 80, 24), upTo(fakeRun(testConfig(), nil), 1500))
+	for _, w := range []int{60, 80} {
 		m = sized(m, w, 24)
 		for range m.(Model).views {
 			fmt.Fprintf(&b, "%3d %s|\n", w, m.(Model).lay.tabs)
@@ -253,10 +295,27 @@ func TestColours(t *testing.T) {
 	m, _ = press(m, "tab")
 	v = m.View()
 	ti, pi := confusedCell(counts)
+	// The heatmap: the largest count of the diagonal in its brightest
+	// green, a confusion on the red scale, zeros faint.
+	top := 0
+	for d := range 10 {
+		if counts[d][d] > counts[top][top] {
+			top = d
+		}
+	}
 	checks(v, []check{
 		{"selected cell", fmt.Sprintf("[%d]", counts[0][0]), []string{"7"}},
-		{"diagonal", fmt.Sprint(counts[1][1]), []string{"1", green}},
-		{"confused cell", fmt.Sprintf(" %d", counts[ti][pi]), []string{red}},
+		{"diagonal", fmt.Sprintf(" %d", counts[top][top]), []string{"48;5;40"}},
 		{"zero", " 0", []string{faint}},
 	})
+	reds := 0
+	for _, bg := range []string{"48;5;52", "48;5;88", "48;5;124", "48;5;160"} {
+		if styledAs(v, fmt.Sprintf(" %d", counts[ti][pi]), bg) {
+			reds++
+		}
+	}
+	if reds == 0 {
+		t.Errorf("confused cell %d is not on the red scale: %q", counts[ti][pi], lineWith(v, fmt.Sprintf(" %d", counts[ti][pi])))
+	}
+	_ = red
 }

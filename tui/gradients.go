@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -116,28 +115,35 @@ func (g *gradRun) columns() []gradCol {
 // a heatmap over training (x, by default on a log scale of the batches, so
 // that the first batches, where the gradient vanishes toward the first
 // rows, are as wide as the rest) and rows (y), and the latest profile, for
-// the run chosen and the next one beside it, so that one run's profile
-// shows against another's (the plain RNN's against an LSTM's).
+// the run shown and, with several runs, another one beside it (in the
+// list's order), so that one run's profile shows against another's (the
+// plain RNN's against an LSTM's). < and > pick the run shown, as
+// everywhere; left and right pick the one it is compared with.
 type gradients struct {
-	run *runState
+	set *runSet
 	st  *styles
 	km  keyMap
 
-	runs   map[runs.ID]*gradRun
-	order  []runs.ID // by ID
-	labels map[runs.ID]string
-	sel    int  // index into order of the left panel
-	chosen bool // the user chose; else the run shown is followed
+	runs map[runs.ID]*gradRun
+	// other is the run compared with the run shown, as picked (0: the
+	// default, see partner).
+	other  runs.ID
 	linear bool // a linear training axis instead of the log one
 	seen   int  // counts changes, for the cache
 
 	width, height int
 	view          string
-	viewKey       [5]int
+	viewKey       gradientsKey
 }
 
-func newGradients(run *runState, st *styles, km keyMap) *gradients {
-	return &gradients{run: run, st: st, km: km, runs: map[runs.ID]*gradRun{}, labels: map[runs.ID]string{}}
+// gradientsKey is what the gradients' drawing depends on.
+type gradientsKey struct {
+	seen, w, h, changes int
+	sel, other          runs.ID
+}
+
+func newGradients(set *runSet, st *styles, km keyMap) *gradients {
+	return &gradients{set: set, st: st, km: km, runs: map[runs.ID]*gradRun{}}
 }
 
 func (g *gradients) title() string  { return "Gradients" }
@@ -146,9 +152,16 @@ func (g *gradients) typing() bool   { return false }
 func (g *gradients) init() tea.Cmd  { return nil }
 func (g *gradients) setRect(r rect) { g.width, g.height = r.w, r.h }
 
+// showsOneRun: with several runs the root draws the runs bar above, which
+// says which run is shown (the one < and > pick).
+func (g *gradients) showsOneRun() bool { return true }
+
 func (g *gradients) keys() ([]key.Binding, [][]key.Binding) {
 	k := g.km
-	return []key.Binding{k.PrevRun, k.NextRun, k.Axis}, [][]key.Binding{{k.PrevRun, k.NextRun, k.Axis}}
+	if g.set.len() < 2 {
+		return []key.Binding{k.Axis}, [][]key.Binding{{k.Axis}}
+	}
+	return []key.Binding{k.OtherPrev, k.OtherNext, k.Axis}, [][]key.Binding{{k.OtherPrev, k.OtherNext, k.Axis}}
 }
 
 func (g *gradients) update(msg tea.Msg) (view, tea.Cmd) {
@@ -159,10 +172,10 @@ func (g *gradients) update(msg tea.Msg) (view, tea.Cmd) {
 		}
 	case tea.KeyMsg:
 		switch {
-		case key.Matches(msg, g.km.PrevRun):
-			g.sel, g.chosen = max(g.pairStart()-1, 0), true
-		case key.Matches(msg, g.km.NextRun):
-			g.sel, g.chosen = min(g.pairStart()+1, max(len(g.order)-1, 0)), true
+		case key.Matches(msg, g.km.OtherPrev):
+			g.pickOther(-1)
+		case key.Matches(msg, g.km.OtherNext):
+			g.pickOther(1)
 		case key.Matches(msg, g.km.Axis):
 			g.linear = !g.linear
 		}
@@ -174,18 +187,10 @@ func (g *gradients) update(msg tea.Msg) (view, tea.Cmd) {
 // event folds one event into the runs' norms.
 func (g *gradients) event(e runs.Event) {
 	switch e.Kind {
-	case runs.KindAdded:
-		if e.Info != nil {
-			g.runOf(e.Run, e.Gen).spec = e.Info.Spec
-			g.relabel()
-		}
 	case runs.KindRemoved:
 		delete(g.runs, e.Run)
-		g.relabel()
 	case runs.KindStart:
-		if gr := g.runOf(e.Run, e.Gen); e.Info != nil {
-			gr.spec = e.Info.Spec
-		}
+		g.runOf(e.Run, e.Gen) // a restart starts over
 	case runs.KindReport:
 		if e.Report.GradNorms == nil {
 			return
@@ -206,72 +211,77 @@ func (g *gradients) event(e runs.Event) {
 func (g *gradients) runOf(id runs.ID, gen int) *gradRun {
 	gr := g.runs[id]
 	if gr == nil || gen > gr.gen {
-		old := gr
 		gr = &gradRun{id: id, gen: gen}
-		if old != nil {
-			gr.spec = old.spec
-		}
 		g.runs[id] = gr
-		g.relabel()
 	}
 	return gr
 }
 
-// relabel orders the runs and names each by what sets it apart.
-func (g *gradients) relabel() {
-	g.order = g.order[:0]
-	for id := range g.runs {
-		g.order = append(g.order, id)
+// partner is the run compared with the run shown: the one picked, else
+// the next in the list (the one before when the run shown is the last);
+// 0 with fewer than two runs.
+func (g *gradients) partner() runs.ID {
+	sel, n := g.set.sel, g.set.len()
+	if n < 2 || sel == 0 {
+		return 0
 	}
-	sort.Slice(g.order, func(i, j int) bool { return g.order[i] < g.order[j] })
-	specs := make([]runs.Spec, len(g.order))
-	for i, id := range g.order {
-		specs[i] = g.runs[id].spec
+	if g.other != sel && g.set.get(g.other) != nil {
+		return g.other
 	}
-	clear(g.labels)
-	for i, l := range runs.Labels(specs) {
-		g.labels[g.order[i]] = l
+	i := g.set.index(sel)
+	if i+1 < n {
+		return g.set.ids[i+1]
 	}
-	g.sel = min(g.sel, max(len(g.order)-1, 0))
+	return g.set.ids[i-1]
 }
 
-// pairStart is the index in order of the left panel's run: the chosen one
-// (or the one the other views show), or the one before it when it is the
-// last of several and there are two panels.
-func (g *gradients) pairStart() int {
-	sel := g.sel
-	if !g.chosen {
-		for i, id := range g.order {
-			if id == g.run.id {
-				sel = i
-			}
+// pickOther moves the run compared with the run shown by places in the
+// list's order, passing over the run shown, wrapping around.
+func (g *gradients) pickOther(by int) {
+	other, n := g.partner(), g.set.len()
+	if other == 0 {
+		return
+	}
+	i := g.set.index(other)
+	for {
+		i = ((i+by)%n + n) % n
+		if id := g.set.ids[i]; id != g.set.sel {
+			g.other = id
+			return
 		}
 	}
-	if g.two() {
-		sel = min(sel, len(g.order)-2)
-	}
-	return max(sel, 0)
 }
 
 // two reports whether two runs are shown side by side.
-func (g *gradients) two() bool { return len(g.order) >= 2 && g.width >= 2*gradPanelMin+2 }
+func (g *gradients) two() bool { return g.partner() != 0 && g.width >= 2*gradPanelMin+2 }
 
-// shownPair is the runs the panels show.
+// shownPair is the runs the panels show, in the list's order: the run
+// shown and the one compared with it (when they fit side by side).
 func (g *gradients) shownPair() []*gradRun {
-	if len(g.order) == 0 {
+	sel := g.set.sel
+	if sel == 0 {
 		return nil
 	}
-	s := g.pairStart()
-	if !g.two() {
-		return []*gradRun{g.runs[g.order[s]]}
+	of := func(id runs.ID) *gradRun {
+		if gr := g.runs[id]; gr != nil {
+			return gr
+		}
+		return &gradRun{id: id}
 	}
-	return []*gradRun{g.runs[g.order[s]], g.runs[g.order[s+1]]}
+	if !g.two() {
+		return []*gradRun{of(sel)}
+	}
+	other := g.partner()
+	if g.set.index(other) < g.set.index(sel) {
+		return []*gradRun{of(other), of(sel)}
+	}
+	return []*gradRun{of(sel), of(other)}
 }
 
 // View draws the panels; it is redrawn only when something it shows
 // changed.
 func (g *gradients) View() string {
-	k := [5]int{g.seen, g.width, g.height, int(g.run.id), len(g.order)}
+	k := gradientsKey{g.seen, g.width, g.height, g.set.changes, g.set.sel, g.partner()}
 	if g.view == "" || k != g.viewKey {
 		g.view, g.viewKey = g.draw(), k
 	}
@@ -283,7 +293,11 @@ const gradPanelMin = 38
 
 func (g *gradients) draw() string {
 	lbl := g.st.label.Render
-	head := g.st.bold.Render("Gradients through time") + lbl(fmt.Sprintf(" · |dL/dh_t| at each row t, every %s training batch", ordinal(runs.GradNormsEvery)))
+	every := "every training batch"
+	if runs.GradNormsEvery > 1 {
+		every = "every " + ordinal(runs.GradNormsEvery) + " training batch"
+	}
+	head := g.st.bold.Render("Gradients through time") + lbl(" · |dL/dh_t| at each row t, "+every)
 	pair := g.shownPair()
 	have := false
 	for _, gr := range pair {
@@ -291,7 +305,7 @@ func (g *gradients) draw() string {
 	}
 	if !have {
 		msg := "No gradient norms yet: they come with the training batches (epoch 2 on)."
-		if len(pair) == 0 && g.run.id == 0 {
+		if len(pair) == 0 {
 			msg = "No run."
 		}
 		return fit(head+"\n\n"+g.st.dim.Render(msg), g.width, g.height)
@@ -316,19 +330,6 @@ func (g *gradients) draw() string {
 	return fit(head+"\n"+hjoin(panels...)+"\n"+legend, g.width, g.height)
 }
 
-// ordinal names every k-th: "2nd", "4th" ("" for every one).
-func ordinal(k int) string {
-	switch {
-	case k == 1:
-		return ""
-	case k%10 == 2 && k%100 != 12:
-		return strconv.Itoa(k) + "nd"
-	case k%10 == 3 && k%100 != 13:
-		return strconv.Itoa(k) + "rd"
-	}
-	return strconv.Itoa(k) + "th"
-}
-
 // profileW is the latest profile's bar width.
 const profileW = 10
 
@@ -345,7 +346,16 @@ func panelGeometry(T, w, h int) (fold, mapW int) {
 func (g *gradients) panel(gr *gradRun, w, h int) string {
 	lbl := g.st.label.Render
 	cols := gr.columns()
-	title := g.st.bold.Render(g.labels[gr.id]) + lbl(fmt.Sprintf(" · %s samples", group(gr.samples)))
+	title := g.st.bold.Render(g.set.label(gr.id)) + lbl(fmt.Sprintf(" · %s samples", group(gr.samples)))
+	if i := g.set.index(gr.id); g.set.len() > 1 && i >= 0 {
+		// The run's number, marker and colour, as in the runs bar; the
+		// run shown says so.
+		name := fmt.Sprintf("run %d %c %s", gr.id, runMarker(i), g.set.label(gr.id))
+		title = g.st.runStyle(i).Bold(true).Render(name) + lbl(fmt.Sprintf(" · %s samples", group(gr.samples)))
+		if gr.id == g.set.sel {
+			title += lbl(" · shown")
+		}
+	}
 	if len(cols) == 0 {
 		return title + "\n" + g.st.dim.Render("no gradient norms yet")
 	}

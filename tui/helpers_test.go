@@ -163,6 +163,32 @@ func fakePreds(s *mnist.Set) *engine.Predictions {
 	return p
 }
 
+// fakeLivePreds makes a live evaluation's predictions of the n-digit
+// sample of s: every fourth digit misclassified, the rest right.
+func fakeLivePreds(s *mnist.Set, n int) *engine.Predictions {
+	idx := engine.LiveSample(s, n)
+	p := &engine.Predictions{Labels: make([]uint8, n), Pred: make([]uint8, n), Probs: make([][10]float32, n), Index: idx}
+	right := 0
+	for k, i := range idx {
+		t := s.Labels[i]
+		q := t
+		if k%4 == 1 {
+			q = (t + 3) % 10
+		}
+		p.Labels[k], p.Pred[k] = t, q
+		for c := range 10 {
+			p.Probs[k][c] = 0.05
+		}
+		p.Probs[k][q] = 0.55
+		if q == t {
+			right++
+		}
+	}
+	p.Acc, p.Loss = float64(right)/float64(n), 0.9
+	p.At = engine.Position{Epoch: 3, Phase: engine.PhaseTrain, Trained: 874}
+	return p
+}
+
 // upTo returns the reports up to and including the first with RunStep at
 // least step.
 func upTo(rs []engine.Report, step int) []engine.Report {
@@ -184,10 +210,46 @@ type testTrainer struct {
 	evals           int
 	preds           *engine.Predictions
 	err             error
+	// steps counts Step calls, pace and lr are the last set.
+	steps    int
+	pace, lr float64
 	// model is what Snapshot returns (nil: no weights); snapshots
 	// counts the calls.
 	model     *engine.Model
 	snapshots int
+}
+
+func (c *testTrainer) Step() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.paused {
+		return engine.ErrNotPaused
+	}
+	c.steps++
+	return nil
+}
+
+func (c *testTrainer) SetPace(p float64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pace = p
+	return nil
+}
+
+func (c *testTrainer) SetLR(lr float64) (engine.Position, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lr = lr
+	return engine.Position{Epoch: 2, Phase: engine.PhaseTrain, Trained: 37}, nil
+}
+
+func (c *testTrainer) Position() engine.Position { return engine.Position{} }
+
+// controls returns the steps taken, the pace and the learning rate set.
+func (c *testTrainer) controls() (steps int, pace, lr float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.steps, c.pace, c.lr
 }
 
 func (c *testTrainer) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
@@ -392,6 +454,19 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyCtrlC}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// evalEvent is run 1's report of an evaluation of p after trained
+// training batches (all of p's digits; sampled when p.Index is set), of
+// attempt gen.
+func evalEvent(p *engine.Predictions, trained, gen int) runs.Event {
+	total := p.Len()
+	if p.Index != nil {
+		total = testDigits
+	}
+	return runs.Event{Run: 1, Gen: gen, Kind: runs.KindReport, Report: engine.Report{Kind: engine.KindEval,
+		Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3, Trained: trained, Samples: p.Len(), Total: total,
+		Loss: p.Loss, Acc: p.Acc, Predictions: p}}
 }
 
 // cellCounts is the confusion matrix of p, [true][predicted].

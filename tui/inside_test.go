@@ -59,8 +59,8 @@ func deliver(m tea.Model, cmd tea.Cmd) tea.Model {
 	return m
 }
 
-// keys presses keys one by one, delivering what each brings.
-func keys(m tea.Model, ks ...string) tea.Model {
+// hit presses keys one by one, delivering what each brings.
+func hit(m tea.Model, ks ...string) tea.Model {
 	for _, k := range ks {
 		var cmd tea.Cmd
 		m, cmd = m.Update(keyMsg(k))
@@ -148,11 +148,11 @@ func TestReplayFromBrowser(t *testing.T) {
 			if i < 0 {
 				t.Fatal("no digit changes its mind between rows 14 and 28")
 			}
-			m = keys(m, "tab")
-			m = keys(m, append([]string{"a"}, append(strings.Split(strconv.Itoa(i), ""), "enter")...)...)
+			m = hit(m, "tab")
+			m = hit(m, append([]string{"a"}, append(strings.Split(strconv.Itoa(i), ""), "enter")...)...)
 			b := active(m).(*browser)
 			pred := int(b.run.preds.Pred[i])
-			m = keys(m, "v")
+			m = hit(m, "v")
 			if active(m).kind() != kindReplay {
 				t.Fatalf("v opened %s", active(m).title())
 			}
@@ -164,7 +164,7 @@ func TestReplayFromBrowser(t *testing.T) {
 			if got == nil || got[1] != "28" || got[3] != strconv.Itoa(pred) || got[4] != probText(float64(b.run.preds.Probs[i][pred])) {
 				t.Fatalf("row 28 shows %q, the browser predicts %d (%s):\n%s", got, pred, probText(float64(b.run.preds.Probs[i][pred])), s)
 			}
-			m = keys(m, append([]string{"g"}, repeat("right", 13)...)...)
+			m = hit(m, append([]string{"g"}, repeat("right", 13)...)...)
 			s = m.View()
 			got = predLine.FindStringSubmatch(s)
 			if got == nil || got[1] != "14" || got[3] != strconv.Itoa(tr.Pred(13)) {
@@ -178,7 +178,7 @@ func TestReplayFromBrowser(t *testing.T) {
 			if cell == engine.LSTM && (!strings.Contains(s, "forget") || !strings.Contains(s, "c cell state")) {
 				t.Errorf("the LSTM's replay lacks its gates or cell state:\n%s", s)
 			}
-			m = keys(m, "esc")
+			m = hit(m, "esc")
 			if active(m).kind() != kindBrowser {
 				t.Errorf("esc went to %s, not back to the browser", active(m).title())
 			}
@@ -218,13 +218,19 @@ func TestReplayAutoplay(t *testing.T) {
 	if r.playing {
 		t.Error("still playing at the last row")
 	}
-	m = keys(m, "+", "+", "+", "+")
-	if r.speedRate() != 16 {
-		t.Errorf("speed %d after four +, want the fastest, 16", r.speedRate())
+	// + and - are the run's pace, everywhere; up and down the replay's
+	// speed.
+	m = hit(m, "+")
+	if r.speedRate() != 4 {
+		t.Errorf("+ changed the replay's speed to %d", r.speedRate())
 	}
-	m = keys(m, "-")
+	m = hit(m, "up", "up", "k", "up")
+	if r.speedRate() != 16 {
+		t.Errorf("speed %d after four ups, want the fastest, 16", r.speedRate())
+	}
+	m = hit(m, "down")
 	m, _ = m.Update(keyMsg(" "))
-	_ = keys(m, "left")
+	_ = hit(m, "left")
 	if r.playing || r.step != 1 {
 		t.Errorf("left while playing: playing %t at row %d", r.playing, r.step)
 	}
@@ -239,8 +245,8 @@ func TestGoldenReplayGated(t *testing.T) {
 				cfg := testConfig()
 				cfg.Cell = cell
 				m, _, _ := inside(t, cfg, s.w, s.h)
-				m = keys(m, "tab", "a", "3", "enter", "v", "g")
-				m = keys(m, repeat("right", 13)...)
+				m = hit(m, "tab", "a", "3", "enter", "v", "g")
+				m = hit(m, repeat("right", 13)...)
 				b := body(m.(Model))
 				checkFrame(t, b, s.w, m.(Model).lay.body.h)
 				golden.RequireEqual(t, []byte(b))
@@ -296,15 +302,15 @@ func TestCanvasDrawing(t *testing.T) {
 			checkStroke(t, byMouse)
 			checkPrediction(t, m, net)
 
-			m = keys(m, "c")
+			m = hit(m, "c")
 			if s := m.View(); !strings.Contains(s, "none yet") {
 				t.Fatalf("c did not clear the canvas:\n%s", s)
 			}
 			// The cursor starts at (14, 14): up ten rows, then paint and
 			// go down twenty times.
-			m = keys(m, repeat("up", 10)...)
+			m = hit(m, repeat("up", 10)...)
 			for range 20 {
-				m = keys(m, " ", "down")
+				m = hit(m, " ", "down")
 			}
 			byKeys := drawn(m).px
 			if size.h == 40 {
@@ -329,11 +335,11 @@ func TestCanvasDrawing(t *testing.T) {
 			}
 			checkPrediction(t, m, net)
 
-			m = keys(m, "t")
+			m = hit(m, "t")
 			if !strings.Contains(m.View(), "preprocessed") {
 				t.Errorf("t shows no preprocessed digit:\n%s", m.View())
 			}
-			m = keys(m, "v")
+			m = hit(m, "v")
 			if active(m).kind() != kindReplay || !strings.Contains(m.View(), "your drawing") {
 				t.Fatalf("v did not replay the drawing:\n%s", m.View())
 			}
@@ -415,11 +421,11 @@ func TestCanvasGolden(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			m, _, _ := inside(t, testConfig(), s.w, s.h)
 			m = goTo(t, m, kindCanvas)
-			m = keys(m, repeat("up", 10)...)
+			m = hit(m, repeat("up", 10)...)
 			for range 20 {
-				m = keys(m, " ", "down")
+				m = hit(m, " ", "down")
 			}
-			m = keys(m, "right", "right", "right", " ", "t")
+			m = hit(m, "right", "right", "right", " ", "t")
 			b := body(m.(Model))
 			checkFrame(t, b, s.w, m.(Model).lay.body.h)
 			golden.RequireEqual(t, []byte(b))
@@ -431,9 +437,9 @@ func TestCanvasGolden(t *testing.T) {
 // predicted class over it, and says so; it follows the digit.
 func TestBrowserSaliency(t *testing.T) {
 	m, net, _ := inside(t, testConfig(), 120, 40)
-	m = keys(m, "tab", "a", "5", "enter")
+	m = hit(m, "tab", "a", "5", "enter")
 	before := m.View()
-	m = keys(m, "s")
+	m = hit(m, "s")
 	b := active(m).(*browser)
 	pred := int(b.run.preds.Pred[5])
 	want, err := saliencyMap(net, testSet(t).Image(5), pred)
@@ -456,11 +462,11 @@ func TestBrowserSaliency(t *testing.T) {
 	if !strings.Contains(s, "saliency: more ink here raises "+strconv.Itoa(pred)) {
 		t.Errorf("the panel does not explain the map:\n%s", s)
 	}
-	m = keys(m, "l")
+	m = hit(m, "l")
 	if b.salFor != 6 {
 		t.Errorf("the map did not follow to digit 6 (%d)", b.salFor)
 	}
-	m = keys(m, "s")
+	m = hit(m, "s")
 	if s := m.View(); strings.ContainsAny(s, "░▒▓") {
 		t.Errorf("s again leaves the map drawn:\n%s", s)
 	}
@@ -522,7 +528,7 @@ func gradReports(cfg engine.Config, n int) []engine.Report {
 // however long the run, covering it from its first sample to its last,
 // each column the mean of the samples it pools; a restart starts over.
 func TestGradientsBounded(t *testing.T) {
-	g := newGradients(newRunState(nil), newStyles(renderer(termenv.Ascii)), newKeyMap())
+	g := newGradients(newRunSet(), newStyles(renderer(termenv.Ascii)), newKeyMap())
 	const n = 5000
 	cfg := testConfig()
 	evs := []runs.Event{{Run: 1, Gen: 1, Kind: runs.KindAdded, Info: fakeInfo(cfg, testSet(t))}}
@@ -560,7 +566,7 @@ func TestGoldenGradientsCompare(t *testing.T) {
 	for i, cfg := range []engine.Config{rnn, lstm} {
 		info := fakeInfo(cfg, testSet(t))
 		info.ID = runs.ID(i + 1)
-		evs = append(evs, runs.Event{Run: info.ID, Gen: 1, Kind: runs.KindAdded, Info: info})
+		evs = append(evs, runs.Event{Run: info.ID, Gen: 1, Kind: runs.KindAdded, Info: info, Index: i})
 		for _, r := range gradReports(cfg, 300) {
 			evs = append(evs, runs.Event{Run: info.ID, Gen: 1, Kind: runs.KindReport, Report: r})
 		}
@@ -587,7 +593,7 @@ func TestGoldenGradientsCompare(t *testing.T) {
 				row1 := []rune(strings.Split(g.panel(gr, pw, h), "\n")[2])
 				heat := string(row1[4 : 4+n])
 				if i == 0 && strings.ContainsAny(heat, "=+*#%@") || i == 1 && !strings.ContainsAny(heat, "#%@") {
-					t.Errorf("%s's first row %q: the RNN's must be faint, the LSTM's strong", g.labels[gr.id], heat)
+					t.Errorf("%s's first row %q: the RNN's must be faint, the LSTM's strong", g.set.label(gr.id), heat)
 				}
 			}
 			golden.RequireEqual(t, []byte(b))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -12,7 +13,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/mnist-tui/mnist-tui/engine"
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui/digit"
 )
@@ -44,15 +44,9 @@ type runOverMsg struct{}
 // listenMsg says a frame interval has passed: wait for events again.
 type listenMsg struct{}
 
-// predictionsMsg carries an evaluation of the test set on a snapshot.
-type predictionsMsg struct {
-	preds *engine.Predictions
-	from  string
-	// id and gen are the run and attempt evaluated: predictions of a run
-	// no longer shown, or since restarted, are dropped.
-	id  runs.ID
-	gen int
-}
+// evaluatedMsg says an evaluation of run id asked for with the evaluate
+// key is over: its predictions reach every viewer through the stream.
+type evaluatedMsg struct{ id runs.ID }
 
 // savedMsg reports a checkpoint written by the save key (err nil) or not.
 type savedMsg struct {
@@ -71,13 +65,30 @@ const (
 	noteRestarted      = "run restarted from scratch"
 )
 
-// errMsg carries an evaluation's failure (a run's failure comes as a
-// state event).
-type errMsg struct{ err error }
+// errMsg carries the failure of an evaluation of run id (a run's failure
+// comes as a state event).
+type errMsg struct {
+	err error
+	id  runs.ID
+}
+
+// pickedMsg tells every view that another run is shown (< and >, a click
+// on the runs table or the runs bar, the teacher's run in follow mode):
+// the views that run the model themselves take its weights.
+type pickedMsg struct{}
+
+// pickRunMsg asks the root to show run id in the views that show one run
+// (a click on the runs table or the runs bar).
+type pickRunMsg struct{ id runs.ID }
+
+// pickRun is the command of a pickRunMsg.
+func pickRun(id runs.ID) tea.Cmd { return func() tea.Msg { return pickRunMsg{id: id} } }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
-// (dashboard, prediction browser, confusion matrix, replay, canvas,
-// gradients), the shared run state they read, and the global keys. It keeps the view contract (see view):
+// (dashboard, prediction browser, confusion matrix, gallery, replay,
+// canvas, gradients, setup form), the shared state of the runs they read
+// (every run's, and the run shown's), and the global keys. It keeps the
+// view contract (see view):
 // it routes messages, lays out the screen in Update and hands the mouse to
 // the view under it. Build it with New.
 type Model struct {
@@ -87,11 +98,16 @@ type Model struct {
 	km   keyMap
 	help help.Model
 	spin spinner.Model
-	run  *runState
+	// set holds every run's state; run is the selected run's (set.shown),
+	// the one the views that show a single run show.
+	set *runSet
+	run *runState
 
 	views  []view
 	active int
 	tabs   tabBar
+	// bar is the runs bar (several runs, over the views of one run).
+	bar *runsBar
 	// lay is the screen's layout, computed in Update.
 	lay screenLayout
 	// capture is the view that got the last mouse press, while the button
@@ -112,6 +128,10 @@ type Model struct {
 	// frame remembers the parts of the last frame drawn, so that a frame
 	// whose parts did not change costs next to nothing.
 	frame *frameMemo
+
+	// seat is the Model's place in a classroom (Options.Class): the
+	// lobby, the notices, follow mode (class.go).
+	seat seat
 }
 
 // frameMemo holds the last frame and what it was drawn from.
@@ -141,33 +161,42 @@ func New(o Options) Model {
 	km.setMouse(!o.NoMouse)
 	h := help.New()
 	h.Styles = st.helpStyles()
-	run := newRunState(nil)
+	set := newRunSet()
 	if o.Events == nil && o.Bursts == nil {
-		run.over = true
+		set.close()
 	}
+	run := set.shown
 	m := Model{
-		o: o, ctx: ctx, st: st, km: km, help: h, run: run, frame: &frameMemo{},
+		o: o, ctx: ctx, st: st, km: km, help: h, set: set, run: run, frame: &frameMemo{},
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.accent)),
 		tabs:    tabBar{st: st},
+		bar:     &runsBar{},
 		capture: -1,
 	}
-	w := newWeights(o.Access, run)
+	w := newWeights(ctx, o.Access, run)
 	m.views = []view{
-		newDashboard(run, st, km, o.ASCII, o.Cache),
+		newDashboard(set, st, km, o.ASCII, o.Cache),
 		newBrowser(run, st, km, o.Renderer, w),
 		newConfusion(run, st, km),
-		newReplay(run, st, km, w, digit.NewPainter(o.Renderer)),
+		newGallery(run, st, km, o.Renderer),
+		newReplay(ctx, run, st, km, w, digit.NewPainter(o.Renderer)),
 		newCanvas(run, st, km, w, digit.NewPainter(o.Renderer)),
-		newGradients(run, st, km),
+		newGradients(set, st, km),
+		newSetup(set, st, km, o.Access),
 	}
+	m.seat = newSeat(o, set, st, km)
 	return m
 }
 
 // Init starts listening for events, and every view's own commands.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.listen()}
+	cmds := []tea.Cmd{m.listen(), m.seat.listen()}
 	for i, v := range m.views {
 		cmds = append(cmds, route(viewID(i), v.init()))
+	}
+	if m.o.Setup != nil {
+		spec := *m.o.Setup
+		cmds = append(cmds, show(kindSetup, openSetupMsg{spec: &spec, back: kindDashboard, quit: true}))
 	}
 	return tea.Batch(cmds...)
 }
@@ -226,8 +255,12 @@ func waitEvents(ch <-chan runs.Event) tea.Cmd {
 
 // Update handles a message, then lays the screen out again (see layout).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	pre := m.beforeClass(msg)
 	next, cmd := m.handle(msg)
 	nm := next.(Model)
+	if c := nm.afterClass(msg, pre); c != nil {
+		cmd = tea.Batch(cmd, c)
+	}
 	nm.layout()
 	return nm, cmd
 }
@@ -236,39 +269,38 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.width, m.height = min(max(msg.Width, 0), MaxWidth), min(max(msg.Height, 0), MaxHeight)
+		m.help.Width = m.width
 		return m, nil
 	case eventsMsg:
-		preds := false
+		before := m.mark()
 		for _, e := range msg {
-			preds = m.event(e) || preds
+			m.set.event(e)
 		}
+		m.noticeEvents(msg, before)
 		cmd := m.broadcast(msg)
-		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
-		if preds {
-			m.run.evaluating = false
-		}
+		next := after(m.ctx, frameInterval, func() tea.Msg { return listenMsg{} })
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, m.listen()
 	case runOverMsg:
-		m.run.over = true
+		m.set.close()
 		return m, m.broadcast(msg)
-	case predictionsMsg:
-		m.run.evaluating = false
-		if m.run.done || msg.id != m.run.id || msg.gen != m.run.gen {
-			// The final predictions won the race, or the snapshot is of
-			// a run since restarted or no longer shown.
-			return m, nil
+	case evaluatedMsg:
+		if st := m.set.get(msg.id); st != nil {
+			st.evaluating = false
 		}
-		m.run.setPreds(msg.preds, msg.from)
-		return m, m.broadcast(msg)
+		return m, nil
 	case errMsg:
 		// An evaluation failed: say so until the next key; the run goes on.
-		m.run.evaluating = false
+		if st := m.set.get(msg.id); st != nil {
+			st.evaluating = false
+		}
 		m.note, m.noteErr = msg.err.Error(), true
 		return m, nil
+	case pickRunMsg:
+		m.set.pick(msg.id)
+		return m, m.picked()
 	case savedMsg:
 		m.saving = false
 		if msg.err != nil {
@@ -299,7 +331,16 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
+	case classMsg:
+		return m.classChanged()
+	case classOverMsg:
+		return m, nil
+	case startedMsg:
+		return m.started(msg)
 	case tea.MouseMsg:
+		if m.inLobby() {
+			return m, nil
+		}
 		return m.mouse(tea.MouseEvent(msg))
 	case tea.KeyMsg:
 		return m.keys(msg)
@@ -312,53 +353,6 @@ func (m Model) tell(id viewID, msg tea.Msg) tea.Cmd {
 	v, cmd := m.views[id].update(msg)
 	m.views[id] = v
 	return route(id, cmd)
-}
-
-// event folds one event of the stream into the state of the run shown,
-// and reports whether it brought predictions. The run shown is the one
-// whose attempt started last (the one training, in a queue); until one
-// starts, the first run added. A greater Gen of the run shown starts its
-// state over (a restart): nothing is inferred from counters.
-func (m *Model) event(e runs.Event) bool {
-	r := m.run
-	switch e.Kind {
-	case runs.KindAdded:
-		if r.info == nil || (r.id == 0) {
-			r.reset(e.Info, e.Gen)
-			r.state = runs.StateQueued
-		}
-		return false
-	case runs.KindRemoved:
-		if e.Run == r.id {
-			r.reset(nil, 0)
-			r.state = 0
-		}
-		return false
-	case runs.KindStart:
-		if e.Run != r.id || e.Gen != r.gen || r.started || r.done {
-			r.reset(e.Info, e.Gen)
-		}
-		r.info, r.state = e.Info, runs.StateRunning
-		return false
-	}
-	if e.Run != r.id || e.Gen < r.gen {
-		return false // another run's, or a stale attempt's
-	}
-	if e.Gen > r.gen {
-		r.reset(r.info, e.Gen)
-	}
-	switch e.Kind {
-	case runs.KindState:
-		r.state = e.State
-		if e.State == runs.StateFailed {
-			r.err = e.Err
-		} else if e.State == runs.StateQueued || e.State == runs.StateRunning {
-			r.err = nil
-		}
-	case runs.KindReport:
-		return r.apply(e.Report)
-	}
-	return false
 }
 
 // broadcast hands a data message to every view.
@@ -374,7 +368,7 @@ func (m Model) broadcast(msg tea.Msg) tea.Cmd {
 // or a message for the view that started the command.
 func (m Model) fromView(msg viewMsg) (tea.Model, tea.Cmd) {
 	switch inner := msg.msg.(type) {
-	case showMsg, noteMsg:
+	case showMsg, noteMsg, pickRunMsg:
 		return m.handle(inner)
 	}
 	if msg.id < 0 || int(msg.id) >= len(m.views) {
@@ -444,6 +438,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.help.ShowAll = false
 		return m, nil
 	}
+	if m.inLobby() {
+		return m.lobbyKey(msg)
+	}
 	active := m.views[m.active]
 	if !active.typing() {
 		switch {
@@ -465,6 +462,34 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m.startSave()
 		case key.Matches(msg, m.km.Restart):
 			return m.startRestart(confirm)
+		case key.Matches(msg, m.km.Faster), key.Matches(msg, m.km.Slower):
+			m.shiftPace(key.Matches(msg, m.km.Faster))
+			return m, nil
+		case key.Matches(msg, m.km.Step):
+			m.step()
+			return m, nil
+		case key.Matches(msg, m.km.LRUp), key.Matches(msg, m.km.LRDown):
+			factor := 2.0
+			if key.Matches(msg, m.km.LRDown) {
+				factor = 0.5
+			}
+			m.scaleLR(factor)
+			return m, nil
+		case key.Matches(msg, m.km.NewRun):
+			return m.openSetup()
+		case key.Matches(msg, m.km.Follow):
+			return m.toggleFollow()
+		case key.Matches(msg, m.km.PrevRun, m.km.NextRun):
+			if m.set.len() < 2 {
+				m.note = "there is one run: N sets up another to compare"
+				return m, nil
+			}
+			step := 1
+			if key.Matches(msg, m.km.PrevRun) {
+				step = -1
+			}
+			m.set.step(step)
+			return m, m.picked()
 		}
 	}
 	return m, m.tell(viewID(m.active), msg)
@@ -509,6 +534,71 @@ func (m *Model) togglePause() {
 	}
 }
 
+// control checks that a control of kind k (named what) may act on the run
+// shown now; if not it says why in the note and returns false.
+func (m *Model) control(k runs.ActionKind, what string) bool {
+	switch {
+	case m.denied(k) != "" && m.o.Access.List != nil:
+		m.note = what + ": " + m.denied(k)
+	case !m.shown():
+		m.note = what + " is not available: " + ErrNoControl.Error()
+	case m.run.done || m.run.over || m.run.state.Finished():
+		m.note = "training is over"
+	case m.run.state == runs.StateQueued:
+		m.note = "the run has not started"
+	default:
+		return true
+	}
+	return false
+}
+
+// shiftPace moves the run's pace one rung faster or slower, for every
+// viewer.
+func (m *Model) shiftPace(faster bool) {
+	if !m.control(runs.ActPace, "pace") {
+		return
+	}
+	p, err := m.o.Access.ShiftPace(m.run.id, faster)
+	if err != nil {
+		m.note, m.noteErr = err.Error(), !errors.Is(err, runs.ErrPaceLimit)
+		return
+	}
+	m.note = "pace " + runs.FormatPace(p) + " for everyone (+ faster, - slower)"
+}
+
+// step trains one batch of the paused run.
+func (m *Model) step() {
+	if !m.control(runs.ActStep, "one batch") {
+		return
+	}
+	if m.run.state != runs.StatePaused {
+		m.note = "n trains one batch while paused: press p first"
+		return
+	}
+	if err := m.o.Access.Step(m.run.id); err != nil {
+		m.note, m.noteErr = err.Error(), true
+		return
+	}
+	m.note = "one batch (n again for another, p resumes)"
+}
+
+// scaleLR multiplies the run's learning rate by factor.
+func (m *Model) scaleLR(factor float64) {
+	if !m.control(runs.ActLR, "learning rate") {
+		return
+	}
+	prev := m.run.lr
+	lr, err := m.o.Access.ScaleLR(m.run.id, factor)
+	if err != nil {
+		m.note, m.noteErr = err.Error(), true
+		return
+	}
+	m.note = fmt.Sprintf("learning rate %s (was %s) from the next batch on", fmtLR(lr), fmtLR(prev))
+}
+
+// fmtLR formats a learning rate.
+func fmtLR(lr float64) string { return strconv.FormatFloat(lr, 'g', 4, 64) }
+
 // startSave writes a checkpoint of the run to its spec's save path in the
 // background (the write is atomic: a failure keeps the previous file).
 func (m Model) startSave() (tea.Model, tea.Cmd) {
@@ -528,6 +618,32 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 		_, err := a.Save(id, path)
 		return savedMsg{path: path, err: err}
 	}
+}
+
+// picked is what picking another run to show starts: the views hear of
+// it (pickedMsg), and its evaluation's spinner goes on when one is under
+// way (the spinner stops ticking while the run it spins for is not
+// shown).
+func (m Model) picked() tea.Cmd {
+	cmd := m.broadcast(pickedMsg{})
+	if m.run.evaluating {
+		return tea.Batch(cmd, m.spin.Tick)
+	}
+	return cmd
+}
+
+// openSetup opens the setup form of a new run, pre-filled from the run
+// shown, or says why this viewer may not.
+func (m Model) openSetup() (tea.Model, tea.Cmd) {
+	switch {
+	case m.o.Access.List == nil:
+		m.note = noteNoRuns
+		return m, nil
+	case !m.o.Access.Allowed(runs.ActAdd):
+		m.note = m.denied(runs.ActAdd)
+		return m, nil
+	}
+	return m, show(kindSetup, openSetupMsg{back: m.views[m.active].kind()})
 }
 
 // canRestart reports whether this Model may restart the run.
@@ -558,7 +674,8 @@ func (m Model) startRestart(confirm bool) (tea.Model, tea.Cmd) {
 	return m, func() tea.Msg { return restartedMsg{err: a.Restart(id)} }
 }
 
-// startEvaluate evaluates the test set on a snapshot of the current weights.
+// startEvaluate evaluates the test set on a snapshot of the current weights
+// for every viewer: the predictions come back through the stream.
 func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 	switch {
 	case !m.shown():
@@ -572,20 +689,16 @@ func (m Model) startEvaluate() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.run.evaluating = true
-	from := "snapshot before training"
-	if r := m.run.last; m.run.started {
-		from = fmt.Sprintf("snapshot at epoch %d/%d, %s step %d/%d", r.Epoch, r.Epochs, r.Phase, r.Step, r.Steps)
-	}
-	ctx, a, id, gen := m.ctx, m.o.Access, m.run.id, m.run.gen
+	ctx, a, id := m.ctx, m.o.Access, m.run.id
 	eval := func() tea.Msg {
 		p, err := a.Evaluate(ctx, id)
 		if err != nil {
-			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err)}
+			return errMsg{err: fmt.Errorf("tui: evaluate test set: %w", err), id: id}
 		}
 		if p == nil {
-			return errMsg{err: errors.New("tui: evaluate test set: no predictions")}
+			return errMsg{err: errors.New("tui: evaluate test set: no predictions"), id: id}
 		}
-		return predictionsMsg{preds: p, from: from, id: id, gen: gen}
+		return evaluatedMsg{id: id}
 	}
 	return m, tea.Batch(eval, m.spin.Tick)
 }

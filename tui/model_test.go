@@ -90,6 +90,20 @@ func TestResizeAnyTime(t *testing.T) {
 	}
 }
 
+// TestHugeTerminalIsClamped: a terminal announcing a huge size gets every
+// view drawn at MaxWidth x MaxHeight at most, whatever it asked for.
+func TestHugeTerminalIsClamped(t *testing.T) {
+	m := finished(t, nil, 3000, 1000) // big enough to tell, small enough to draw unclamped
+	for range m.(Model).views {
+		checkFrame(t, m.View(), MaxWidth, MaxHeight)
+		m, _ = press(m, "tab")
+	}
+	m = sized(m, -5, 5000)
+	if v := m.View(); strings.Count(v, "\n") >= MaxHeight {
+		t.Errorf("a negative width and a huge height drew %d lines", strings.Count(v, "\n")+1)
+	}
+}
+
 func TestTabsCycle(t *testing.T) {
 	m := tea.Model(sized(newTest(t, nil), 80, 24))
 	views := m.(Model).views
@@ -185,8 +199,10 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 
 func TestEvaluateKey(t *testing.T) {
 	preds := fakePreds(testSet(t))
+	preds.At = engine.Position{Epoch: 2, Phase: engine.PhaseTrain, Trained: 37}
 	c := &testTrainer{preds: preds}
-	m := feed(sized(newTest(t, c), 120, 40), upTo(fakeRun(testConfig(), nil), 900))
+	tl := newTestList(t, c, runs.AllCaps(), "")
+	m := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), testSet(t), tl.access), 120, 40), upTo(fakeRun(testConfig(), nil), 900))
 	m, _ = press(m, "tab")
 	if v := m.View(); !strings.Contains(v, "No test predictions yet") {
 		t.Fatalf("browser before evaluation:\n%s", v)
@@ -195,21 +211,23 @@ func TestEvaluateKey(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "evaluating test set") || !strings.Contains(v, "Evaluating the test set on a snapshot") {
 		t.Errorf("no sign of the evaluation running:\n%s", m.View())
 	}
-	var got *predictionsMsg
 	for _, msg := range runEval(cmd) {
-		if p, ok := msg.(predictionsMsg); ok {
-			got = &p
-		}
+		m, _ = m.Update(msg)
 	}
-	if _, _, evals := c.counts(); got == nil || evals != 1 {
-		t.Fatalf("e: evals %d, predictions message %v", evals, got)
+	if _, _, evals := c.counts(); evals != 1 {
+		t.Fatalf("e: %d evaluations", evals)
 	}
-	if !strings.Contains(got.from, "epoch 2/3, train step") {
-		t.Errorf("snapshot described as %q", got.from)
+	if v := m.View(); strings.Contains(v, "evaluating test set") {
+		t.Errorf("still evaluating once the evaluation is over:\n%s", v)
 	}
-	m, _ = m.Update(*got)
+	// The predictions reach every viewer through the stream.
+	e, _ := tl.list.Hub().Last()
+	if e.Kind != runs.KindReport || e.Report.Kind != engine.KindEval || e.Report.Predictions != preds {
+		t.Fatalf("the evaluation was not published: %+v", e)
+	}
+	m, _ = m.Update(eventsMsg{e})
 	v := m.View()
-	if !strings.Contains(v, "target") || !strings.Contains(v, "snapshot at epoch 2/3") {
+	if !strings.Contains(v, "target") || !strings.Contains(v, "live · epoch 2/3, after batch 37 · all 300 test digits") {
 		t.Errorf("browser after evaluation:\n%s", v)
 	}
 
@@ -247,7 +265,7 @@ func TestRunErrorShown(t *testing.T) {
 		t.Errorf("run error not shown:\n%s", v)
 	}
 	// An evaluation afterwards does not hide it.
-	m, _ = m.Update(predictionsMsg{preds: fakePreds(testSet(t)), from: "snapshot", id: 1, gen: 1})
+	m, _ = m.Update(eventsMsg{evalEvent(fakePreds(testSet(t)), 40, 1)})
 	if v := m.View(); !strings.Contains(v, "error: engine: loss is NaN") {
 		t.Errorf("run error hidden by an evaluation:\n%s", v)
 	}

@@ -34,6 +34,15 @@ func (m Model) mouse(ev tea.MouseEvent) (tea.Model, tea.Cmd) {
 				return m, m.activate(i)
 			}
 		}
+	case ev.Y == 1 && m.lay.runsBar && press:
+		if step := (mouseMsg(ev)).wheel(); step != 0 {
+			m.set.step(step)
+			return m, m.picked()
+		}
+		if id, ok := m.bar.at(ev.X); ok && ev.Button == tea.MouseButtonLeft {
+			m.set.pick(id)
+			return m, m.picked()
+		}
 	case m.lay.body.contains(ev.X, ev.Y) && press:
 		if !ev.IsWheel() {
 			m.capture = viewID(m.active)

@@ -12,6 +12,15 @@ import (
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
+// MaxWidth and MaxHeight are the largest terminal size a Model lays itself
+// out for: a bigger terminal gets a dashboard of this size (in its top-left
+// corner). They bound what one drawing can cost, whatever size a terminal
+// (or an SSH client) announces; the SSH server clamps sizes to them too.
+const (
+	MaxWidth  = 500
+	MaxHeight = 200
+)
+
 // Options configure a Model.
 type Options struct {
 	// Context bounds evaluations started from the UI; nil means
@@ -39,15 +48,33 @@ type Options struct {
 	// same list, such as the SSH sessions. Nil: the Model draws everything
 	// itself.
 	Cache *Cache
+	// Setup, when set, opens the setup form at once, filled with this
+	// spec: nothing trains until it is submitted (the run it describes is
+	// added through Access), and leaving it (esc) quits (--setup).
+	Setup *runs.Spec
 	// NoMouse leaves the mouse to the terminal (text selection) instead of
 	// the app: Run does not turn mouse reporting on, and the help does not
 	// list the mouse. An SSH server decides for its sessions (see
 	// MouseOption).
 	NoMouse bool
+	// Class, when set, is the classroom the Model is part of (an SSH
+	// session's): it shows the lobby while training waits for the
+	// teacher, a status line of notices (what the teacher did), and
+	// follows the teacher's screen in follow mode (f). Nil: none.
+	Class Classroom
+	// Follow starts a student's Model in follow mode (serve --follow).
+	Follow bool
 }
 
 // Run runs a Model for o on in and out (stdin and stdout when nil) in the
-// alternate screen until the user quits or ctx is cancelled.
+// alternate screen until the user quits or ctx is cancelled. Cancelling
+// ctx ends it at once, with the terminal restored.
+//
+// Run installs no signal handler (Bubble Tea's is turned off): the caller
+// handles SIGINT, SIGTERM and SIGHUP by cancelling ctx. Bubble Tea's
+// handler and a context cancelled on the same signal both try to stop the
+// program, and when the context wins, the handler blocks forever sending
+// its message to an event loop that is gone, and Run with it.
 //
 // Quitting does not stop training by itself: the Model returns tea.Quit and
 // Run returns; the caller must then close the list of runs (or cancel what
@@ -58,7 +85,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	if o.Context == nil {
 		o.Context = ctx
 	}
-	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen())
+	opts := append(ProgramOptions(), tea.WithContext(ctx), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	if !o.NoMouse {
 		opts = append(opts, MouseOption())
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -50,6 +51,7 @@ func playSpeeds() []int { return []int{1, 2, 4, 8, 16} }
 // step from which the prediction stayed what it finally is; a saliency
 // map over the digit on demand.
 type replay struct {
+	ctx     context.Context // the program's: play ticks end with it
 	run     *runState
 	st      *styles
 	km      keyMap
@@ -89,9 +91,13 @@ type replayKey struct {
 	err                         string
 }
 
-func newReplay(run *runState, st *styles, km keyMap, w *weights, p *digit.Painter) *replay {
-	return &replay{run: run, st: st, km: km, w: w, painter: p, colour: p.Colour(), step: 28, speed: 2}
+func newReplay(ctx context.Context, run *runState, st *styles, km keyMap, w *weights, p *digit.Painter) *replay {
+	return &replay{ctx: ctx, run: run, st: st, km: km, w: w, painter: p, colour: p.Colour(), step: 28, speed: 2}
 }
+
+// showsOneRun: with several runs the root draws the runs bar above (the
+// replay reads with the weights of the run shown).
+func (r *replay) showsOneRun() bool { return true }
 
 func (r *replay) title() string     { return "Replay" }
 func (r *replay) kind() viewKind    { return kindReplay }
@@ -103,16 +109,16 @@ func (r *replay) speedRate() int    { return playSpeeds()[r.speed] }
 func (r *replay) playTick() tea.Cmd { return r.tickAfter(time.Second / time.Duration(r.speedRate())) }
 func (r *replay) tickAfter(d time.Duration) tea.Cmd {
 	n := r.ticks
-	return tea.Tick(d, func(time.Time) tea.Msg { return playTickMsg{n} })
+	return after(r.ctx, d, func() tea.Msg { return playTickMsg{n} })
 }
 
 func (r *replay) keys() ([]key.Binding, [][]key.Binding) {
 	k := r.km
-	short := []key.Binding{k.Left, k.Right, k.Play, k.Saliency, k.Faster, k.Slower}
+	short := []key.Binding{k.Left, k.Right, k.Play, k.Saliency, k.PlayFaster, k.PlaySlower}
 	if r.src.from != 0 {
 		short = append(short, k.Back)
 	}
-	return short, [][]key.Binding{{k.Left, k.Right, k.First, k.Last}, {k.Play, k.Faster, k.Slower}, {k.Saliency, k.Mode, k.Back}}
+	return short, [][]key.Binding{{k.Left, k.Right, k.First, k.Last}, {k.Play, k.PlayFaster, k.PlaySlower}, {k.Saliency, k.Mode, k.Back}}
 }
 
 // source is the digit shown: the one opened, or else the first test digit.
@@ -233,9 +239,9 @@ func (r *replay) press(km tea.KeyMsg) tea.Cmd {
 		r.playing = true
 		r.ticks++
 		return r.playTick()
-	case key.Matches(km, r.km.Faster):
+	case key.Matches(km, r.km.PlayFaster):
 		r.speed = min(r.speed+1, len(playSpeeds())-1)
-	case key.Matches(km, r.km.Slower):
+	case key.Matches(km, r.km.PlaySlower):
 		r.speed = max(r.speed-1, 0)
 	case key.Matches(km, r.km.Saliency):
 		r.saliency = !r.saliency

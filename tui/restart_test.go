@@ -134,17 +134,18 @@ func TestNewRunStartsOver(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), testSet(t), tl.access), 120, 40), tc.old)
 			m, cmd := press(m, "e") // an evaluation of the old attempt, answered late
-			var late tea.Msg
+			var late []runs.Event
+			var done []tea.Msg
 			if cmd != nil {
-				for _, msg := range runEval(cmd) {
-					if _, ok := msg.(predictionsMsg); ok {
-						late = msg
-					}
+				done = runEval(cmd)
+				if e, _ := tl.list.Hub().Last(); e.Kind == runs.KindReport && e.Report.Kind == engine.KindEval {
+					late = append(late, e)
 				}
 			}
 			m, _ = m.Update(eventsMsg(append(append([]runs.Event(nil), restart...), reportEvents(tc.next, 2)...)))
-			if late != nil {
-				m, _ = m.Update(late)
+			m, _ = m.Update(eventsMsg(late))
+			for _, msg := range done {
+				m, _ = m.Update(msg)
 			}
 			m, _ = press(m, "?", "?") // clears the evaluate key's note
 			fresh := New(Options{Renderer: renderer(termenv.Ascii), Access: tl.access, Events: make(chan runs.Event)})

@@ -21,6 +21,8 @@ type phaseRow struct {
 	// batches is how many training batches the run had done when the
 	// phase ended: where the phase sits on the per-batch charts.
 	batches int
+	// rate is the phase's throughput, samples a second.
+	rate float64
 }
 
 // runState is everything the views know about the run they show, built
@@ -38,8 +40,10 @@ type runState struct {
 	sizes [3]int
 	test  *mnist.Set
 
-	// Per training batch, in order, across epochs.
-	batchLoss, batchAcc []float64
+	// Per training batch, in order, across epochs; batchX is where each
+	// batch sits in the schedule, in epochs (batch 16 of 32 of epoch 2 is
+	// at 1.5): runs of other batch sizes or sizes line up on it.
+	batchLoss, batchAcc, batchX []float64
 	// Finished phases, in order.
 	rows []phaseRow
 	// last is the newest report; started tells whether there is one.
@@ -53,11 +57,20 @@ type runState struct {
 	testLoss, testAcc float64
 	hasTest           bool
 
-	// preds are the test predictions being browsed, predsFrom says where
-	// they came from; predsGen counts replacements so views can rebuild.
+	// preds are the test predictions being browsed (the newest of the
+	// stream: live, asked for with e, or final), predsFrom says where they
+	// came from; predsGen counts replacements so views can rebuild.
 	preds     *engine.Predictions
 	predsFrom string
 	predsGen  int
+
+	// pace and lr are the run's pace (training batches per second, 0 for
+	// full speed) and learning rate now: its spec's, then as actions set
+	// them. lrMarks are the learning-rate changes, evals the test
+	// accuracies evaluated during training, in stream order.
+	pace, lr float64
+	lrMarks  []lrMark
+	evals    []evalPoint
 
 	// evaluating is set while a test-set evaluation started from the UI
 	// runs.
@@ -98,6 +111,7 @@ func newRunState(info *runs.Info) *runState {
 	h := uint64(fnvOffset)
 	if info != nil {
 		s.id, s.gen, s.cfg, s.test = info.ID, 1, info.Config, info.Test
+		s.pace, s.lr = info.Spec.Pace, info.Config.LR
 		s.sizes = [3]int{info.Data.Train, info.Data.Val, info.Data.Test}
 		for _, b := range fmt.Sprintf("%d\x00%#v\x00%#v", info.ID, info.Config, info.Data) {
 			h = mix(h, uint64(b))
@@ -118,7 +132,7 @@ func (s *runState) fingerprint(r engine.Report) {
 	for i := 0; i < len(r.Phase); i++ {
 		h = mix(h, uint64(r.Phase[i]))
 	}
-	for _, v := range [...]int{int(r.Kind), r.Epoch, r.Epochs, r.Step, r.Steps, r.Samples, r.Total, r.RunStep, r.RunSteps, int(r.Elapsed)} {
+	for _, v := range [...]int{int(r.Kind), r.Epoch, r.Epochs, r.Step, r.Steps, r.Samples, r.Total, r.RunStep, r.RunSteps, r.Trained, int(r.Elapsed)} {
 		h = mix(h, uint64(v))
 	}
 	for _, f := range [...]float64{r.Loss, r.Acc, r.BatchLoss, r.BatchAcc, r.SamplesPerSec} {
@@ -149,6 +163,9 @@ func (s *runState) reset(info *runs.Info, gen int) {
 // apply folds one report into the state. It reports whether it brought
 // predictions.
 func (s *runState) apply(r engine.Report) bool {
+	if r.Kind == engine.KindEval {
+		return s.applyEval(r)
+	}
 	s.fingerprint(r)
 	s.last, s.started = r, true
 	switch r.Kind {
@@ -156,9 +173,14 @@ func (s *runState) apply(r engine.Report) bool {
 		if r.Phase == engine.PhaseTrain {
 			s.batchLoss = append(s.batchLoss, r.BatchLoss)
 			s.batchAcc = append(s.batchAcc, r.BatchAcc)
+			x := float64(r.Epoch - 1)
+			if r.Steps > 0 {
+				x += float64(r.Step) / float64(r.Steps)
+			}
+			s.batchX = append(s.batchX, x)
 		}
 	case engine.KindPhaseEnd:
-		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss)})
+		s.rows = append(s.rows, phaseRow{epoch: r.Epoch, phase: r.Phase, loss: r.Loss, acc: r.Acc, elapsed: r.Elapsed, finished: true, batches: len(s.batchLoss), rate: r.SamplesPerSec})
 		s.doneElapsed += r.Elapsed
 		if r.Phase == engine.PhaseTest {
 			s.testLoss, s.testAcc, s.hasTest = r.Loss, r.Acc, true
@@ -167,11 +189,72 @@ func (s *runState) apply(r engine.Report) bool {
 		s.done = true
 		if r.Predictions != nil {
 			s.testLoss, s.testAcc, s.hasTest = r.Predictions.Loss, r.Predictions.Acc, true
+			s.evals = append(s.evals, evalPoint{x: len(s.batchLoss), acc: r.Predictions.Acc, all: true})
 			s.setPreds(r.Predictions, "final test predictions")
 			return true
 		}
 	}
 	return false
+}
+
+// lrMark is a learning-rate change: after x training batches, from one
+// rate to another.
+type lrMark struct {
+	x        int
+	from, to float64
+}
+
+// evalPoint is a test accuracy evaluated after x training batches, on
+// all the test digits or a sample.
+type evalPoint struct {
+	x   int
+	acc float64
+	all bool
+}
+
+// applyEval folds an evaluation made during training into the state (it
+// leaves the progress, last, alone): an accuracy point, and its
+// predictions when the history still holds them.
+func (s *runState) applyEval(r engine.Report) bool {
+	s.fingerprint(r)
+	s.evals = append(s.evals, evalPoint{x: r.Trained, acc: r.Acc, all: r.Samples >= r.Total})
+	if r.Predictions == nil || s.done {
+		return false
+	}
+	s.setPreds(r.Predictions, evalLabel(r))
+	return true
+}
+
+// evalLabel says where an evaluation's predictions come from (the live
+// evaluations' and those asked for with e alike: the weights while they
+// train): "live · epoch 2/3, after batch 37 · 2,000 of 10,000 test digits
+// · a fixed, seeded, class-balanced sample", or "... · all 10,000 test
+// digits".
+func evalLabel(r engine.Report) string {
+	at := fmt.Sprintf("epoch %d/%d, after batch %s", r.Epoch, r.Epochs, group(r.Trained))
+	if r.Trained == 0 {
+		at = "before training"
+	}
+	if r.Samples < r.Total {
+		return fmt.Sprintf("live · %s · %s of %s test digits · a fixed, seeded, class-balanced sample", at, group(r.Samples), group(r.Total))
+	}
+	return fmt.Sprintf("live · %s · all %s test digits", at, group(r.Total))
+}
+
+// action folds a control action on the run into the state: its pace and
+// learning rate, the learning-rate marks.
+func (s *runState) action(a *runs.Action) {
+	switch a.Kind {
+	case runs.ActPace:
+		s.pace = a.Value
+	case runs.ActLR:
+		s.lr = a.Value
+		s.lrMarks = append(s.lrMarks, lrMark{x: a.At.Trained, from: a.Prev, to: a.Value})
+	default:
+		return
+	}
+	h := mix(mix(mix(s.version, uint64(a.Kind)), math.Float64bits(a.Value)), uint64(a.At.Trained))
+	s.version = h
 }
 
 // setPreds replaces the browsed predictions.
@@ -184,6 +267,31 @@ func (s *runState) setPreds(p *engine.Predictions, from string) {
 // not ended yet.
 func (s *runState) running() bool {
 	return s.started && !s.done && !s.over && s.last.Kind == engine.KindBatch
+}
+
+// bestVal is the best validation accuracy of the finished epochs (ok
+// false before the first).
+func (s *runState) bestVal() (acc float64, ok bool) {
+	for _, r := range s.rows {
+		if r.phase == engine.PhaseVal && (!ok || r.acc > acc) {
+			acc, ok = r.acc, true
+		}
+	}
+	return acc, ok
+}
+
+// trainRate is the training throughput, samples a second: the running
+// training phase's, else the last finished one's (ok false before any).
+func (s *runState) trainRate() (rate float64, ok bool) {
+	if s.running() && s.last.Phase == engine.PhaseTrain && s.last.SamplesPerSec > 0 {
+		return s.last.SamplesPerSec, true
+	}
+	for i := len(s.rows) - 1; i >= 0; i-- {
+		if s.rows[i].phase == engine.PhaseTrain {
+			return s.rows[i].rate, true
+		}
+	}
+	return 0, false
 }
 
 // elapsed is the run's time so far (finished phases plus the running one).

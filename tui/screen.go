@@ -16,7 +16,8 @@ import (
 // the hint line or the full help) at the bottom. Model.layout computes it
 // in Update; View only draws what it says.
 type screenLayout struct {
-	tabs      string // the tab bar, drawn
+	tabs      string // the tab bar, drawn (and the runs bar under it)
+	runsBar   bool   // the runs bar is on the second line
 	footerKey string // what footer was drawn from
 	footer    string
 	footerH   int
@@ -34,25 +35,45 @@ func (m *Model) layout() {
 	for i, v := range m.views {
 		titles[i] = v.title()
 	}
-	m.tabs.layout(titles, m.active, m.width, width(status))
-	m.lay.tabs = m.tabs.render(m.active, m.width, status)
+	active := m.active
+	if m.inLobby() {
+		// The lobby is the one tab until training starts.
+		titles, active = []string{m.seat.lobby.title()}, 0
+		m.seat.lobby.setClass(m.seat.state, m.seat.following)
+	}
+	m.tabs.layout(titles, active, m.width, width(status))
+	m.lay.tabs = m.tabs.render(active, m.width, status)
+	top := 1
+	v, ok := m.activeView().(oneRunView)
+	m.lay.runsBar = ok && v.showsOneRun() && m.set.len() > 1
+	if m.lay.runsBar {
+		m.bar.layout(m.st, m.set, m.width)
+		m.lay.tabs += "\n" + m.bar.drawn
+		top = 2
+	}
 	if k := m.footerKey(); k != m.lay.footerKey || m.lay.footer == "" {
 		m.lay.footerKey, m.lay.footer = k, m.footer()
 		m.lay.footerH = lipgloss.Height(m.lay.footer)
 	}
-	body := rect{x: 0, y: 1, w: m.width, h: max(m.height-1-m.lay.footerH, 1)}
+	body := rect{x: 0, y: top, w: m.width, h: max(m.height-top-m.lay.footerH, 1)}
 	if body != m.lay.body {
 		m.lay.body = body
 		for _, v := range m.views {
 			v.setRect(body)
 		}
+		if m.seat.lobby != nil {
+			m.seat.lobby.setRect(body)
+		}
 	}
 }
 
-// footer is the note or error line, if any, and the hint line or the full
-// help.
+// footer is a classroom's status lines (follow mode, the notice), the
+// note or error line, if any, and the hint line or the full help.
 func (m Model) footer() string {
 	var lines []string
+	for _, l := range m.classLines() {
+		lines = append(lines, m.line(m.st.accent, l))
+	}
 	switch {
 	case m.run.err != nil:
 		lines = append(lines, m.line(m.st.errLine, "error: "+m.run.err.Error()))
@@ -64,8 +85,15 @@ func (m Model) footer() string {
 	if !m.help.ShowAll {
 		return strings.Join(append(lines, m.hintLine()), "\n")
 	}
-	_, full := m.views[m.active].keys()
-	cols := append(append([][]key.Binding{}, full...), m.km.globalFull(m.canRestart()))
+	_, full := m.activeView().keys()
+	global := m.km.globalFull(m.canRestart(), m.set.len() > 1)
+	switch {
+	case m.inLobby():
+		global = []key.Binding{m.km.Help, m.km.CloseHelp, m.km.Quit}
+	case m.seat.room != nil && !m.seat.state.Teacher:
+		global = append(global, m.km.Follow)
+	}
+	cols := append(append([][]key.Binding{}, full...), global)
 	for _, l := range strings.Split(m.fullHelp(cols), "\n") {
 		lines = append(lines, ansi.Truncate(l, m.width, "…"))
 	}
@@ -105,26 +133,33 @@ func (m Model) fullHelp(cols [][]key.Binding) string {
 	return strings.Join(bands, "\n")
 }
 
-// hintLine is the one-line help: the active view's keys, then tab, pause
-// and evaluate, then "? help" and "q quit", which always stay. When the
-// line is too long the others go first: evaluate, pause, the view's keys
-// from its last, and tab last. While the view captures the keyboard only
-// its own keys and ctrl+c (the one global key that then works) are shown.
+// hintLine is the one-line help: the active view's keys, then tab, pause,
+// evaluate, pace and learning rate, then "? help" and "q quit", which
+// always stay. When the line is too long the others go first: learning
+// rate, pace, evaluate, pause, the view's keys from its last, and tab
+// last. While the view captures the keyboard only its own keys and ctrl+c
+// (the one global key that then works) are shown; in a classroom's lobby,
+// its keys, help and quit.
 func (m Model) hintLine() string {
-	v := m.views[m.active]
+	v := m.activeView()
 	short, _ := v.keys()
 	var optional, always []key.Binding
 	var drop []int // indexes into optional, in the order they go
 	n := len(short)
-	if v.typing() {
+	switch {
+	case m.inLobby() || v.typing():
 		optional, always = short, []key.Binding{m.km.ForceQuit}
+		if m.inLobby() {
+			// Only the lobby's keys work there, and help and quit.
+			always = []key.Binding{m.km.Help, m.km.Quit}
+		}
 		for i := n - 1; i >= 0; i-- {
 			drop = append(drop, i)
 		}
-	} else {
-		optional = append(append(make([]key.Binding, 0, n+3), short...), m.km.Next, m.km.Pause, m.km.Eval)
+	default:
+		optional = append(append(make([]key.Binding, 0, n+5), short...), m.km.Next, m.km.Pause, m.km.Eval, m.km.PaceHelp, m.km.LRHelp)
 		always = []key.Binding{m.km.Help, m.km.Quit}
-		drop = append(drop, n+2, n+1)
+		drop = append(drop, n+4, n+3, n+2, n+1)
 		for i := n - 1; i >= 0; i-- {
 			drop = append(drop, i)
 		}
@@ -163,8 +198,8 @@ func (m Model) footerKey() string {
 	if m.run.err != nil {
 		b.WriteString(m.run.err.Error())
 	}
-	v := m.views[m.active]
-	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing())
+	v := m.activeView()
+	fmt.Fprintf(&b, "\x00%s\x00%t\x00%d\x00%t\x00%d\x00%t\x00%t\x00%s\x00%t", m.note, m.noteErr, m.width, m.help.ShowAll, m.active, v.typing(), m.set.len() > 1, strings.Join(m.classLines(), "\n"), m.inLobby())
 	short, full := v.keys()
 	add := func(k key.Binding) {
 		h := k.Help()
@@ -195,7 +230,7 @@ func (m Model) View() string {
 		return tooSmall(m.width, m.height)
 	}
 	f := m.frame
-	v, r := m.views[m.active], m.lay.body
+	v, r := m.activeView(), m.lay.body
 	// Views return their last drawing while nothing they show changed:
 	// then the fitted body and the whole frame are the last ones too.
 	if body := v.View(); body != f.body || r.w != f.bodyW || r.h != f.bodyH || f.fitted == "" {
@@ -236,6 +271,9 @@ func tooSmall(w, h int) string {
 
 // status says what the run is doing.
 func (m Model) status() string {
+	if m.inLobby() {
+		return m.st.warn.Render("waiting for the teacher") + " "
+	}
 	var s string
 	switch r := m.run; {
 	case m.run.evaluating:
@@ -249,7 +287,7 @@ func (m Model) status() string {
 	case r.over || r.id == 0:
 		s = m.st.dim.Render("no run")
 	case r.state == runs.StatePaused:
-		s = m.st.warn.Render("‖ paused")
+		s = m.st.warn.Render("‖ paused") + m.st.dim.Render(" · "+runs.FormatPace(r.pace))
 	case r.state == runs.StateStopped:
 		s = m.st.warn.Render("■ stopped")
 	case r.state == runs.StateQueued:
@@ -257,7 +295,12 @@ func (m Model) status() string {
 	case !r.started:
 		s = m.st.dim.Render("waiting for the first batch")
 	default:
-		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs))
+		s = m.st.accent.Render(fmt.Sprintf("● %s, epoch %d/%d", r.last.Phase, r.last.Epoch, r.last.Epochs)) +
+			m.st.dim.Render(" · "+runs.FormatPace(r.pace))
+	}
+	if m.set.len() > 1 && m.run.id != 0 {
+		// Whose status, when several runs are compared.
+		s = m.st.dim.Render(fmt.Sprintf("run %d ", m.run.id)) + s
 	}
 	return s + " "
 }

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"reflect"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -23,7 +25,7 @@ import (
 //
 // Messages. update receives:
 //   - tea.KeyMsg while the view is active, after the root's global keys
-//     (tab, ?, p, e, w, R, q), unless typing() is true: then every key but
+//     (tab, ?, p, e, w, R, N, <, >, q), unless typing() is true: then every key but
 //     ctrl+c goes to the view. A tea.KeyRunes message carries exactly one
 //     rune: the root splits bursts (Bubble Tea v1 delivers keys that arrive
 //     together, from fast typing, a paste or an SSH link, as one KeyMsg).
@@ -38,8 +40,9 @@ import (
 //     so spinners, ticks and background work of an inactive view go on.
 //     Bubble Tea's own messages (tea.Quit, ...) still reach the program.
 //   - Data messages, broadcast to every view: eventsMsg (new events of the
-//     list, already folded into the shared runState), runOverMsg,
-//     predictionsMsg.
+//     list, already folded into the shared runSet and the run shown's
+//     runState: reports, live and asked-for predictions, actions),
+//     runOverMsg, pickedMsg (another run is shown).
 //   - shownMsg when it becomes the active view, hiddenMsg when it stops
 //     being it.
 //   - The message another view (or the root) navigated to it with (show).
@@ -47,11 +50,16 @@ import (
 // Requests. Commands of a view may return, for the root: showMsg (make the
 // view of a kind active and hand it a message: navigation between views is
 // a message, never a type assertion), noteMsg (a line in the footer until
-// the next key), and Bubble Tea's own commands.
+// the next key), pickRunMsg (show another run), and Bubble Tea's own
+// commands. A view that shows one run's predictions implements oneRunView:
+// with several runs the root then draws the runs bar above it (its rect
+// starts a line lower).
 //
 // Adding a view: implement this interface, give the view a viewKind
 // constant, and add it in New (the tab bar, routing, layout, help and the
-// tests that iterate over Model.views pick it up).
+// tests that iterate over Model.views pick it up). A view whose state
+// students should see as the teacher has it (follow mode) also implements
+// sharedView (class.go, follow.go).
 type view interface {
 	// kind says what the view is, for navigation (showMsg).
 	kind() viewKind
@@ -94,6 +102,8 @@ const (
 	kindDashboard viewKind = iota + 1
 	kindBrowser
 	kindConfusion
+	kindGallery
+	kindSetup
 	kindReplay
 	kindCanvas
 	kindGradients
@@ -204,5 +214,21 @@ func route(id viewID, cmd tea.Cmd) tea.Cmd {
 			return msg
 		}
 		return viewMsg{id: id, msg: msg}
+	}
+}
+
+// after is tea.Tick that gives up when ctx ends: a session that is over
+// leaves no timer behind (tea.Tick's goroutine would wait out its
+// duration after the program has quit).
+func after(ctx context.Context, d time.Duration, msg func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return msg()
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -47,9 +48,9 @@ type weights struct {
 // coolMsg ends the wait after a snapshot of the weights.
 type coolMsg struct{}
 
-func newWeights(a runs.Access, run *runState) *weights {
+func newWeights(ctx context.Context, a runs.Access, run *runState) *weights {
 	return &weights{a: a, run: run, after: func(d time.Duration) tea.Cmd {
-		return tea.Tick(d, func(time.Time) tea.Msg { return coolMsg{} })
+		return after(ctx, d, func() tea.Msg { return coolMsg{} })
 	}}
 }
 
@@ -68,10 +69,13 @@ func (w *weights) stale() bool {
 // returned to the root by the view (its coolMsg goes to that view, which
 // hands it to cool).
 func (w *weights) current() (*engine.Model, tea.Cmd) {
-	if w.run.id != w.id || w.run.gen != w.gen {
+	other := w.run.id != w.id || w.run.gen != w.gen
+	if other {
 		w.model = nil // another run, or restarted: never show old weights
 	}
-	if w.cooling || !w.stale() {
+	// The cooldown spaces the snapshots of a run that trains; another
+	// run shown (< and >) or a restart is taken at once.
+	if w.cooling && !other || !w.stale() {
 		return w.model, nil
 	}
 	if w.a.List == nil || w.run.id == 0 {
@@ -80,13 +84,17 @@ func (w *weights) current() (*engine.Model, tea.Cmd) {
 	}
 	r := w.run
 	m, err := w.a.Snapshot(r.id)
-	w.cooling = true
-	cmd := w.after(weightsEvery)
+	var cmd tea.Cmd
+	if !w.cooling {
+		w.cooling = true
+		cmd = w.after(weightsEvery)
+	}
 	if err != nil || m == nil {
 		if err == nil {
 			err = fmt.Errorf("the run has no weights")
 		}
-		w.err = err
+		// Tried for this run: the next try waits for the cooldown.
+		w.err, w.id, w.gen = err, r.id, r.gen
 		return w.model, cmd
 	}
 	w.model, w.err = m, nil
@@ -100,7 +108,7 @@ func (w *weights) cool() { w.cooling = false }
 
 // follow handles, for a view that runs the model, the messages that keep
 // its weights fresh: shownMsg and hiddenMsg (which set *active), the
-// data events, and the end of a cooldown; sync brings the view up to date
+// data events, another run shown, and the end of a cooldown; sync brings the view up to date
 // and runs only while the view is shown. ok is false for other messages.
 func (w *weights) follow(msg tea.Msg, active *bool, sync func() tea.Cmd) (cmd tea.Cmd, ok bool) {
 	switch msg.(type) {
@@ -111,7 +119,7 @@ func (w *weights) follow(msg tea.Msg, active *bool, sync func() tea.Cmd) (cmd te
 		return nil, true
 	case coolMsg:
 		w.cool()
-	case eventsMsg:
+	case eventsMsg, pickedMsg:
 	default:
 		return nil, false
 	}

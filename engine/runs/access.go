@@ -15,8 +15,8 @@ var ErrNotAllowed = errors.New("not allowed")
 // Caps are what a viewer may do to the runs. Watching, evaluating
 // snapshots and taking snapshots need no capability.
 type Caps struct {
-	// Pause: pause and resume runs (later also pace, single steps and the
-	// live learning rate).
+	// Pause: pause and resume runs, set their pace, step them one batch
+	// at a time and change their learning rate while they train.
 	Pause bool
 	// Save: write checkpoints of runs.
 	Save bool
@@ -31,7 +31,7 @@ func AllCaps() Caps { return Caps{Pause: true, Save: true, StartRuns: true} }
 // allows reports whether c permits an action of kind k.
 func (c Caps) allows(k ActionKind) bool {
 	switch k {
-	case ActPause, ActResume:
+	case ActPause, ActResume, ActPace, ActStep, ActLR:
 		return c.Pause
 	case ActSave:
 		return c.Save
@@ -147,11 +147,62 @@ func (a Access) Resume(id ID) error {
 	return a.List.setPaused(id, false, a.Actor)
 }
 
+// SetPace sets run id's pace: at most pace training batches per second,
+// 0 for full speed (see engine.Trainer.SetPace), for every viewer.
+func (a Access) SetPace(id ID, pace float64) error {
+	if err := a.check(ActPace); err != nil {
+		return err
+	}
+	_, err := a.List.setPace(id, func(float64) (float64, error) { return pace, nil }, a.Actor)
+	return err
+}
+
+// ShiftPace moves run id's pace one rung along Ladder, faster or slower,
+// and returns the new pace. Past the ends it fails with ErrPaceLimit.
+func (a Access) ShiftPace(id ID, faster bool) (float64, error) {
+	if err := a.check(ActPace); err != nil {
+		return 0, err
+	}
+	return a.List.setPace(id, func(p float64) (float64, error) { return ShiftPace(p, faster) }, a.Actor)
+}
+
+// Step lets one training batch of paused run id through (see
+// engine.Trainer.Step); it fails with ErrNotPaused unless the run is
+// paused.
+func (a Access) Step(id ID) error {
+	if err := a.check(ActStep); err != nil {
+		return err
+	}
+	return a.List.step(id, a.Actor)
+}
+
+// SetLR sets run id's learning rate from its next training batch on; the
+// rate must be in (0, MaxLR] (a *FieldError for "lr" otherwise).
+func (a Access) SetLR(id ID, lr float64) error {
+	if err := a.check(ActLR); err != nil {
+		return err
+	}
+	_, err := a.List.setLR(id, func(float64) float64 { return lr }, a.Actor)
+	return err
+}
+
+// ScaleLR multiplies run id's learning rate by factor (2 doubles it, 0.5
+// halves it) and returns the new rate, which must stay in (0, MaxLR].
+func (a Access) ScaleLR(id ID, factor float64) (float64, error) {
+	if err := a.check(ActLR); err != nil {
+		return 0, err
+	}
+	return a.List.setLR(id, func(lr float64) float64 { return lr * factor }, a.Actor)
+}
+
 // Evaluate evaluates a snapshot of run id's current weights (or its final
-// weights) on its test set, without disturbing training. Viewers asking at
-// once share one evaluation, and while the run has not moved since the
-// last one they get its result; the Predictions are shared, read-only.
-// Before the run starts it fails with ErrNotStarted.
+// weights) on its test set, without disturbing training, and publishes
+// the predictions to every viewer (a KindReport of kind engine.KindEval,
+// labelled with where the weights were) before returning them. Viewers
+// asking at once share one evaluation, and while the run has not moved
+// since the last one they get its result (published once); the
+// Predictions are shared, read-only. Before the run starts it fails with
+// ErrNotStarted.
 func (a Access) Evaluate(ctx context.Context, id ID) (*engine.Predictions, error) {
 	if err := a.check(ActEvaluate); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -84,8 +85,10 @@ func sourceKey(dir string) string {
 
 // get returns the training and test sets of dir ("" for the embedded
 // MNIST), parsing them on first use; callers asking at once wait for one
-// parse. A failure is not kept: the next call tries again.
-func (ss *sources) get(dir string) (train, test *mnist.Set, err error) {
+// parse. Parsing and waiting give up with ctx's error once it is done (the
+// list's context: Close cancels it). A failure is not kept: the next call
+// tries again.
+func (ss *sources) get(ctx context.Context, dir string) (train, test *mnist.Set, err error) {
 	key := sourceKey(dir)
 	ss.mu.Lock()
 	if ss.m == nil {
@@ -97,12 +100,13 @@ func (ss *sources) get(dir string) (train, test *mnist.Set, err error) {
 		ss.m[key] = s
 		ss.mu.Unlock()
 		if dir == "" {
-			s.train, s.test, s.err = mnist.Embedded()
+			s.train, s.test, s.err = mnist.EmbeddedContext(ctx)
 		} else {
-			s.train, s.test, s.err = mnist.LoadDir(dir)
+			s.train, s.test, s.err = mnist.LoadDirContext(ctx, dir)
 		}
-		if s.err == nil && (s.train.Len() < 3 || s.test.Len() == 0) {
-			s.err = fmt.Errorf("runs: %s: %d training and %d test images: too few to split and test", dir, s.train.Len(), s.test.Len())
+		// mnist refuses empty files; a split needs a digit on each side.
+		if s.err == nil && SplitTrain(s.train.Len()) == 0 {
+			s.err = fmt.Errorf("runs: the training images (train-images-idx3-ubyte) hold %d digits, too few to split into training and validation sets", s.train.Len())
 		}
 		close(s.ready)
 		if s.err != nil {
@@ -112,7 +116,11 @@ func (ss *sources) get(dir string) (train, test *mnist.Set, err error) {
 		}
 	} else {
 		ss.mu.Unlock()
-		<-s.ready
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("runs: %w", ctx.Err())
+		}
 	}
 	return s.train, s.test, s.err
 }
@@ -127,12 +135,13 @@ type prepared struct {
 
 // prepare validates spec, reads its checkpoint and parses its data set,
 // and describes the run as id. Every error is one a user can fix: a bad
-// field, an unreadable checkpoint, a bad data file.
-func (ss *sources) prepare(id ID, spec Spec) (*prepared, error) {
+// field, an unreadable checkpoint, a bad data file; or ctx's, once it is
+// done.
+func (ss *sources) prepare(ctx context.Context, id ID, spec Spec) (*prepared, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	ck, err := spec.ReadCheckpoint()
+	ck, err := spec.ReadCheckpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +151,7 @@ func (ss *sources) prepare(id ID, spec Spec) (*prepared, error) {
 			return nil, err
 		}
 	}
-	train, test, err := ss.get(spec.Data)
+	train, test, err := ss.get(ctx, spec.Data)
 	if err != nil {
 		if spec.Data != "" {
 			return nil, fmt.Errorf("--data %s: %w", spec.Data, err)
@@ -184,6 +193,9 @@ type Prepared struct {
 	Data engine.Data
 	// Checkpoint is the file it loads or resumes, nil if none.
 	Checkpoint *engine.Checkpoint
+	// Live is the live evaluation the list asks for (see WithLive; the
+	// zero value: none).
+	Live engine.LiveEval
 }
 
 // GradNormsEvery is how often the runs a List trains record their
@@ -200,11 +212,16 @@ const GradNormsEvery = 2
 
 // NewTrainer is the default TrainerFunc: an engine.Trainer of p's
 // configuration on its data, starting from its checkpoint (weights, or
-// weights, Adam state and place in the schedule when resuming), autosaving
-// to the spec's Save path after every epoch if asked, and recording the
-// gradient norms through time every GradNormsEvery training batches.
+// weights, Adam state and place in the schedule when resuming), at the
+// spec's pace, autosaving to the spec's Save path after every epoch if
+// asked, with the live evaluation p.Live asks for (by default, see
+// DefaultLive: 2,000 test digits, all of them when the test set holds no
+// more, evaluated during training within 8% of its time), its
+// predictions in the stream for every viewer, and recording the gradient
+// norms through time every GradNormsEvery training batches.
 func NewTrainer(p Prepared, report engine.Reporter) (Trainer, error) {
-	opts := []engine.Option{engine.WithReporter(report), engine.WithGradNorms(GradNormsEvery)}
+	opts := []engine.Option{engine.WithReporter(report), engine.WithPace(p.Info.Spec.Pace), engine.WithLiveEval(p.Live),
+		engine.WithGradNorms(GradNormsEvery)}
 	s := p.Info.Spec
 	switch {
 	case p.Checkpoint != nil && s.Resume != "":

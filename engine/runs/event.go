@@ -31,7 +31,12 @@ const (
 	// checkpoint). Viewers start the run's charts over here; nothing else
 	// tells a restart.
 	KindStart
-	// KindReport: a report of the run's trainer (Report is set).
+	// KindReport: a report of the run's trainer (Report is set). Reports
+	// of kind engine.KindEval carry test predictions: the trainer's live
+	// evaluations and the evaluations viewers ask for (Access.Evaluate),
+	// for every viewer. The history keeps the predictions of each run's
+	// newest report that has some (see Hub); older ones keep their
+	// numbers (Loss, Acc, Trained, ...) but lose Report.Predictions.
 	KindReport
 	// KindAction: a viewer acted on a run (Action says who and what).
 	KindAction
@@ -157,8 +162,7 @@ type CheckpointInfo struct {
 // ActionKind names a control action.
 type ActionKind int
 
-// The control actions. Issue-by-issue additions (pace, single step, live
-// learning rate) are new kinds with their capability in Caps.allows.
+// The control actions; each new kind gets its capability in Caps.allows.
 const (
 	// ActPause and ActResume pause and resume a run (Caps.Pause).
 	ActPause ActionKind = iota + 1
@@ -175,11 +179,21 @@ const (
 	// ActStop cancels a run (Caps.StartRuns).
 	ActStop
 	// ActEvaluate evaluates a snapshot of a run on the test set (anyone;
-	// not published as an event: it changes nothing).
+	// not published as an action: its predictions are, as a report).
 	ActEvaluate
+	// ActPace sets a run's pace (Caps.Pause): Value is the new pace in
+	// training batches per second (0: full speed), Prev the old one.
+	ActPace
+	// ActStep lets one training batch of a paused run through
+	// (Caps.Pause): At is where training was, the batch is At.Trained+1.
+	ActStep
+	// ActLR sets a run's learning rate (Caps.Pause): Value is the new
+	// rate, Prev the old one, At where it took effect (training batches
+	// up to At.Trained used the old rate).
+	ActLR
 )
 
-var actionNames = [...]string{ActPause: "pause", ActResume: "resume", ActSave: "save", ActRestart: "restart", ActAdd: "add", ActReplace: "replace", ActStop: "stop", ActEvaluate: "evaluate"}
+var actionNames = [...]string{ActPause: "pause", ActResume: "resume", ActSave: "save", ActRestart: "restart", ActAdd: "add", ActReplace: "replace", ActStop: "stop", ActEvaluate: "evaluate", ActPace: "pace", ActStep: "step", ActLR: "lr"}
 
 // String names the action, as the server's log writes it ("pause",
 // "restart", ...).
@@ -194,9 +208,17 @@ func (k ActionKind) String() string {
 type Action struct {
 	Kind  ActionKind
 	Actor Actor
-	// Detail adds what the action needs said: the saved file, the
-	// replaced run.
+	// Detail adds what the action needs said, as text for a log or a
+	// notice: the saved file, the replaced run, "pace 10 batches/s",
+	// "lr 0.001 → 0.002 after batch 37".
 	Detail string
+	// Value and Prev are the setting after and before the action: the
+	// pace (ActPace) or the learning rate (ActLR).
+	Value, Prev float64
+	// At is where the run's training was when the action took effect
+	// (ActPause, ActResume, ActStep, ActLR; zero for the others and for a
+	// run not training).
+	At engine.Position
 }
 
 // Actor is who acts on runs: the person at the local terminal, or an SSH

@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strings"
@@ -72,8 +73,9 @@ func (f *Flags) Given(name string) bool {
 // capacity runs, or an error saying how many were asked. With several
 // runs, --save FILE saves run n to NumberedPath(FILE, n). A checkpoint
 // given with --load or --resume is read and applied to every spec (see
-// Spec.WithCheckpoint). Every error is one line naming the flag.
-func (f *Flags) Specs(capacity int) ([]Spec, error) {
+// Spec.WithCheckpoint); reading it gives up with ctx's error once ctx is
+// done. Every error is one line naming the flag.
+func (f *Flags) Specs(ctx context.Context, capacity int) ([]Spec, error) {
 	base := f.base
 	var lists [][]string // values of each list flag, in field order
 	var listNames []string
@@ -82,7 +84,12 @@ func (f *Flags) Specs(capacity int) ([]Spec, error) {
 		if !ok {
 			continue
 		}
-		if !fd.list {
+		switch {
+		case fd.name == "save":
+			// Checked for each run below, where several runs number it.
+			fd.parse(&base, text)
+			continue
+		case !fd.list:
 			if err := ParseField(&base, fd.name, text); err != nil {
 				return nil, err
 			}
@@ -126,7 +133,7 @@ func (f *Flags) Specs(capacity int) ([]Spec, error) {
 	if base.Load != "" && base.Resume != "" {
 		return nil, base.Validate() // says to use one of the two
 	}
-	ck, err := base.ReadCheckpoint() // the same file for every spec
+	ck, err := base.ReadCheckpoint(ctx) // the same file for every spec
 	if err != nil {
 		return nil, err
 	}

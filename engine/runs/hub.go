@@ -40,6 +40,16 @@ type entry struct {
 // dropped from the history (dropRun), and events of an older attempt are
 // refused from then on: a late joiner sees each run as it is now.
 //
+// Test predictions (a report's Predictions: the live evaluations, the
+// evaluations viewers ask for, the final ones) are kept for each run's
+// newest such report only: when a report with predictions is published,
+// the run's previous one stays in the history with its numbers (its
+// accuracy point on the charts) but without its Predictions. So the
+// history holds at most one set of predictions per run (about 42 bytes a
+// digit: 420 KB for the 10,000 test digits) plus a report of about 200
+// bytes per evaluation, however long the run; a subscriber that is
+// behind may still hold older ones it has taken, until it reads them.
+//
 // The zero Hub is not usable; call NewHub.
 type Hub struct {
 	mu      sync.Mutex
@@ -51,6 +61,9 @@ type Hub struct {
 	thinned int // how many batch reports thinning has dropped
 	// minGen is, per run, the oldest attempt whose events are kept.
 	minGen map[ID]int
+	// preds is, per run, the sequence number of its newest event that
+	// holds predictions.
+	preds map[ID]uint64
 	// cuts are where the bursts of the current wake-up time end, per
 	// subscription interval.
 	cuts map[time.Duration]cutMark
@@ -58,7 +71,7 @@ type Hub struct {
 
 // NewHub returns an empty, open Hub.
 func NewHub() *Hub {
-	return &Hub{notify: make(chan struct{}), limit: DefaultHistoryLimit, minGen: map[ID]int{}}
+	return &Hub{notify: make(chan struct{}), limit: DefaultHistoryLimit, minGen: map[ID]int{}, preds: map[ID]uint64{}}
 }
 
 // wakeLocked wakes every waiting subscriber. h.mu must be held.
@@ -78,6 +91,12 @@ func (h *Hub) publish(e Event) bool {
 	if h.closed || (e.Run != 0 && !e.Kind.listLevel() && e.Gen < h.minGen[e.Run]) {
 		return false
 	}
+	if e.Kind == KindReport && e.Report.Predictions != nil {
+		if prev, ok := h.preds[e.Run]; ok {
+			h.stripLocked(prev)
+		}
+		h.preds[e.Run] = h.next
+	}
 	h.entries = append(h.entries, entry{seq: h.next, e: e})
 	h.next++
 	if len(h.entries) > h.limit {
@@ -87,6 +106,15 @@ func (h *Hub) publish(e Event) bool {
 	return true
 }
 
+// stripLocked drops the predictions of the event numbered seq, if it is
+// still in the history. h.mu must be held.
+func (h *Hub) stripLocked(seq uint64) {
+	i := sort.Search(len(h.entries), func(i int) bool { return h.entries[i].seq >= seq })
+	if i < len(h.entries) && h.entries[i].seq == seq {
+		h.entries[i].e.Report.Predictions = nil
+	}
+}
+
 // dropRun removes run id's events of attempts older than gen from the
 // history (its KindAdded event stays) and refuses such events from then
 // on. gen = removedGen drops every event of the run, KindAdded included.
@@ -94,6 +122,7 @@ func (h *Hub) dropRun(id ID, gen int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.minGen[id] = gen
+	delete(h.preds, id) // an older attempt's
 	kept := h.entries[:0]
 	for _, en := range h.entries {
 		e := en.e

@@ -25,8 +25,10 @@ var (
 	// ErrNotStarted: the run has not started training (it is queued).
 	ErrNotStarted = errors.New("training has not started")
 	// ErrNotRunning: the run is not training (queued or finished), so it
-	// cannot be paused or resumed.
+	// cannot be paused or resumed, paced, stepped or retuned.
 	ErrNotRunning = errors.New("the run is not training")
+	// ErrNotPaused: a step was asked of a run that is not paused.
+	ErrNotPaused = errors.New("the run is not paused")
 )
 
 // DefaultCapacity is how many runs a List holds unless told otherwise.
@@ -35,16 +37,24 @@ const DefaultCapacity = 16
 // removedGen is the Gen the Hub drops every event of a removed run at.
 const removedGen = math.MaxInt
 
-// Trainer is what a run trains with; *engine.Trainer is one. Run is
-// called once, in the run's own goroutine, under a context that Stop,
-// Restart, Replace and the list's Close cancel; the other methods may be
-// called from any goroutine at any time, including before Run and after it
-// returned.
+// Trainer is what a run trains with; *engine.Trainer is one (see its
+// methods for what each does). Run is called once, in the run's own
+// goroutine, under a context that Stop, Restart, Replace and the list's
+// Close cancel; the other methods may be called from any goroutine at any
+// time, including before Run and after it returned.
 type Trainer interface {
 	Run(ctx context.Context) error
 	Pause()
 	Resume()
 	Paused() bool
+	// Step lets one training batch through a pause.
+	Step() error
+	// SetPace sets the training batches per second (0: full speed).
+	SetPace(batchesPerSec float64) error
+	// SetLR sets the learning rate and says where it took effect.
+	SetLR(lr float64) (engine.Position, error)
+	// Position says where training is.
+	Position() engine.Position
 	Evaluate(ctx context.Context) (*engine.Predictions, error)
 	Snapshot() *engine.Model
 	Checkpoint() *engine.Checkpoint
@@ -83,6 +93,18 @@ func WithSource(dir string, train, test *mnist.Set) Option {
 // its first viewer, or for the teacher.
 func Held() Option { return func(l *List) { l.held = true } }
 
+// DefaultLive is the live evaluation a List's runs have unless WithLive
+// says otherwise: engine.DefaultLiveSample test digits within
+// engine.DefaultLiveBudget of the training time.
+func DefaultLive() engine.LiveEval {
+	return engine.LiveEval{Sample: engine.DefaultLiveSample, Budget: engine.DefaultLiveBudget}
+}
+
+// WithLive sets the live evaluation the list asks of its runs' trainers
+// (Prepared.Live, which NewTrainer applies); the zero LiveEval turns it
+// off, for runs nobody watches (headless).
+func WithLive(live engine.LiveEval) Option { return func(l *List) { l.live = live } }
+
 // List is the process's runs: an ordered list of at most its capacity, a
 // queue that trains them one after another (WithParallel for more at
 // once), and one stream of events (see Event) that tells every viewer
@@ -97,6 +119,7 @@ type List struct {
 	newTrainer TrainerFunc
 	capacity   int
 	parallel   int
+	live       engine.LiveEval
 
 	ctx    context.Context // every run's parent; Close cancels it
 	cancel context.CancelFunc
@@ -128,6 +151,8 @@ type run struct {
 	final   *engine.Checkpoint // the last attempt's end state
 	saved   string             // where its end was saved
 	removed bool
+	// pace and lr are the current attempt's, from its spec on.
+	pace, lr float64
 
 	reports atomic.Uint64 // reports published, for evaluation reuse
 	restart sync.Mutex    // serialises restarts and replacements
@@ -154,7 +179,7 @@ type attempt struct {
 
 // NewList returns an empty list.
 func NewList(opts ...Option) *List {
-	l := &List{hub: NewHub(), data: &sources{}, newTrainer: NewTrainer, capacity: DefaultCapacity, parallel: 1, changed: make(chan struct{})}
+	l := &List{hub: NewHub(), data: &sources{}, newTrainer: NewTrainer, capacity: DefaultCapacity, parallel: 1, live: DefaultLive(), changed: make(chan struct{})}
 	for _, o := range opts {
 		o(l)
 	}
@@ -191,6 +216,9 @@ type Status struct {
 	Info *Info
 	// Saved is where its end was saved (Spec.Save), once it was.
 	Saved string
+	// Pace and LR are its pace (training batches per second, 0 for full
+	// speed) and learning rate now: its spec's until changed.
+	Pace, LR float64
 }
 
 // Runs returns every run's status, in list order.
@@ -216,7 +244,7 @@ func (l *List) Run(id ID) (Status, error) {
 }
 
 func (r *run) statusLocked() Status {
-	return Status{ID: r.id, Gen: r.gen, State: r.state, Err: r.err, Info: r.prep.info, Saved: r.saved}
+	return Status{ID: r.id, Gen: r.gen, State: r.state, Err: r.err, Info: r.prep.info, Saved: r.saved, Pace: r.pace, LR: r.lr}
 }
 
 // Queue returns the IDs of the queued runs, in starting order.
@@ -324,7 +352,11 @@ func (l *List) publishQueueLocked() {
 }
 
 func (l *List) publishActionLocked(r *run, kind ActionKind, by Actor, detail string) {
-	l.hub.publish(Event{Run: r.id, Gen: r.gen, Kind: KindAction, Action: &Action{Kind: kind, Actor: by, Detail: detail}})
+	l.publishLocked(r, &Action{Kind: kind, Actor: by, Detail: detail})
+}
+
+func (l *List) publishLocked(r *run, a *Action) {
+	l.hub.publish(Event{Run: r.id, Gen: r.gen, Kind: KindAction, Action: a})
 }
 
 // add validates and prepares spec (reading its checkpoint and data set)
@@ -357,7 +389,7 @@ func (l *List) prepareNext(spec Spec) (*prepared, error) {
 	case full:
 		return nil, fmt.Errorf("runs: add: %w (%d runs)", ErrFull, l.capacity)
 	}
-	return l.data.prepare(0, spec)
+	return l.data.prepare(l.ctx, 0, spec)
 }
 
 // insertLocked gives p the next ID and puts it at index of the list and in
@@ -373,7 +405,7 @@ func (l *List) insertLocked(p *prepared, index int, front bool) (*run, error) {
 	info := *p.info
 	info.ID = l.nextID
 	p.info = &info
-	r := &run{id: l.nextID, prep: p, gen: 1, eval: make(chan struct{}, 1)}
+	r := &run{id: l.nextID, prep: p, gen: 1, eval: make(chan struct{}, 1), pace: p.info.Spec.Pace, lr: p.info.Spec.LR}
 	l.runs = slices.Insert(l.runs, index, r)
 	l.hub.publish(Event{Run: r.id, Gen: r.gen, Kind: KindAdded, Info: p.info, Index: index})
 	if front {
@@ -408,6 +440,7 @@ func (l *List) startLocked(r *run) {
 	ctx, cancel := context.WithCancel(l.ctx)
 	a := &attempt{gen: r.gen, cancel: cancel, built: make(chan struct{}), done: make(chan struct{})}
 	r.cur, r.started, r.trainer, r.final, r.saved = a, a, nil, nil, ""
+	r.pace, r.lr = r.prep.info.Spec.Pace, r.prep.info.Spec.LR
 	l.active++
 	l.wg.Add(1)
 	l.setStateLocked(r, StateRunning, nil)
@@ -432,7 +465,7 @@ func (l *List) train(ctx context.Context, r *run, a *attempt) {
 	var tr Trainer
 	data, err := r.prep.data()
 	if err == nil {
-		tr, err = l.newTrainer(Prepared{Info: r.prep.info, Data: data, Checkpoint: r.prep.ck}, report)
+		tr, err = l.newTrainer(Prepared{Info: r.prep.info, Data: data, Checkpoint: r.prep.ck, Live: l.live}, report)
 		if err == nil && tr == nil {
 			err = errors.New("runs: the TrainerFunc returned no trainer")
 		}
@@ -565,7 +598,7 @@ func (l *List) replace(id ID, spec Spec, by Actor) (ID, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := l.data.prepare(0, spec)
+	p, err := l.data.prepare(l.ctx, 0, spec)
 	if err != nil {
 		return 0, err
 	}
@@ -645,7 +678,7 @@ func (l *List) setPaused(id ID, pause bool, by Actor) error {
 	} else {
 		r.trainer.Resume()
 	}
-	l.publishActionLocked(r, kind, by, "")
+	l.publishLocked(r, &Action{Kind: kind, Actor: by, At: r.trainer.Position()})
 	if r.state != state {
 		l.setStateLocked(r, state, nil)
 	}
@@ -697,7 +730,22 @@ func (l *List) evaluate(ctx context.Context, id ID) (*engine.Predictions, error)
 		return nil, fmt.Errorf("runs: evaluate: %w", err)
 	}
 	r.lastEval.gen, r.lastEval.reports, r.lastEval.preds = gen, seen, p
+	l.publishEval(r, gen, p)
 	return p, nil
+}
+
+// publishEval publishes predictions asked for of attempt gen of r to every
+// viewer, as the trainer's live evaluations are: a KindEval report
+// labelled with where the weights were.
+func (l *List) publishEval(r *run, gen int, p *engine.Predictions) {
+	info := r.prep.info
+	rep := engine.Report{Kind: engine.KindEval, Phase: p.At.Phase, Epoch: p.At.Epoch, Epochs: info.Config.Epochs,
+		RunStep: p.At.RunStep, Trained: p.At.Trained, Samples: p.Len(), Total: info.Test.Len(),
+		Loss: p.Loss, Acc: p.Acc, Predictions: p}
+	if l.hub.publish(Event{Run: r.id, Gen: gen, Kind: KindReport, Report: rep}) {
+		r.reports.Add(1)
+		r.lastEval.reports++ // this report does not make the result stale
+	}
 }
 
 // snapshot returns a copy of run id's current weights.
@@ -735,4 +783,85 @@ func (l *List) save(id ID, path string, by Actor) (string, error) {
 	l.publishActionLocked(r, ActSave, by, path)
 	l.mu.Unlock()
 	return path, nil
+}
+
+// trainingLocked returns run id's trainer, or why it has none: the run is
+// not training.
+func (l *List) trainingLocked(id ID, what string) (*run, error) {
+	r, err := l.findLocked(id)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %s: %w", what, err)
+	}
+	if r.trainer == nil || !r.state.Active() {
+		return nil, fmt.Errorf("runs: %s: run %d is %s: %w", what, id, r.state, ErrNotRunning)
+	}
+	return r, nil
+}
+
+// setPace sets run id's pace to next(the current pace) and publishes it.
+func (l *List) setPace(id ID, next func(float64) (float64, error), by Actor) (float64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, err := l.trainingLocked(id, "pace")
+	if err != nil {
+		return 0, err
+	}
+	p, err := next(r.pace)
+	if err != nil {
+		return r.pace, err
+	}
+	if err := (&Spec{Pace: p}).checkField("pace"); err != nil {
+		return r.pace, err
+	}
+	if err := r.trainer.SetPace(p); err != nil {
+		return r.pace, fmt.Errorf("runs: pace: %w", err)
+	}
+	prev := r.pace
+	r.pace = p
+	l.publishLocked(r, &Action{Kind: ActPace, Actor: by, Value: p, Prev: prev, At: r.trainer.Position(),
+		Detail: "pace " + FormatPace(p)})
+	return p, nil
+}
+
+// step lets one training batch of paused run id through.
+func (l *List) step(id ID, by Actor) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, err := l.trainingLocked(id, "step")
+	if err != nil {
+		return err
+	}
+	if r.state != StatePaused {
+		return fmt.Errorf("runs: step: run %d: %w (pause it first)", id, ErrNotPaused)
+	}
+	at := r.trainer.Position()
+	if err := r.trainer.Step(); err != nil {
+		return fmt.Errorf("runs: step: %w", err)
+	}
+	l.publishLocked(r, &Action{Kind: ActStep, Actor: by, At: at, Detail: fmt.Sprintf("one batch after batch %d", at.Trained)})
+	return nil
+}
+
+// setLR sets run id's learning rate to next(the current rate) and
+// publishes it, with where it took effect.
+func (l *List) setLR(id ID, next func(float64) float64, by Actor) (float64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, err := l.trainingLocked(id, "lr")
+	if err != nil {
+		return 0, err
+	}
+	lr := next(r.lr)
+	if err := (&Spec{LR: lr}).checkField("lr"); err != nil {
+		return r.lr, err
+	}
+	at, err := r.trainer.SetLR(lr)
+	if err != nil {
+		return r.lr, fmt.Errorf("runs: lr: %w", err)
+	}
+	prev := r.lr
+	r.lr = lr
+	l.publishLocked(r, &Action{Kind: ActLR, Actor: by, Value: lr, Prev: prev, At: at,
+		Detail: fmt.Sprintf("lr %s → %s after batch %d", formatFloat(prev), formatFloat(lr), at.Trained)})
+	return lr, nil
 }

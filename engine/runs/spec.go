@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +13,9 @@ import (
 )
 
 // ErrSpec marks an invalid Spec; every FieldError wraps it (errors.Is).
-var ErrSpec = errors.New("invalid run spec")
+// It is engine.ErrConfig: a spec and the configuration it trains are
+// refused alike, with the same FieldError.
+var ErrSpec = engine.ErrConfig
 
 // MaxLR is the largest learning rate a Spec takes.
 const MaxLR = 10
@@ -48,6 +51,10 @@ type Spec struct {
 	// stopped), and with Autosave also after every epoch. Empty: not saved.
 	Save     string
 	Autosave bool
+	// Pace is how many training batches start per second at most, 0 for
+	// full speed (the default), else in [engine.MinPace,
+	// engine.MaxPace]: where the run's pace starts (see Access.SetPace).
+	Pace float64
 }
 
 // DefaultSpec returns the notebook's recipe: an RNN of 128 units, Adam at
@@ -83,28 +90,25 @@ func (s Spec) DataName() string {
 	return s.Data
 }
 
-// FieldError is a Spec field's bad value. Its message is the same wherever
-// the value came from (a flag, a form field, a checkpoint's metadata):
-// `--lr 20: must be in (0, 10]`, naming the field as its flag.
-type FieldError struct {
-	// Field is the field's name, as its flag without dashes ("lr").
-	Field string
-	// Value is the value as given (text), empty for a missing one.
-	Value string
-	// Reason says what is wrong, for showing under a form's field.
-	Reason string
-}
+// FieldError is a Spec field's bad value: engine.FieldError, the one type
+// for a bad setting. Its message is the same wherever the value came from
+// (a flag, a form field, a checkpoint's metadata, the engine's own limits):
+// `--lr 20: must be in (0, 10]`, naming the field as its flag; it wraps
+// ErrSpec.
+type FieldError = engine.FieldError
 
-// Error returns "--field value: reason".
-func (e *FieldError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("--%s: %s", e.Field, e.Reason)
+// reason is what err says is wrong with a field's value: a FieldError's
+// Reason, or the whole message ("" for nil).
+func reason(err error) string {
+	var fe *FieldError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &fe):
+		return fe.Reason
 	}
-	return fmt.Sprintf("--%s %s: %s", e.Field, e.Value, e.Reason)
+	return err.Error()
 }
-
-// Unwrap returns ErrSpec.
-func (e *FieldError) Unwrap() error { return ErrSpec }
 
 // field is one Spec field that can be set from text.
 type field struct {
@@ -140,6 +144,17 @@ func parseInt(dst *int) func(*Spec, string) string {
 	}
 }
 
+// parseFloat sets *dst from text, or says why it cannot (a value out of
+// float64's range is kept, as ±Inf or 0, for the check to refuse).
+func parseFloat(text string, dst *float64) string {
+	v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return "not a number"
+	}
+	*dst = v
+	return ""
+}
+
 var fields = []field{
 	{name: "cell", usage: "recurrent cell: rnn, lstm or gru (a comma list queues one run each)", list: true,
 		parse: func(s *Spec, text string) string {
@@ -161,21 +176,17 @@ var fields = []field{
 		parse:  func(s *Spec, text string) string { return parseInt(&s.Hidden)(s, text) },
 		format: func(s Spec) string { return strconv.Itoa(s.Hidden) },
 		check: func(s Spec) string {
-			if s.Hidden <= 0 {
+			switch {
+			case s.Hidden <= 0:
 				return "must be positive"
+			case s.Hidden > engine.MaxHidden:
+				return fmt.Sprintf("must be at most %d", engine.MaxHidden)
 			}
 			return ""
 		}},
 	{name: "lr", usage: "Adam learning rate (a comma list queues one run each)", list: true,
-		parse: func(s *Spec, text string) string {
-			v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return "not a number"
-			}
-			s.LR = v
-			return ""
-		},
-		format: func(s Spec) string { return strconv.FormatFloat(s.LR, 'g', -1, 64) },
+		parse:  func(s *Spec, text string) string { return parseFloat(text, &s.LR) },
+		format: func(s Spec) string { return formatFloat(s.LR) },
 		check: func(s Spec) string {
 			if !(s.LR > 0) || s.LR > MaxLR {
 				return fmt.Sprintf("must be in (0, %d]", MaxLR)
@@ -246,6 +257,15 @@ var fields = []field{
 			}
 			return ""
 		}},
+	{name: "pace", usage: "train at most `N` batches per second (0: full speed; + and - change it while training)",
+		parse:  func(s *Spec, text string) string { return parseFloat(text, &s.Pace) },
+		format: func(s Spec) string { return formatFloat(s.Pace) },
+		check: func(s Spec) string {
+			if engine.CheckPace(s.Pace) != nil {
+				return fmt.Sprintf("must be 0 (full speed) or from %g to %g batches per second", float64(engine.MinPace), float64(engine.MaxPace))
+			}
+			return ""
+		}},
 	{name: "load", usage: "start from the weights saved in `FILE` (with --epochs 0: only test them)",
 		parse:  func(s *Spec, text string) string { s.Load = text; return "" },
 		format: func(s Spec) string { return s.Load },
@@ -257,7 +277,15 @@ var fields = []field{
 	{name: "save", usage: "save the model (safetensors, PyTorch's state_dict names) to `FILE` when training ends",
 		parse:  func(s *Spec, text string) string { s.Save = text; return "" },
 		format: func(s Spec) string { return s.Save },
-		check:  func(Spec) string { return "" }},
+		check: func(s Spec) string {
+			// Found out now, not after training: the directory exists and
+			// takes new files, the file is not a directory, a symlink or
+			// a device (engine.CheckSave).
+			if s.Save == "" {
+				return ""
+			}
+			return reason(engine.CheckSave(s.Save))
+		}},
 	{name: "autosave", usage: "also save to the --save file after every epoch",
 		parse: func(s *Spec, text string) string {
 			v, err := strconv.ParseBool(strings.TrimSpace(text))
@@ -302,6 +330,21 @@ func ParseField(s *Spec, name, text string) error {
 	return nil
 }
 
+// checkField checks s's field name alone, as Validate would.
+func (s Spec) checkField(name string) error {
+	f, ok := lookup(name)
+	if !ok {
+		return &FieldError{Field: name, Reason: "no such setting"}
+	}
+	if why := f.check(s); why != "" {
+		return &FieldError{Field: name, Value: f.format(s), Reason: why}
+	}
+	return nil
+}
+
+// formatFloat formats v as the flags read it.
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
 // FormatField returns s's field name as text, as ParseField reads it.
 func FormatField(s Spec, name string) string {
 	if f, ok := lookup(name); ok {
@@ -311,8 +354,10 @@ func FormatField(s Spec, name string) string {
 }
 
 // Validate reports the first invalid field of s as a *FieldError: each
-// field's range (the same checks as ParseField), then the fields that
-// depend on each other.
+// field's range (the same checks as ParseField: sizes within what a
+// checkpoint records, a --save file that can be written), then the fields
+// that depend on each other, then the memory the run needs against the
+// machine's (engine.Config.CheckMemory, naming --hidden or --batch).
 func (s Spec) Validate() error {
 	for _, f := range fields {
 		if why := f.check(s); why != "" {
@@ -325,7 +370,7 @@ func (s Spec) Validate() error {
 	case s.Load != "" && s.Resume != "":
 		return &FieldError{Field: "resume", Value: s.Resume, Reason: "use --load or --resume, not both"}
 	}
-	return nil
+	return s.Config().CheckMemory(engine.MachineMemory())
 }
 
 // checkpointPath returns the checkpoint s starts from and its flag's
@@ -383,13 +428,14 @@ func (s Spec) WithCheckpoint(ck *engine.Checkpoint, explicit func(field string) 
 }
 
 // ReadCheckpoint reads the checkpoint s loads or resumes (nil, nil when
-// none). Errors name the flag.
-func (s Spec) ReadCheckpoint() (*engine.Checkpoint, error) {
+// none), giving up with ctx's error once ctx is done. Errors name the
+// flag.
+func (s Spec) ReadCheckpoint(ctx context.Context) (*engine.Checkpoint, error) {
 	path, flagName := s.checkpointPath()
 	if path == "" {
 		return nil, nil
 	}
-	ck, err := engine.LoadCheckpoint(path)
+	ck, err := engine.LoadCheckpointContext(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flagName, err)
 	}
@@ -402,18 +448,7 @@ func (s Spec) ReadCheckpoint() (*engine.Checkpoint, error) {
 // are all alike, are named by their cell.
 func Labels(specs []Spec) []string {
 	out := make([]string, len(specs))
-	var differ []string
-	for _, f := range fields {
-		if f.name == "save" || f.name == "autosave" {
-			continue
-		}
-		for _, s := range specs[min(1, len(specs)):] {
-			if f.format(s) != f.format(specs[0]) {
-				differ = append(differ, f.name)
-				break
-			}
-		}
-	}
+	differ := Differ(specs)
 	for i, s := range specs {
 		var parts []string
 		for _, name := range differ {
@@ -433,6 +468,26 @@ func Labels(specs []Spec) []string {
 		out[i] = strings.Join(parts, ", ")
 	}
 	return out
+}
+
+// Differ lists the names of the fields (as Fields names them, in that
+// order) whose values are not the same in every one of specs: what sets
+// runs apart, as Labels names them and a table of runs shows them. Where
+// a run saves (save, autosave) is not a difference.
+func Differ(specs []Spec) []string {
+	var differ []string
+	for _, f := range fields {
+		if f.name == "save" || f.name == "autosave" {
+			continue
+		}
+		for _, s := range specs[min(1, len(specs)):] {
+			if f.format(s) != f.format(specs[0]) {
+				differ = append(differ, f.name)
+				break
+			}
+		}
+	}
+	return differ
 }
 
 // NumberedPath returns path with "-n" before its extension

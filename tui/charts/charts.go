@@ -23,6 +23,11 @@ type Series struct {
 	// Marker also draws Glyph at every data point in Braille mode, for series
 	// with only a few points (per-epoch values) that a line alone would hide.
 	Marker bool
+	// MarkEvery, when positive, draws Glyph along the line in Braille mode,
+	// in a cell every MarkEvery columns of the plot, from column MarkFrom
+	// on: series of many points that only colour would tell apart, drawn
+	// without colour (NO_COLOR), keep their markers.
+	MarkEvery, MarkFrom int
 }
 
 // Chart is a line chart with a y axis on the left and an x axis below.
@@ -113,6 +118,9 @@ func (c Chart) Render() string {
 		}
 		cx, cy := gx/dx, gy/dy
 		k := cy*pw + cx
+		if !c.ASCII && glyphs[k] != 0 {
+			return // a marker stays on top, in its series' colour
+		}
 		owner[k] = int8(si)
 		if c.ASCII {
 			g := c.Series[si].Glyph
@@ -130,6 +138,8 @@ func (c Chart) Render() string {
 		for si, s := range c.Series {
 			first := true
 			var px, py int
+			marks := s.MarkEvery > 0 && !c.ASCII && s.Glyph != 0
+			lastMark := s.MarkFrom - s.MarkEvery
 			for i, y := range s.Y {
 				if math.IsNaN(y) || math.IsInf(y, 0) {
 					first = true
@@ -155,6 +165,11 @@ func (c Chart) Render() string {
 						glyphs[cy*pw+cx] = s.Glyph
 						owner[cy*pw+cx] = int8(si)
 					}
+				}
+				if cx, cy := gx/dx, gy/dy; marks && cx >= lastMark+s.MarkEvery && cx >= 0 && cy >= 0 && cx < pw && cy < ph {
+					glyphs[cy*pw+cx] = s.Glyph
+					owner[cy*pw+cx] = int8(si)
+					lastMark = cx
 				}
 				px, py, first = gx, gy, false
 			}
@@ -364,7 +379,7 @@ func Legend(ascii bool, series ...Series) string {
 				g = '*'
 			}
 			mark = string([]rune{g, g})
-		} else if s.Marker && s.Glyph != 0 {
+		} else if (s.Marker || s.MarkEvery > 0) && s.Glyph != 0 {
 			mark = "─" + string(s.Glyph)
 		}
 		parts = append(parts, s.Style.Render(mark+" "+s.Name))

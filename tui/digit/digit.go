@@ -188,3 +188,80 @@ func (p *Painter) blocks(colour func(i int) int, s Size) []string {
 	}
 	return out
 }
+
+// MiniWidth and MiniLines are the size of a mini digit (Mini,
+// Painter.MiniBlocks): half a Compact digit each way, for galleries.
+const (
+	MiniWidth = Side / 2
+	MiniLines = Side / 4
+)
+
+// avg is the rounded mean of the pixels of px in rows [r0, r0+h) and
+// columns [c0, c0+w).
+func avg(px []uint8, r0, c0, h, w int) int {
+	sum := 0
+	for r := r0; r < r0+h; r++ {
+		for c := c0; c < c0+w; c++ {
+			sum += int(px[r*Side+c])
+		}
+	}
+	n := h * w
+	return (sum + n/2) / n
+}
+
+// Mini draws px with the ASCII ramp at half the Compact size: MiniLines
+// lines of MiniWidth characters, each the average of 2 pixel columns by 4
+// pixel rows (a cell is about twice as tall as it is wide). A slice of the
+// wrong length draws a blank digit.
+func Mini(px []uint8) []string {
+	if len(px) != Side*Side {
+		px = make([]uint8, Side*Side)
+	}
+	out := make([]string, MiniLines)
+	buf := make([]byte, MiniWidth)
+	for l := range MiniLines {
+		for c := range MiniWidth {
+			buf[c] = shade(avg(px, 4*l, 2*c, 4, 2))
+		}
+		out[l] = string(buf)
+	}
+	return out
+}
+
+// MiniBlocks draws px as coloured half blocks at the size of Mini: each
+// cell's upper half is the average of a 2x2 block of pixels, its lower
+// half the 2x2 block below. Without colour it draws Mini instead.
+func (p *Painter) MiniBlocks(px []uint8) []string {
+	if !p.colour {
+		return Mini(px)
+	}
+	if len(px) != Side*Side {
+		px = make([]uint8, Side*Side)
+	}
+	out := make([]string, MiniLines)
+	var b strings.Builder
+	for l := range MiniLines {
+		b.Reset()
+		lv := func(c int) (int, int) {
+			return avg(px, 4*l, 2*c, 2, 2) * (levels - 1) / 255, avg(px, 4*l+2, 2*c, 2, 2) * (levels - 1) / 255
+		}
+		for c := 0; c < MiniWidth; {
+			t, u := lv(c)
+			n := 1
+			for c+n < MiniWidth {
+				t2, u2 := lv(c + n)
+				if t2 != t || u2 != u {
+					break
+				}
+				n++
+			}
+			pn := p.pen(t, u)
+			b.WriteString(pn.pre)
+			b.WriteString(strings.Repeat("▀", n))
+			b.WriteString(pn.post)
+			c += n
+		}
+		out[l] = b.String()
+	}
+	return out
+}

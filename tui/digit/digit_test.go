@@ -157,3 +157,36 @@ func renderer(p termenv.Profile) *lipgloss.Renderer {
 	r.SetColorProfile(p)
 	return r
 }
+
+// TestMini checks the half-size digit: 7 lines of 14, the stroke in
+// columns 10-11 averaged into cell 5 at full ink, blanks elsewhere; in
+// colour the same size in half blocks, plain shading without colour.
+func TestMini(t *testing.T) {
+	lines := Mini(bar())
+	if len(lines) != MiniLines || len(lines[0]) != MiniWidth {
+		t.Fatalf("%d lines of %d, want %d of %d", len(lines), len(lines[0]), MiniLines, MiniWidth)
+	}
+	for l := 1; l < 6; l++ { // pixel rows 4-23
+		if lines[l][5] != '@' || strings.TrimSpace(lines[l][:5]+lines[l][6:]) != "" {
+			t.Errorf("line %d = %q, want the stroke alone in cell 5", l, lines[l])
+		}
+	}
+	if strings.TrimSpace(lines[6]) != "" {
+		t.Errorf("line 6 = %q, want blank", lines[6])
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	col := NewPainter(r).MiniBlocks(bar())
+	if len(col) != MiniLines {
+		t.Fatalf("%d lines in colour", len(col))
+	}
+	for _, l := range col {
+		if w := ansi.StringWidth(l); w != MiniWidth {
+			t.Errorf("colour line %q is %d wide", l, w)
+		}
+	}
+	r.SetColorProfile(termenv.Ascii)
+	if got := NewPainter(r).MiniBlocks(bar()); strings.Join(got, "\n") != strings.Join(lines, "\n") {
+		t.Error("without colour MiniBlocks is not Mini")
+	}
+}

@@ -70,7 +70,9 @@ func New(out io.Writer, opts ...Option) *Printer {
 	return p
 }
 
-// Err returns the first write error, if any.
+// Err returns the first write or encoding error, if any. The metrics file
+// never gets an empty or partial line for a phase that cannot be encoded
+// (a NaN loss, say): the line is left out and Err says why.
 func (p *Printer) Err() error { return p.err }
 
 // Metric is one line of the metrics file: a finished phase.
@@ -100,18 +102,21 @@ type Settings struct {
 	Data   string  `json:"data"`
 	Load   string  `json:"load,omitempty"`
 	Resume string  `json:"resume,omitempty"`
+	Pace   float64 `json:"pace,omitempty"`
 }
 
 // settingsOf returns the settings of the run info describes.
 func settingsOf(info *runs.Info) *Settings {
 	s := info.Spec
 	return &Settings{Cell: s.Cell.String(), Hidden: s.Hidden, LR: s.LR, Batch: s.Batch, Epochs: s.Epochs,
-		Seed: s.Seed, Limit: s.Limit, Data: s.DataName(), Load: s.Load, Resume: s.Resume}
+		Seed: s.Seed, Limit: s.Limit, Data: s.DataName(), Load: s.Load, Resume: s.Resume, Pace: s.Pace}
 }
 
 // Event handles one event of a list of runs: a run's start begins its
 // lines (under a heading with several runs), its reports are printed as
-// Report prints them; other events print nothing.
+// Report prints them, its changes of learning rate and pace (runs.ActLR,
+// runs.ActPace) are metrics lines of their own (LRChange, PaceChange);
+// other events print nothing.
 func (p *Printer) Event(e runs.Event) {
 	switch e.Kind {
 	case runs.KindStart:
@@ -131,7 +136,65 @@ func (p *Printer) Event(e runs.Event) {
 		if p.labels == nil || e.Run == p.run {
 			p.Report(e.Report)
 		}
+	case runs.KindAction:
+		if p.labels != nil && e.Run != p.run {
+			return
+		}
+		switch a := e.Action; a.Kind {
+		case runs.ActLR:
+			p.writeChange(LRChange{Run: p.runID(), Event: "lr", Epoch: a.At.Epoch, Step: a.At.Trained, LR: a.Value, Previous: a.Prev, By: a.Actor.User})
+		case runs.ActPace:
+			p.writeChange(PaceChange{Run: p.runID(), Event: "pace", Epoch: a.At.Epoch, Step: a.At.Trained, Pace: a.Value, Previous: a.Prev, By: a.Actor.User})
+		}
 	}
+}
+
+// LRChange is the metrics line of a learning-rate change during training
+// (runs.ActLR): Event is "lr", Step the training batches done before it
+// (the first to use the new rate is Step+1), Epoch the epoch they were in.
+type LRChange struct {
+	Run      runs.ID `json:"run,omitempty"`
+	Event    string  `json:"event"`
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	LR       float64 `json:"lr"`
+	Previous float64 `json:"previous"`
+	By       string  `json:"by,omitempty"`
+}
+
+// PaceChange is the metrics line of a pace change during training
+// (runs.ActPace): Event is "pace", Pace the training batches a second from
+// then on (0: full speed), Previous the pace before; Step and Epoch are
+// as in LRChange.
+type PaceChange struct {
+	Run      runs.ID `json:"run,omitempty"`
+	Event    string  `json:"event"`
+	Epoch    int     `json:"epoch"`
+	Step     int     `json:"step"`
+	Pace     float64 `json:"pace"`
+	Previous float64 `json:"previous"`
+	By       string  `json:"by,omitempty"`
+}
+
+// writeChange writes the metrics line of a change: an LRChange or a
+// PaceChange.
+func (p *Printer) writeChange(m any) {
+	if p.metrics == nil {
+		return
+	}
+	b, _ := json.Marshal(m) // numbers and strings always marshal
+	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
+		p.err = fmt.Errorf("headless: writing metrics: %w", err)
+	}
+}
+
+// runID is the "run" of a metrics line: the run printing, with several
+// runs; 0 (left out) with one.
+func (p *Printer) runID() runs.ID {
+	if p.labels == nil {
+		return 0
+	}
+	return p.run
 }
 
 // label names run id.
@@ -180,7 +243,13 @@ func (p *Printer) writeMetric(r engine.Report) {
 		m.Run, m.Settings = p.run, p.settings
 		p.settings = nil
 	}
-	b, _ := json.Marshal(m) // a struct of numbers and strings always marshals
+	b, err := json.Marshal(m) // fails on NaN and infinities: no line then
+	if err != nil {
+		if p.err == nil {
+			p.err = fmt.Errorf("headless: metrics of epoch %d %s: %w", r.Epoch, r.Phase, err)
+		}
+		return
+	}
 	if _, err := p.metrics.Write(append(b, '\n')); err != nil && p.err == nil {
 		p.err = fmt.Errorf("headless: writing metrics: %w", err)
 	}

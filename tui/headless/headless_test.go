@@ -2,8 +2,10 @@ package headless
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +124,33 @@ func TestWriteErrorsAreKept(t *testing.T) {
 	}
 }
 
+// TestNonFiniteMetricIsAnErrorNotALine: a phase whose loss cannot be
+// encoded in JSON (NaN) leaves no line in the metrics file, not even an
+// empty one, and is reported.
+func TestNonFiniteMetricIsAnErrorNotALine(t *testing.T) {
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	rs := schedule()
+	for i := range rs {
+		if rs[i].Kind == engine.KindPhaseEnd && rs[i].Phase == engine.PhaseTrain {
+			rs[i].Loss = math.NaN()
+		}
+		p.Report(rs[i])
+	}
+	if p.Err() == nil || !strings.Contains(p.Err().Error(), "epoch 2 train") {
+		t.Fatalf("Err = %v, want an encoding error naming epoch 2 train", p.Err())
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(metrics.String(), "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Errorf("invalid metrics line %q: %v", l, err)
+		}
+	}
+	if n := strings.Count(metrics.String(), "\n"); n != 3 {
+		t.Errorf("%d metrics lines, want the 3 finite phases", n)
+	}
+}
+
 // events wraps schedule() as the events of the runs of specs, one after
 // another.
 func events(specs ...runs.Spec) []runs.Event {
@@ -186,5 +215,86 @@ func TestSeveralRuns(t *testing.T) {
 	}
 	if !strings.HasPrefix(lines[4], `{"run":2,"epoch":1,`) || !strings.Contains(lines[4], `"settings":{"cell":"lstm"`) || strings.Contains(lines[5], "settings") {
 		t.Errorf("run 2's lines: %s / %s", lines[4], lines[5])
+	}
+}
+
+// TestLRChangeInMetrics trains a real run paused from its start: one
+// step, the rate doubled, then the rest; the metrics file records the
+// change between the phases, with the batch it came after, and the
+// notebook's lines are unchanged by it.
+func TestLRChangeInMetrics(t *testing.T) {
+	list := runs.NewList(runs.WithTrainerFunc(func(p runs.Prepared, r engine.Reporter) (runs.Trainer, error) {
+		tr, err := runs.NewTrainer(p, r)
+		if err == nil {
+			tr.Pause()
+		}
+		return tr, err
+	}))
+	defer list.Close()
+	var out, metrics bytes.Buffer
+	p := New(&out, WithMetrics(&metrics))
+	sub := list.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range sub.Events() {
+			p.Event(e)
+		}
+	}()
+	a := runs.Access{List: list, Caps: runs.AllCaps(), Actor: runs.Actor{User: "local"}}
+	s := runs.DefaultSpec()
+	s.Limit, s.Epochs = 128, 2
+	id, err := a.Add(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err := a.Pause(id); err == nil {
+			break
+		} else if !errors.Is(err, runs.ErrNotRunning) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.Step(id); err != nil {
+		t.Fatal(err)
+	}
+	// The step's batch is reported before or after the step's action.
+	trained := func() bool {
+		for _, e := range list.Hub().History() {
+			if e.Kind == runs.KindReport && e.Report.Trained >= 1 {
+				return true
+			}
+		}
+		return false
+	}
+	for !trained() {
+		if time.Now().After(deadline) {
+			t.Fatal("the step never trained")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := a.ScaleLR(id, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Resume(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := list.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list.Close()
+	<-done
+	sub.Close()
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d metrics lines, want the 4 phases and the change:\n%s", len(lines), metrics.String())
+	}
+	if lines[1] != `{"event":"lr","epoch":2,"step":1,"lr":0.002,"previous":0.001,"by":"local"}` {
+		t.Errorf("the change's line: %s", lines[1])
+	}
+	if !strings.Contains(lines[2], `"phase":"train"`) || strings.Count(out.String(), "Loss:") != 4 {
+		t.Errorf("metrics:\n%s\nprinted:\n%s", metrics.String(), out.String())
 	}
 }

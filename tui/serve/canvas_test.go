@@ -34,8 +34,8 @@ func (tm *terminal) waitForMatch(t testing.TB, re *regexp.Regexp, from int) []st
 // draws another, and v replays the drawing.
 func drawOverSSH(t *testing.T, term *terminal) {
 	t.Helper()
-	// Predictions, Confusion, Replay, Canvas.
-	term.send(t, "\t\t\t")
+	// From Predictions: Confusion, Gallery, Replay, Canvas.
+	term.send(t, "\t\t\t\t")
 	term.waitFor(t, "Draw a digit")
 	term.waitFor(t, "prediction: none yet")
 	// At 100x30 the canvas is compact: pixel column x is screen column

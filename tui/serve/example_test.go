@@ -25,7 +25,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	specs, err := flags.Specs(runs.DefaultCapacity)
+	specs, err := flags.Specs(context.Background(), runs.DefaultCapacity)
 	if err != nil {
 		fmt.Println(err)
 		return

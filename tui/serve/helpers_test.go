@@ -125,8 +125,21 @@ var testSource = sync.OnceValues(func() (*mnist.Set, error) {
 	return test.Limit(300), nil
 })
 
-// testList returns a held list of one run (ID 1) built by tf.
+// testSpec is the run of a test list: the notebook's on 64 digits.
+func testSpec() runs.Spec {
+	spec := runs.DefaultSpec()
+	spec.Limit = 64
+	return spec
+}
+
+// testList returns a held list of one run (ID 1) of testSpec built by tf.
 func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
+	t.Helper()
+	return testListOf(t, testSpec(), tf)
+}
+
+// testListOf is testList for a run of spec.
+func testListOf(t testing.TB, spec runs.Spec, tf runs.TrainerFunc) *runs.List {
 	t.Helper()
 	src, err := testSource()
 	if err != nil {
@@ -134,8 +147,6 @@ func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
 	}
 	l := runs.NewList(runs.Held(), runs.WithSource("", src, src), runs.WithTrainerFunc(tf))
 	t.Cleanup(l.Close)
-	spec := runs.DefaultSpec()
-	spec.Limit = 64
 	if _, err := (runs.Access{List: l, Caps: runs.AllCaps()}).Add(spec); err != nil {
 		t.Fatal(err)
 	}
@@ -146,9 +157,15 @@ func testList(t testing.TB, tf runs.TrainerFunc) *runs.List {
 // tf, and stops it when the test ends.
 func startServer(t testing.TB, o Options, tf runs.TrainerFunc, newModel ModelFunc) *testServer {
 	t.Helper()
+	return startServerOf(t, o, testSpec(), tf, newModel)
+}
+
+// startServerOf is startServer for a run of spec.
+func startServerOf(t testing.TB, o Options, spec runs.Spec, tf runs.TrainerFunc, newModel ModelFunc) *testServer {
+	t.Helper()
 	logb := &syncBuffer{}
 	ts := &testServer{log: logb}
-	list := testList(t, func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+	list := testListOf(t, spec, func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
 		ts.mu.Lock()
 		ts.report = report
 		ts.mu.Unlock()
@@ -210,13 +227,16 @@ func (ts *testServer) reports() []engine.Report {
 	return out
 }
 
-// last returns the newest report in the history.
+// last returns the newest training progress report in the history (not
+// an evaluation's).
 func (ts *testServer) last() (engine.Report, bool) {
 	rs := ts.reports()
-	if len(rs) == 0 {
-		return engine.Report{}, false
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].Kind != engine.KindEval {
+			return rs[i], true
+		}
 	}
-	return rs[len(rs)-1], true
+	return engine.Report{}, false
 }
 
 // as is an Access to the served list for an admin called user.
@@ -235,6 +255,12 @@ func (idleRun) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 func (idleRun) Pause()                        {}
 func (idleRun) Resume()                       {}
 func (idleRun) Paused() bool                  { return false }
+func (idleRun) Step() error                   { return engine.ErrNotPaused }
+func (idleRun) SetPace(float64) error         { return nil }
+func (idleRun) SetLR(float64) (engine.Position, error) {
+	return engine.Position{}, nil
+}
+func (idleRun) Position() engine.Position { return engine.Position{} }
 func (idleRun) Evaluate(context.Context) (*engine.Predictions, error) {
 	return nil, errors.New("nothing to evaluate")
 }
@@ -242,12 +268,35 @@ func (idleRun) Snapshot() *engine.Model        { return nil }
 func (idleRun) Checkpoint() *engine.Checkpoint { return nil }
 func (idleRun) Save(string) error              { return errors.New("nothing to save") }
 
-// tuiModels is the real dashboard for every session, as main builds it.
+// tuiModels is the real dashboard for every session, as main builds it
+// (in its classroom).
 func tuiModels() ModelFunc {
 	cache := tui.NewCache(0)
 	return func(s Session) tea.Model {
-		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), Cache: cache, NoMouse: !s.Mouse})
+		return tui.New(tui.Options{Context: s.Context, Renderer: s.Renderer, Access: s.Access, Bursts: s.Bursts(), Cache: cache, NoMouse: !s.Mouse, Class: s.Class, Follow: s.Follow})
 	}
+}
+
+// classroom connects a viewer (k.user) and an admin (k.admin) to ts, each
+// with a PTY of w x h, waits until both dashboards show the run, and
+// closes both when the test ends. It returns the admin's SSH user name.
+func classroom(t *testing.T, ts *testServer, k *keys, w, h int) (viewer, admin *terminal, adminUser string) {
+	t.Helper()
+	cv, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer = openTerminal(t, cv, w, h)
+	t.Cleanup(viewer.close)
+	ca, err := dial(t, ts.addr, k.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin = openTerminal(t, ca, w, h)
+	t.Cleanup(admin.close)
+	viewer.waitFor(t, "model RNN")
+	admin.waitFor(t, "model RNN")
+	return viewer, admin, ca.User()
 }
 
 // dial connects to ts with signer (nil: no key, keyboard-interactive).

@@ -7,19 +7,13 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
-	"github.com/charmbracelet/wish/activeterm"
-	bm "github.com/charmbracelet/wish/bubbletea"
-	"github.com/charmbracelet/wish/logging"
 	"github.com/charmbracelet/wish/ratelimiter"
-	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
@@ -52,7 +46,10 @@ type Server struct {
 	sessCancel context.CancelFunc
 	handlers   sync.WaitGroup // session handlers past the guard
 
-	conns atomic.Int64 // open TCP connections
+	conns *conns   // open TCP connections
+	ptys  sync.Map // ssh.Session -> ptyState, until its handler takes it
+
+	room *room // the classroom: the lobby, who is connected, whom to follow
 
 	mu       sync.Mutex
 	viewers  map[*viewer]struct{}
@@ -66,12 +63,13 @@ type Server struct {
 // file and line), a corrupt host key (ErrHostKey).
 //
 // list holds the runs served: build it runs.Held, so that Serve decides
-// when training starts (at once, or with Options.Wait when the first viewer
-// connects); Serve closes it when it shuts down. newModel builds each
+// when training starts (at once, with Options.Wait when the first viewer
+// connects, with Options.WaitForTeacher when a teacher starts it from the
+// lobby); Serve closes it when it shuts down. newModel builds each
 // session's model; the server's plain log (connections, refusals, epochs,
 // who paused or restarted what) goes to logw.
 func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Server, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	if list == nil || newModel == nil {
@@ -109,34 +107,38 @@ func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Serve
 		return nil, err
 	}
 	s.hostFP = fingerprint(signer.PublicKey())
+	s.room = newRoom(list, s.logf, o.WaitForTeacher)
 	if created {
 		s.logf("generated host key %s (%s)", o.HostKey, s.hostFP)
-	} else if fi, err := os.Stat(o.HostKey); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		s.logf("WARNING: host key %s is readable by others (mode %v): chmod 600 it", o.HostKey, fi.Mode().Perm())
 	}
 
+	s.conns = &conns{max: s.maxConns(), maxPending: o.MaxSessions + 16, timeout: o.HandshakeTimeout, logf: s.logf}
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(o.Rate), o.Burst, 4096)
 	sopts := []ssh.Option{
 		wish.WithAddress(o.Addr),
 		func(srv *ssh.Server) error { srv.AddHostKey(signer); return nil },
-		wish.WithPublicKeyAuth(func(_ ssh.Context, k ssh.PublicKey) bool {
-			return s.open || s.users.has(k) || s.admins.has(k)
-		}),
+		wish.WithPublicKeyAuth(s.allowKey),
+		// Keyboard-interactive comes after public keys: with --open it lets
+		// clients without a key in; otherwise it is how a refused client
+		// is told, in one line, how to get in.
+		wish.WithKeyboardInteractiveAuth(s.keyboardInteractive),
 		wish.WithIdleTimeout(o.IdleTimeout),
 		wish.WithMaxTimeout(o.MaxSessionTime),
 		wish.WithSubsystem("default", func(sess ssh.Session) {
-			s.logf("refused user=%q addr=%s: subsystem %q", sess.User(), sess.RemoteAddr(), sess.Subsystem())
+			s.logf("refused %s: subsystem %s", who(sess), quote(sess.Subsystem()))
 			refuse(sess, msgSubsystem)
 		}),
-		// Middlewares run last to first: log, rate-limit, refuse commands,
-		// require a PTY, admit (session cap, state), then Bubble Tea.
+		// Middlewares run last to first: clamp terminal sizes, log,
+		// rate-limit, refuse commands, require a PTY, admit (session cap,
+		// state), then Bubble Tea.
 		wish.WithMiddleware(
-			bm.MiddlewareWithProgramHandler(s.programHandler, termenv.Ascii),
+			s.runProgram,
 			s.guard,
-			activeterm.Middleware(),
+			s.requirePTY,
 			s.noCommands,
-			ratelimiter.Middleware(limiter),
-			logging.MiddlewareWithLogger(s.log),
+			s.rateLimit(limiter),
+			s.logSessions,
+			s.clampSizes,
 		),
 		func(srv *ssh.Server) error {
 			// Only session channels; port forwarding (direct-tcpip) and any
@@ -146,16 +148,20 @@ func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Serve
 				"session": ssh.DefaultSessionHandler,
 				"default": rejectChannel,
 			}
-			srv.ConnCallback = s.admitConn
+			srv.SessionRequestCallback = s.notePty
+			srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
+				tc := s.conns.admit(c)
+				if tc == nil {
+					return nil // the server closes it
+				}
+				ctx.SetValue(connKey{}, tc)
+				return tc
+			}
 			srv.ConnectionFailedCallback = func(c net.Conn, err error) {
-				s.logf("connection from %s failed: %v", c.RemoteAddr(), err)
+				s.logf("connection from %s failed: %s", c.RemoteAddr(), quote(err.Error()))
 			}
 			return nil
 		},
-	}
-	if o.Open {
-		// Let clients without any key in too.
-		sopts = append(sopts, wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }))
 	}
 	if s.srv, err = wish.NewServer(sopts...); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
@@ -166,31 +172,9 @@ func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Serve
 
 // maxConns is how many TCP connections may be open at once, handshakes
 // included: enough for a full room reconnecting, few enough that a flood of
-// half-open connections cannot exhaust the server.
-func (s *Server) maxConns() int64 { return int64(2*s.opts.MaxSessions + 16) }
-
-// admitConn counts open connections and closes new ones past maxConns.
-func (s *Server) admitConn(_ ssh.Context, c net.Conn) net.Conn {
-	if n := s.conns.Add(1); n > s.maxConns() {
-		s.conns.Add(-1)
-		s.logf("refused connection from %s: %d connections open", c.RemoteAddr(), n-1)
-		return nil // the server closes it
-	}
-	return &countedConn{Conn: c, n: &s.conns}
-}
-
-// countedConn decrements its counter once when closed.
-type countedConn struct {
-	net.Conn
-	n    *atomic.Int64
-	once sync.Once
-}
-
-// Close closes the connection and forgets it.
-func (c *countedConn) Close() error {
-	c.once.Do(func() { c.n.Add(-1) })
-	return c.Conn.Close()
-}
+// half-open connections cannot exhaust the server (and those are evicted
+// for new ones, see conns).
+func (s *Server) maxConns() int { return 2*s.opts.MaxSessions + 16 }
 
 // rejectChannel rejects every channel type but sessions.
 func rejectChannel(_ *ssh.Server, _ *gossh.ServerConn, ch gossh.NewChannel, _ ssh.Context) {
@@ -201,7 +185,7 @@ func rejectChannel(_ *ssh.Server, _ *gossh.ServerConn, ch gossh.NewChannel, _ ss
 func (s *Server) noCommands(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if sess.RawCommand() != "" {
-			s.logf("refused user=%q addr=%s key=%s: exec %q", sess.User(), sess.RemoteAddr(), fingerprint(sess.PublicKey()), sess.RawCommand())
+			s.logf("refused %s: exec %s", who(sess), quote(sess.RawCommand()))
 			refuse(sess, msgExec)
 			return
 		}
@@ -228,13 +212,14 @@ func (s *Server) Sessions() int {
 
 // add admits v, returning how many sessions there are with it; when it is
 // refused, n is -1 while shutting down and the session count when full.
+// Admins are never refused because the room is full.
 func (s *Server) add(v *viewer) (n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting {
 		return -1, errShuttingDown
 	}
-	if len(s.viewers) >= s.opts.MaxSessions {
+	if !v.admin && len(s.viewers) >= s.opts.MaxSessions {
 		return len(s.viewers), fmt.Errorf("%w (%d sessions)", errFull, len(s.viewers))
 	}
 	s.viewers[v] = struct{}{}
@@ -248,7 +233,7 @@ func (s *Server) remove(v *viewer) {
 	delete(s.viewers, v)
 	n := len(s.viewers)
 	s.mu.Unlock()
-	s.logf("session ended user=%q addr=%s (%d/%d)", v.sess.User(), v.sess.RemoteAddr(), n, s.opts.MaxSessions)
+	s.logf("session ended %s (%d/%d)", who(v.sess), n, s.opts.MaxSessions)
 	s.handlers.Done()
 }
 
@@ -286,7 +271,11 @@ func (s *Server) logEvents(sub *runs.Subscription) {
 				s.logf("training stopped: run %d", e.Run)
 			}
 		case runs.KindAction:
-			s.logf("%s by %s (run %d)", e.Action.Kind, e.Action.Actor, e.Run)
+			if d := e.Action.Detail; d != "" {
+				s.logf("%s by %s (run %d): %s", e.Action.Kind, e.Action.Actor, e.Run, d)
+			} else {
+				s.logf("%s by %s (run %d)", e.Action.Kind, e.Action.Actor, e.Run)
+			}
 		case runs.KindReport:
 			r := e.Report
 			switch {
@@ -314,8 +303,12 @@ func describe(info *runs.Info) string {
 // gracefully: new sessions are refused, every session is asked to quit,
 // training is stopped, and connections still open after
 // Options.ShutdownTimeout are closed. It returns once every goroutine it
-// started has ended, the list closed, with the runs' failures if any.
-// Unless Options.Wait is set, training starts at once.
+// started has ended and the list is closed (or, at the latest,
+// shutdownGrace after the connections were closed), with the runs'
+// failures if any.
+// Training starts at once, unless Options.Wait (with the first viewer) or
+// Options.WaitForTeacher (when a teacher presses enter in the lobby) is
+// set.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.logf("listening on %s; host key %s", ln.Addr(), s.hostFP)
 	if s.open {
@@ -330,9 +323,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(ln) }()
-	if s.opts.Wait {
+	switch {
+	case s.opts.WaitForTeacher:
+		s.logf("training starts when a teacher presses enter in the lobby")
+	case s.opts.Wait:
 		s.logf("training starts when the first viewer connects")
-	} else {
+	default:
 		s.list.Release()
 	}
 
@@ -372,7 +368,15 @@ func (s *Server) shutdown() {
 	s.mu.Unlock()
 	s.logf("shutting down (%d sessions)", n)
 
-	s.list.Close() // stops training, ends every session's stream
+	// Closing the list stops training and ends every session's stream; it
+	// returns once the runs have stopped (and saved), which is waited for
+	// below, a bounded time.
+	listClosed := make(chan struct{})
+	go func() {
+		defer close(listClosed)
+		s.list.Close()
+	}()
+	s.conns.closePending()
 	var quits sync.WaitGroup
 	for _, p := range progs {
 		quits.Add(1)
@@ -385,7 +389,7 @@ func (s *Server) shutdown() {
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	if err == nil {
-		err = waitCtx(ctx, &s.handlers)
+		err = waitCtx(ctx, wgDone(&s.handlers))
 	}
 	if err != nil {
 		s.logf("shutdown: %v; closing the remaining connections", err)
@@ -393,10 +397,24 @@ func (s *Server) shutdown() {
 		_ = s.srv.Close()
 	}
 	s.sessCancel()
-	quits.Wait()
-	s.handlers.Wait()
+	// Every program is now killed and every connection closed: what is
+	// left ends at once, or within a training batch. The wait is bounded
+	// all the same, so that shutdown always completes.
+	grace, cancelGrace := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelGrace()
+	for _, done := range []<-chan struct{}{wgDone(&quits), wgDone(&s.handlers), listClosed} {
+		if err := waitCtx(grace, done); err != nil {
+			s.logf("shutdown: sessions or training still running %v after the connections were closed; stopping without them", shutdownGrace)
+			break
+		}
+	}
 	s.logf("stopped")
 }
+
+// shutdownGrace bounds how long shutdown waits, after closing every
+// connection, for the sessions' programs to end and the list to close (its
+// runs stopped within a batch, and saved).
+const shutdownGrace = 2 * time.Second
 
 // Run serves the classroom on o.Addr until ctx is cancelled: New, then
 // Listen, then Serve. This is what `mnist-tui serve` calls.
@@ -412,17 +430,22 @@ func Run(ctx context.Context, o Options, list *runs.List, newModel ModelFunc, lo
 	return s.Serve(ctx, ln)
 }
 
-// waitCtx waits for wg, or until ctx is done.
-func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
+// waitCtx waits until done is closed, or ctx is done.
+func waitCtx(ctx context.Context, done <-chan struct{}) error {
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// wgDone returns a channel closed once wg's count is zero.
+func wgDone(wg *sync.WaitGroup) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	return done
 }

@@ -128,7 +128,7 @@ func TestRefusals(t *testing.T) {
 		setup func(*gossh.Session) error
 		want  string
 	}{
-		{"no pty", func(s *gossh.Session) error { return s.Shell() }, "Requires an active PTY"},
+		{"no pty", func(s *gossh.Session) error { return s.Shell() }, msgNoPTY},
 		{"exec", func(s *gossh.Session) error { return s.Start("cat /etc/passwd") }, msgExec},
 		{"exec with pty", func(s *gossh.Session) error {
 			if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
@@ -225,7 +225,7 @@ func TestRateLimit(t *testing.T) {
 			t.Fatalf("session %d within the burst was rate-limited", i+1)
 		}
 	}
-	if got := refusedOutput(t, ts.addr, k.user, noPTY); !strings.Contains(got, "rate limit exceeded") {
+	if got := refusedOutput(t, ts.addr, k.user, noPTY); !strings.Contains(got, msgRate) {
 		t.Fatalf("session past the burst got %q, want the rate-limit message", got)
 	}
 }
@@ -533,37 +533,57 @@ func TestMuteTerminal(t *testing.T) {
 	tm.waitFor(t, "key=x")
 }
 
-// TestConnectionCap opens raw TCP connections that never handshake: past
-// the cap, new ones are closed at once; closing one makes room again.
+// TestConnectionCap opens raw TCP connections that never handshake, up
+// to the cap and past it: the oldest make room for new ones, so a real
+// client still gets in; connections with a session are never evicted.
 func TestConnectionCap(t *testing.T) {
 	k := newKeys(t)
 	o := k.options()
 	o.MaxSessions = 1
 	ts := startServer(t, o, noRun, probeModels(&probeStats{}))
-	max := int(ts.maxConns())
-	conns := make([]net.Conn, max)
-	for i := range conns {
+	c, err := dial(t, ts.addr, k.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := openTerminal(t, c, 80, 24)
+	defer tm.close()
+	tm.waitFor(t, "MNIST CLASSROOM PROBE")
+	max := ts.maxConns()
+	silent := make([]net.Conn, 2*max)
+	for i := range silent {
 		c, err := net.Dial("tcp", ts.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		conns[i] = c
+		silent[i] = c
 	}
-	waitUntil(t, "every connection is counted", func() bool { return ts.conns.Load() == int64(max) })
-	extra, err := net.Dial("tcp", ts.addr)
-	if err != nil {
+	waitUntil(t, "the cap is reached", func() bool { open, _ := ts.conns.counts(); return open == max })
+	// The first silent connections were closed to make room.
+	if !closedByServer(silent[0]) {
+		t.Fatal("the oldest silent connection is still open")
+	}
+	if !strings.Contains(ts.log.String(), "making room") {
+		t.Errorf("evictions are not logged:\n%s", ts.log)
+	}
+	// The session is still there.
+	if err := tm.sess.WindowChange(30, 90); err != nil {
 		t.Fatal(err)
 	}
-	defer extra.Close()
-	if n, err := extra.Read(make([]byte, 1)); err == nil {
-		t.Fatalf("connection past the cap is open (read %d bytes)", n)
-	}
-	conns[0].Close()
-	waitUntil(t, "a closed connection is forgotten", func() bool { return ts.conns.Load() < int64(max) })
-	c, err := dial(t, ts.addr, k.user)
+	tm.waitFor(t, "size=90x30")
+	c2, err := dial(t, ts.addr, k.user)
 	if err != nil {
-		t.Fatalf("no room after a connection closed: %v", err)
+		t.Fatalf("a real client was locked out by silent connections: %v", err)
 	}
-	c.Close()
+	c2.Close()
+}
+
+// closedByServer reads c (the server's version line, then nothing) until
+// the server closes it, reporting false if it is still open after
+// waitLimit.
+func closedByServer(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(waitLimit))
+	_, err := io.Copy(io.Discard, c)
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
 }

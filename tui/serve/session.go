@@ -10,14 +10,16 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	bm "github.com/charmbracelet/wish/bubbletea"
+	"github.com/charmbracelet/wish/ratelimiter"
 
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/tui"
 )
 
 // ReadOnlyReason is what a viewer without an admin key is told when they
-// try to pause, resume or restart a run.
-const ReadOnlyReason = "only the teacher (an admin key) can pause or restart the run"
+// try to pause, resume, pace, step, retune (the learning rate) or restart
+// a run, or to set one up (N).
+const ReadOnlyReason = "only the teacher (an admin key) can control or start runs"
 
 // Session is what the server hands a ModelFunc to build one viewer's model.
 type Session struct {
@@ -28,8 +30,9 @@ type Session struct {
 	// profile).
 	Renderer *lipgloss.Renderer
 	// Access is the session's handle on the runs: admins may pause,
-	// resume and start runs (restart, add, replace); other viewers watch
-	// and evaluate, and are refused with ReadOnlyReason. Its Actor names
+	// resume, pace, step and retune runs and start them (restart, add,
+	// replace); other viewers watch and evaluate (for everyone), and are
+	// refused with ReadOnlyReason. Its Actor names
 	// the SSH user, key fingerprint and address.
 	Access runs.Access
 	// User is the SSH user name, Admin whether the key is an admin key.
@@ -40,6 +43,12 @@ type Session struct {
 	// Mouse says the session's program reports the mouse (Options.NoMouse
 	// unset): tui.Options.NoMouse is its opposite.
 	Mouse bool
+	// Class is the session's place in the classroom, for tui.Options.Class:
+	// the lobby (Options.WaitForTeacher), who is connected, the screen of
+	// the teacher to follow. Follow says a student starts following the
+	// teacher (Options.Follow); tui.Options.Follow takes it.
+	Class  tui.Classroom
+	Follow bool
 
 	// sub is the session's subscription to the list, every Refresh.
 	sub *runs.Subscription
@@ -78,6 +87,8 @@ const (
 	msgSubsystem = "mnist-tui: subsystems (sftp, ...) are not supported"
 	msgShutdown  = "mnist-tui: the server is shutting down"
 	msgPanic     = "mnist-tui: this session hit an internal error and was closed; the run goes on, reconnect to watch it"
+	msgNoPTY     = "mnist-tui: needs a terminal: connect with plain ssh (or ssh -t host), without a command"
+	msgRate      = "mnist-tui: too many new sessions from your address (rate limit); try again in a few seconds"
 )
 
 // msgFull is the message a client gets when the server is full.
@@ -90,10 +101,11 @@ type sessionKey struct{}
 
 // viewer is the server's state for one session.
 type viewer struct {
-	sess  ssh.Session
-	admin bool
-	sub   *runs.Subscription
-	prog  *tea.Program // set by programHandler, read by shutdown, under s.mu
+	sess   ssh.Session
+	admin  bool
+	sub    *runs.Subscription
+	member *member      // its place in the room
+	prog   *tea.Program // set by programHandler, read by shutdown, under s.mu
 }
 
 // refuse prints msg on the client's stderr and ends the session with
@@ -108,9 +120,8 @@ func refuse(sess ssh.Session, msg string) {
 // programHandler, and tears it down after.
 func (s *Server) guard(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		key := sess.PublicKey()
-		admin := s.admins.has(key)
-		who := fmt.Sprintf("user=%q addr=%s key=%s admin=%t", sess.User(), sess.RemoteAddr(), fingerprint(key), admin)
+		admin := s.admins.has(sess.PublicKey())
+		who := fmt.Sprintf("%s admin=%t", who(sess), admin)
 		v := &viewer{sess: sess, admin: admin}
 		n, err := s.add(v)
 		if err != nil {
@@ -123,10 +134,15 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.remove(v)
+		markEstablished(sess.Context()) // no longer subject to the handshake timeout
 		s.logf("session %s (%d/%d)", who, n, s.opts.MaxSessions)
-		s.list.Release() // with Wait, the first viewer starts training
+		if !s.opts.WaitForTeacher {
+			s.list.Release() // with Wait, the first viewer starts training
+		}
 		v.sub = s.list.SubscribeEvery(s.opts.Refresh)
 		defer v.sub.Close()
+		v.member = s.room.join(sess.User(), s.keyComment(sess.PublicKey()), fingerprint(sess.PublicKey()), who, admin)
+		defer s.room.leave(v.member)
 		sess.Context().SetValue(sessionKey{}, v)
 		next(sess)
 		if s.closing() {
@@ -136,13 +152,13 @@ func (s *Server) guard(next ssh.Handler) ssh.Handler {
 }
 
 // programHandler builds the session's Bubble Tea program around the model
-// from the server's ModelFunc.
-func (s *Server) programHandler(sess ssh.Session) *tea.Program {
+// from the server's ModelFunc, under ctx (cancelling it kills the program).
+func (s *Server) programHandler(ctx context.Context, sess ssh.Session) *tea.Program {
 	v, ok := sess.Context().Value(sessionKey{}).(*viewer)
 	if !ok {
 		return nil
 	}
-	pty, _, _ := sess.Pty()
+	pty, _, _ := sess.Pty() // clamped by clampSizes
 	access := runs.Access{
 		List:   s.list,
 		Actor:  runs.Actor{User: sess.User(), Key: fingerprint(sess.PublicKey()), Addr: sess.RemoteAddr().String()},
@@ -162,18 +178,20 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		Width:    pty.Window.Width,
 		Height:   pty.Window.Height,
 		Mouse:    !s.opts.NoMouse,
+		Class:    v.member,
+		Follow:   s.opts.Follow && !v.admin,
 	}
 	m := &safeModel{
 		build: func() tea.Model { return s.newModel(info) },
 		onFail: func(r any, stack []byte) {
-			s.logf("panic in session user=%q addr=%s: %v\n%s", sess.User(), sess.RemoteAddr(), r, stack)
+			s.logf("panic in session %s: %v\n%s", who(sess), r, stack)
 		},
 	}
 	opts := append(bm.MakeOptions(sess),
 		tea.WithFPS(s.opts.FPS),
 		tea.WithAltScreen(),
 		tea.WithoutSignalHandler(),
-		tea.WithContext(s.sessCtx),
+		tea.WithContext(ctx),
 	)
 	if info.Mouse {
 		opts = append(opts, tui.MouseOption())
@@ -184,6 +202,78 @@ func (s *Server) programHandler(sess ssh.Session) *tea.Program {
 		return nil // shutting down
 	}
 	return p
+}
+
+// runProgram is the innermost middleware: it runs the session's Bubble Tea
+// program (it stands in for wish's bubbletea middleware). Terminal sizes
+// come clamped (see clampSizes). The program is killed, whatever it is
+// doing, when the client goes away (its session channel or connection
+// closes) or when shutdown closes every connection.
+func (s *Server) runProgram(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		_, winch, ok := sess.Pty()
+		if !ok {
+			next(sess)
+			return
+		}
+		ctx, cancel := context.WithCancel(s.sessCtx)
+		defer cancel()
+		stop := context.AfterFunc(sess.Context(), cancel)
+		defer stop()
+		p := s.programHandler(ctx, sess)
+		if p == nil {
+			next(sess)
+			return
+		}
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case win, ok := <-winch:
+					if !ok {
+						cancel() // the client closed the session
+						return
+					}
+					p.Send(tea.WindowSizeMsg{Width: win.Width, Height: win.Height})
+				}
+			}
+		}()
+		if _, err := p.Run(); err != nil && ctx.Err() == nil {
+			s.logf("session %s: %v", who(sess), err)
+		}
+		cancel()
+		next(sess)
+	}
+}
+
+// requirePTY refuses sessions without a terminal.
+func (s *Server) requirePTY(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			s.logf("refused %s: no PTY", who(sess))
+			refuse(sess, msgNoPTY)
+			return
+		}
+		next(sess)
+	}
+}
+
+// rateLimit refuses new sessions from an address past the limiter's rate;
+// admins are never limited.
+func (s *Server) rateLimit(l ratelimiter.RateLimiter) func(ssh.Handler) ssh.Handler {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(sess ssh.Session) {
+			if !s.admins.has(sess.PublicKey()) {
+				if err := l.Allow(sess); err != nil {
+					s.logf("refused %s: rate limit (%g new sessions a second after a burst of %d)", who(sess), s.opts.Rate, s.opts.Burst)
+					refuse(sess, msgRate)
+					return
+				}
+			}
+			next(sess)
+		}
+	}
 }
 
 // safeModel wraps a session's model so that a panic in its construction,

@@ -94,7 +94,7 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	}
 	viewer := openTerminal(t, cv, 100, 30)
 	defer viewer.close()
-	viewer.waitFor(t, "mnist-tui")
+	viewer.waitFor(t, "[Dashboard]")
 	viewer.waitFor(t, "model RNN")
 	waitUntil(t, "training starts with the first viewer", func() bool { return len(ts.reports()) > 0 })
 
@@ -273,11 +273,12 @@ func TestMouseOverSSH(t *testing.T) {
 	// Confusion ...": Confusion is at columns 36-44 (counting from 1).
 	term.send(t, "\x1b[<0;40;1M\x1b[<0;40;1m")
 	term.waitFor(t, "Confusion matrix")
-	// At 100x30 the matrix's title takes one line, then a blank line and
-	// the column labels; each true class has two lines (its counts and
-	// their shares), cells are 6 columns wide after 6 for the labels:
-	// cell (1,1) is at columns 13-18 of line 7.
-	term.send(t, "\x1b[<0;17;7M\x1b[<0;17;7m")
+	// At 100x30 the matrix's title takes two lines (the second says
+	// where the predictions come from), then a blank line and the column
+	// labels; each true class has two lines (its counts and their
+	// shares), cells are 6 columns wide after 6 for the labels: cell (1,1)
+	// is at columns 13-18 of line 8.
+	term.send(t, "\x1b[<0;17;8M\x1b[<0;17;8m")
 	term.waitFor(t, "filter: target 1, predicted 1")
 	// The wheel steps through the digits (all of them: a tiny run's cell
 	// may hold none). The browser has the run's test digits (the list's

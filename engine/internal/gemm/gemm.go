@@ -7,7 +7,7 @@ import (
 )
 
 // Blocking parameters. mcMax and ncMax are multiples of every kernel's MR and
-// NR (4, 6, 8 and 4, 16, 32) so that whole blocks hold whole micro-panels.
+// NR (4, 6, 8 and 4, 8, 16, 32) so that whole blocks hold whole micro-panels.
 const (
 	kcMax = 256 // depth of a packed block (k direction)
 	mcMax = 144 // rows of op(A) packed at once
@@ -26,6 +26,8 @@ const (
 	KernelAVX2
 	// KernelAVX512 is the AVX-512F assembly kernel (8x32 tile), amd64 only.
 	KernelAVX512
+	// KernelNEON is the NEON (ASIMD) assembly kernel (8x8 tile), arm64 only.
+	KernelNEON
 )
 
 // String returns the kernel's name.
@@ -39,6 +41,8 @@ func (k Kernel) String() string {
 		return "avx2"
 	case KernelAVX512:
 		return "avx512"
+	case KernelNEON:
+		return "neon"
 	}
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }

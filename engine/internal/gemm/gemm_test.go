@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 func allKernels(t testing.TB) []*mulCtx {
 	t.Helper()
 	var out []*mulCtx
-	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
+	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512, KernelNEON} {
 		ctx, err := newMulCtx(k)
 		if err != nil {
 			t.Logf("kernel %v skipped: %v", k, err)
@@ -170,6 +170,54 @@ func TestSgemmShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSgemmEdgeRows gives every kernel blocks whose last panel of rows has
+// each height from 1 to mr-1 (and none), with full and partial last panels
+// of columns, a k with and without a remainder of the kernels' unrolling,
+// and both a written and an accumulated C, so every edge kernel (and the
+// packed fallback of the kernels without them) runs in every form.
+func TestSgemmEdgeRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, ctx := range allKernels(t) {
+		mr, nr := ctx.k.mr, ctx.k.nr
+		for r := 0; r < mr; r++ {
+			for _, n := range []int{nr, 2*nr + 3} {
+				for _, k := range []int{1, 4, 11} {
+					for _, tA := range []bool{false, true} {
+						for _, beta := range []float32{0, 0.5} {
+							tc := gemmCase{tA: tA, m: 2*mr + r, n: n, k: k, alpha: 1.5, beta: beta, padA: 1, padC: 2}
+							if !runCase(t, rng, guardRows(t, ctx.Sgemm), tc) {
+								t.Fatalf("%v: rows %d = 2*%d + %d", ctx.Kernel(), tc.m, mr, r)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// guardRows wraps gemm so that C is followed by a row of sentinels, which
+// must be left alone (a kernel that writes a row too many would change them).
+func guardRows(t testing.TB, gemm gemmFunc) gemmFunc {
+	return func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		t.Helper()
+		const sentinel = -12345.5
+		buf := make([]float32, len(c)+2*ldc)
+		copy(buf, c)
+		for i := len(c); i < len(buf); i++ {
+			buf[i] = sentinel
+		}
+		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, buf, ldc)
+		copy(c, buf)
+		for i, v := range buf[len(c):] {
+			if v != sentinel {
+				t.Errorf("m %d, n %d, k %d: wrote past the last row of C, at element %d after it: %v", m, n, k, i, v)
+				return
+			}
+		}
 	}
 }
 

@@ -201,3 +201,32 @@ func TestDot(t *testing.T) {
 	}()
 	Dot(make([]float32, 3), make([]float32, 4))
 }
+
+// TestDotTimesZero holds every Dot kernel to what the trainer's non-finite
+// check relies on: the dot product of finite values (the largest, the
+// smallest) with zeros is exactly zero, and a NaN or an infinity anywhere
+// (every position of the unrolled loop, the one-vector loop and the tail)
+// makes it NaN.
+func TestDotTimesZero(t *testing.T) {
+	for _, f := range allFuncs(t) {
+		for _, n := range []int{1, 3, 4, 7, 16, 37, 64, 101} {
+			zeros := make([]float32, n)
+			a := make([]float32, n)
+			for i := range a {
+				a[i] = []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1}[i%4]
+			}
+			if got := f.Dot(a, zeros); got != 0 {
+				t.Fatalf("%v: Dot of %d finite values with zeros = %g, want 0", f.Kernel(), n, got)
+			}
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				for at := range a {
+					b := append([]float32(nil), a...)
+					b[at] = bad
+					if got := f.Dot(b, zeros); got == got {
+						t.Fatalf("%v: Dot with %g at %d of %d, times zeros = %g, want NaN", f.Kernel(), bad, at, n, got)
+					}
+				}
+			}
+		}
+	}
+}

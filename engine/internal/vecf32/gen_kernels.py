@@ -258,7 +258,13 @@ def kernel(isa, spec):
 # The gate kernels of the LSTM and GRU: one vector of every slice per
 # iteration, several outputs, the tanh inlined. Every product and sum is a
 # separate, rounded instruction in the order of the Go reference code
-# (kernel_generic.go), so the results are bit for bit the same.
+# (gate.go), so the results are bit for bit the same. The bodies (gate_lstm
+# and the others) are written against a Gate's methods (ld, st, store, mul,
+# add, sub, rsub, sigmoid, tanh, free, one), which gen_kernels_arm64.py's
+# Gate has too: both architectures run the very same sequence of
+# operations. Each body frees every register it allocates (keep names the
+# operands an operation leaves allocated), so it fits NEON's 8 registers a
+# vector.
 GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
 
 
@@ -302,32 +308,36 @@ class Gate:
         else:
             self.o(f"\tVMASKMOVPS {r}, Y15, {self.ptr(name)}")
 
-    def op(self, ins, a, b, keep=False):
+    def op(self, ins, a, b, keep=()):
         """a ins b into a new register (Go operand order: b, a, dst); a and b
-        are freed unless keep."""
+        are freed unless in keep."""
         d = self.alloc()
         self.o(f"\t{ins} {b}, {a}, {d}")
-        if not keep:
-            self.free(a, b)
+        self.free(*(r for r in (a, b) if r not in keep))
         return d
 
-    def mul(self, a, b, keep=False):
+    def mul(self, a, b, keep=()):
         return self.op("VMULPS", a, b, keep)
 
-    def add(self, a, b, keep=False):
+    def add(self, a, b, keep=()):
         return self.op("VADDPS", a, b, keep)
 
-    def sub(self, a, b, keep=False):
+    def sub(self, a, b, keep=()):
         return self.op("VSUBPS", a, b, keep)
 
-    def rsub(self, c, a, keep=False):
-        """c - a for a constant operand c."""
+    def rsub(self, c, a, keep=()):
+        """c - a for a constant operand c; a is freed unless in keep."""
         d = self.alloc()
         self.o(f"\tVMOVUPS {c}, {d}")
         self.o(f"\tVSUBPS {a}, {d}, {d}")
-        if not keep:
+        if a not in keep:
             self.free(a)
         return d
+
+    def store(self, r, name):
+        """Stores r into the slice name and frees it."""
+        self.st(r, name)
+        self.free(r)
 
     def sigmoid(self, t):
         """0.5 + 0.5*t (sigma from tanh of half the argument); frees t."""
@@ -360,33 +370,27 @@ def gate_lstm(g):
     g.st(t, "tc")
     o = g.sigmoid(g.tanh(g.ld("gout")))
     g.st(o, "gout")
-    g.st(g.mul(o, t), "h")
+    g.store(g.mul(o, t), "h")
 
 
 def gate_lstm_grad(g):
     """dc' = dc + dh*o*(1-tc^2); zi = dc'*g*i*(1-i); zf = dc'*cprev*f*(1-f);
     zg = dc'*i*(1-g^2); zo = dh*tc*o*(1-o); dc = dc'*f."""
     o, tc, dh = g.ld("gout"), g.ld("tc"), g.ld("dh")
-    a2 = g.rsub(g.one, g.mul(tc, tc, keep=True))
-    a4 = g.mul(g.mul(dh, o, keep=True), a2)
+    a2 = g.rsub(g.one, g.mul(tc, tc, keep=(tc,)))
+    a4 = g.mul(g.mul(dh, o, keep=(dh, o)), a2)
     dc = g.add(g.ld("dc"), a4)
-    zo = g.mul(g.mul(g.mul(dh, tc), o, keep=True), g.rsub(g.one, o))
-    g.st(zo, "zo")
-    g.free(zo)
+    dto = g.mul(g.mul(dh, tc), o, keep=(o,))
+    g.store(g.mul(dto, g.rsub(g.one, o)), "zo")
     i, gg = g.ld("gi"), g.ld("gg")
-    zi = g.mul(g.mul(g.mul(dc, gg, keep=True), i, keep=True), g.rsub(g.one, i, keep=True))
-    g.st(zi, "zi")
-    g.free(zi)
-    zg = g.mul(g.mul(dc, i, keep=True), g.rsub(g.one, g.mul(gg, gg, keep=True)))
-    g.st(zg, "zg")
-    g.free(zg, i, gg)
+    dgi = g.mul(g.mul(dc, gg, keep=(dc, gg)), i, keep=(i,))
+    g.store(g.mul(dgi, g.rsub(g.one, i, keep=(i,))), "zi")
+    di = g.mul(dc, i, keep=(dc,))
+    g.store(g.mul(di, g.rsub(g.one, g.mul(gg, gg))), "zg")
     f = g.ld("gf")
-    zf = g.mul(g.mul(g.mul(dc, g.ld("cprev"), keep=True), f, keep=True), g.rsub(g.one, f, keep=True))
-    g.st(zf, "zf")
-    g.free(zf)
-    d = g.mul(dc, f)
-    g.st(d, "dc")
-    g.free(d)
+    dcf = g.mul(g.mul(dc, g.ld("cprev"), keep=(dc,)), f, keep=(f,))
+    g.store(g.mul(dcf, g.rsub(g.one, f, keep=(f,))), "zf")
+    g.store(g.mul(dc, f), "dc")
 
 
 def gate_gru(g):
@@ -399,28 +403,23 @@ def gate_gru(g):
     g.st(n, "n")
     z = g.sigmoid(g.tanh(g.add(g.ld("z"), g.ld("hz"))))
     g.st(z, "z")
-    h = g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=True)))
-    g.st(h, "h")
-    g.free(h)
+    g.store(g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=(n,)))), "h")
 
 
 def gate_gru_grad(g):
     """dn = dh*(1-z)*(1-n^2); dz = dh*(hprev-n)*z*(1-z); dr = dn*hn*r*(1-r);
     hr, hz, hnr = dr, dz, dn*r (hidden side); xn = dn; dh = dh*z."""
     dh, z, n = g.ld("dh"), g.ld("z"), g.ld("n")
-    dn = g.mul(g.mul(dh, g.rsub(g.one, z, keep=True), keep=True), g.rsub(g.one, g.mul(n, n, keep=True)))
+    dzm = g.mul(dh, g.rsub(g.one, z, keep=(z,)), keep=(dh,))
+    dn = g.mul(dzm, g.rsub(g.one, g.mul(n, n, keep=(n,))))
     g.st(dn, "xn")
-    dz = g.mul(g.mul(g.mul(dh, g.sub(g.ld("hprev"), n), keep=True), z, keep=True), g.rsub(g.one, z, keep=True))
-    g.st(dz, "hz")
-    g.free(dz)
-    d = g.mul(dh, z)
-    g.st(d, "dh")
-    g.free(d)
+    dhz = g.mul(g.mul(dh, g.sub(g.ld("hprev"), n), keep=(dh,)), z, keep=(z,))
+    g.store(g.mul(dhz, g.rsub(g.one, z, keep=(z,))), "hz")
+    g.store(g.mul(dh, z), "dh")
     r = g.ld("r")
-    dr = g.mul(g.mul(g.mul(dn, g.ld("hn"), keep=True), r, keep=True), g.rsub(g.one, r, keep=True))
-    g.st(dr, "hr")
-    g.free(dr)
-    g.st(g.mul(dn, r), "hnr")
+    dnr = g.mul(g.mul(dn, g.ld("hn"), keep=(dn,)), r, keep=(r,))
+    g.store(g.mul(dnr, g.rsub(g.one, r, keep=(r,))), "hr")
+    g.store(g.mul(dn, r), "hnr")
 
 
 GATES = [

@@ -16,6 +16,8 @@ const (
 	KernelAVX2
 	// KernelAVX512 is the AVX-512F assembly kernel, amd64 only.
 	KernelAVX512
+	// KernelNEON is the NEON (ASIMD) assembly kernel, arm64 only.
+	KernelNEON
 )
 
 // String returns the kernel's name.
@@ -29,6 +31,8 @@ func (k Kernel) String() string {
 		return "avx2"
 	case KernelAVX512:
 		return "avx512"
+	case KernelNEON:
+		return "neon"
 	}
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }
@@ -37,7 +41,7 @@ func (k Kernel) String() string {
 // runs the generic kernel. Its methods dispatch with a switch rather than
 // through function values, so slices passed to them do not escape.
 type funcs struct {
-	kind Kernel // KernelGeneric, KernelAVX2 or KernelAVX512; 0 means generic
+	kind Kernel // KernelGeneric or an assembly kernel; 0 means generic
 }
 
 func genericFuncs() funcs { return funcs{kind: KernelGeneric} }
@@ -45,6 +49,9 @@ func genericFuncs() funcs { return funcs{kind: KernelGeneric} }
 // best is the funcs the package-level functions run; it is fixed at
 // start-up from the CPU's features and never changes.
 var best = bestFuncs()
+
+// Best returns the kernel the package-level functions run on this machine.
+func Best() Kernel { return best.Kernel() }
 
 // available reports whether kernel k can run here.
 func available(k Kernel) bool {

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func allFuncs(t testing.TB) []funcs {
 	t.Helper()
 	var fs []funcs
-	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512} {
+	for _, k := range []Kernel{KernelGeneric, KernelAVX2, KernelAVX512, KernelNEON} {
 		if !available(k) {
 			t.Logf("kernel %v not available here", k)
 			continue

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package engine
+
+func processCPU() int64 { return -1 }
