@@ -62,6 +62,7 @@ func sshKey(t *testing.T, path, comment string) {
 // training with enter; the student's dashboard then shows the run; with f
 // the student's browser shows the digit the teacher moved to.
 func TestEndToEndClassroom(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	if testing.Short() {
 		t.Skip("builds and runs the binary; runs without -short (the race run uses -short)")
 	}

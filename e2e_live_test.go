@@ -45,6 +45,7 @@ func runStep(screen string) int {
 // some batches apart differ in their predictions; p then n advances the
 // step count by exactly one; + changes the pace the header shows.
 func TestEndToEndLive(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	m := startTmux(t, "live", 120, 40, e2eBinary(t)+" --pace 5 --limit 3000")
 	m.waitFor(regexp.MustCompile(`● train, epoch 2/3 · 5 batches/s`), 60*time.Second)
 	m.keys("Tab", "Tab", "Tab")

@@ -158,6 +158,7 @@ func column(line, s string) int {
 // canvas with the mouse and the keys are classified (drawOnCanvas).
 // --no-mouse leaves the mouse to the terminal.
 func TestEndToEndInTerminal(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	bin := e2eBinary(t)
 	m := startTmux(t, "e2e", 120, 40, bin+" --limit 2000 --epochs 2 --seed 3")
 	m.waitFor(regexp.MustCompile(`model RNN 28→128→10`), 30*time.Second)
@@ -470,6 +471,7 @@ func runsRow(screen string, id int, marker string) string {
 // its runs table, with their figures; < picks the first run and R R
 // restarts it, locally, until it finishes again.
 func TestEndToEndComparison(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	bin := e2eBinary(t)
 	m := startTmux(t, "compare", 100, 34, fmt.Sprintf("%s --cell rnn,lstm --limit 3000", bin))
 	done := regexp.MustCompile(`done\s+0\.\d{4}\s+0\.\d{4}\s+\d+:\d\d\s+[\d,]+`)
@@ -514,6 +516,7 @@ func TestEndToEndComparison(t *testing.T) {
 // is submitted, and submitting it (an LSTM, enter on every line) starts
 // training; esc on the form instead exits with status 0.
 func TestEndToEndSetup(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	bin := e2eBinary(t)
 	m := startTmux(t, "setup", 80, 24, fmt.Sprintf("%s --setup --limit 640 --epochs 2", bin))
 	s := m.waitFor(regexp.MustCompile(`learning rate`), 30*time.Second)

@@ -62,6 +62,9 @@ var testLine = regexp.MustCompile(`(?m)^test Loss: \d\.\d{4} Acc: \d\.\d{4}$`)
 // TestSaveLoadResume runs --save, then --load --epochs 0 (the same test
 // line), then --resume (only the remaining epoch), through the command.
 func TestSaveLoadResume(t *testing.T) {
+	if raceOn {
+		t.Skip("checkpoint files, no concurrency of its own: its four runs read the embedded MNIST, 16 s under -race; runs in the normal pass")
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "gru.safetensors")
 	runOK := func(args ...string) string {
@@ -96,6 +99,7 @@ func TestSaveLoadResume(t *testing.T) {
 // feeds the script a corrupt file, which it must refuse with status 2.
 // Needs Debian's python3-torch; skipped with -short.
 func TestTorchCheckAgrees(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	if testing.Short() {
 		t.Skip("starts PyTorch")
 	}

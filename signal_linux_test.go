@@ -261,6 +261,7 @@ func testTUIPrintsTheRunsError(t *testing.T, bin string) {
 // TestSignals builds the binary once and runs the signal and exit-status
 // trials in a pseudo-terminal.
 func TestSignals(t *testing.T) {
+	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	if testing.Short() {
 		t.Skip("builds and runs the binary; runs without -short")
 	}
