@@ -513,17 +513,20 @@ func (s *setup) View() string {
 	case s.editing:
 		return fit(s.drawForm(), s.w, s.h)
 	}
+	// Paragraphs wrapped to the view's width, two cells in.
+	para := func(text string) string {
+		return "  " + strings.ReplaceAll(ansi.Wrap(text, max(s.w-2, 20), ""), "\n", "\n  ")
+	}
 	if why := s.allowed(); why != "" {
-		return fit("\n  "+s.st.bold.Render("New run")+"\n\n  "+s.st.dim.Render(why), s.w, s.h)
+		return fit("\n  "+s.st.bold.Render("New run")+"\n\n"+s.st.dim.Render(para(why)), s.w, s.h)
 	}
 	from := "the defaults"
 	if s.set.shown.info != nil {
 		from = fmt.Sprintf("run %d (%s)", s.set.sel, s.set.label(s.set.sel))
 	}
-	return fit("\n  "+s.st.bold.Render("New run")+"\n\n  "+
-		"Press enter (or N in any view) to set up a run: cell, hidden size, learning rate,\n  "+
-		"batch, epochs, seed, limit and data set, pre-filled from "+from+".\n  "+
-		s.st.dim.Render("It joins the comparison, or replaces the run it was filled from."), s.w, s.h)
+	return fit("\n  "+s.st.bold.Render("New run")+"\n\n"+
+		para("Press enter (or N in any view) to set up a run: cell, hidden size, learning rate, batch, epochs, seed, limit and data set, pre-filled from "+from+".")+"\n"+
+		s.st.dim.Render(para("It joins the comparison, or replaces the run it was filled from.")), s.w, s.h)
 }
 
 // drawForm draws the open form: a line a field, the focused one marked ›,
