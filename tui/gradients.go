@@ -384,8 +384,14 @@ func (g *gradients) panel(gr *gradRun, w, h int) string {
 			g.st.accent.Render(bar)+g.st.barEmpty.Render(strings.Repeat("·", profileW-width(bar)))+fmt.Sprintf(" %.1e", math.Pow(10, p)))
 	}
 	first, last := cols[0], cols[len(cols)-1]
-	from := fmt.Sprintf("%d/%d", first.from[0], first.from[1])
-	to := fmt.Sprintf("%d/%d", last.to[0], last.to[1])
+	// Where the axis starts and ends: epoch and batch, in words where the
+	// heatmap is wide enough ("e2 b1" where not).
+	from := fmt.Sprintf("epoch %d, batch %d", first.from[0], first.from[1])
+	to := fmt.Sprintf("epoch %d, batch %d", last.to[0], last.to[1])
+	if len(from)+len(to)+1 > len(x) {
+		from = fmt.Sprintf("e%d b%d", first.from[0], first.from[1])
+		to = fmt.Sprintf("e%d b%d", last.to[0], last.to[1])
+	}
 	name := "batches →"
 	if !g.linear {
 		name = "log batches →"
