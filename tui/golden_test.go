@@ -152,10 +152,11 @@ func TestGoldenTabBar(t *testing.T) {
 			m, _ = press(m, "tab")
 		}
 	}
-	// While training the status is longer: at 80 columns every tab still
-	// shows, titles cut to five letters; at 60 the bar scrolls.
+	// While training the status is longer: at 100 columns the titles are
+	// shortened and the status stays whole; at 80 every tab still shows,
+	// titles cut to five letters, the status cut; at 60 the bar scrolls.
 	m = feed(sized(newTest(t, nil), 80, 24), upTo(fakeRun(testConfig(), nil), 1500))
-	for _, w := range []int{60, 80} {
+	for _, w := range []int{60, 80, 100} {
 		m = sized(m, w, 24)
 		for range m.(Model).views {
 			fmt.Fprintf(&b, "%3d %s|\n", w, m.(Model).lay.tabs)

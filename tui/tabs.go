@@ -14,8 +14,8 @@ const appName = "mnist-tui"
 // (the active one in brackets) and the run's status on the right. It lays
 // itself out for a width (layout, from the root's Update) and remembers
 // where each tab is, so that a click can choose it (at). With many views or
-// a narrow terminal it first drops the app's name, then cuts the status,
-// then shortens every title alike, and last shows only the tabs around
+// a narrow terminal it first drops the app's name, then shortens every
+// title alike, then cuts the status, and last shows only the tabs around
 // the active one, with ‹ and › where tabs are left out.
 type tabBar struct {
 	st *styles
@@ -33,7 +33,8 @@ type tabBar struct {
 // span is a range of columns [x0, x1).
 type span struct{ x0, x1 int }
 
-// minStatus is how far the status may be cut before the titles are.
+// minStatus is how far the status may be cut when the shortest titles do
+// not fit beside it.
 const minStatus = 12
 
 // tabPad is what a tab adds to its title: a bracket or a space each side.
@@ -68,9 +69,13 @@ func (t *tabBar) layout(titles []string, active, w, statusW int) {
 	t.name = sum(widths(whole))+nameW <= avail
 	cut := whole
 	if !t.name && sum(widths(whole)) > avail {
-		// The status may be cut to a few cells before the titles are:
-		// then shorten every title to the longest length that fits.
-		avail = w - min(statusW, minStatus) - 1
+		// Shorten every title alike to the longest length that fits
+		// beside the whole status (the run's state and pace, which a
+		// classroom reads on every view); only where even the shortest
+		// titles do not fit is the status cut, to a few cells.
+		if sum(widths(minCut)) > avail {
+			avail = w - min(statusW, minStatus) - 1
+		}
 		if sum(widths(whole)) > avail {
 			cut = minCut
 			for cut < 64 && sum(widths(cut+1)) <= avail {

@@ -210,7 +210,7 @@ func TestAdminRestartsTheRun(t *testing.T) {
 	}
 	late := openTerminal(t, cl, 100, 30)
 	defer late.close()
-	late.waitFor(t, "epoch 1/1000") // the phase bar (the tab bar cuts the status at 100 columns)
+	late.waitFor(t, "● val, epoch 1/1000")
 	late.waitFor(t, "no finished epoch yet")
 	rs.free()
 	waitUntil(t, "the new run goes on", func() bool {
