@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/kernelenv"
 )
 
 // Blocking parameters. mcMax and ncMax are multiples of every kernel's MR and
@@ -86,9 +88,44 @@ func genericImpl() kernelImpl {
 	return kernelImpl{kind: KernelGeneric, mr: 4, nr: 4, fn: kernGeneric4x4}
 }
 
-// Best returns the kernel KernelAuto resolves to on this machine.
+// chosen is the kernel KernelAuto runs: the CPU's best (bestImpl), or the
+// one MNIST_TUI_KERNEL names (package kernelenv); chosenErr says why that
+// could not be honoured. Both are fixed at start-up.
+var chosen, chosenErr = choose()
+
+func choose() (kernelImpl, error) {
+	name, err := kernelenv.Get()
+	if err != nil || name == "" {
+		return bestImpl(), err
+	}
+	for k := KernelGeneric; k <= KernelNEON; k++ {
+		if k.String() != name {
+			continue
+		}
+		if k == KernelGeneric {
+			return genericImpl(), nil
+		}
+		if impl, ok := asmImpl(k); ok {
+			return impl, nil
+		}
+	}
+	return bestImpl(), kernelenv.Unavailable(name)
+}
+
+// Best returns the kernel KernelAuto resolves to: the fastest this CPU
+// supports unless MNIST_TUI_KERNEL asks for another.
 func Best() Kernel {
-	return bestImpl().kind
+	return chosen.kind
+}
+
+// Override reports a MNIST_TUI_KERNEL value that could not be honoured (an
+// unknown name, or a kernel this CPU or build lacks: Best is then the
+// CPU's best), or nil.
+func Override() error {
+	if chosenErr != nil {
+		return fmt.Errorf("gemm: %w", chosenErr)
+	}
+	return nil
 }
 
 // available reports whether kernel k can run here.
@@ -100,7 +137,7 @@ func available(k Kernel) bool {
 func implFor(k Kernel) (kernelImpl, bool) {
 	switch k {
 	case KernelAuto:
-		return bestImpl(), true
+		return chosen, true
 	case KernelGeneric:
 		return genericImpl(), true
 	}
@@ -152,7 +189,7 @@ func (ctx *mulCtx) Kernel() Kernel { return ctx.k.kind }
 
 // pool holds mulCtx values with the best kernel for the package-level Sgemm. It is
 // a cache of scratch buffers, not program state.
-var pool = sync.Pool{New: func() any { return newCtxImpl(bestImpl()) }}
+var pool = sync.Pool{New: func() any { return newCtxImpl(chosen) }}
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(X) is X or its transpose when the matching flag is set:
