@@ -62,6 +62,9 @@ func benchCell(b *testing.B, cell Cell, train, norms bool) {
 	n.st.lay.wantNorms = norms
 	p.CopyFrom(InitParams(c))
 	randomBatch(n.st)
+	if !train {
+		evalPrepared(n, p)
+	}
 	adam := NewAdam(c)
 	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
 	runtime.GC()
@@ -73,7 +76,7 @@ func benchCell(b *testing.B, cell Cell, train, norms bool) {
 			b.Fatal(err)
 		}
 		if train {
-			adam.updateWith(p, grads, n.st.lay.relay)
+			adam.step(p, grads, n.st.lay.relay, true)
 		}
 	}
 	c1 := peak.ProcessCPU()
@@ -116,15 +119,26 @@ func BenchmarkGradNorms(b *testing.B) {
 	}
 }
 
-// BenchmarkTwoWorkers alternates steps of one graph on one worker and one
-// on two (the same weights and batch), timing each, and reports the
-// samples/s of both and their ratio "speedup": alternating step by step
-// keeps the ratio honest when the machine's speed drifts. It needs
-// GOMAXPROCS >= 2.
+// evalPrepared prepares n's weights once from p, as an evaluation pass
+// over a set does (the weights do not change between its batches).
+func evalPrepared(n *net, p *Params) {
+	n.st.lay.w.prepare(p)
+	n.st.lay.w.fresh = true
+}
+
+// BenchmarkTwoWorkers alternates blocks of steps of one graph on one
+// worker and of one on two (the same weights and batch; a training step
+// with its Adam update, an evaluation step as in a validation pass),
+// timing each, and reports the samples/s of both and their ratio
+// "speedup": alternating keeps the ratio honest when the machine's speed
+// drifts, and blocks of twoWorkerBlock steps run the two-worker steps
+// back to back, as training and evaluation do (the helper stays awake
+// between steps). It needs GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
+	const twoWorkerBlock = 8
 	for _, cell := range Cells {
 		for _, train := range []bool{true, false} {
 			name := cell.String() + "/eval"
@@ -142,15 +156,26 @@ func BenchmarkTwoWorkers(b *testing.B) {
 					nets[w] = n
 				}
 				p.CopyFrom(InitParams(c))
-				randomBatch(nets[0].st)
-				randomBatch(nets[1].st)
+				adam := NewAdam(c)
+				for _, n := range nets {
+					randomBatch(n.st)
+					if !train {
+						evalPrepared(n, p)
+					}
+				}
 				var el [2]time.Duration
 				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
+				for i := 0; i < b.N; i += twoWorkerBlock {
+					steps := min(twoWorkerBlock, b.N-i)
 					for w, n := range nets {
 						t0 := time.Now()
-						if err := n.run(); err != nil {
-							b.Fatal(err)
+						for range steps {
+							if err := n.run(); err != nil {
+								b.Fatal(err)
+							}
+							if train {
+								adam.step(p, grads, n.st.lay.relay, true)
+							}
 						}
 						el[w] += time.Since(t0)
 					}
