@@ -64,7 +64,7 @@ func TestEndToEndLive(t *testing.T) {
 	t.Logf("first: %s\nlater: %s", from1, from2)
 
 	// p, then n: exactly one more batch.
-	m.keys("Tab", "Tab") // past the New run tab, back to the dashboard
+	m.keys("BTab", "BTab", "BTab") // back to the dashboard
 	m.waitFor(regexp.MustCompile(`\[Dashboard\]`), 10*time.Second)
 	m.keys("p")
 	m.waitFor(regexp.MustCompile(`‖ paused · 5 batches/s`), 10*time.Second)

@@ -153,8 +153,10 @@ func column(line, s string) int {
 // uses it as a person would: the dashboard's charts grow with the
 // terminal, a click on the Confusion tab shows the matrix, a click on a
 // cell opens the browser on its digits, the wheel and a burst of keys step
-// through them, "a" and digits typed at once jump. --no-mouse leaves the
-// mouse to the terminal.
+// through them, "a" and digits typed at once jump; a digit's replay shows
+// its predictions after rows 14 and 28 (replayDigits); strokes drawn on the
+// canvas with the mouse and the keys are classified (drawOnCanvas).
+// --no-mouse leaves the mouse to the terminal.
 func TestEndToEndInTerminal(t *testing.T) {
 	bin := e2eBinary(t)
 	m := startTmux(t, "e2e", 120, 40, bin+" --limit 2000 --epochs 2 --seed 3")
@@ -247,6 +249,9 @@ func TestEndToEndInTerminal(t *testing.T) {
 	m.keys("Enter")
 	m.waitFor(regexp.MustCompile(`digit\s+123 of 2,000`), 10*time.Second)
 
+	replayDigits(t, m)
+	drawOnCanvas(t, m)
+
 	m.keys("q")
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -270,6 +275,151 @@ func TestEndToEndInTerminal(t *testing.T) {
 		t.Errorf("with --no-mouse the app turned mouse reporting on (any flag %q)", got)
 	}
 	m.keys("q")
+}
+
+// replayLine is the replay's "row 14/28: predicts 3 (.412)".
+var replayLine = regexp.MustCompile(`row (\d+)/28: predicts (\d) \((\.\d{3}|1\.00)\)`)
+
+// replayBars are the replay's probability bars, "3 ███··· .412".
+var replayBars = regexp.MustCompile(`(\d) [█▉▊▋▌▍▎▏·]+ (\.\d{3}|1\.00)`)
+
+// replayed reads a replay screen: the row, the prediction shown, its
+// probability, and the bars' probabilities by class.
+func replayed(t *testing.T, s string) (row, pred int, p string, bars [10]string) {
+	t.Helper()
+	mm := replayLine.FindStringSubmatch(s)
+	if mm == nil {
+		t.Fatalf("no replay line:\n%s", s)
+	}
+	fmt.Sscan(mm[1], &row)
+	fmt.Sscan(mm[2], &pred)
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		if b := replayBars.FindStringSubmatch(l); b != nil {
+			var c int
+			fmt.Sscan(b[1], &c)
+			bars[c] = b[2]
+			n++
+		}
+	}
+	if n != 10 {
+		t.Fatalf("%d probability bars on the replay:\n%s", n, s)
+	}
+	return row, pred, mm[3], bars
+}
+
+// replayDigits opens the replay of digits from the browser (from the one
+// shown on), steps to rows 14 and 28, and reads both screens: the
+// probabilities differ, the prediction each shows is the most probable of
+// its bars, the one at row 28 is the browser's; it goes on until a digit's
+// predictions at rows 14 and 28 differ, and so are shown differently.
+func replayDigits(t *testing.T, m *tmuxTerm) {
+	t.Helper()
+	predicted := regexp.MustCompile(`predicted (\d)`)
+	index := regexp.MustCompile(`digit\s+(\d+) of 2,000`)
+	for tries := 0; tries < 20; tries++ {
+		s := m.screen()
+		bp := predicted.FindStringSubmatch(s)
+		di := index.FindStringSubmatch(s)
+		if bp == nil || di == nil {
+			t.Fatalf("the browser shows no digit and prediction:\n%s", s)
+		}
+		m.keys("v")
+		s28 := m.waitFor(regexp.MustCompile(`test digit `+di[1]+`(?s).*row 28/28: predicts`), 10*time.Second)
+		_, p28, prob28, bars28 := replayed(t, s28)
+		if fmt.Sprint(p28) != bp[1] {
+			t.Fatalf("row 28 predicts %d, the browser %s:\n%s", p28, bp[1], s28)
+		}
+		m.keys("g")
+		for range 13 {
+			m.keys("Right")
+		}
+		s14 := m.waitFor(regexp.MustCompile(`row 14/28: predicts`), 10*time.Second)
+		_, p14, prob14, bars14 := replayed(t, s14)
+		if bars14 == bars28 {
+			t.Fatalf("digit %s: the same probabilities after rows 14 and 28:\n%s", di[1], s14)
+		}
+		for _, c := range []struct {
+			pred int
+			p    string
+			bars [10]string
+		}{{p14, prob14, bars14}, {p28, prob28, bars28}} {
+			best := 0
+			for k, v := range c.bars {
+				if v > c.bars[best] { // same width: the text orders as the number
+					best = k
+				}
+			}
+			if c.bars[c.pred] != c.bars[best] || c.bars[c.pred] != c.p {
+				t.Fatalf("digit %s: predicts %d (%s) but the bars are %v", di[1], c.pred, c.p, c.bars)
+			}
+		}
+		t.Logf("digit %s: after row 14 predicts %d (%s), after row 28 %d (%s)", di[1], p14, prob14, p28, prob28)
+		if p14 != p28 {
+			m.keys("Escape")
+			m.waitFor(regexp.MustCompile(`filter: all digits`), 10*time.Second)
+			return
+		}
+		m.keys("Escape", "l")
+		m.waitUntil("the next digit", func(s string) bool {
+			d := index.FindStringSubmatch(s)
+			return d != nil && d[1] != di[1]
+		}, 10*time.Second)
+	}
+	t.Fatal("no digit among 20 changes its prediction between rows 14 and 28")
+}
+
+// drawOnCanvas draws a vertical stroke on the canvas with SGR mouse
+// sequences (a press, motion with the left button held, the release), then
+// another with the keys, and waits for a prediction of each.
+func drawOnCanvas(t *testing.T, m *tmuxTerm) {
+	t.Helper()
+	bar := strings.Split(m.screen(), "\n")[0]
+	x := column(bar, "Canvas")
+	if x < 0 {
+		t.Fatalf("no Canvas tab in %q", bar)
+	}
+	m.mouse(click(x+2, 0))
+	s := m.waitFor(regexp.MustCompile(`prediction: none yet`), 10*time.Second)
+	// The drawing's frame: its top-left corner on the line after the
+	// title; at 120x40 a pixel is two cells wide and a line tall.
+	top := -1
+	for y, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "┌") {
+			top = y
+			break
+		}
+	}
+	if top < 0 {
+		t.Fatalf("no canvas frame:\n%s", s)
+	}
+	px, py := func(x int) int { return 1 + 2*x }, func(y int) int { return top + 1 + y }
+	seq := []string{fmt.Sprintf("\x1b[<0;%d;%dM", px(14)+1, py(4)+1)}
+	for y := 5; y <= 23; y++ {
+		seq = append(seq, fmt.Sprintf("\x1b[<32;%d;%dM", px(14)+1, py(y)+1))
+	}
+	seq = append(seq, fmt.Sprintf("\x1b[<0;%d;%dm", px(14)+1, py(23)+1))
+	m.mouse(seq...)
+	pred := regexp.MustCompile(`prediction (\d) \((\.\d{3}|1\.00)\)`)
+	s = m.waitFor(pred, 10*time.Second)
+	t.Logf("the stroke drawn with the mouse: %s", pred.FindString(s))
+
+	m.keys("c")
+	m.waitFor(regexp.MustCompile(`prediction: none yet`), 10*time.Second)
+	// The cursor starts at (14, 14): to (10, 4), then paint down.
+	var ks []string
+	for range 4 {
+		ks = append(ks, "Left")
+	}
+	for range 10 {
+		ks = append(ks, "Up")
+	}
+	for range 20 {
+		ks = append(ks, "Space", "Down")
+	}
+	m.keys(ks...)
+	s = m.waitFor(pred, 10*time.Second)
+	t.Logf("the stroke drawn with the keys: %s", pred.FindString(s))
 }
 
 // startTmux starts a tmux server of its own running cmd in a pane of w x

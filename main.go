@@ -118,11 +118,13 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 // (checking every flag, the --save files and the memory each run needs
 // before anything is read) and queues them in a new held list (reading
 // checkpoints and data), built with the options listOpts gives for o
-// (nil: none). done says the command ends here (--help, --version, a bad
-// flag or unusable input, already reported on stderr) with exit code.
+// (nil: none). check (nil: none) is called once the flags are parsed,
+// before anything is read: a command's own options fail fast. done says
+// the command ends here (--help, --version, a bad flag or unusable input,
+// already reported on stderr) with exit code.
 // Reading stops when ctx is cancelled (a signal: main gives the exit
 // status).
-func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, listOpts func(options) []runs.Option) (list *runs.List, code int, done bool) {
+func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, listOpts func(options) []runs.Option, check func() error) (list *runs.List, code int, done bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0, true
@@ -140,6 +142,11 @@ func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, s
 	}
 	if err := engine.CheckKernels(); err != nil {
 		return fail(err)
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return fail(err)
+		}
 	}
 	specs, err := o.runs.Specs(ctx, runs.DefaultCapacity)
 	if err != nil {
@@ -195,7 +202,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return opts
 	}
-	list, code, done := prepare(ctx, newFlagSet(&o, stderr), &o, args, stdout, stderr, listOpts)
+	list, code, done := prepare(ctx, newFlagSet(&o, stderr), &o, args, stdout, stderr, listOpts, nil)
 	if done {
 		return code
 	}

@@ -25,7 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "Usage: mnist-tui serve [flags]\n\nServes the runs to many viewers over SSH (ssh -p 2222 host).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	list, code, done := prepare(ctx, fs, &o, args, stdout, stderr, nil)
+	list, code, done := prepare(ctx, fs, &o, args, stdout, stderr, nil, func() error { return so.Validate() }) // after parsing, before the data are read
 	if done {
 		return code
 	}

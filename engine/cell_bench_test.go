@@ -3,6 +3,7 @@ package engine
 import (
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,6 +125,51 @@ func BenchmarkGradNorms(b *testing.B) {
 func evalPrepared(n *net, p *Params) {
 	n.st.lay.w.prepare(p)
 	n.st.lay.w.fresh = true
+}
+
+// BenchmarkGradNormsInterleaved is the cost of a training step that records
+// the gradient norms, measured on a loaded machine: one graph alternates
+// steps with and without them (forward, backward, Adam), timing each
+// step's CPU time (the whole process's: both workers), and reports the
+// medians and sampled-cost-%, how much more a sampled step costs. A run
+// sampling every k-th batch (runs.GradNormsEvery) pays sampled-cost-%/k.
+// -cpu 1 measures it with less noise on a loaded machine.
+func BenchmarkGradNormsInterleaved(b *testing.B) {
+	if peak.ProcessCPU() < 0 {
+		b.Skip("reads the process's CPU time, on Linux only")
+	}
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) {
+			c, p, grads := benchParams(cell, true)
+			n, err := newNet(c, c.Batch, workers(), p, grads)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.CopyFrom(InitParams(c))
+			randomBatch(n.st)
+			adam := NewAdam(c)
+			var cpu [2][]float64
+			for b.Loop() {
+				for k, on := range []bool{false, true} {
+					n.st.lay.wantNorms = on
+					c0 := peak.ProcessCPU()
+					if err := n.run(); err != nil {
+						b.Fatal(err)
+					}
+					adam.step(p, grads, n.st.lay.relay, true)
+					cpu[k] = append(cpu[k], float64(peak.ProcessCPU()-c0))
+				}
+			}
+			med := func(v []float64) float64 {
+				slices.Sort(v)
+				return v[len(v)/2]
+			}
+			off, on := med(cpu[0]), med(cpu[1])
+			b.ReportMetric(off/1e3, "off-cpu-us")
+			b.ReportMetric(on/1e3, "on-cpu-us")
+			b.ReportMetric(100*(on/off-1), "sampled-cost-%")
+		})
+	}
 }
 
 // BenchmarkTwoWorkers alternates blocks of steps of one graph on one

@@ -317,6 +317,24 @@ func (l *layer) reducePart(p int, g *Params) {
 	}
 }
 
+// backward back-propagates dLast (B x H, the loss gradient at the last
+// hidden states, batch order) through the steps the last forward pass
+// saved (with the weights it prepared), and overwrites g's Wih, Whh, Bih
+// and Bhh with the weight gradients.
+func (l *layer) backward(x, dLast []float32, g *Params) {
+	if l.wantNorms {
+		clear(l.norms)
+	}
+	H := l.d.H
+	l.each(func(p int) {
+		pt := l.parts[p]
+		copy(l.dhead(p), dLast[pt.b0*H:pt.b1*H])
+		l.backwardPart(p, x, l.grads(p, g))
+		l.sync(1)
+		l.reducePart(p, g)
+	})
+}
+
 // backwardPart back-propagates part p's digits through the steps the last
 // forward pass saved, from dL/dh_{T-1} in dhead(p), and overwrites g's
 // Wih, Whh, Bih and Bhh with the part's weight gradients.
@@ -431,12 +449,18 @@ func colSum(m []float32, ld, rows int, acc []float32) {
 	}
 }
 
-// hiddenStates runs the recurrent layer of c with the weights p over one
-// input sequence batch (d.B digits, time-major) on the calling goroutine and
-// returns every hidden state, T*B x H. It allocates its buffers; it is for
-// one-off passes such as Model.Trace.
-func hiddenStates(c Config, d dims, p *Params, x []float32) []float32 {
-	l := newLayer(c, d, 1, false, nil)
-	l.forward(x, p)
-	return l.hs
+// inputGrad writes into dx (T*B x I, in x's time-major order) the loss
+// gradient at the inputs of the last backward pass, dL/dx_t = dz_t Wih
+// (the input side's pre-activation gradients: for the GRU the hidden
+// side's r and z blocks and dxn's n block). wih are the cell's weights as
+// given to forward. It needs one part (the rows in time-major order).
+func (l *layer) inputGrad(wih, dx []float32) {
+	d, gh, H := l.d, l.gh, l.d.H
+	rows := d.T * d.B
+	if l.cell != GRU {
+		gemm.Sgemm(false, false, rows, d.I, gh, 1, l.dz, gh, wih, d.I, 0, dx, d.I)
+		return
+	}
+	gemm.Sgemm(false, false, rows, d.I, 2*H, 1, l.dz, gh, wih, d.I, 0, dx, d.I)
+	gemm.Sgemm(false, false, rows, d.I, H, 1, l.dxn, H, wih[2*H*d.I:], d.I, 1, dx, d.I)
 }

@@ -73,6 +73,16 @@ type browser struct {
 	input   string
 	note    string
 
+	// The saliency map over the digit (s): weights are the run's latest;
+	// sal is the map of test digit salFor with weights salVer.
+	weights  *weights
+	saliency bool
+	sal      []float32
+	salFor   int
+	salVer   int
+	salErr   error
+	active   bool
+
 	w, h int
 	// view caches the drawing for key.
 	view string
@@ -85,13 +95,15 @@ type browserKey struct {
 	f                 filter
 	colour, jumping   bool
 	input, note       string
+	saliency          bool
+	salFor, salVer    int
 }
 
-func newBrowser(run *runState, st *styles, km keyMap, r *lipgloss.Renderer) *browser {
+func newBrowser(run *runState, st *styles, km keyMap, r *lipgloss.Renderer, w *weights) *browser {
 	p := digit.NewPainter(r)
 	seed := run.cfg.Seed
 	return &browser{
-		run: run, st: st, km: km, painter: p,
+		run: run, st: st, km: km, painter: p, weights: w,
 		rng:    rand.New(rand.NewPCG(seed, seed^0x6d6e697374)),
 		colour: p.Colour(),
 		f:      noFilter(),
@@ -117,8 +129,8 @@ func (b *browser) keys() ([]key.Binding, [][]key.Binding) {
 		return []key.Binding{b.km.Accept, b.km.Cancel}, [][]key.Binding{{b.km.Accept, b.km.Cancel}}
 	}
 	k := b.km
-	return []key.Binding{k.Left, k.Right, k.Wrong, k.Class, k.Mode},
-		[][]key.Binding{{k.Left, k.Right, k.First, k.Last, k.Jump, k.Random}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.WheelDigit, k.ClickDigit}}
+	return []key.Binding{k.Left, k.Right, k.Replay, k.Wrong, k.Class, k.Saliency, k.Mode},
+		[][]key.Binding{{k.Left, k.Right, k.First, k.Last, k.Jump, k.Random}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.Replay, k.Saliency}, {k.WheelDigit, k.ClickDigit}}
 }
 
 // n is how many digits can be browsed: the entries of the predictions.
@@ -239,9 +251,12 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 	case mouseMsg:
 		b.mouse(msg)
 		b.remember()
-		return b, nil
+		return b, b.syncSaliency()
 	case tea.KeyMsg:
 		km = msg
+	case coolMsg, shownMsg, hiddenMsg, eventsMsg, pickedMsg:
+		cmd, _ := b.weights.follow(msg, &b.active, b.syncSaliency)
+		return b, cmd
 	default:
 		return b, nil
 	}
@@ -293,8 +308,40 @@ func (b *browser) update(msg tea.Msg) (view, tea.Cmd) {
 			break
 		}
 		b.colour = !b.colour
+	case key.Matches(km, b.km.Saliency):
+		b.saliency = !b.saliency
+	case key.Matches(km, b.km.Replay):
+		if k := b.current(); k >= 0 {
+			return b, show(kindReplay, testReplay(b.run, b.testIndex(k), kindBrowser))
+		}
+		b.note = "no digit to replay"
 	}
-	return b, nil
+	return b, b.syncSaliency()
+}
+
+// syncSaliency computes the saliency map of the digit shown for its
+// predicted class when the map is on and the digit or the weights
+// changed; its command is the weights' (see weights.current).
+func (b *browser) syncSaliency() tea.Cmd {
+	if !b.saliency {
+		return nil
+	}
+	m, cmd := b.weights.current()
+	k := b.current()
+	i := -1
+	if k >= 0 {
+		i = b.testIndex(k)
+	}
+	if m == nil || i < 0 || b.run.test == nil || i >= b.run.test.Len() {
+		b.sal, b.salErr = nil, b.weights.err
+		return cmd
+	}
+	if b.sal != nil && b.salFor == i && b.salVer == b.weights.version {
+		return cmd
+	}
+	b.salFor, b.salVer = i, b.weights.version
+	b.sal, b.salErr = saliencyMap(m, b.run.test.Image(i), int(b.run.preds.Pred[k]))
+	return cmd
 }
 
 // mouse steps with the wheel and shows a thumbnail that is clicked.
@@ -388,7 +435,7 @@ func (b *browser) sampleName() string {
 // only when something it shows changed.
 func (b *browser) View() string {
 	b.sync()
-	k := browserKey{b.gen, b.pos, len(b.matches), b.w, b.h, b.f, b.colour, b.jumping, b.input, b.note}
+	k := browserKey{b.gen, b.pos, len(b.matches), b.w, b.h, b.f, b.colour, b.jumping, b.input, b.note, b.saliency, b.salFor, b.salVer}
 	if b.run.preds == nil || b.view == "" || k != b.key {
 		b.view, b.key = b.draw(), k
 	}
@@ -465,16 +512,21 @@ func (b *browser) draw() string {
 	return fit(hjoin(blocks...), b.w, l.bodyH) + "\n" + status
 }
 
-// digit draws test digit i at size s, in the browser's mode.
+// digit draws test digit i at size s, in the browser's mode, with the
+// saliency map over it when it is on and is i's.
 func (b *browser) digit(i int, s digit.Size) []string {
 	var px []uint8
 	if b.run.test != nil {
 		px = b.run.test.Image(i)
 	}
-	if b.colour {
-		return b.painter.HalfBlocks(px, s)
+	var heat []float32
+	if b.saliency && b.salFor == i {
+		heat = b.sal
 	}
-	return digit.Shade(px, s)
+	if b.colour {
+		return b.painter.OverlayBlocks(px, heat, s)
+	}
+	return digit.Overlay(px, heat, s)
 }
 
 // thumbnails draws the digits after the one shown, in the grid g below a
@@ -516,13 +568,16 @@ func (b *browser) thumbnails(g grid) string {
 }
 
 // frame draws a light box around shaded lines.
-func (b *browser) frame(lines []string, w int) string {
+func (b *browser) frame(lines []string, w int) string { return frame(b.st, lines, w) }
+
+// frame draws a light box around lines w cells wide.
+func frame(st *styles, lines []string, w int) string {
 	var s strings.Builder
-	s.WriteString(b.st.axis.Render("┌" + strings.Repeat("─", w) + "┐"))
+	s.WriteString(st.axis.Render("┌" + strings.Repeat("─", w) + "┐"))
 	for _, l := range lines {
-		s.WriteString("\n" + b.st.axis.Render("│") + l + b.st.axis.Render("│"))
+		s.WriteString("\n" + st.axis.Render("│") + l + st.axis.Render("│"))
 	}
-	s.WriteString("\n" + b.st.axis.Render("└"+strings.Repeat("─", w)+"┘"))
+	s.WriteString("\n" + st.axis.Render("└"+strings.Repeat("─", w)+"┘"))
 	return s.String()
 }
 
@@ -567,6 +622,15 @@ func (b *browser) info(i, w int) string {
 		lines = append(lines, line)
 	}
 	lines = append(lines, lbl("› target  ‹ predicted"))
+	switch {
+	case !b.saliency:
+	case b.sal != nil && b.salFor == b.testIndex(i):
+		lines = append(lines, "", b.st.accent.Render(digit.HeatRamp)+lbl(" saliency: more ink here raises "+strconv.Itoa(pr)))
+	case b.salErr != nil:
+		lines = append(lines, "", b.st.bad.Render("saliency: "+b.salErr.Error()))
+	default:
+		lines = append(lines, "", lbl("saliency: "+b.weights.describe()))
+	}
 	return strings.Join(lines, "\n")
 }
 

@@ -63,12 +63,14 @@ type Member struct {
 // Screen is what a viewer's screen shows, as far as another viewer's can
 // show the same: the view, the run shown, and the view's own part (the
 // browser's digit, filters and drawing mode, the confusion matrix's cell,
-// the dashboard's smoothing; a view adds its part by implementing
-// sharedView). A teacher's Model shares its Screen with the classroom
-// (Classroom.Share); a student's Model that follows the teacher applies
-// it. Nothing of the run's data is in it: every viewer has that from the
-// stream. It is a comparable value, safe to hand between goroutines;
-// the zero Screen shows nothing.
+// the dashboard's smoothing, the gallery's filter and page, the replay's
+// digit, step and autoplay, the canvas's drawing, the run the gradients
+// compare; a view adds its part by implementing sharedView). A teacher's
+// Model shares its Screen with the classroom (Classroom.Share); a
+// student's Model that follows the teacher applies it. Nothing of the
+// run's data is in it: every viewer has that from the stream. It is a
+// comparable value, safe to hand between goroutines; the zero Screen
+// shows nothing.
 type Screen struct {
 	view viewKind
 	run  runs.ID
@@ -89,13 +91,14 @@ func (s Screen) String() string {
 // sharedView is implemented by views whose state follow mode carries from
 // the teacher's screen to the students'. screenPart returns the view's
 // part of a Screen: a small comparable value (a struct of numbers and
-// booleans) of what it shows, never its data; applyPart shows a part that
-// a view of the same kind made. A view that does not implement it (the
-// setup form) is not followed: a student stays where they are while the
-// teacher is on it.
+// booleans, or an array: the canvas's drawing) of what it shows, never
+// its data; applyPart shows a part that a view of the same kind made, and
+// may return a command (the replay's autoplay ticks) whose results come
+// back to the view. A view that does not implement it (the setup form) is
+// not followed: a student stays where they are while the teacher is on it.
 type sharedView interface {
 	screenPart() any
-	applyPart(p any)
+	applyPart(p any) tea.Cmd
 }
 
 // classMsg says the classroom changed (see Classroom.Changed).
@@ -241,7 +244,7 @@ func (m *Model) applyScreen(s Screen) tea.Cmd {
 		}
 		cmds = append(cmds, m.activate(i))
 		if s.part != nil {
-			sv.applyPart(s.part)
+			cmds = append(cmds, route(viewID(i), sv.applyPart(s.part)))
 		}
 		break
 	}

@@ -8,7 +8,18 @@
 // predicted labels, and a form that sets up a new run. Predictions arrive
 // live while a run trains (a sample of the test set evaluated every few
 // batches, for every viewer) and every view that shows them says where
-// they come from.
+// they come from. And inside the network: the replay of one digit read
+// row by row (engine.Model.Trace: the prediction after every row, the
+// hidden state, an LSTM's cell state and gates, a saliency map), a canvas
+// to draw a digit on, classified live after MNIST's own preprocessing
+// (mnist/preprocess), and the gradients through time of the runs
+// (Report.GradNorms) as heatmaps, the run shown beside another.
+//
+// The views that run the model themselves (the replay, the canvas, the
+// browser's saliency map) share one snapshot of the shown run's weights
+// (Access.Snapshot: a copy, so they never race with training), taken again
+// when the run has moved on, at most once a second (at once when another
+// run is shown), and only while one of them is shown.
 //
 // New builds the root Model from Options; Run runs it in a terminal. One
 // Model serves one viewer: for SSH, build one per session with the session's
@@ -91,9 +102,17 @@
 // misclassified digits, 0-9 keep one target class, c or esc clears the
 // filters, d switches between ASCII shading and colour half blocks.
 // Confusion matrix: arrows or hjkl choose a cell, enter browses its digits.
-// Gallery: arrows or hjkl choose a digit, enter opens it in the browser,
-// pgdown/space and pgup page, m keeps the misclassified, 0-9 one true
-// class, c or esc clears, d switches shading and colour.
+// Gallery: arrows or hjkl choose a digit, v or enter opens its replay, o
+// opens it in the browser, pgdown/space and pgup page, m keeps the
+// misclassified, 0-9 one true class, c or esc clears, d switches shading
+// and colour. Browser and gallery: v or enter replays the digit, and in the
+// browser s shows its saliency map. Replay: left and right (h/l) step
+// through the rows, g/G go to the first and the last, space plays and
+// pauses, up and down (k/j) change the speed, s shows the saliency map, d
+// the drawing mode, esc goes back. Canvas: arrows move the cursor, space
+// paints, x erases, c clears, t shows the preprocessed digit, v replays the
+// drawing. Gradients: left and right (h/l) pick the run compared with the
+// run shown, x switches the batch axis between log and linear.
 // Setup form: enter (tab, down) checks a field and moves on, shift+tab (up)
 // goes back, left and right change a choice, esc cancels.
 //
@@ -103,7 +122,8 @@
 // cell browses its digits, the wheel moves the selection; in the browser
 // the wheel steps through the digits and a click on a thumbnail of the
 // next digits (shown from about 200x60) shows that digit; in the gallery
-// a click on a digit opens it in the browser and the wheel pages.
+// a click on a digit opens it in the browser and the wheel pages; on the
+// canvas the left button paints while dragged and the right one erases.
 //
 // # Classroom
 //
@@ -121,7 +141,8 @@
 // Options.Follow) makes a student's screen show the teacher's: a Screen
 // is the view, the run and the view's own part (sharedView: the browser's
 // digit, filters and drawing mode, the matrix's cell, the dashboard's
-// smoothing), shared by the teachers' Models and applied by the
+// smoothing, the gallery's filter and page, the replay's digit, step and
+// autoplay, the canvas's drawing, the run the gradients compare), shared by the teachers' Models and applied by the
 // followers', until the student's own navigation.
 //
 // Quitting returns tea.Quit; it is the caller's job to close the list of

@@ -20,7 +20,8 @@ import (
 // whose beginning is the live evaluations' sample, so the same digits stay
 // in the same places from the first live evaluation to the final
 // predictions. Keys show only the misclassified digits or one class, page
-// through the rest, and open a digit in the browser (enter or a click).
+// through the rest, open a digit's replay (v or enter) and open it in the
+// browser (o or a click).
 type gallery struct {
 	run     *runState
 	st      *styles
@@ -74,8 +75,8 @@ func (g *gallery) setRect(r rect) { g.w, g.h = r.w, r.h }
 
 func (g *gallery) keys() ([]key.Binding, [][]key.Binding) {
 	k := g.km
-	return []key.Binding{k.OpenDigit, k.Wrong, k.Class, k.PageDown, k.Mode},
-		[][]key.Binding{{k.Left, k.Right, k.Up, k.Down, k.OpenDigit, k.PageDown, k.PageUp}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.ClickGallery, k.WheelGallery}}
+	return []key.Binding{k.Replay, k.OpenDigit, k.Wrong, k.Class, k.PageDown, k.Mode},
+		[][]key.Binding{{k.Left, k.Right, k.Up, k.Down, k.Replay, k.OpenDigit, k.PageDown, k.PageUp}, {k.Wrong, k.Class, k.Clear, k.Mode}, {k.ClickGallery, k.WheelGallery}}
 }
 
 // Parts of the gallery's drawing: a cell is a mini digit over its caption.
@@ -228,6 +229,11 @@ func (g *gallery) press(km tea.KeyMsg) tea.Cmd {
 		g.sel = g.first
 	case key.Matches(km, g.km.OpenDigit):
 		return g.open()
+	case key.Matches(km, g.km.Replay):
+		if k, ok := g.selected(); ok {
+			return show(kindReplay, testReplay(g.run, g.run.preds.SetIndex(k), kindGallery))
+		}
+		return nil
 	case key.Matches(km, g.km.Wrong):
 		g.f.wrong = !g.f.wrong
 		g.first, g.sel, g.selAt = 0, 0, -1

@@ -41,7 +41,10 @@ func programOf(t *testing.T, r *lipgloss.Renderer, w, h int, rs []engine.Report,
 	} else {
 		t.Cleanup(func() { close(ch) })
 	}
-	m := New(Options{Renderer: r, Events: ch})
+	// The views that run the model themselves take a snapshot of the
+	// weights of the list's run 1: fixed weights.
+	tl := newTestList(t, &testTrainer{model: testModel(t, testConfig())}, runs.Caps{}, "")
+	m := New(Options{Renderer: r, Events: ch, Access: tl.access})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(ready)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
@@ -143,6 +146,16 @@ func TestGoldenTabBar(t *testing.T) {
 	var b strings.Builder
 	m := tea.Model(finished(t, nil, 80, 24))
 	for _, w := range []int{60, 80, 120, 200} {
+		m = sized(m, w, 24)
+		for range m.(Model).views {
+			fmt.Fprintf(&b, "%3d %s|\n", w, m.(Model).lay.tabs)
+			m, _ = press(m, "tab")
+		}
+	}
+	// While training the status is longer: at 80 columns every tab still
+	// shows, titles cut to five letters; at 60 the bar scrolls.
+	m = feed(sized(newTest(t, nil), 80, 24), upTo(fakeRun(testConfig(), nil), 1500))
+	for _, w := range []int{60, 80} {
 		m = sized(m, w, 24)
 		for range m.(Model).views {
 			fmt.Fprintf(&b, "%3d %s|\n", w, m.(Model).lay.tabs)

@@ -107,6 +107,9 @@ func fakeRun(cfg engine.Config, preds *engine.Predictions) []engine.Report {
 				BatchLoss: loss, BatchAcc: acc, SamplesPerSec: p.rate,
 				Elapsed: time.Duration(float64(samples) / p.rate * float64(time.Second)),
 			})
+			if p.ph == engine.PhaseTrain && (s-1)%runs.GradNormsEvery == 0 {
+				out[len(out)-1].GradNorms = fakeGradNorms(cfg, q)
+			}
 		}
 		end := out[len(out)-1]
 		end.Kind = engine.KindPhaseEnd
@@ -115,6 +118,22 @@ func fakeRun(cfg engine.Config, preds *engine.Predictions) []engine.Report {
 	done := out[len(out)-1]
 	done.Kind, done.Predictions = engine.KindDone, preds
 	return append(out, done)
+}
+
+// fakeGradNorms are made-up gradient norms through time at training
+// quality q: the plain RNN's fall by a factor e every row toward the
+// first (every 2 rows as it learns), a gated cell's by a factor e over 20
+// rows.
+func fakeGradNorms(cfg engine.Config, q float64) []float32 {
+	scale := 1 + q
+	if cfg.Cell != engine.RNN {
+		scale = 20
+	}
+	out := make([]float32, cfg.Steps)
+	for t := range out {
+		out[t] = float32(0.5 * (1 - 0.6*q) * math.Exp(-float64(cfg.Steps-1-t)/scale))
+	}
+	return out
 }
 
 // fakePreds makes predictions for s: every seventh digit from the fourth on
@@ -194,6 +213,10 @@ type testTrainer struct {
 	// steps counts Step calls, pace and lr are the last set.
 	steps    int
 	pace, lr float64
+	// model is what Snapshot returns (nil: no weights); snapshots
+	// counts the calls.
+	model     *engine.Model
+	snapshots int
 }
 
 func (c *testTrainer) Step() error {
@@ -264,7 +287,12 @@ func (c *testTrainer) counts() (pauses, resumes, evals int) {
 	return c.pauses, c.resumes, c.evals
 }
 
-func (c *testTrainer) Snapshot() *engine.Model        { return nil }
+func (c *testTrainer) Snapshot() *engine.Model {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snapshots++
+	return c.model
+}
 func (c *testTrainer) Checkpoint() *engine.Checkpoint { return nil }
 func (c *testTrainer) Save(string) error              { return errors.New("a test trainer saves nothing") }
 
@@ -352,6 +380,23 @@ func reportEvents(rs []engine.Report, gen int) []runs.Event {
 		out[i] = runs.Event{Run: 1, Gen: gen, Kind: runs.KindReport, Report: r}
 	}
 	return out
+}
+
+// testModel is the notebook's model of cfg with its seeded initial
+// weights at 2.5 times PyTorch's scale, so that its predictions change
+// from row to row and digit to digit (no training: the same everywhere).
+func testModel(tb testing.TB, cfg engine.Config) *engine.Model {
+	tb.Helper()
+	m, err := engine.NewModel(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, s := range [][]float32{m.Params.Wih, m.Params.Whh, m.Params.Bih, m.Params.Bhh, m.Params.Wfc, m.Params.Bfc} {
+		for i := range s {
+			s[i] *= 2.5
+		}
+	}
+	return m
 }
 
 // model builds a model on a live event stream (closed when the test

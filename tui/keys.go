@@ -26,8 +26,18 @@ type keyMap struct {
 	Left, Right, First, Last, Jump, Random, Wrong, Class, Clear, Mode key.Binding
 	// Confusion matrix (Left and Right are shared with the browser).
 	Up, Down, Open key.Binding
-	// Gallery (with Left, Right, Up, Down, Wrong, Class, Clear, Mode).
+	// Gallery (with Left, Right, Up, Down, Wrong, Class, Clear, Mode;
+	// Replay opens the digit's replay, OpenDigit the browser on it).
 	PageDown, PageUp, OpenDigit key.Binding
+	// Inside the RNN: the replay key of the browser, the gallery and the
+	// canvas, and the saliency toggle (browser and replay); the replay's
+	// (Left, Right, First and Last step through the rows); the canvas's
+	// (CursorUp ... move its cursor); the gradients' (Left and Right pick
+	// the run compared with the run shown).
+	Replay, Saliency, Play, PlayFaster, PlaySlower, Back              key.Binding
+	CursorUp, CursorDown, CursorLeft, CursorRight, Paint, Erase, Wipe key.Binding
+	Prepared, DragPaint, Cursor                                       key.Binding
+	OtherPrev, OtherNext, Axis                                        key.Binding
 	// Typing an index.
 	Accept, Cancel key.Binding
 	// The setup form: open it (from its tab), and its keys (huh's).
@@ -80,11 +90,31 @@ func newKeyMap() keyMap {
 		Up:        b("↑/k", "up", "up", "k"),
 		Down:      b("↓/j", "down", "down", "j"),
 		Open:      b("enter", "browse these digits", "enter"),
-		OpenDigit: b("enter", "open in the browser", "enter"),
+		OpenDigit: b("o", "open in the browser", "o"),
 		PageDown:  b("pgdn/space", "more digits", "pgdown", " "),
 		PageUp:    b("pgup", "back", "pgup"),
 		Accept:    b("enter", "go", "enter"),
 		Cancel:    b("esc", "cancel", "esc"),
+
+		Replay:      b("v/enter", "replay", "v", "enter"),
+		Saliency:    b("s", "saliency", "s"),
+		Play:        b("space", "play/pause", " "),
+		PlayFaster:  b("↑/k", "faster", "up", "k"),
+		PlaySlower:  b("↓/j", "slower", "down", "j"),
+		Back:        b("esc", "back", "esc"),
+		CursorUp:    b("↑", "cursor up", "up"),
+		CursorDown:  b("↓", "cursor down", "down"),
+		CursorLeft:  b("←", "cursor left", "left"),
+		CursorRight: b("→", "cursor right", "right"),
+		Paint:       b("space", "paint", " "),
+		Erase:       b("x", "erase", "x"),
+		Wipe:        b("c", "clear", "c"),
+		Prepared:    b("t", "show preprocessed", "t"),
+		OtherPrev:   b("←/h", "compare with previous run", "left", "h"),
+		OtherNext:   b("→/l", "compare with next run", "right", "l"),
+		Axis:        b("x", "log/linear batches", "x"),
+		// Cursor is the help's one entry for the four cursor keys.
+		Cursor: b("←↑↓→", "move cursor", helpKey+"cursor"),
 
 		FormOpen:   b("enter", "set up a run", "enter"),
 		FormNext:   b("enter/tab", "next", "enter", "tab"),
@@ -105,6 +135,7 @@ func newKeyMap() keyMap {
 		// lobby starts training.
 		Follow:     b("f", "follow the teacher", "f"),
 		StartClass: b("enter", "start training", "enter"),
+		DragPaint:  b("drag", "left paints, right erases", mouseKey+"drag-paint"),
 	}
 }
 
@@ -118,7 +149,7 @@ const (
 // setMouse shows the mouse's help entries, or hides them when the mouse is
 // off.
 func (k *keyMap) setMouse(on bool) {
-	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickRun, &k.ClickGallery, &k.WheelGallery} {
+	for _, b := range []*key.Binding{&k.ClickTab, &k.ClickCell, &k.ClickDigit, &k.WheelDigit, &k.WheelCell, &k.ClickRun, &k.ClickGallery, &k.WheelGallery, &k.DragPaint} {
 		b.SetEnabled(on)
 	}
 }

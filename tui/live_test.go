@@ -196,15 +196,32 @@ func TestGalleryLive(t *testing.T) {
 	m, _ = press(m, "c", "right", "right")
 	g = active(m).(*gallery)
 	want := live.SetIndex(g.shown[2])
-	m, cmd := press(m, "enter")
+	m, cmd := press(m, "o")
 	m = runShow(t, m, cmd)
 	if active(m).kind() != kindBrowser || active(m).(*browser).testIndex(shown(m)) != want {
-		t.Fatalf("enter opened %q at entry %d, want the browser at digit %d", active(m).title(), shown(m), want)
+		t.Fatalf("o opened %q at entry %d, want the browser at digit %d", active(m).title(), shown(m), want)
+	}
+	// v and enter open the selected digit's replay; esc comes back.
+	for _, k := range []string{"v", "enter"} {
+		for active(m).kind() != kindGallery {
+			m, _ = press(m, "tab")
+		}
+		m, cmd = press(m, k)
+		m = runShow(t, m, cmd)
+		r, ok := active(m).(*replay)
+		if !ok || !r.opened || r.src.index != want || r.src.from != kindGallery {
+			t.Fatalf("%s opened %q, want the replay of digit %d from the gallery", k, active(m).title(), want)
+		}
+		if !strings.Contains(m.View(), "test digit "+group(want)) {
+			t.Errorf("the replay of %s does not name digit %d:\n%s", k, want, m.View())
+		}
+		m, cmd = press(m, "esc")
+		m = runShow(t, m, cmd)
+		if active(m).kind() != kindGallery {
+			t.Fatalf("esc in the replay went to %q, want the gallery", active(m).title())
+		}
 	}
 	// A click on the fifth cell.
-	for active(m).kind() != kindGallery {
-		m, _ = press(m, "tab")
-	}
 	g = active(m).(*gallery)
 	l := g.layout()
 	cell := l.cells.cell(4)
@@ -281,9 +298,10 @@ func TestBrowserKeepsItsDigit(t *testing.T) {
 }
 
 // TestKeysDoNotClash: no key is bound twice among the global keys (the
-// live controls, the runs' keys, the views' switching), no view that is
-// not capturing the keyboard binds a global key (the root would take it
-// first), and f and v stay free (follow mode and replay are to come).
+// live controls, the runs' keys, the views' switching, follow mode), no
+// view that is not capturing the keyboard binds a global key (the root
+// would take it first), and no view binds one key to two of its own
+// actions.
 func TestKeysDoNotClash(t *testing.T) {
 	km := newKeyMap()
 	global := map[string]string{}
@@ -291,18 +309,13 @@ func TestKeysDoNotClash(t *testing.T) {
 		"Quit": km.Quit, "Next": km.Next, "Prev": km.Prev, "Help": km.Help, "Pause": km.Pause,
 		"Eval": km.Eval, "Save": km.Save, "Restart": km.Restart, "Faster": km.Faster, "Slower": km.Slower,
 		"Step": km.Step, "LRUp": km.LRUp, "LRDown": km.LRDown, "NewRun": km.NewRun,
-		"PrevRun": km.PrevRun, "NextRun": km.NextRun,
+		"PrevRun": km.PrevRun, "NextRun": km.NextRun, "Follow": km.Follow,
 	} {
 		for _, k := range b.Keys() {
 			if other, ok := global[k]; ok {
 				t.Errorf("%q is bound to both %s and %s", k, name, other)
 			}
 			global[k] = name
-		}
-	}
-	for _, k := range []string{"f", "v"} {
-		if g, ok := global[k]; ok {
-			t.Errorf("%q, kept for what is to come, is bound to %s", k, g)
 		}
 	}
 	m := comparison(t, nil, 120, 40, 400, false).(Model) // several runs: every view's keys
@@ -312,6 +325,7 @@ func TestKeysDoNotClash(t *testing.T) {
 		}
 		short, full := v.keys()
 		all := slices.Concat(append(full, short)...)
+		own := map[string]string{} // a key's action in this view
 		for _, b := range all {
 			if b.Help().Key == km.PickRun.Help().Key {
 				continue // < and > together, for the hint line
@@ -320,6 +334,10 @@ func TestKeysDoNotClash(t *testing.T) {
 				if g, ok := global[k]; ok && !strings.HasPrefix(k, mouseKey) && !strings.HasPrefix(k, helpKey) {
 					t.Errorf("%s binds %q (%s), which is the global %s", v.title(), k, b.Help().Desc, g)
 				}
+				if d, ok := own[k]; ok && d != b.Help().Desc {
+					t.Errorf("%s binds %q to both %q and %q", v.title(), k, d, b.Help().Desc)
+				}
+				own[k] = b.Help().Desc
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/mnist-tui/mnist-tui/engine/runs"
+	"github.com/mnist-tui/mnist-tui/tui/digit"
 )
 
 // Minimum terminal size; below it the model only says so.
@@ -71,6 +72,11 @@ type errMsg struct {
 	id  runs.ID
 }
 
+// pickedMsg tells every view that another run is shown (< and >, a click
+// on the runs table or the runs bar, the teacher's run in follow mode):
+// the views that run the model themselves take its weights.
+type pickedMsg struct{}
+
 // pickRunMsg asks the root to show run id in the views that show one run
 // (a click on the runs table or the runs bar).
 type pickRunMsg struct{ id runs.ID }
@@ -79,9 +85,10 @@ type pickRunMsg struct{ id runs.ID }
 func pickRun(id runs.ID) tea.Cmd { return func() tea.Msg { return pickRunMsg{id: id} } }
 
 // Model is the root Bubble Tea model: a tab bar over a list of views
-// (dashboard, prediction browser, confusion matrix, setup form), the
-// shared state of the runs they read (every run's, and the run shown's),
-// and the global keys. It keeps the view contract (see view):
+// (dashboard, prediction browser, confusion matrix, gallery, replay,
+// canvas, gradients, setup form), the shared state of the runs they read
+// (every run's, and the run shown's), and the global keys. It keeps the
+// view contract (see view):
 // it routes messages, lays out the screen in Update and hands the mouse to
 // the view under it. Build it with New.
 type Model struct {
@@ -166,11 +173,15 @@ func New(o Options) Model {
 		bar:     &runsBar{},
 		capture: -1,
 	}
+	w := newWeights(ctx, o.Access, run)
 	m.views = []view{
 		newDashboard(set, st, km, o.ASCII, o.Cache),
-		newBrowser(run, st, km, o.Renderer),
+		newBrowser(run, st, km, o.Renderer, w),
 		newConfusion(run, st, km),
 		newGallery(run, st, km, o.Renderer),
+		newReplay(ctx, run, st, km, w, digit.NewPainter(o.Renderer)),
+		newCanvas(run, st, km, w, digit.NewPainter(o.Renderer)),
+		newGradients(set, st, km),
 		newSetup(set, st, km, o.Access),
 	}
 	m.seat = newSeat(o, set, st, km)
@@ -268,7 +279,7 @@ func (m Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.noticeEvents(msg, before)
 		cmd := m.broadcast(msg)
-		next := tea.Tick(frameInterval, func(time.Time) tea.Msg { return listenMsg{} })
+		next := after(m.ctx, frameInterval, func() tea.Msg { return listenMsg{} })
 		return m, tea.Batch(cmd, next)
 	case listenMsg:
 		return m, m.listen()
@@ -609,14 +620,16 @@ func (m Model) startSave() (tea.Model, tea.Cmd) {
 	}
 }
 
-// picked is what picking another run to show starts: its evaluation's
-// spinner, when one is under way (the spinner stops ticking while the run
-// it spins for is not shown).
+// picked is what picking another run to show starts: the views hear of
+// it (pickedMsg), and its evaluation's spinner goes on when one is under
+// way (the spinner stops ticking while the run it spins for is not
+// shown).
 func (m Model) picked() tea.Cmd {
+	cmd := m.broadcast(pickedMsg{})
 	if m.run.evaluating {
-		return m.spin.Tick
+		return tea.Batch(cmd, m.spin.Tick)
 	}
-	return nil
+	return cmd
 }
 
 // openSetup opens the setup form of a new run, pre-filled from the run

@@ -140,6 +140,10 @@ func (m Model) lost(before shownMark) string {
 		return fmt.Sprintf("run %d, which you were looking at, has left the list", before.id)
 	case m.run.id != before.id:
 		return fmt.Sprintf("now showing run %d, which has just started (< and > pick a run)", m.run.id)
+	case v.kind() == kindGradients:
+		return "its gradients start over"
+	case v.kind() == kindReplay || v.kind() == kindCanvas:
+		return "the weights are the new attempt's"
 	case preds:
 		return "your predictions were the old run's and are gone"
 	case v.kind() == kindDashboard:

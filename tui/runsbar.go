@@ -7,9 +7,11 @@ import (
 	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
-// oneRunView is implemented by views that show the predictions of one run
-// (the browser, the confusion matrix, the gallery): with several runs the
-// root draws the runs bar above them, to choose which.
+// oneRunView is implemented by views that show one run: its predictions
+// (the browser, the confusion matrix, the gallery), its weights (the
+// replay, the canvas) or its gradients beside another run's (the
+// gradients): with several runs the root draws the runs bar above them,
+// to choose which.
 type oneRunView interface {
 	showsOneRun() bool
 }

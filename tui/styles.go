@@ -16,6 +16,8 @@ type styles struct {
 	raw, smooth, train, val, axis, selected lipgloss.Style
 	diag, offDiag, zero, bar, barEmpty      lipgloss.Style
 	test, lrMark                            lipgloss.Style
+	// heat styles the heat strips (heat.go).
+	heat heatStyles
 
 	// runs colours each run of a comparison (see runColours); colour
 	// says the renderer shows colour at all (NO_COLOR and the Ascii
@@ -85,6 +87,7 @@ func newStyles(r *lipgloss.Renderer) *styles {
 		barEmpty: n().Foreground(colFaint),
 		test:     n().Foreground(colPurple),
 		lrMark:   n().Foreground(colRed).Bold(true),
+		heat:     newHeatStyles(r),
 		runs:     runStyles(r),
 		colour:   r.ColorProfile() != termenv.Ascii,
 	}

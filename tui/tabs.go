@@ -39,8 +39,11 @@ const minStatus = 12
 // tabPad is what a tab adds to its title: a bracket or a space each side.
 const tabPad = 2
 
-// minCut is the shortest a title is cut to, ellipsis included.
-const minCut = 4
+// minCut is the shortest a title is cut to, ellipsis included: five
+// letters keep the eight titles apart ("Confu…", "Canvas"; at four,
+// "Con…" and "Can…", "Gal…" and "Gra…" were not); below it the bar
+// scrolls instead.
+const minCut = 6
 
 // layout places the tabs of titles on a line of w cells that leaves room
 // for a status of statusW cells on the right, keeping tab active shown.

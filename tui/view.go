@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"reflect"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -40,7 +42,7 @@ import (
 //   - Data messages, broadcast to every view: eventsMsg (new events of the
 //     list, already folded into the shared runSet and the run shown's
 //     runState: reports, live and asked-for predictions, actions),
-//     runOverMsg.
+//     runOverMsg, pickedMsg (another run is shown).
 //   - shownMsg when it becomes the active view, hiddenMsg when it stops
 //     being it.
 //   - The message another view (or the root) navigated to it with (show).
@@ -102,6 +104,9 @@ const (
 	kindConfusion
 	kindGallery
 	kindSetup
+	kindReplay
+	kindCanvas
+	kindGradients
 )
 
 // rect is a rectangle of cells on the screen: origin x, y (0,0 is the
@@ -209,5 +214,21 @@ func route(id viewID, cmd tea.Cmd) tea.Cmd {
 			return msg
 		}
 		return viewMsg{id: id, msg: msg}
+	}
+}
+
+// after is tea.Tick that gives up when ctx ends: a session that is over
+// leaves no timer behind (tea.Tick's goroutine would wait out its
+// duration after the program has quit).
+func after(ctx context.Context, d time.Duration, msg func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return msg()
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }

@@ -51,8 +51,8 @@ func (s Size) Width() int { return Side * s.scale() }
 // pixel rows into a line, size 2 gives each pixel two cells of one line,
 // and larger sizes repeat rows and columns.
 
-// rows returns the pixel rows of line l's upper and lower halves.
-func (s Size) rows(l int) (top, bottom int) {
+// Rows returns the pixel rows that line l's upper and lower halves show.
+func (s Size) Rows(l int) (top, bottom int) {
 	k := s.scale()
 	return 2 * l / k, (2*l + 1) / k
 }
@@ -72,7 +72,7 @@ func Shade(px []uint8, s Size) []string {
 	out := make([]string, 0, s.Lines())
 	buf := make([]byte, 0, s.Width())
 	for l := 0; l < s.Lines(); l++ {
-		top, bottom := s.rows(l)
+		top, bottom := s.Rows(l)
 		buf = buf[:0]
 		for c := 0; c < s.Width(); c++ {
 			x := c / k
@@ -95,7 +95,9 @@ const levels = 16
 type Painter struct {
 	r      *lipgloss.Renderer
 	colour bool
-	pens   [levels][levels]pen // fg top level, bg bottom level
+	// pens are indexed by colour: 0..levels-1 the greys, then the heat
+	// colours of an overlay; fg the top pixel's, bg the bottom one's.
+	pens [levels + heatLevels][levels + heatLevels]pen
 }
 
 // pen holds the escape sequences around a styled text.
@@ -122,12 +124,20 @@ func grey(level int) lipgloss.Color {
 	return lipgloss.Color(fmt.Sprintf("#%02x%02x%02x", v, v, v))
 }
 
+// colourOf is colour index i: a grey level, or a heat level after them.
+func colourOf(i int) lipgloss.Color {
+	if i >= levels {
+		return heatColours[i-levels]
+	}
+	return grey(i)
+}
+
 func (p *Painter) pen(top, bottom int) pen {
 	if c := p.pens[top][bottom]; c.ok {
 		return c
 	}
 	const mark = "\x01"
-	r := p.r.NewStyle().Foreground(grey(top)).Background(grey(bottom)).Render(mark)
+	r := p.r.NewStyle().Foreground(colourOf(top)).Background(colourOf(bottom)).Render(mark)
 	c := pen{ok: true}
 	if i := strings.Index(r, mark); i >= 0 {
 		c.pre, c.post = r[:i], r[i+len(mark):]
@@ -150,17 +160,22 @@ func (p *Painter) HalfBlocks(px []uint8, s Size) []string {
 	if len(px) != Side*Side {
 		px = make([]uint8, Side*Side)
 	}
+	return p.blocks(func(i int) int { return level(px[i]) }, s)
+}
+
+// blocks draws half blocks whose pixel i has colour index colour(i).
+func (p *Painter) blocks(colour func(i int) int, s Size) []string {
 	k := s.scale()
 	out := make([]string, 0, s.Lines())
 	var b strings.Builder
 	for l := 0; l < s.Lines(); l++ {
-		top, bottom := s.rows(l)
+		top, bottom := s.Rows(l)
 		b.Reset()
 		// One escape sequence per run of equal pixel pairs.
 		for x := 0; x < Side; {
-			t, u := level(px[top*Side+x]), level(px[bottom*Side+x])
+			t, u := colour(top*Side+x), colour(bottom*Side+x)
 			n := 1
-			for x+n < Side && level(px[top*Side+x+n]) == t && level(px[bottom*Side+x+n]) == u {
+			for x+n < Side && colour(top*Side+x+n) == t && colour(bottom*Side+x+n) == u {
 				n++
 			}
 			pn := p.pen(t, u)

@@ -133,9 +133,10 @@ func RegisterFlags(fs *flag.FlagSet) *Options {
 	return &o
 }
 
-// validate reports the first invalid option, as an error wrapping
-// ErrOptions. Authentication sources are checked by New, which reads them.
-func (o Options) validate() error {
+// Validate reports the first invalid option, as an error wrapping
+// ErrOptions; New calls it too. Authentication sources are checked by
+// New, which reads them.
+func (o Options) Validate() error {
 	switch {
 	case o.Addr == "":
 		return badOption("--addr is empty")

@@ -69,7 +69,7 @@ type Server struct {
 // session's model; the server's plain log (connections, refusals, epochs,
 // who paused or restarted what) goes to logw.
 func New(o Options, list *runs.List, newModel ModelFunc, logw io.Writer) (*Server, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	if list == nil || newModel == nil {

@@ -94,7 +94,7 @@ func TestRealTUIAndTrainer(t *testing.T) {
 	}
 	viewer := openTerminal(t, cv, 100, 30)
 	defer viewer.close()
-	viewer.waitFor(t, "mnist-tui")
+	viewer.waitFor(t, "[Dashboard]")
 	viewer.waitFor(t, "model RNN")
 	waitUntil(t, "training starts with the first viewer", func() bool { return len(ts.reports()) > 0 })
 
@@ -261,8 +261,8 @@ func (f *flood) View() string {
 // sequences written into a real client's PTY, on the real TUI of a real
 // (tiny) run: the session turns mouse reporting on, a click on the
 // Confusion tab shows the matrix, a click on a cell opens the browser on
-// its digits, and the wheel steps through them. With NoMouse the session
-// leaves the mouse alone.
+// its digits, and the wheel steps through them; drags draw on the canvas
+// (drawOverSSH). With NoMouse the session leaves the mouse alone.
 func TestMouseOverSSH(t *testing.T) {
 	k := newKeys(t)
 	ts, term := tinyRunToTheEnd(t, k)
@@ -288,6 +288,7 @@ func TestMouseOverSSH(t *testing.T) {
 	term.waitFor(t, fmt.Sprintf("filter: all digits · %d match · 1/%d", n, n))
 	term.send(t, "\x1b[<65;20;10M\x1b[<65;20;10M") // the wheel, down twice
 	term.waitFor(t, fmt.Sprintf("match · 3/%d", n))
+	drawOverSSH(t, term)
 
 	o := k.options()
 	o.NoMouse = true
