@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"github.com/mnist-tui/mnist-tui/engine/internal/vecf32"
@@ -45,9 +44,7 @@ type layer struct {
 	relay *relay   // runs part 1 when there are two
 	w     *weights // the weights as the products read them
 
-	_       [64]byte     // arrived has a cache line of its own
-	arrived atomic.Int32 // parts that reached a sync in the pass under way
-	_       [60]byte
+	meet *barrier // where the parts of a pass sync
 
 	xs  []float32 // T*B*I: x in slab order; nil with one part (x is used as is)
 	hs  []float32 // T*B*H: hidden states
@@ -84,7 +81,7 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 		w = newWeights(c, d, train)
 	}
 	l := &layer{
-		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(), w: w,
+		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(), meet: newBarrier(), w: w,
 		hs:   alignedFloats(n * d.H),
 		zero: make([]float32, d.H),
 	}
@@ -147,7 +144,7 @@ func share(n, p, parts int) (lo, hi int) {
 // others on the relay's helpers, and waits for all. The parts may meet in
 // sync.
 func (l *layer) each(f func(p int)) {
-	l.arrived.Store(0)
+	l.meet.reset()
 	switch len(l.parts) {
 	case 1:
 		f(0)
@@ -168,17 +165,13 @@ func (l *layer) each(f func(p int)) {
 }
 
 // sync is the n-th barrier of the parts of a pass under each: it returns
-// once every part has called sync n times. The parts are running (each
-// started them), so it spins, yielding now and then.
+// once every part has called sync n times (spinning briefly, then parked:
+// see barrier).
 func (l *layer) sync(n int) {
 	if len(l.parts) == 1 {
 		return
 	}
-	target := int32(n * len(l.parts))
-	if l.arrived.Add(1) == target {
-		return
-	}
-	spin(func() bool { return l.arrived.Load() >= target }, 0, true)
+	l.meet.await(int32(n * len(l.parts)))
 }
 
 // preparePart prepares part p's share of the weights for a pass, unless

@@ -24,8 +24,8 @@ const (
 	relayIdle          // the helper spins, waiting for a job
 	relayPosted        // a job is posted or running
 
-	// linger is how long the helper spins for the next job, and the caller
-	// for the helper to finish, before giving up the CPU.
+	// linger is how long the helper spins for the next job before it
+	// exits.
 	linger = 1000 * time.Microsecond
 )
 
@@ -41,10 +41,12 @@ func (r *relay) run(job, mine func()) {
 		go r.loop()
 	}
 	mine()
-	// Spin only for a helper that is running elsewhere: a new one may
-	// still wait in this goroutine's run queue.
+	// Spin only for a helper that is running elsewhere (a new one may
+	// still wait in this goroutine's run queue), and only briefly: on a
+	// loaded machine it may not be running, and the wait below frees this
+	// thread's core for it.
 	if awake {
-		spinUntil(func() bool { return len(r.done) > 0 })
+		spin(func() bool { return len(r.done) > 0 }, barrierSpin, true)
 	}
 	<-r.done
 }
@@ -66,12 +68,6 @@ func (r *relay) loop() {
 			return
 		}
 	}
-}
-
-// spinUntil polls cond for up to linger and reports whether it held,
-// yielding now and then (see spin).
-func spinUntil(cond func() bool) bool {
-	return spin(cond, linger, true)
 }
 
 // yieldEvery is how often a spinning caller yields, so that the helper it
