@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
@@ -54,6 +55,16 @@ func randomBatch(st *batchState) {
 // (samples per CPU-second of the whole process, which stays meaningful on
 // a loaded machine) and peak-frac, the products' GFLOP per CPU-second as a
 // fraction of one core's FMA peak measured here (internal/peak).
+// peakISA is the FMA loop to compare the products with: the instruction
+// set of the GEMM kernel that runs (MNIST_TUI_KERNEL=avx2 on an AVX-512
+// machine compares with the AVX2 peak).
+func peakISA() peak.ISA {
+	if gemm.Best() == gemm.KernelAVX2 {
+		return peak.AVX2
+	}
+	return peak.Best
+}
+
 func benchCell(b *testing.B, cell Cell, train, norms bool) {
 	c, p, grads := benchParams(cell, train)
 	n, err := newNet(c, c.Batch, workers(), p, grads)
@@ -67,7 +78,7 @@ func benchCell(b *testing.B, cell Cell, train, norms bool) {
 		evalPrepared(n, p)
 	}
 	adam := NewAdam(c)
-	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
+	pk := peak.PerCore(peakISA(), 50*time.Millisecond)
 	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
