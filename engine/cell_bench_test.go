@@ -230,7 +230,11 @@ func BenchmarkTwoWorkers(b *testing.B) {
 							if err := n.run(); err != nil {
 								b.Fatal(err)
 							}
-							if train {
+							switch {
+							case train && w == 0:
+								// One worker: Adam on one goroutine too.
+								adam.update(p, grads, 1, nil, true)
+							case train:
 								adam.step(p, grads, n.st.lay.relay, true)
 							}
 						}
