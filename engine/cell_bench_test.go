@@ -190,12 +190,15 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 // "speedup": alternating keeps the ratio honest when the machine's speed
 // drifts, and blocks of twoWorkerBlock steps run the two-worker steps
 // back to back, as training and evaluation do (the helper stays awake
-// between steps). It needs GOMAXPROCS >= 2.
+// between steps; each block starts it anew, after the one-worker block
+// outlasted its linger: with blocks of 8 that cold start cost the
+// two-worker side 15-25% here, with 32 it is a few percent). It needs
+// GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
-	const twoWorkerBlock = 8
+	const twoWorkerBlock = 32
 	for _, cell := range Cells {
 		for _, train := range []bool{true, false} {
 			name := cell.String() + "/eval"
