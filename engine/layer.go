@@ -396,13 +396,18 @@ func (l *layer) backwardPart(p int, x []float32, g *Params) {
 		xw = l.xs[r0*d.I : (r0+rows)*d.I]
 	}
 	dzw := l.dz[r0*gh : (r0+rows)*gh]
-	gemm.Sgemm(true, false, gh, H, rows-n, 1, dzw[n*gh:], gh, l.hs[r0*H:], H, 0, g.Whh, H)
 	colSum(dzw, gh, rows, g.Bhh)
 	if l.cell != GRU {
-		gemm.Sgemm(true, false, gh, d.I, rows, 1, dzw, gh, xw, d.I, 0, g.Wih, d.I)
+		// Both products read dz^T from the second step on: it is packed
+		// once for them; the first step's rows are added to gWih after.
+		gemm.SgemmShared(true, gh, rows-n, 1, dzw[n*gh:], gh,
+			H, l.hs[r0*H:], H, 0, g.Whh, H,
+			d.I, xw[n*d.I:], d.I, 0, g.Wih, d.I)
+		gemm.Sgemm(true, false, gh, d.I, n, 1, dzw, gh, xw, d.I, 1, g.Wih, d.I)
 		copy(g.Bih, g.Bhh)
 		return
 	}
+	gemm.Sgemm(true, false, gh, H, rows-n, 1, dzw[n*gh:], gh, l.hs[r0*H:], H, 0, g.Whh, H)
 	dxn := l.dxn[r0*H : (r0+rows)*H]
 	gemm.Sgemm(true, false, 2*H, d.I, rows, 1, dzw, gh, xw, d.I, 0, g.Wih, d.I)
 	gemm.Sgemm(true, false, H, d.I, rows, 1, dxn, H, xw, d.I, 0, g.Wih[2*H*d.I:], d.I)

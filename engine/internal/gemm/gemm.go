@@ -571,3 +571,47 @@ func gatherRows(tr transposer, d []float32, w int, src []float32, off, ld, cnt, 
 		}
 	}
 }
+
+// SgemmShared computes C1 = alpha*op(A)*B1 + beta1*C1 and C2 =
+// alpha*op(A)*B2 + beta2*C2 (op(A) m x k, B1 k x n1, B2 k x n2, neither B
+// transposed), exactly as two Sgemm calls would, packing op(A) once for
+// both products where Sgemm packs it (a transposed A; shapes of one block
+// of columns each): the weight gradients of a recurrent layer, dz^T X and
+// dz^T H, share dz. It panics like Sgemm.
+func SgemmShared(transA bool, m, k int, alpha float32, a []float32, lda int,
+	n1 int, b1 []float32, ldb1 int, beta1 float32, c1 []float32, ldc1 int,
+	n2 int, b2 []float32, ldb2 int, beta2 float32, c2 []float32, ldc2 int) {
+	ctx := pool.Get().(*mulCtx)
+	defer pool.Put(ctx)
+	checkArgs(transA, false, m, n1, k, a, lda, b1, ldb1, c1, ldc1)
+	checkArgs(transA, false, m, n2, k, a, lda, b2, ldb2, c2, ldc2)
+	nr := ctx.k.nr
+	shared := transA || ctx.k.direct == nil
+	if !shared || m == 0 || n1 == 0 || n2 == 0 || alpha == 0 || k == 0 ||
+		split(n1, ncMax, nr) < n1 || split(n2, ncMax, nr) < n2 {
+		ctx.gemm(transA, false, m, n1, k, alpha, a, lda, b1, ldb1, beta1, c1, ldc1)
+		ctx.gemm(transA, false, m, n2, k, alpha, a, lda, b2, ldb2, beta2, c2, ldc2)
+		return
+	}
+	mr := ctx.k.mr
+	kc := split(k, kcMax, 1)
+	mc := split(m, mcMax, mr)
+	b1Len := roundUp(n1, nr) * kc
+	ctx.grow(roundUp(mc, mr)*kc, b1Len+roundUp(n2, nr)*kc)
+	bb1, bb2 := ctx.bbuf[:b1Len], ctx.bbuf[b1Len:]
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		bt1, bt2 := beta1, beta2
+		if pc > 0 {
+			bt1, bt2 = 1, 1
+		}
+		packB(ctx.k.tr, ctx.k.cp, nr, false, b1, ldb1, pc, kb, 0, n1, bb1)
+		packB(ctx.k.tr, ctx.k.cp, nr, false, b2, ldb2, pc, kb, 0, n2, bb2)
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ctx.k.tr, ctx.k.cp, mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
+			ctx.macro(mb, n1, kb, alpha, bt1, bb1, c1[ic*ldc1:], ldc1)
+			ctx.macro(mb, n2, kb, alpha, bt2, bb2, c2[ic*ldc2:], ldc2)
+		}
+	}
+}

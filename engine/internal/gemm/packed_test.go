@@ -131,3 +131,31 @@ func TestPackBParts(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmSharedIsTwoSgemms checks SgemmShared against two Sgemm calls,
+// bit for bit, with A transposed or not, one block or several of rows and
+// of k, betas 0 and 1, and widths past one block of columns (two calls).
+func TestSgemmSharedIsTwoSgemms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, s := range []struct{ m, k, n1, n2 int }{{128, 1792, 128, 28}, {512, 896, 128, 28}, {7, 5, 3, 9}, {300, 700, 1030, 4}, {1, 1, 1, 1}} {
+		for _, trans := range []bool{false, true} {
+			for _, beta := range []float32{0, 1} {
+				lda := s.k
+				if trans {
+					lda = s.m
+				}
+				a := randSlice(rng, s.m*s.k)
+				b1, b2 := randSlice(rng, s.k*s.n1), randSlice(rng, s.k*s.n2)
+				c1, c2 := randSlice(rng, s.m*s.n1), randSlice(rng, s.m*s.n2)
+				w1, w2 := slices.Clone(c1), slices.Clone(c2)
+				Sgemm(trans, false, s.m, s.n1, s.k, 1, a, lda, b1, s.n1, beta, w1, s.n1)
+				Sgemm(trans, false, s.m, s.n2, s.k, 1, a, lda, b2, s.n2, beta, w2, s.n2)
+				SgemmShared(trans, s.m, s.k, 1, a, lda, s.n1, b1, s.n1, beta, c1, s.n1, s.n2, b2, s.n2, beta, c2, s.n2)
+				bits := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }
+				if !slices.EqualFunc(c1, w1, bits) || !slices.EqualFunc(c2, w2, bits) {
+					t.Fatalf("%+v trans %v beta %v: SgemmShared differs from two Sgemm calls", s, trans, beta)
+				}
+			}
+		}
+	}
+}
