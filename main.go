@@ -140,6 +140,9 @@ func prepare(ctx context.Context, fs *flag.FlagSet, o *options, args []string, s
 	if fs.NArg() > 0 {
 		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
+	if err := engine.CheckKernels(); err != nil {
+		return fail(err)
+	}
 	if check != nil {
 		if err := check(); err != nil {
 			return fail(err)

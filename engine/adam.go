@@ -22,37 +22,36 @@ func NewAdam(c Config) *Adam {
 }
 
 // Models of parallelAdam parameters and more are updated by two
-// goroutines: a new one for the gated cells' models (about 61K and 86K),
-// whose update outlasts waking a thread, and for any model from 16K (the
-// RNN's 21K) when the caller's relay has a helper awake.
-const (
-	parallelAdam      = 48 << 10
-	parallelAdamRelay = 16 << 10
-)
+// goroutines when no relay is at hand: a new one, for the gated cells'
+// models (about 61K and 86K), whose update outlasts starting it. With the
+// relay of the graph that computed the gradients (whose helper is awake
+// right after the backward pass), any model is.
+const parallelAdam = 48 << 10
 
 // Update applies one step with gradients g to p, splitting large models
-// between two goroutines, each taking half of every tensor.
-func (a *Adam) Update(p, g *Params) { a.updateWith(p, g, nil) }
+// between two goroutines, each taking its share of every tensor.
+func (a *Adam) Update(p, g *Params) { a.step(p, g, nil, false) }
 
-// updateWith is Update that may split its work on r, the relay of the
-// graph that computed g (nil for none).
-func (a *Adam) updateWith(p, g *Params, r *relay) {
+// step is Update that may split its work on r, the relay of the graph
+// that computed g (nil for none), and with check also returns the index
+// of the first of p, a.M and a.V that holds a NaN or an infinity after the
+// update (-1: none), each goroutine checking what it wrote.
+func (a *Adam) step(p, g *Params, r *relay, check bool) int {
 	n := len(p.Wih) + len(p.Whh) + len(p.Wfc)
 	switch {
 	case workers() < 2:
-		a.update(p, g, 1, nil)
-	case r != nil && n >= parallelAdamRelay:
-		a.update(p, g, 2, r)
+		return a.update(p, g, 1, nil, check)
+	case r != nil:
+		return a.update(p, g, 2, r, check)
 	case n >= parallelAdam:
-		a.update(p, g, 2, nil)
-	default:
-		a.update(p, g, 1, nil)
+		return a.update(p, g, 2, nil, check)
 	}
+	return a.update(p, g, 1, nil, check)
 }
 
-// update is Update on parts goroutines (1 or 2; the second on r if not
+// update is step on parts goroutines (1 or 2; the second on r if not
 // nil); the result does not depend on parts.
-func (a *Adam) update(p, g *Params, parts int, r *relay) {
+func (a *Adam) update(p, g *Params, parts int, r *relay, check bool) int {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
@@ -64,10 +63,12 @@ func (a *Adam) update(p, g *Params, parts int, r *relay) {
 	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
 	eps := float32(a.Eps)
 	ms, vs, gs, ws := a.M.slices(), a.V.slices(), g.slices(), p.slices()
-	// half updates share part of parts of every tensor.
+	var bad [2]int
+	// half updates share part of parts of every tensor, the shares of the
+	// gradients' sum (the same worker summed them: they are in its cache).
 	half := func(part, parts int) {
 		for i, w := range ws {
-			lo, hi := len(w)*part/parts, len(w)*(part+1)/parts
+			lo, hi := share(len(w), part, parts)
 			w := w[lo:hi]
 			m, v, gr := ms[i][lo:hi], vs[i][lo:hi], gs[i][lo:hi]
 			m, v, gr = m[:len(w)], v[:len(w)], gr[:len(w)]
@@ -79,23 +80,31 @@ func (a *Adam) update(p, g *Params, parts int, r *relay) {
 				w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtBC2 + eps)
 			}
 		}
+		bad[part] = -1
+		if check {
+			bad[part] = nonFiniteShare(part, parts, p, a.M, a.V)
+		}
 	}
-	if parts < 2 {
+	switch {
+	case parts < 2:
 		half(0, 1)
-		return
-	}
-	if r != nil {
+		return bad[0]
+	case r != nil:
 		r.run(func() { half(1, 2) }, func() { half(0, 2) })
-		return
+	default:
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			half(1, 2)
+		}()
+		half(0, 2)
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		half(1, 2)
-	}()
-	half(0, 2)
-	wg.Wait()
+	if bad[0] < 0 || bad[1] >= 0 && bad[1] < bad[0] {
+		return bad[1]
+	}
+	return bad[0]
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

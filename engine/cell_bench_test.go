@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"github.com/mnist-tui/mnist-tui/engine/internal/peak"
 )
 
@@ -54,6 +55,16 @@ func randomBatch(st *batchState) {
 // (samples per CPU-second of the whole process, which stays meaningful on
 // a loaded machine) and peak-frac, the products' GFLOP per CPU-second as a
 // fraction of one core's FMA peak measured here (internal/peak).
+// peakISA is the FMA loop to compare the products with: the instruction
+// set of the GEMM kernel that runs (MNIST_TUI_KERNEL=avx2 on an AVX-512
+// machine compares with the AVX2 peak).
+func peakISA() peak.ISA {
+	if gemm.Best() == gemm.KernelAVX2 {
+		return peak.AVX2
+	}
+	return peak.Best
+}
+
 func benchCell(b *testing.B, cell Cell, train, norms bool) {
 	c, p, grads := benchParams(cell, train)
 	n, err := newNet(c, c.Batch, workers(), p, grads)
@@ -63,8 +74,11 @@ func benchCell(b *testing.B, cell Cell, train, norms bool) {
 	n.st.lay.wantNorms = norms
 	p.CopyFrom(InitParams(c))
 	randomBatch(n.st)
+	if !train {
+		evalPrepared(n, p)
+	}
 	adam := NewAdam(c)
-	pk := peak.PerCore(peak.Best, 50*time.Millisecond)
+	pk := peak.PerCore(peakISA(), 50*time.Millisecond)
 	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -74,7 +88,7 @@ func benchCell(b *testing.B, cell Cell, train, norms bool) {
 			b.Fatal(err)
 		}
 		if train {
-			adam.updateWith(p, grads, n.st.lay.relay)
+			adam.step(p, grads, n.st.lay.relay, true)
 		}
 	}
 	c1 := peak.ProcessCPU()
@@ -117,6 +131,13 @@ func BenchmarkGradNorms(b *testing.B) {
 	}
 }
 
+// evalPrepared prepares n's weights once from p, as an evaluation pass
+// over a set does (the weights do not change between its batches).
+func evalPrepared(n *net, p *Params) {
+	n.st.lay.w.prepare(p)
+	n.st.lay.w.fresh = true
+}
+
 // BenchmarkGradNormsInterleaved is the cost of a training step that records
 // the gradient norms, measured on a loaded machine: one graph alternates
 // steps with and without them (forward, backward, Adam), timing each
@@ -146,7 +167,7 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 					if err := n.run(); err != nil {
 						b.Fatal(err)
 					}
-					adam.updateWith(p, grads, n.st.lay.relay)
+					adam.step(p, grads, n.st.lay.relay, true)
 					cpu[k] = append(cpu[k], float64(peak.ProcessCPU()-c0))
 				}
 			}
@@ -162,15 +183,22 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 	}
 }
 
-// BenchmarkTwoWorkers alternates steps of one graph on one worker and one
-// on two (the same weights and batch), timing each, and reports the
-// samples/s of both and their ratio "speedup": alternating step by step
-// keeps the ratio honest when the machine's speed drifts. It needs
+// BenchmarkTwoWorkers alternates blocks of steps of one graph on one
+// worker and of one on two (the same weights and batch; a training step
+// with its Adam update, an evaluation step as in a validation pass),
+// timing each, and reports the samples/s of both and their ratio
+// "speedup": alternating keeps the ratio honest when the machine's speed
+// drifts, and blocks of twoWorkerBlock steps run the two-worker steps
+// back to back, as training and evaluation do (the helper stays awake
+// between steps; each block starts it anew, after the one-worker block
+// outlasted its linger: with blocks of 8 that cold start cost the
+// two-worker side 15-25% here, with 32 it is a few percent). It needs
 // GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
+	const twoWorkerBlock = 32
 	for _, cell := range Cells {
 		for _, train := range []bool{true, false} {
 			name := cell.String() + "/eval"
@@ -188,15 +216,30 @@ func BenchmarkTwoWorkers(b *testing.B) {
 					nets[w] = n
 				}
 				p.CopyFrom(InitParams(c))
-				randomBatch(nets[0].st)
-				randomBatch(nets[1].st)
+				adam := NewAdam(c)
+				for _, n := range nets {
+					randomBatch(n.st)
+					if !train {
+						evalPrepared(n, p)
+					}
+				}
 				var el [2]time.Duration
 				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
+				for i := 0; i < b.N; i += twoWorkerBlock {
+					steps := min(twoWorkerBlock, b.N-i)
 					for w, n := range nets {
 						t0 := time.Now()
-						if err := n.run(); err != nil {
-							b.Fatal(err)
+						for range steps {
+							if err := n.run(); err != nil {
+								b.Fatal(err)
+							}
+							switch {
+							case train && w == 0:
+								// One worker: Adam on one goroutine too.
+								adam.update(p, grads, 1, nil, true)
+							case train:
+								adam.step(p, grads, n.st.lay.relay, true)
+							}
 						}
 						el[w] += time.Since(t0)
 					}

@@ -691,9 +691,9 @@ func TestAdamSplitMatchesSerial(t *testing.T) {
 	a1, a2, a3 := NewAdam(c), NewAdam(c), NewAdam(c)
 	r := newRelay()
 	for i := 0; i < 3; i++ {
-		a1.update(serial, g, 1, nil)
-		a2.update(split, g, 2, nil)
-		a3.update(relayed, g, 2, r)
+		a1.update(serial, g, 1, nil, true)
+		a2.update(split, g, 2, nil, true)
+		a3.update(relayed, g, 2, r, true)
 	}
 	want := serial.slices()
 	for name, q := range map[string]*Params{"split": split, "relayed": relayed} {

@@ -41,7 +41,10 @@ type layer struct {
 	d     dims
 	gh    int // G*H, the width of a gate row
 	parts []part
-	relay *relay // runs part 1 when there are two
+	relay *relay   // runs part 1 when there are two
+	w     *weights // the weights as the products read them
+
+	meet *barrier // where the parts of a pass sync
 
 	xs  []float32 // T*B*I: x in slab order; nil with one part (x is used as is)
 	hs  []float32 // T*B*H: hidden states
@@ -50,22 +53,13 @@ type layer struct {
 	tc  []float32 // LSTM: T*B*H tanh(c)
 	dz  []float32 // T*B*gh: pre-activation gradients (GRU: hidden side)
 	dxn []float32 // GRU: T*B*H gradients at the input side's n block
-	dh  []float32 // B*H: dL/dh carried back through the steps
+	dh  []float32 // B*H: dL/dh carried back through the steps (part rows)
 	dc  []float32 // LSTM: B*H: dL/dc carried back through the steps
 	// zero is H zeros: h_{-1} and c_{-1}.
 	zero []float32
-	// hLast is the last step's hidden states in batch order (B x H).
-	hLast []float32
 
-	// The weights as the passes use them, prepared once per pass: for the
-	// gated cells copies with the sigmoid rows halved; bias is the bias
-	// added to the input projection (bih+bhh; GRU: bih), bhh the GRU's
-	// hidden-side bias.
-	wih, whh, bias, bhh []float32
-	wihT, whhT, whhN    gemm.PackedB
-
-	// partial holds the weight gradients of parts 1.. (part 0 writes the
-	// caller's buffers), summed into those after the backward pass.
+	// partial holds the gradients of parts 1.. (part 0 writes the
+	// caller's buffers), added into those at the end of the backward pass.
 	partial []*Params
 
 	// wantNorms asks the next backward pass for the gradient norms; norms
@@ -76,51 +70,46 @@ type layer struct {
 }
 
 // newLayer allocates the layer of c for batches of d.B digits split between
-// workers; train adds what the backward pass needs.
-func newLayer(c Config, d dims, workers int, train bool) *layer {
+// workers; train adds what the backward pass needs. w are the weights its
+// products read (shared by an evaluator's layers); nil gives the layer
+// weights of its own.
+func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	gates := c.gates()
 	gh := gates * d.H
 	n := d.T * d.B
+	if w == nil {
+		w = newWeights(c, d, train)
+	}
 	l := &layer{
-		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(),
-		hs:    make([]float32, n*d.H),
-		zero:  make([]float32, d.H),
-		hLast: make([]float32, d.B*d.H),
-		bias:  make([]float32, gh),
+		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(), meet: newBarrier(), w: w,
+		hs:   alignedFloats(n * d.H),
+		zero: make([]float32, d.H),
 	}
 	if len(l.parts) > 1 {
-		l.xs = make([]float32, n*d.I)
+		l.xs = alignedFloats(n * d.I)
 	}
 	switch c.Cell {
 	case LSTM:
-		l.pre = make([]float32, n*gh)
-		l.aux = make([]float32, n*d.H)
-		l.tc = make([]float32, n*d.H)
+		l.pre = alignedFloats(n * gh)
+		l.aux = alignedFloats(n * d.H)
+		l.tc = alignedFloats(n * d.H)
 	case GRU:
-		l.pre = make([]float32, n*gh)
-		l.aux = make([]float32, n*gh)
-		l.bhh = make([]float32, gh)
-	}
-	if l.pre != nil {
-		l.wih = make([]float32, gh*d.I)
-		l.whh = make([]float32, gh*d.H)
+		l.pre = alignedFloats(n * gh)
+		l.aux = alignedFloats(n * gh)
 	}
 	if !train {
 		return l
 	}
-	l.dz = make([]float32, n*gh)
-	l.dh = make([]float32, d.B*d.H)
+	l.dz = alignedFloats(n * gh)
+	l.dh = alignedFloats(d.B * d.H)
 	switch c.Cell {
 	case LSTM:
-		l.dc = make([]float32, d.B*d.H)
+		l.dc = alignedFloats(d.B * d.H)
 	case GRU:
-		l.dxn = make([]float32, n*d.H)
+		l.dxn = alignedFloats(n * d.H)
 	}
 	for range l.parts[1:] {
-		l.partial = append(l.partial, &Params{
-			Wih: make([]float32, gh*d.I), Whh: make([]float32, gh*d.H),
-			Bih: make([]float32, gh), Bhh: make([]float32, gh),
-		})
+		l.partial = append(l.partial, alignedParams(c))
 	}
 	l.norms = make([]float64, len(l.parts)*d.T)
 	return l
@@ -137,9 +126,25 @@ func splitParts(b, workers int) []part {
 	return ps
 }
 
+// share returns the elements [lo, hi) of a tensor of n elements that part
+// p of parts works on when a pass splits every tensor between the workers
+// (the gradients' sum, Adam): nearly equal, each starting on a cache line
+// (16 floats) so that no two workers write one line.
+func share(n, p, parts int) (lo, hi int) {
+	at := func(q int) int {
+		if q == parts {
+			return n
+		}
+		return n * q / parts &^ 15
+	}
+	return at(p), at(p + 1)
+}
+
 // each runs f for every part, part 0 on the calling goroutine and the
-// others on the relay's helpers, and waits for all.
+// others on the relay's helpers, and waits for all. The parts may meet in
+// sync.
 func (l *layer) each(f func(p int)) {
+	l.meet.reset()
 	switch len(l.parts) {
 	case 1:
 		f(0)
@@ -159,61 +164,46 @@ func (l *layer) each(f func(p int)) {
 	}
 }
 
-// sigmoidBlock tells whether gate block k of the cell is a sigmoid gate:
-// the LSTM's i, f, o (0, 1, 3) and the GRU's r, z (0, 1).
-func (l *layer) sigmoidBlock(k int) bool {
-	switch l.cell {
-	case LSTM:
-		return k != 2
-	case GRU:
-		return k < 2
+// sync is the n-th barrier of the parts of a pass under each: it returns
+// once every part has called sync n times (spinning briefly, then parked:
+// see barrier).
+func (l *layer) sync(n int) {
+	if len(l.parts) == 1 {
+		return
 	}
-	return false
+	l.meet.await(int32(n * len(l.parts)))
 }
 
-// halveRows copies src into dst, block by block of size n, halving the
-// sigmoid blocks.
-func (l *layer) halveRows(dst, src []float32, n int) {
-	for k := 0; k*n < len(src); k++ {
-		d, s := dst[k*n:(k+1)*n], src[k*n:(k+1)*n]
-		if !l.sigmoidBlock(k) {
-			copy(d, s)
-			continue
-		}
-		for i, v := range s {
-			d[i] = 0.5 * v
-		}
+// preparePart prepares part p's share of the weights for a pass, unless
+// an evaluator prepared them for the pass under way; the parts must sync
+// before they use them.
+func (l *layer) preparePart(p int, wih, whh, bih, bhh []float32) {
+	if !l.w.fresh {
+		l.w.preparePart(p, len(l.parts), wih, whh, bih, bhh)
 	}
 }
 
 // forward runs the layer over x (time-major: row t*B+b is step t of digit
-// b) with the given weights, saving what backward needs; hLast receives the
-// last hidden states.
-func (l *layer) forward(x, wih, whh, bih, bhh []float32) {
-	d, gh := l.d, l.gh
-	if l.pre == nil {
-		vecf32.AddTo(l.bias, bih, bhh)
-	} else {
-		l.halveRows(l.wih, wih, d.H*d.I)
-		l.halveRows(l.whh, whh, d.H*d.H)
-		wih, whh = l.wih, l.whh
-		if l.cell == GRU {
-			l.halveRows(l.bias, bih, d.H)
-			l.halveRows(l.bhh, bhh, d.H)
-		} else {
-			vecf32.AddTo(l.bias, bih, bhh)
-			l.halveRows(l.bias, l.bias, d.H)
-		}
-	}
-	gemm.PackB(true, d.I, gh, wih, d.I, &l.wihT)
-	gemm.PackB(true, d.H, gh, whh, d.H, &l.whhT)
-	l.each(func(p int) { l.forwardPart(p, x) })
+// b) with the weights p, saving what backward needs.
+func (l *layer) forward(x []float32, p *Params) {
+	l.each(func(q int) {
+		l.preparePart(q, p.Wih, p.Whh, p.Bih, p.Bhh)
+		l.sync(1)
+		l.forwardPart(q, x)
+	})
 }
 
 // slab returns part p's number of digits and its first row.
 func (l *layer) slab(p int) (n, r0 int) {
 	pt := l.parts[p]
 	return pt.b1 - pt.b0, l.d.T * pt.b0
+}
+
+// last returns part p's last hidden states (its digits in batch order).
+func (l *layer) last(p int) []float32 {
+	n, r0 := l.slab(p)
+	r := r0 + (l.d.T-1)*n
+	return l.hs[r*l.d.H : (r+n)*l.d.H]
 }
 
 // inputs returns part p's inputs in slab order, gathering them from the
@@ -231,8 +221,9 @@ func (l *layer) inputs(p int, x []float32) []float32 {
 	return l.xs[r0*d.I : (r0+d.T*n)*d.I]
 }
 
+// forwardPart runs part p's digits through the steps.
 func (l *layer) forwardPart(p int, x []float32) {
-	d, gh, H := l.d, l.gh, l.d.H
+	d, gh, H, w := l.d, l.gh, l.d.H, l.w
 	n, r0 := l.slab(p)
 	xw := l.inputs(p, x)
 	out := l.pre
@@ -249,13 +240,13 @@ func (l *layer) forwardPart(p int, x []float32) {
 		// The step's input projection, bias + x_t Wih^T, made step by
 		// step so that it is still in cache for the rest of the step.
 		for b := 0; b < n; b++ {
-			copy(cur[b*gh:(b+1)*gh], l.bias)
+			copy(cur[b*gh:(b+1)*gh], w.bias)
 		}
-		gemm.SgemmPacked(false, n, 1, xw[t*n*d.I:], d.I, &l.wihT, 1, cur, gh)
+		gemm.SgemmPacked(false, n, 1, xw[t*n*d.I:], d.I, &w.wihT, 1, cur, gh)
 		switch l.cell {
 		case LSTM:
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, hprev, H, &l.whhT, 1, cur, gh)
+				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, gh)
 			}
 			for b := 0; b < n; b++ {
 				g := cur[b*gh : (b+1)*gh]
@@ -269,10 +260,10 @@ func (l *layer) forwardPart(p int, x []float32) {
 		case GRU:
 			hp := l.aux[r*gh : (r+n)*gh]
 			for b := 0; b < n; b++ {
-				copy(hp[b*gh:(b+1)*gh], l.bhh)
+				copy(hp[b*gh:(b+1)*gh], w.bhh)
 			}
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, hprev, H, &l.whhT, 1, hp, gh)
+				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, hp, gh)
 			}
 			for b := 0; b < n; b++ {
 				g, q := cur[b*gh:(b+1)*gh], hp[b*gh:(b+1)*gh]
@@ -285,47 +276,66 @@ func (l *layer) forwardPart(p int, x []float32) {
 			}
 		default:
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, hprev, H, &l.whhT, 1, cur, H)
+				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, H)
 			}
 			vecf32.Tanh(cur, cur)
 		}
 	}
-	b0 := l.parts[p].b0
-	last := r0 + (d.T-1)*n
-	copy(l.hLast[b0*H:(b0+n)*H], l.hs[last*H:(last+n)*H])
+}
+
+// dhead returns part p's rows of the carried gradient dL/dh, where the
+// head's backward pass writes dL/dh_{T-1}.
+func (l *layer) dhead(p int) []float32 {
+	pt, H := l.parts[p], l.d.H
+	return l.dh[pt.b0*H : pt.b1*H]
+}
+
+// grads returns where part p's gradients go: g for part 0, its own
+// buffers for the others (reduced into g by reducePart).
+func (l *layer) grads(p int, g *Params) *Params {
+	if p == 0 {
+		return g
+	}
+	return l.partial[p-1]
+}
+
+// reducePart adds share p of every tensor of the other parts' gradients
+// into g's.
+func (l *layer) reducePart(p int, g *Params) {
+	for k, dst := range g.slices() {
+		lo, hi := share(len(dst), p, len(l.parts))
+		for _, q := range l.partial {
+			vecf32.Add(dst[lo:hi], q.slices()[k][lo:hi])
+		}
+	}
 }
 
 // backward back-propagates dLast (B x H, the loss gradient at the last
-// hidden states, batch order) through the steps the last forward saved,
-// with whh the cell's weights as given to forward, and overwrites g's Wih,
-// Whh, Bih and Bhh with the weight gradients.
-func (l *layer) backward(x, whh, dLast []float32, g *Params) {
-	d := l.d
-	gemm.PackB(false, l.gh, d.H, whh, d.H, &l.whhN)
+// hidden states, batch order) through the steps the last forward pass
+// saved (with the weights it prepared), and overwrites g's Wih, Whh, Bih
+// and Bhh with the weight gradients.
+func (l *layer) backward(x, dLast []float32, g *Params) {
 	if l.wantNorms {
 		clear(l.norms)
 	}
+	H := l.d.H
 	l.each(func(p int) {
-		dst := g
-		if p > 0 {
-			dst = l.partial[p-1]
-		}
-		l.backwardPart(p, x, dLast, dst)
+		pt := l.parts[p]
+		copy(l.dhead(p), dLast[pt.b0*H:pt.b1*H])
+		l.backwardPart(p, x, l.grads(p, g))
+		l.sync(1)
+		l.reducePart(p, g)
 	})
-	for _, q := range l.partial {
-		vecf32.Add(g.Wih, q.Wih)
-		vecf32.Add(g.Whh, q.Whh)
-		vecf32.Add(g.Bih, q.Bih)
-		vecf32.Add(g.Bhh, q.Bhh)
-	}
 }
 
-func (l *layer) backwardPart(p int, x, dLast []float32, g *Params) {
-	d, gh, H := l.d, l.gh, l.d.H
+// backwardPart back-propagates part p's digits through the steps the last
+// forward pass saved, from dL/dh_{T-1} in dhead(p), and overwrites g's
+// Wih, Whh, Bih and Bhh with the part's weight gradients.
+func (l *layer) backwardPart(p int, x []float32, g *Params) {
+	d, gh, H, w := l.d, l.gh, l.d.H, l.w
 	n, r0 := l.slab(p)
 	b0 := l.parts[p].b0
 	dh := l.dh[b0*H : (b0+n)*H]
-	copy(dh, dLast[b0*H:(b0+n)*H])
 	var dc []float32
 	if l.dc != nil {
 		dc = l.dc[b0*H : (b0+n)*H]
@@ -349,7 +359,7 @@ func (l *layer) backwardPart(p int, x, dLast []float32, g *Params) {
 					gt[:H], gt[H:2*H], gt[2*H:3*H], gt[3*H:], l.tc[rb:rb+H], cp, dh[b*H:(b+1)*H])
 			}
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &l.whhN, 0, dh, H)
+				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 0, dh, H)
 			}
 		case GRU:
 			for b := 0; b < n; b++ {
@@ -363,13 +373,13 @@ func (l *layer) backwardPart(p int, x, dLast []float32, g *Params) {
 					gt[:H], gt[H:2*H], gt[2*H:], q[2*H:], prev)
 			}
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &l.whhN, 1, dh, H)
+				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 1, dh, H)
 			}
 		default:
 			z := l.dz[r*H : (r+n)*H]
 			vecf32.TanhGrad(z, dh, l.hs[r*H:(r+n)*H])
 			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, z, H, &l.whhN, 0, dh, H)
+				gemm.SgemmPacked(false, n, 1, z, H, &w.whhN, 0, dh, H)
 			}
 		}
 	}
@@ -386,13 +396,18 @@ func (l *layer) backwardPart(p int, x, dLast []float32, g *Params) {
 		xw = l.xs[r0*d.I : (r0+rows)*d.I]
 	}
 	dzw := l.dz[r0*gh : (r0+rows)*gh]
-	gemm.Sgemm(true, false, gh, H, rows-n, 1, dzw[n*gh:], gh, l.hs[r0*H:], H, 0, g.Whh, H)
 	colSum(dzw, gh, rows, g.Bhh)
 	if l.cell != GRU {
-		gemm.Sgemm(true, false, gh, d.I, rows, 1, dzw, gh, xw, d.I, 0, g.Wih, d.I)
+		// Both products read dz^T from the second step on: it is packed
+		// once for them; the first step's rows are added to gWih after.
+		gemm.SgemmShared(true, gh, rows-n, 1, dzw[n*gh:], gh,
+			H, l.hs[r0*H:], H, 0, g.Whh, H,
+			d.I, xw[n*d.I:], d.I, 0, g.Wih, d.I)
+		gemm.Sgemm(true, false, gh, d.I, n, 1, dzw, gh, xw, d.I, 1, g.Wih, d.I)
 		copy(g.Bih, g.Bhh)
 		return
 	}
+	gemm.Sgemm(true, false, gh, H, rows-n, 1, dzw[n*gh:], gh, l.hs[r0*H:], H, 0, g.Whh, H)
 	dxn := l.dxn[r0*H : (r0+rows)*H]
 	gemm.Sgemm(true, false, 2*H, d.I, rows, 1, dzw, gh, xw, d.I, 0, g.Wih, d.I)
 	gemm.Sgemm(true, false, H, d.I, rows, 1, dxn, H, xw, d.I, 0, g.Wih[2*H*d.I:], d.I)

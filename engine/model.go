@@ -38,6 +38,7 @@ func workers() int { return min(runtime.GOMAXPROCS(0), 2) }
 type evaluator struct {
 	c    Config
 	p    *Params
+	w    *weights // p as the nets' products read it, prepared once a pass
 	nets map[int]*net
 }
 
@@ -45,8 +46,9 @@ type evaluator struct {
 // loaders of the given lengths. Graphs are all built before any runs.
 func newEvaluator(c Config, p *Params, lengths ...int) (*evaluator, error) {
 	e := &evaluator{c: c, p: p, nets: map[int]*net{}}
+	e.w = newWeights(c, dims{I: c.Inputs, H: c.Hidden}, false)
 	for _, n := range batchSizes(c.Batch, lengths...) {
-		nt, err := newNet(c, n, workers(), p, nil)
+		nt, err := newNetWith(c, n, workers(), p, nil, e.w)
 		if err != nil {
 			return nil, err
 		}
@@ -109,6 +111,10 @@ func (e *evaluator) pass(ctx context.Context, s *mnist.Set, ph Phase, tick Repor
 	n := s.Len()
 	pr := &Predictions{Labels: make([]uint8, n), Pred: make([]uint8, n), Probs: make([][10]float32, n)}
 	stats := newPhaseStats(ph, ld.Batches(), n)
+	// The weights do not change during the pass: prepare them once.
+	e.w.prepare(e.p)
+	e.w.fresh = true
+	defer func() { e.w.fresh = false }()
 	for k := 0; k < ld.Batches(); k++ {
 		if err := ctx.Err(); err != nil {
 			return nil, stats, err

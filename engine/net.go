@@ -18,9 +18,17 @@ type net struct {
 }
 
 // newNet builds and compiles the graph. grads must be non-nil for a
-// training graph (it receives the gradients) and nil for evaluation.
+// training graph (it receives the gradients) and nil for evaluation. The
+// net prepares its weights in every forward pass.
 func newNet(c Config, batch, workers int, p, grads *Params) (*net, error) {
-	st := newBatchState(c, batch, workers, grads)
+	return newNetWith(c, batch, workers, p, grads, nil)
+}
+
+// newNetWith is newNet with the weights w its products read (shared by an
+// evaluator's nets, which prepares them once a pass); nil gives the net
+// weights of its own.
+func newNetWith(c Config, batch, workers int, p, grads *Params, w *weights) (*net, error) {
+	st := newBatchState(c, batch, workers, grads, w)
 	g := G.NewGraph()
 	shapes := paramShapes(c)
 	names := StateDictNames(c)
@@ -35,13 +43,9 @@ func newNet(c Config, batch, workers int, p, grads *Params) (*net, error) {
 	}
 	d := st.d
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(d.T*d.B, d.I), G.WithName("x"), G.WithValue(dense(st.x, d.T*d.B, d.I)))
-	h, err := G.ApplyOp(rnnOp{opBase{st, "rnn", 0}}, x, nodes[0], nodes[1], nodes[2], nodes[3])
+	loss, err := G.ApplyOp(modelOp{opBase{st, "model", 0}}, append(G.Nodes{x}, nodes...)...)
 	if err != nil {
-		return nil, fmt.Errorf("engine: building the recurrent layer: %w", err)
-	}
-	loss, err := G.ApplyOp(headOp{opBase{st, "head", 0}}, h, nodes[4], nodes[5])
-	if err != nil {
-		return nil, fmt.Errorf("engine: building the loss: %w", err)
+		return nil, fmt.Errorf("engine: building the network: %w", err)
 	}
 	if grads != nil {
 		if _, err := G.Grad(loss, nodes...); err != nil {

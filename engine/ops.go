@@ -10,11 +10,17 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The fused fast path: two gorgonia ops (the whole recurrent layer, and the
-// linear head with a stable softmax cross-entropy) whose SymDiff returns
-// backward ops sharing the forward's saved state through a *batchState.
-// Every buffer is allocated once per batch size, so a training step does no
-// heap allocation of its own.
+// The fused fast path: one gorgonia op for the whole network (the
+// recurrent layer, the linear head and a stable softmax cross-entropy),
+// whose SymDiff returns backward ops that share the forward's saved state
+// through a *batchState. One op rather than two (layer, head) so that a
+// pass hands off to the second worker once: each worker carries its half
+// of the batch through the layer and the head in the forward pass, and
+// back through both in the backward pass (two ops would run the head
+// between two hand-offs, on one core). gorgonia still builds the graph,
+// differentiates it symbolically (the SymDiff below) and runs it on its
+// tape machine. Every buffer is allocated once per batch size, so a
+// training step does no heap allocation of its own.
 
 var (
 	mat32 = G.TensorType{Dims: 2, Of: tensor.Float32}
@@ -29,38 +35,89 @@ type batchState struct {
 	lay   *layer    // the recurrent layer's saved state
 	probs []float32 // B*C softmax outputs
 	dl    []float32 // B*C logit gradients
-	dhead []float32 // B*H loss gradient at the last hidden state
 	grads *Params   // gradient buffers (shared by every graph of a trainer)
 
 	loss    G.F32 // the batch's mean loss
 	lossSum float64
 	correct int
+	// sums are the parts' loss sums and correct counts, a cache line each.
+	sums []partSum
 
-	gen, rnnDone, headDone uint64 // forward count; last forward each backward served
+	gen, done uint64 // forward count; last forward the backward served
 
-	hLast, dheadT *tensor.Dense
-	gradT         [6]*tensor.Dense // views on grads, state_dict order
+	gradT [6]*tensor.Dense // views on grads, state_dict order
 }
 
-func newBatchState(c Config, b, workers int, grads *Params) *batchState {
+// partSum is one part's head results, padded to a cache line.
+type partSum struct {
+	loss    float64
+	correct int
+	_       [cacheLine - 16]byte
+}
+
+func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchState {
 	d := dims{B: b, T: c.Steps, I: c.Inputs, H: c.Hidden, C: c.Classes}
 	s := &batchState{
 		d: d, grads: grads,
 		x:     make([]float32, d.T*d.B*d.I),
 		y:     make([]int, d.B),
-		lay:   newLayer(c, d, workers, grads != nil),
-		probs: make([]float32, d.B*d.C),
-		dl:    make([]float32, d.B*d.C),
-		dhead: make([]float32, d.B*d.H),
+		lay:   newLayer(c, d, workers, grads != nil, w),
+		probs: alignedFloats(d.B * d.C),
+		dl:    alignedFloats(d.B * d.C),
 	}
-	s.hLast = dense(s.lay.hLast, d.B, d.H)
-	s.dheadT = dense(s.dhead, d.B, d.H)
+	s.sums = make([]partSum, len(s.lay.parts))
 	if grads != nil {
 		for i, sh := range paramShapes(c) {
 			s.gradT[i] = dense(grads.slices()[i], sh...)
 		}
 	}
 	return s
+}
+
+// forward runs the network over the batch in x and y with the weights in
+// v (Wih, Whh, bih, bhh, Wfc, bfc): each part prepares its share of the
+// weights, then (once all have) runs its digits through the layer and the
+// head.
+func (s *batchState) forward(v [6][]float32) {
+	l := s.lay
+	l.each(func(p int) {
+		l.preparePart(p, v[0], v[1], v[2], v[3])
+		l.sync(1)
+		l.forwardPart(p, s.x)
+		pt := l.parts[p]
+		d := s.d
+		d.B = pt.b1 - pt.b0
+		loss, correct := headForward(d, l.last(p), v[4], v[5], s.y[pt.b0:pt.b1], s.probs[pt.b0*d.C:pt.b1*d.C])
+		s.sums[p] = partSum{loss: loss, correct: correct}
+	})
+	s.lossSum, s.correct = 0, 0
+	for _, ps := range s.sums {
+		s.lossSum += ps.loss
+		s.correct += ps.correct
+	}
+	s.loss = G.F32(s.lossSum / float64(s.d.B))
+}
+
+// backward writes into s.grads the gradients of scale times the loss sum
+// of the last forward pass, wfc being the head's weights: each part back
+// through the head and the layer for its digits, then (once all have) its
+// share of the sum of the parts' gradients.
+func (s *batchState) backward(scale float32, wfc []float32) {
+	l := s.lay
+	if l.wantNorms {
+		clear(l.norms)
+	}
+	l.each(func(p int) {
+		g := l.grads(p, s.grads)
+		pt := l.parts[p]
+		d := s.d
+		d.B = pt.b1 - pt.b0
+		c0, c1 := pt.b0*d.C, pt.b1*d.C
+		headBackward(d, l.last(p), wfc, s.probs[c0:c1], s.y[pt.b0:pt.b1], scale, s.dl[c0:c1], l.dhead(p), g.Wfc, g.Bfc)
+		l.backwardPart(p, s.x, g)
+		l.sync(1)
+		l.reducePart(p, s.grads)
+	})
 }
 
 // dense wraps s (without copying) as a float32 tensor of the given shape.
@@ -105,79 +162,29 @@ func (o opBase) Hashcode() uint32 {
 	return h.Sum32()
 }
 
-// rnnOp is the whole recurrent layer: (x, Wih, Whh, bih, bhh) -> h_T.
-type rnnOp struct{ opBase }
+// modelOp is the whole network: (x, Wih, Whh, bih, bhh, Wfc, bfc) -> the
+// mean cross-entropy of the batch against the state's labels. It keeps
+// the probabilities.
+type modelOp struct{ opBase }
 
-var _ G.SDOp = rnnOp{}
+var _ G.SDOp = modelOp{}
 
-func (o rnnOp) Arity() int { return 5 }
-func (o rnnOp) Type() hm.Type {
-	return hm.NewFnType(mat32, mat32, mat32, vec32, vec32, mat32)
+func (o modelOp) Arity() int { return 7 }
+func (o modelOp) Type() hm.Type {
+	return hm.NewFnType(mat32, mat32, mat32, vec32, vec32, mat32, vec32, tensor.Float32)
 }
-func (o rnnOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{o.st.d.B, o.st.d.H}, nil
-}
-func (o rnnOp) Do(v ...G.Value) (G.Value, error) {
+func (o modelOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (o modelOp) Do(v ...G.Value) (G.Value, error) {
 	s := o.st
 	s.gen++
-	s.lay.forward(f32s(v[0]), f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]))
-	return s.hLast, nil
-}
-func (o rnnOp) DiffWRT(int) []bool { return []bool{false, true, true, true, true} }
-func (o rnnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	res := make(G.Nodes, 5)
-	for k := 1; k < 5; k++ {
-		n, err := G.ApplyOp(rnnGradOp{opBase{o.st, "rnn_grad", k}}, in[0], in[1], in[2], in[3], in[4], grad)
-		if err != nil {
-			return nil, err
-		}
-		res[k] = n
-	}
-	return res, nil
-}
-
-// rnnGradOp yields gradient k (1 Wih, 2 Whh, 3 bih, 4 bhh) of the recurrent
-// layer; whichever runs first after a forward pass does the whole
-// backpropagation through time for all four.
-type rnnGradOp struct{ opBase }
-
-func (o rnnGradOp) Arity() int { return 6 }
-func (o rnnGradOp) Type() hm.Type {
-	out := G.TensorType{Dims: len(o.st.gradT[o.k-1].Shape()), Of: tensor.Float32}
-	return hm.NewFnType(mat32, mat32, mat32, vec32, vec32, mat32, out)
-}
-func (o rnnGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return o.st.gradT[o.k-1].Shape().Clone(), nil
-}
-func (o rnnGradOp) Do(v ...G.Value) (G.Value, error) {
-	s := o.st
-	if s.rnnDone != s.gen {
-		s.rnnDone = s.gen
-		s.lay.backward(f32s(v[0]), f32s(v[2]), f32s(v[5]), s.grads)
-	}
-	return s.gradT[o.k-1], nil
-}
-
-// headOp is the linear layer with the mean softmax cross-entropy against the
-// state's labels: (h, Wfc, bfc) -> loss. It keeps the probabilities.
-type headOp struct{ opBase }
-
-var _ G.SDOp = headOp{}
-
-func (o headOp) Arity() int                                     { return 3 }
-func (o headOp) Type() hm.Type                                  { return hm.NewFnType(mat32, mat32, vec32, tensor.Float32) }
-func (o headOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
-func (o headOp) Do(v ...G.Value) (G.Value, error) {
-	s := o.st
-	s.lossSum, s.correct = headForward(s.d, f32s(v[0]), f32s(v[1]), f32s(v[2]), s.y, s.probs)
-	s.loss = G.F32(s.lossSum / float64(s.d.B))
+	s.forward([6][]float32{f32s(v[1]), f32s(v[2]), f32s(v[3]), f32s(v[4]), f32s(v[5]), f32s(v[6])})
 	return &s.loss, nil
 }
-func (o headOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-func (o headOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	res := make(G.Nodes, 3)
-	for k := range res {
-		n, err := G.ApplyOp(headGradOp{opBase{o.st, "head_grad", k}}, in[0], in[1], in[2], grad)
+func (o modelOp) DiffWRT(int) []bool { return []bool{false, true, true, true, true, true, true} }
+func (o modelOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	res := make(G.Nodes, 7)
+	for k := 1; k < 7; k++ {
+		n, err := G.ApplyOp(modelGradOp{opBase{o.st, "model_grad", k}}, append(in[:7:7], grad)...)
 		if err != nil {
 			return nil, err
 		}
@@ -186,32 +193,26 @@ func (o headOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return res, nil
 }
 
-// headGradOp yields gradient k (0 h, 1 Wfc, 2 bfc) of the head; whichever
-// runs first after a forward pass computes all three.
-type headGradOp struct{ opBase }
+// modelGradOp yields gradient k (1 Wih, 2 Whh, 3 bih, 4 bhh, 5 Wfc, 6 bfc)
+// of the network; whichever runs first after a forward pass does the whole
+// backward pass for all six.
+type modelGradOp struct{ opBase }
 
-func (o headGradOp) Arity() int { return 4 }
-func (o headGradOp) out() *tensor.Dense {
-	if o.k == 0 {
-		return o.st.dheadT
-	}
-	return o.st.gradT[3+o.k]
+func (o modelGradOp) Arity() int { return 8 }
+func (o modelGradOp) Type() hm.Type {
+	out := G.TensorType{Dims: len(o.st.gradT[o.k-1].Shape()), Of: tensor.Float32}
+	return hm.NewFnType(mat32, mat32, mat32, vec32, vec32, mat32, vec32, tensor.Float32, out)
 }
-func (o headGradOp) Type() hm.Type {
-	out := G.TensorType{Dims: len(o.out().Shape()), Of: tensor.Float32}
-	return hm.NewFnType(mat32, mat32, vec32, tensor.Float32, out)
+func (o modelGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return o.st.gradT[o.k-1].Shape().Clone(), nil
 }
-func (o headGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return o.out().Shape().Clone(), nil
-}
-func (o headGradOp) Do(v ...G.Value) (G.Value, error) {
+func (o modelGradOp) Do(v ...G.Value) (G.Value, error) {
 	s := o.st
-	if s.headDone != s.gen {
-		s.headDone = s.gen
-		scale := scalar32(v[3]) / float32(s.d.B)
-		headBackward(s.d, f32s(v[0]), f32s(v[1]), s.probs, s.y, scale, s.dl, s.dhead, s.grads.Wfc, s.grads.Bfc)
+	if s.done != s.gen {
+		s.done = s.gen
+		s.backward(scalar32(v[7])/float32(s.d.B), f32s(v[5]))
 	}
-	return o.out(), nil
+	return s.gradT[o.k-1], nil
 }
 
 // scalar32 reads a scalar gorgonia value (a *F32 or a one-element tensor).

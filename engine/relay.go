@@ -24,9 +24,9 @@ const (
 	relayIdle          // the helper spins, waiting for a job
 	relayPosted        // a job is posted or running
 
-	// linger is how long the helper spins for the next job, and the caller
-	// for the helper to finish, before giving up the CPU.
-	linger = 300 * time.Microsecond
+	// linger is how long the helper spins for the next job before it
+	// exits.
+	linger = 1000 * time.Microsecond
 )
 
 func newRelay() *relay { return &relay{done: make(chan struct{}, 1)} }
@@ -41,41 +41,62 @@ func (r *relay) run(job, mine func()) {
 		go r.loop()
 	}
 	mine()
-	// Spin only for a helper that is running elsewhere: a new one may
-	// still wait in this goroutine's run queue.
+	// Spin only for a helper that is running elsewhere (a new one may
+	// still wait in this goroutine's run queue), and only briefly: on a
+	// loaded machine it may not be running, and the wait below frees this
+	// thread's core for it.
 	if awake {
-		spinUntil(func() bool { return len(r.done) > 0 })
+		spin(func() bool { return len(r.done) > 0 }, barrierSpin, true)
 	}
 	<-r.done
 }
 
 // loop is the helper: it runs the posted job, then spins for the next one
-// until linger passes without work.
+// until linger passes without work. It spins without yielding: a
+// goroutine that yields goes through the scheduler's global queue, from
+// where the caller's thread may pick it up (running the next job on the
+// caller's core, after the caller's own part) while this thread, finding
+// no work, goes to sleep; waking it again costs the next hand-off tens of
+// microseconds to milliseconds on a virtual machine.
 func (r *relay) loop() {
 	for {
 		r.job()
 		r.job = nil
 		r.state.Store(relayIdle)
 		r.done <- struct{}{}
-		if !spinUntil(func() bool { return r.state.Load() != relayIdle }) && r.state.CompareAndSwap(relayIdle, relayOff) {
+		if !spin(func() bool { return r.state.Load() != relayIdle }, linger, false) && r.state.CompareAndSwap(relayIdle, relayOff) {
 			return
 		}
 	}
 }
 
-// spinUntil polls cond for up to linger and reports whether it held. It
-// yields now and then, so that goroutines queued behind it run.
-func spinUntil(cond func() bool) bool {
-	start := time.Now()
+// yieldEvery is how often a spinning caller yields, so that the helper it
+// waits for runs even when it is queued behind it on the same thread.
+const yieldEvery = 50 * time.Microsecond
+
+// spin polls cond until it holds (true) or, if limit > 0, until limit has
+// passed (false); with yield it yields every yieldEvery.
+func spin(cond func() bool, limit time.Duration, yield bool) bool {
+	var start time.Time
+	next := yieldEvery
 	for i := 0; ; i++ {
 		if cond() {
 			return true
 		}
-		if i%64 == 63 {
-			if time.Since(start) > linger {
-				return false
-			}
+		if i%256 != 255 {
+			continue
+		}
+		if i == 255 {
+			start = time.Now()
+			continue
+		}
+		el := time.Since(start)
+		if limit > 0 && el > limit {
+			return false
+		}
+		if yield && el > next {
 			runtime.Gosched()
+			next = el + yieldEvery
 		}
 	}
 }

@@ -25,14 +25,14 @@ func (m *Model) Saliency(pixels []uint8, class int) ([]float32, error) {
 // logit is linear in h_T), and back through the steps to the inputs.
 func inputSaliency(c Config, p *Params, x []float32, class int) []float32 {
 	d := dims{B: 1, T: c.Steps, I: c.Inputs, H: c.Hidden, C: c.Classes}
-	l := newLayer(c, d, 1, true)
-	l.forward(x, p.Wih, p.Whh, p.Bih, p.Bhh)
+	l := newLayer(c, d, 1, true, nil)
+	l.forward(x, p)
 	gh := c.gates() * d.H
 	g := &Params{
 		Wih: make([]float32, gh*d.I), Whh: make([]float32, gh*d.H),
 		Bih: make([]float32, gh), Bhh: make([]float32, gh),
 	}
-	l.backward(x, p.Whh, p.Wfc[class*d.H:(class+1)*d.H], g)
+	l.backward(x, p.Wfc[class*d.H:(class+1)*d.H], g)
 	dx := make([]float32, len(x))
 	l.inputGrad(p.Wih, dx)
 	return dx

@@ -34,8 +34,8 @@ func (m *Model) Trace(pixels []uint8) (*Trace, error) {
 	}
 	d := dims{B: 1, T: c.Steps, I: c.Inputs, H: c.Hidden, C: c.Classes}
 	p := m.Params
-	l := newLayer(c, d, 1, false)
-	l.forward(x, p.Wih, p.Whh, p.Bih, p.Bhh)
+	l := newLayer(c, d, 1, false, nil)
+	l.forward(x, p)
 	H := d.H
 	tr := &Trace{Hidden: make([][]float32, d.T), Probs: make([][mnist.Classes]float32, d.T)}
 	probs := make([]float32, d.C)

@@ -420,8 +420,7 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 			return fmt.Errorf("engine: epoch %d batch %d of %d: %w (%v)", epoch, k+1, ld.Batches(), ErrNonFinite, l)
 		}
 		t.mu.Lock()
-		t.adam.updateWith(t.params, t.grads, st.lay.relay)
-		bad := nonFinite(t.params, t.adam.M, t.adam.V)
+		bad := t.adam.step(t.params, t.grads, st.lay.relay, true)
 		t.doneBatches = k + 1
 		t.pos.Trained++
 		t.mu.Unlock()
@@ -451,10 +450,15 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 // one is not (0 x ±Inf is NaN), exactly, at a few microseconds for the
 // default model's weights and moments (a tenth of a percent of a step;
 // the element loop took 2-3%).
-func nonFinite(ps ...*Params) int {
+func nonFinite(ps ...*Params) int { return nonFiniteShare(0, 1, ps...) }
+
+// nonFiniteShare is nonFinite of share part of parts of every tensor.
+func nonFiniteShare(part, parts int, ps ...*Params) int {
 	var zeros [1024]float32
 	for i, p := range ps {
 		for _, s := range p.slices() {
+			lo, hi := share(len(s), part, parts)
+			s = s[lo:hi]
 			for len(s) > 0 {
 				n := min(len(s), len(zeros))
 				if vecf32.Dot(s[:n], zeros[:n]) != 0 { // NaN

@@ -2,12 +2,13 @@ package mnist
 
 import (
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 )
 
 // IDX magic numbers: two zero bytes, the element type, the dimension count.

@@ -230,3 +230,13 @@ func BenchmarkReadImagesGzip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEmbedded is the start-up cost of the embedded data: inflating
+// and parsing both sets.
+func BenchmarkEmbedded(b *testing.B) {
+	for b.Loop() {
+		if _, _, err := Embedded(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -26,6 +26,7 @@
 # they move with the load, so the load average is printed at start and end,
 # with the per-CPU-second figures of both sides.
 # PYTHON=... runs another interpreter than /usr/bin/python3.
+# MNIST_TUI_KERNEL=avx2 (inherited) runs the AVX2 kernels on an AVX-512 machine.
 #
 # Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--go-cpu N]
 #                                 [--py-steps 30] [--py-runs 5] [--full]
@@ -168,6 +169,7 @@ run_all_py() {
 }
 
 echo "bench_compare: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(hostname), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $rounds rounds"
+echo "  kernels: MNIST_TUI_KERNEL=${MNIST_TUI_KERNEL:-auto} (inherited by go test and the binary)"
 echo "  mnist-tui: go $(show "${go_args[@]}")  ($(go env GOVERSION), GOMAXPROCS ${gocpu:-${GOMAXPROCS:-$(nproc)}}, engine workers min(GOMAXPROCS, 2))"
 echo "  PyTorch:   $PY scripts/bench_torch.py --cell rnn|lstm|gru --threads 1|2 --blas-threads 1|2  (torch $torch_version)"
 echo "  load average at start: $(load)"

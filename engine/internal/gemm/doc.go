@@ -46,7 +46,7 @@
 // here; kernel_noasm.go is the fallback for every other target and for
 // purego):
 //
-//	bestImpl() kernelImpl                 // the kernel KernelAuto runs
+//	bestImpl() kernelImpl                 // the CPU's best kernel
 //	asmImpl(k Kernel) (kernelImpl, bool)  // kernel k, if this CPU has it
 //
 // A kernelImpl holds the micro-kernel fn (an mr x nr tile from packed

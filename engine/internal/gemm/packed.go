@@ -19,7 +19,8 @@ type PackedB struct {
 // PackB packs op(B) (k x n, the transpose of b when transB is set) for the
 // best kernel, as the package-level SgemmPacked uses. See mulCtx.PackB.
 func PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
-	packBInto(bestImpl(), transB, k, n, b, ldb, p)
+	PackBInit(k, n, p)
+	PackBPart(transB, b, ldb, p, 0, 1)
 }
 
 // PackB packs op(B) (k x n, the transpose of b when transB is set) into p
@@ -27,22 +28,48 @@ func PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
 // (so repacking an updated weight matrix does not allocate). It panics on
 // bad sizes or a slice too short, like Sgemm.
 func (ctx *mulCtx) PackB(transB bool, k, n int, b []float32, ldb int, p *PackedB) {
-	packBInto(ctx.k, transB, k, n, b, ldb, p)
+	initPacked(ctx.k, k, n, p)
+	packPart(ctx.k, transB, b, ldb, p, 0, 1)
 }
 
-func packBInto(impl kernelImpl, transB bool, k, n int, b []float32, ldb int, p *PackedB) {
+// PackBInit shapes p for a k x n op(B) packed for the best kernel, reusing
+// its storage when it is large enough, without packing anything: the
+// parts of PackBPart then fill it, possibly from several goroutines at
+// once. Shaping an already shaped p again does not allocate.
+func PackBInit(k, n int, p *PackedB) {
+	initPacked(chosen, k, n, p)
+}
+
+// PackBPart packs share part of parts (0 <= part < parts) of the panels of
+// op(B) (the k x n shape PackBInit gave p; b is the transpose of op(B)
+// when transB is set) into p: the columns PartCols(part, parts) of op(B).
+// The parts write disjoint parts of p, so each may run on its own
+// goroutine; all of them together pack what PackB packs. It panics on a
+// slice too short, like Sgemm.
+func PackBPart(transB bool, b []float32, ldb int, p *PackedB, part, parts int) {
+	if p.kind != chosen.kind {
+		panic(fmt.Sprintf("gemm: PackedB shaped for kernel %v, packed for %v", p.kind, chosen.kind))
+	}
+	packPart(chosen, transB, b, ldb, p, part, parts)
+}
+
+// PartCols returns the columns [j0, j1) of op(B) that share part of parts
+// of the panels holds (PackBPart): a whole number of panels each, as
+// nearly equal as they can be.
+func (p *PackedB) PartCols(part, parts int) (j0, j1 int) {
+	if parts < 1 || part < 0 || part >= parts {
+		panic(fmt.Sprintf("gemm: part %d of %d", part, parts))
+	}
+	if p.nr == 0 {
+		return 0, 0
+	}
+	panels := (p.n + p.nr - 1) / p.nr
+	return min(panels*part/parts*p.nr, p.n), min(panels*(part+1)/parts*p.nr, p.n)
+}
+
+func initPacked(impl kernelImpl, k, n int, p *PackedB) {
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("gemm: bad PackB size %dx%d", k, n))
-	}
-	rowB, colB := k, n
-	if transB {
-		rowB, colB = n, k
-	}
-	if ldb < max(1, colB) {
-		panic(fmt.Sprintf("gemm: bad ldb %d for %d columns", ldb, colB))
-	}
-	if rowB > 0 && colB > 0 && len(b) < ldb*(rowB-1)+colB {
-		panic(fmt.Sprintf("gemm: b too short: len %d < %d", len(b), ldb*(rowB-1)+colB))
 	}
 	nr := impl.nr
 	*p = PackedB{kind: impl.kind, nr: nr, k: k, n: n, kc: split(k, kcMax, 1), nc: split(n, ncMax, nr), data: p.data}
@@ -54,12 +81,32 @@ func packBInto(impl kernelImpl, transB bool, k, n int, b []float32, ldb int, p *
 		p.data = make([]float32, size)
 	}
 	p.data = p.data[:size]
+}
+
+// packPart packs the columns PartCols(part, parts) of op(B) into p.
+func packPart(impl kernelImpl, transB bool, b []float32, ldb int, p *PackedB, part, parts int) {
+	k, n, nr := p.k, p.n, p.nr
+	rowB, colB := k, n
+	if transB {
+		rowB, colB = n, k
+	}
+	if ldb < max(1, colB) {
+		panic(fmt.Sprintf("gemm: bad ldb %d for %d columns", ldb, colB))
+	}
+	if rowB > 0 && colB > 0 && len(b) < ldb*(rowB-1)+colB {
+		panic(fmt.Sprintf("gemm: b too short: len %d < %d", len(b), ldb*(rowB-1)+colB))
+	}
+	j0, j1 := p.PartCols(part, parts)
 	off := 0
 	for jc := 0; jc < n; jc += p.nc {
 		nb := min(p.nc, n-jc)
+		// This block's share: columns [lo, hi) of op(B), whole panels.
+		lo, hi := max(j0, jc), min(j1, jc+nb)
 		for pc := 0; pc < k; pc += p.kc {
 			kb := min(p.kc, k-pc)
-			packB(impl.tr, impl.cp, nr, transB, b, ldb, pc, kb, jc, nb, p.data[off:])
+			if lo < hi {
+				packB(impl.tr, impl.cp, nr, transB, b, ldb, pc, kb, lo, hi-lo, p.data[off+(lo-jc)*kb:])
+			}
 			off += roundUp(nb, nr) * kb
 		}
 	}

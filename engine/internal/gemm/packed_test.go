@@ -1,8 +1,11 @@
 package gemm
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -80,4 +83,79 @@ func TestPackedWrongKernelPanics(t *testing.T) {
 		}
 	}()
 	gen.SgemmPacked(false, 4, 1, make([]float32, 16), 4, &pb, 0, make([]float32, 16), 4)
+}
+
+// TestPackBParts checks that the parts of PackBPart, packed concurrently
+// into one PackBInit'ed PackedB, are PackB's packing, for shapes of one
+// and several blocks, panel counts the parts do not divide, and more parts
+// than panels.
+func TestPackBParts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, s := range []struct{ k, n int }{{128, 128}, {28, 512}, {300, 530}, {5, 7}, {128, 1030}, {0, 9}} {
+		for _, trans := range []bool{false, true} {
+			ld := s.n
+			if trans {
+				ld = max(s.k, 1)
+			}
+			b := randSlice(rng, max(s.k, s.n)*max(ld, 1))
+			var want PackedB
+			PackB(trans, s.k, s.n, b, ld, &want)
+			for _, parts := range []int{1, 2, 3, 64} {
+				var got PackedB
+				PackBInit(s.k, s.n, &got)
+				for i := range got.data {
+					got.data[i] = float32(math.NaN()) // every element must be written
+				}
+				var wg sync.WaitGroup
+				covered := 0
+				for part := range parts {
+					j0, j1 := got.PartCols(part, parts)
+					if j0 != covered || j1 < j0 {
+						t.Fatalf("%dx%d: part %d of %d holds columns [%d, %d), want from %d", s.k, s.n, part, parts, j0, j1, covered)
+					}
+					covered = j1
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						PackBPart(trans, b, ld, &got, part, parts)
+					}()
+				}
+				wg.Wait()
+				if covered != s.n {
+					t.Fatalf("%dx%d: %d parts cover %d columns", s.k, s.n, parts, covered)
+				}
+				if !slices.EqualFunc(got.data, want.data, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }) {
+					t.Fatalf("%dx%d trans %v: %d parts differ from PackB", s.k, s.n, trans, parts)
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmSharedIsTwoSgemms checks SgemmShared against two Sgemm calls,
+// bit for bit, with A transposed or not, one block or several of rows and
+// of k, betas 0 and 1, and widths past one block of columns (two calls).
+func TestSgemmSharedIsTwoSgemms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, s := range []struct{ m, k, n1, n2 int }{{128, 1792, 128, 28}, {512, 896, 128, 28}, {7, 5, 3, 9}, {300, 700, 1030, 4}, {1, 1, 1, 1}} {
+		for _, trans := range []bool{false, true} {
+			for _, beta := range []float32{0, 1} {
+				lda := s.k
+				if trans {
+					lda = s.m
+				}
+				a := randSlice(rng, s.m*s.k)
+				b1, b2 := randSlice(rng, s.k*s.n1), randSlice(rng, s.k*s.n2)
+				c1, c2 := randSlice(rng, s.m*s.n1), randSlice(rng, s.m*s.n2)
+				w1, w2 := slices.Clone(c1), slices.Clone(c2)
+				Sgemm(trans, false, s.m, s.n1, s.k, 1, a, lda, b1, s.n1, beta, w1, s.n1)
+				Sgemm(trans, false, s.m, s.n2, s.k, 1, a, lda, b2, s.n2, beta, w2, s.n2)
+				SgemmShared(trans, s.m, s.k, 1, a, lda, s.n1, b1, s.n1, beta, c1, s.n1, s.n2, b2, s.n2, beta, c2, s.n2)
+				bits := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }
+				if !slices.EqualFunc(c1, w1, bits) || !slices.EqualFunc(c2, w2, bits) {
+					t.Fatalf("%+v trans %v beta %v: SgemmShared differs from two Sgemm calls", s, trans, beta)
+				}
+			}
+		}
+	}
 }

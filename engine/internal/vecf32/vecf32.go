@@ -1,6 +1,10 @@
 package vecf32
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/kernelenv"
+)
 
 //go:generate python3 gen_kernels.py
 
@@ -46,12 +50,43 @@ type funcs struct {
 
 func genericFuncs() funcs { return funcs{kind: KernelGeneric} }
 
-// best is the funcs the package-level functions run; it is fixed at
-// start-up from the CPU's features and never changes.
-var best = bestFuncs()
+// best is the funcs the package-level functions run: the CPU's best
+// (bestFuncs), or the kernel MNIST_TUI_KERNEL names (package kernelenv);
+// bestErr says why that could not be honoured. Both are fixed at start-up.
+var best, bestErr = choose()
 
-// Best returns the kernel the package-level functions run on this machine.
+func choose() (funcs, error) {
+	name, err := kernelenv.Get()
+	if err != nil || name == "" {
+		return bestFuncs(), err
+	}
+	for k := KernelGeneric; k <= KernelNEON; k++ {
+		if k.String() != name {
+			continue
+		}
+		if k == KernelGeneric {
+			return genericFuncs(), nil
+		}
+		if f, ok := asmFuncs(k); ok {
+			return f, nil
+		}
+	}
+	return bestFuncs(), kernelenv.Unavailable(name)
+}
+
+// Best returns the kernel the package-level functions run: the fastest
+// this CPU supports unless MNIST_TUI_KERNEL asks for another.
 func Best() Kernel { return best.Kernel() }
+
+// Override reports a MNIST_TUI_KERNEL value that could not be honoured (an
+// unknown name, or a kernel this CPU or build lacks: Best is then the
+// CPU's best), or nil.
+func Override() error {
+	if bestErr != nil {
+		return fmt.Errorf("vecf32: %w", bestErr)
+	}
+	return nil
+}
 
 // available reports whether kernel k can run here.
 func available(k Kernel) bool {
