@@ -123,6 +123,10 @@ type trackedConn struct {
 	elem  *list.Element // in c.pending while pending; nil after
 	timer *time.Timer
 	once  sync.Once
+	// out says it is no longer counted in c.open: closed, or evicted (an
+	// evicted connection is counted out at once, under c.mu, so that
+	// admissions racing with its Close do not evict more than needed).
+	out bool
 }
 
 // admit registers a new connection, evicting the oldest pending ones when
@@ -140,7 +144,8 @@ func (cs *conns) admit(c net.Conn) *trackedConn {
 	var evict []*trackedConn
 	for ; need > 0; need-- {
 		old := cs.pending.Remove(cs.pending.Front()).(*trackedConn)
-		old.elem = nil // no longer pending: its Close only counts it out
+		old.elem, old.out = nil, true // no longer pending nor counted
+		cs.open--
 		evict = append(evict, old)
 	}
 	tc := &trackedConn{Conn: c, c: cs, at: time.Now()}
@@ -191,7 +196,10 @@ func (tc *trackedConn) Close() error {
 			tc.c.pending.Remove(tc.elem)
 			tc.elem = nil
 		}
-		tc.c.open--
+		if !tc.out {
+			tc.out = true
+			tc.c.open--
+		}
 		tc.c.mu.Unlock()
 	})
 	return tc.Conn.Close()
