@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,15 +81,39 @@ func e2eBinary(t *testing.T) string {
 	return buildBinary(t)
 }
 
-// buildBinary compiles the program into a temporary directory.
+// buildBinary returns the program compiled once for all the tests of this
+// run (TestMain removes it), the first caller building it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mnist-tui")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin, err := testBinary()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// testBinary builds the program into binDir, once.
+var testBinary = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(binDir, "mnist-tui")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// binDir is where testBinary builds, made and removed by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mnist-tui-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // paneFlags returns tmux formats of the pane, such as its mouse modes.

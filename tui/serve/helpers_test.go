@@ -326,9 +326,14 @@ type terminal struct {
 	mu       sync.Mutex
 	out      bytes.Buffer
 	answered int
-	eof      chan struct{}
-	keepOpen bool
-	mute     bool // never answer terminal queries
+	// stripped is out[:strippedTo] without escape sequences: screen strips
+	// only what came since, line by line (no sequence spans a newline), so
+	// waiting on a long session's output does not cost more and more.
+	stripped   strings.Builder
+	strippedTo int
+	eof        chan struct{}
+	keepOpen   bool
+	mute       bool // never answer terminal queries
 }
 
 // openTerminal opens a shell session with a w x h PTY. When the server
@@ -407,7 +412,13 @@ func (tm *terminal) read(r io.Reader) {
 func (tm *terminal) screen() string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
-	return ansi.Strip(tm.out.String())
+	b := tm.out.Bytes()
+	if i := bytes.LastIndexByte(b[tm.strippedTo:], '\n'); i >= 0 {
+		end := tm.strippedTo + i + 1
+		tm.stripped.WriteString(ansi.Strip(string(b[tm.strippedTo:end])))
+		tm.strippedTo = end
+	}
+	return tm.stripped.String() + ansi.Strip(string(b[tm.strippedTo:]))
 }
 
 // raw returns everything shown so far, escape sequences included.

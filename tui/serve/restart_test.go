@@ -112,6 +112,8 @@ func (tm *terminal) clear() {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	tm.out.Reset()
+	tm.stripped.Reset()
+	tm.strippedTo = 0
 	tm.answered = 0
 }
 
