@@ -16,38 +16,23 @@ const (
 	ncMax = 512 // columns of op(B) packed at once
 )
 
-// Kernel names a micro-kernel implementation.
-type Kernel int
+// Kernel names a micro-kernel implementation (kernelenv's, shared with
+// vecf32).
+type Kernel = kernelenv.Kernel
 
+// The kernels.
 const (
 	// KernelAuto picks the fastest kernel the CPU supports.
-	KernelAuto Kernel = iota
+	KernelAuto = kernelenv.Auto
 	// KernelGeneric is the portable Go kernel (4x4 tile).
-	KernelGeneric
+	KernelGeneric = kernelenv.Generic
 	// KernelAVX2 is the AVX2+FMA3 assembly kernel (6x16 tile), amd64 only.
-	KernelAVX2
+	KernelAVX2 = kernelenv.AVX2
 	// KernelAVX512 is the AVX-512F assembly kernel (8x32 tile), amd64 only.
-	KernelAVX512
+	KernelAVX512 = kernelenv.AVX512
 	// KernelNEON is the NEON (ASIMD) assembly kernel (8x8 tile), arm64 only.
-	KernelNEON
+	KernelNEON = kernelenv.NEON
 )
-
-// String returns the kernel's name.
-func (k Kernel) String() string {
-	switch k {
-	case KernelAuto:
-		return "auto"
-	case KernelGeneric:
-		return "generic"
-	case KernelAVX2:
-		return "avx2"
-	case KernelAVX512:
-		return "avx512"
-	case KernelNEON:
-		return "neon"
-	}
-	return fmt.Sprintf("Kernel(%d)", int(k))
-}
 
 // errUnsupported reports that a kernel cannot run on this CPU or build.
 var errUnsupported = errors.New("gemm: kernel not supported on this CPU or build")
@@ -94,22 +79,17 @@ func genericImpl() kernelImpl {
 var chosen, chosenErr = choose()
 
 func choose() (kernelImpl, error) {
-	name, err := kernelenv.Get()
-	if err != nil || name == "" {
+	k, err := kernelenv.Get()
+	switch {
+	case err != nil || k == KernelAuto:
 		return bestImpl(), err
+	case k == KernelGeneric:
+		return genericImpl(), nil
 	}
-	for k := KernelGeneric; k <= KernelNEON; k++ {
-		if k.String() != name {
-			continue
-		}
-		if k == KernelGeneric {
-			return genericImpl(), nil
-		}
-		if impl, ok := asmImpl(k); ok {
-			return impl, nil
-		}
+	if impl, ok := asmImpl(k); ok {
+		return impl, nil
 	}
-	return bestImpl(), kernelenv.Unavailable(name)
+	return bestImpl(), kernelenv.Unavailable(k)
 }
 
 // Best returns the kernel KernelAuto resolves to: the fastest this CPU

@@ -3,7 +3,7 @@
 // than the best the CPU has: "avx2" on an AVX-512 machine measures what an
 // AVX2-only CPU (AMD Zen 3) would run, on the same hardware. "generic"
 // runs the portable Go kernels; "auto" or unset picks the best, the
-// default.
+// default. It also names the kernels (Kernel), one type for both packages.
 //
 // Each kernel package reads the variable once, when the program starts,
 // and keeps its choice; a value it cannot honour (an unknown name, or an

@@ -6,10 +6,14 @@ import (
 )
 
 func TestGet(t *testing.T) {
-	for _, c := range []struct{ v, want, err string }{
-		{"", "", ""}, {"auto", "", ""}, {" AUTO ", "", ""},
-		{"avx2", "avx2", ""}, {"AVX512", "avx512", ""}, {"generic", "generic", ""}, {"neon", "neon", ""},
-		{"sse", "", "MNIST_TUI_KERNEL=sse: not a kernel"},
+	for _, c := range []struct {
+		v    string
+		want Kernel
+		err  string
+	}{
+		{"", Auto, ""}, {"auto", Auto, ""}, {" AUTO ", Auto, ""},
+		{"avx2", AVX2, ""}, {"AVX512", AVX512, ""}, {"generic", Generic, ""}, {"neon", NEON, ""},
+		{"sse", Auto, "MNIST_TUI_KERNEL=sse: not a kernel (auto, generic, avx2, avx512, neon)"},
 	} {
 		t.Setenv(Var, c.v)
 		got, err := Get()

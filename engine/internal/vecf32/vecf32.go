@@ -8,38 +8,22 @@ import (
 
 //go:generate python3 gen_kernels.py
 
-// Kernel names a kernel implementation.
-type Kernel int
+// Kernel names a kernel implementation (kernelenv's, shared with gemm).
+type Kernel = kernelenv.Kernel
 
+// The kernels.
 const (
 	// KernelAuto picks the fastest kernel the CPU supports.
-	KernelAuto Kernel = iota
+	KernelAuto = kernelenv.Auto
 	// KernelGeneric is the portable Go kernel.
-	KernelGeneric
+	KernelGeneric = kernelenv.Generic
 	// KernelAVX2 is the AVX2+FMA3 assembly kernel, amd64 only.
-	KernelAVX2
+	KernelAVX2 = kernelenv.AVX2
 	// KernelAVX512 is the AVX-512F assembly kernel, amd64 only.
-	KernelAVX512
+	KernelAVX512 = kernelenv.AVX512
 	// KernelNEON is the NEON (ASIMD) assembly kernel, arm64 only.
-	KernelNEON
+	KernelNEON = kernelenv.NEON
 )
-
-// String returns the kernel's name.
-func (k Kernel) String() string {
-	switch k {
-	case KernelAuto:
-		return "auto"
-	case KernelGeneric:
-		return "generic"
-	case KernelAVX2:
-		return "avx2"
-	case KernelAVX512:
-		return "avx512"
-	case KernelNEON:
-		return "neon"
-	}
-	return fmt.Sprintf("Kernel(%d)", int(k))
-}
 
 // funcs is a set of kernels bound to one implementation; the zero value
 // runs the generic kernel. Its methods dispatch with a switch rather than
@@ -56,22 +40,17 @@ func genericFuncs() funcs { return funcs{kind: KernelGeneric} }
 var best, bestErr = choose()
 
 func choose() (funcs, error) {
-	name, err := kernelenv.Get()
-	if err != nil || name == "" {
+	k, err := kernelenv.Get()
+	switch {
+	case err != nil || k == KernelAuto:
 		return bestFuncs(), err
+	case k == KernelGeneric:
+		return genericFuncs(), nil
 	}
-	for k := KernelGeneric; k <= KernelNEON; k++ {
-		if k.String() != name {
-			continue
-		}
-		if k == KernelGeneric {
-			return genericFuncs(), nil
-		}
-		if f, ok := asmFuncs(k); ok {
-			return f, nil
-		}
+	if f, ok := asmFuncs(k); ok {
+		return f, nil
 	}
-	return bestFuncs(), kernelenv.Unavailable(name)
+	return bestFuncs(), kernelenv.Unavailable(k)
 }
 
 // Best returns the kernel the package-level functions run: the fastest
