@@ -22,11 +22,8 @@ func alignedFloats(n int) []float32 {
 	return s[skip : skip+n : skip+n]
 }
 
-// alignedParams is NewParams with every tensor on cache lines of its own.
-func alignedParams(c Config) *Params {
-	p := NewParams(c)
-	for _, t := range []*[]float32{&p.Wih, &p.Whh, &p.Bih, &p.Bhh, &p.Wfc, &p.Bfc} {
-		*t = alignedFloats(len(*t))
-	}
-	return p
+// alignedGrads is the gradients of a recurrent layer's weights (G*H = gh
+// gate rows over d's sizes) with every tensor on cache lines of its own.
+func alignedGrads(gh int, d dims) *Params {
+	return &Params{Wih: alignedFloats(gh * d.I), Whh: alignedFloats(gh * d.H), Bih: alignedFloats(gh), Bhh: alignedFloats(gh)}
 }

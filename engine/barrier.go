@@ -7,11 +7,13 @@ import (
 )
 
 // barrier is where the parts of a pass meet (layer.sync). A part that
-// arrives first spins for the others for up to barrierSpin, then parks:
-// on a quiet machine the others arrive within microseconds and spinning
-// saves the wake-up, but on a loaded one the part it waits for may not
-// be running at all (its thread shares a core with this one), and
-// spinning would only take that core from it.
+// arrives first spins for the others for up to barrierSpin, yielding its
+// CPU to the operating system as it goes (see spin), then parks: the
+// others usually arrive within a few hundred microseconds (the balance
+// of the split is not perfect) and waking a parked part costs tens of
+// microseconds to milliseconds on a virtual machine, but on a loaded
+// machine the part it waits for may not be running at all, and spinning
+// longer would only take CPU time from it.
 type barrier struct {
 	_        [cacheLine]byte // arrived has a cache line of its own
 	arrived  atomic.Int32    // arrivals since the last reset
@@ -21,8 +23,9 @@ type barrier struct {
 	cond     *sync.Cond
 }
 
-// barrierSpin is how long a part spins at a barrier before it parks.
-const barrierSpin = 100 * time.Microsecond
+// barrierSpin is how long a part spins at a barrier (or the caller of a
+// relay for its helper) before it parks.
+const barrierSpin = 1000 * time.Microsecond
 
 func newBarrier() *barrier {
 	b := &barrier{}
@@ -48,7 +51,7 @@ func (b *barrier) await(target int32) {
 		return
 	}
 	reached := func() bool { return b.arrived.Load() >= target }
-	if spin(reached, barrierSpin, true) {
+	if spin(reached, barrierSpin) {
 		return
 	}
 	b.mu.Lock()

@@ -171,11 +171,7 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 					cpu[k] = append(cpu[k], float64(peak.ProcessCPU()-c0))
 				}
 			}
-			med := func(v []float64) float64 {
-				slices.Sort(v)
-				return v[len(v)/2]
-			}
-			off, on := med(cpu[0]), med(cpu[1])
+			off, on := median(cpu[0]), median(cpu[1])
 			b.ReportMetric(off/1e3, "off-cpu-us")
 			b.ReportMetric(on/1e3, "on-cpu-us")
 			b.ReportMetric(100*(on/off-1), "sampled-cost-%")
@@ -186,19 +182,24 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 // BenchmarkTwoWorkers alternates blocks of steps of one graph on one
 // worker and of one on two (the same weights and batch; a training step
 // with its Adam update, an evaluation step as in a validation pass),
-// timing each, and reports the samples/s of both and their ratio
-// "speedup": alternating keeps the ratio honest when the machine's speed
-// drifts, and blocks of twoWorkerBlock steps run the two-worker steps
-// back to back, as training and evaluation do (the helper stays awake
-// between steps; each block starts it anew, after the one-worker block
-// outlasted its linger: with blocks of 8 that cold start cost the
-// two-worker side 15-25% here, with 32 it is a few percent). It needs
-// GOMAXPROCS >= 2.
+// timing every step, and reports for each side the median step as
+// samples/s, and "speedup", the median over adjacent pairs of blocks of
+// the ratio of their median steps. Pairs a fraction of a second apart see
+// the same machine, so the ratio holds while the machine's speed drifts
+// (on a shared virtual machine the same step's time moves by 40% within a
+// minute); medians keep the stalls of a virtual machine (now and then
+// both vCPUs stop for milliseconds, one step in a few hundred taking five
+// times the median: a step on two cores needs both running) from deciding
+// it. 2w-mean-samples/s is the two-worker side's throughput with the
+// stalls. Each block starts with an untimed step: two-worker steps run
+// back to back in training and evaluation (the helper stays awake between
+// them), but here each block follows a one-worker block that outlasted
+// the helper's linger. It needs GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
-	const twoWorkerBlock = 32
+	const block = 50
 	for _, cell := range Cells {
 		for _, train := range []bool{true, false} {
 			name := cell.String() + "/eval"
@@ -223,32 +224,56 @@ func BenchmarkTwoWorkers(b *testing.B) {
 						evalPrepared(n, p)
 					}
 				}
-				var el [2]time.Duration
-				b.ResetTimer()
-				for i := 0; i < b.N; i += twoWorkerBlock {
-					steps := min(twoWorkerBlock, b.N-i)
-					for w, n := range nets {
-						t0 := time.Now()
-						for range steps {
-							if err := n.run(); err != nil {
-								b.Fatal(err)
-							}
-							switch {
-							case train && w == 0:
-								// One worker: Adam on one goroutine too.
-								adam.update(p, grads, 1, nil, true)
-							case train:
-								adam.step(p, grads, n.st.lay.relay, true)
-							}
-						}
-						el[w] += time.Since(t0)
+				step := func(w int) {
+					if err := nets[w].run(); err != nil {
+						b.Fatal(err)
+					}
+					switch {
+					case train && w == 0:
+						// One worker: Adam on one goroutine too.
+						adam.update(p, grads, 1, nil, true)
+					case train:
+						adam.step(p, grads, nets[w].st.lay.relay, true)
 					}
 				}
-				samples := float64(b.N * c.Batch)
-				b.ReportMetric(samples/el[0].Seconds(), "1w-samples/s")
-				b.ReportMetric(samples/el[1].Seconds(), "2w-samples/s")
-				b.ReportMetric(el[0].Seconds()/el[1].Seconds(), "speedup")
+				var med [2][]float64
+				var ratios []float64
+				var total time.Duration
+				steps := make([]float64, 0, block)
+				b.ResetTimer()
+				for i := 0; i < b.N; i += block {
+					var m [2]float64
+					for w := range nets {
+						step(w)
+						steps = steps[:0]
+						for range min(block, b.N-i) {
+							t0 := time.Now()
+							step(w)
+							d := time.Since(t0)
+							steps = append(steps, d.Seconds())
+							if w == 1 {
+								total += d
+							}
+						}
+						m[w] = median(steps)
+						med[w] = append(med[w], float64(c.Batch)/m[w])
+					}
+					ratios = append(ratios, m[0]/m[1])
+				}
+				b.ReportMetric(median(med[0]), "1w-samples/s")
+				b.ReportMetric(median(med[1]), "2w-samples/s")
+				b.ReportMetric(float64(b.N*c.Batch)/total.Seconds(), "2w-mean-samples/s")
+				b.ReportMetric(median(ratios), "speedup")
 			})
 		}
 	}
+}
+
+// median returns the median of v (reordering it).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }

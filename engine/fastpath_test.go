@@ -391,22 +391,65 @@ func TestFastPathMatchesOracle(t *testing.T) {
 }
 
 // TestFastPathAgreesAcrossWorkers checks that splitting a batch over two
-// workers gives bit-identical results to one worker: every part's products
-// are the same sums in the same order.
+// workers gives bit for bit what one worker gives, for every cell, at
+// splits far from even (the balancer moves them with the cores' speeds)
+// and at a hidden size whose rows are no whole number of vectors: the
+// loss, the probabilities, every gradient and the gradient norms.
 func TestFastPathAgreesAcrossWorkers(t *testing.T) {
-	d := dims{B: 33, T: 6, I: 28, H: 128, C: 10}
-	rng := rand.New(rand.NewPCG(5, 0xfa57))
-	w := randWeights(rng, d, 1/math.Sqrt(float64(d.H)))
-	x, y := randBatch(rng, d)
-	a, _ := newFastNet(t, d, 1, w).run(t, x, y)
-	b, _ := newFastNet(t, d, 2, w).run(t, x, y)
-	if e := compareOut(b, a); e != (outErrs{}) {
-		t.Logf("two workers vs one: %v", e)
-		// The split changes the rows each product sees, and a packed gemm
-		// may block rows differently; allow rounding but nothing more.
-		for j, v := range e {
-			if !(v <= 1e-6) {
-				t.Errorf("%s: two workers differ from one by %.3g", outErrNames[j], v)
+	for _, cell := range Cells {
+		for _, d := range []dims{{B: 33, T: 6, I: 28, H: 128, C: 10}, {B: 17, T: 5, I: 28, H: 100, C: 10}} {
+			c := configFor(d)
+			c.Cell = cell
+			// The passes run directly (not through the graph) so that each
+			// runs at the given split: the balancer moves it after each.
+			run := func(workers int, share float64) (*batchState, *Params, []float32) {
+				p, grads := NewParams(c), NewParams(c)
+				n, err := newNet(c, d.B, workers, p, grads)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.CopyFrom(InitParams(c))
+				st := n.st
+				randomBatch(st)
+				st.lay.wantNorms = true
+				var want int
+				for pass := range 2 {
+					st.lay.bal.share = share
+					want = st.lay.bal.split(d.B)
+					if pass == 0 {
+						st.forward([6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc})
+					} else {
+						st.backward(1/float32(d.B), p.Wfc)
+					}
+					if workers == 2 && st.lay.parts[0].b1 != want {
+						t.Fatalf("pass %d split at %d, want %d", pass, st.lay.parts[0].b1, want)
+					}
+				}
+				if workers == 2 && share != 0.5 && 2*want == d.B+d.B%2 {
+					t.Fatalf("share %v splits %d digits evenly", share, d.B)
+				}
+				norms := make([]float32, d.T)
+				st.lay.gradNorms(norms)
+				return st, grads, norms
+			}
+			one, g1, n1 := run(1, 0.5)
+			for _, share := range []float64{0.2, 0.5, 0.8} {
+				two, g2, n2 := run(2, share)
+				name := fmt.Sprintf("%v H=%d B=%d share %.1f", cell, d.H, d.B, share)
+				if two.lossSum != one.lossSum || two.correct != one.correct {
+					t.Errorf("%s: loss sum %v, %d correct; one worker %v, %d", name, two.lossSum, two.correct, one.lossSum, one.correct)
+				}
+				if !slices.Equal(two.probs, one.probs) {
+					t.Errorf("%s: the probabilities differ from one worker's", name)
+				}
+				for k, s := range g2.slices() {
+					if !slices.Equal(s, g1.slices()[k]) {
+						t.Errorf("%s: gradient %s differs from one worker's", name, weightNames[k])
+					}
+				}
+				if !slices.Equal(n2, n1) {
+					t.Errorf("%s: gradient norms %v, one worker %v", name, n2, n1)
+				}
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
 	"github.com/mnist-tui/mnist-tui/engine/internal/vecf32"
@@ -12,61 +14,88 @@ import (
 // one plan. The RNN is the one-gate case: its gate row is the hidden state
 // itself.
 //
-// The batch is split by digits into parts, one a worker, and each worker
-// carries its part through all T steps of the forward pass, back through
-// all of them, and through its own weight-gradient products: one hand-off
-// per pass (to a helper that stays awake between the passes of a step, see
-// relay), no lock, no shared cache line written by two workers. The
-// workers' weight gradients are summed once at the end.
-//
-// Rows are kept in slab order: part p (digits b0..b1, n = b1-b0 of them)
-// owns rows [T*b0, T*b1), time-major within the slab (row T*b0 + t*n + i is
-// step t of digit b0+i). With one part that is plain time-major order. A
-// gate row holds the G blocks of H in PyTorch's order.
+// Rows are in time-major order (row t*B + b is step t of digit b) and a
+// gate row holds the G blocks of H in PyTorch's order. A pass splits the
+// batch by digits into parts, one a worker, and each worker carries its
+// part through all T steps, forward or back: one hand-off per pass (to a
+// helper that stays awake between the passes of a step, see relay), no
+// lock, no cache line written by two workers (a row is whole cache
+// lines). The split follows the workers' speeds (see balance): the two
+// cores of a virtual machine often run at different speeds for seconds at
+// a time, and an even split would leave the faster one waiting.
 //
 // Per step: the input projection x_t Wih^T (n x G*H x I) and one product
 // h_{t-1} Whh^T (n x G*H x H), both with pre-packed weights, then one fused
-// element-wise pass (vecf32's Tanh, LSTMCell or GRUCell). Each weight
-// gradient is one product over all the steps. The sigmoid gates go through tanh, sigma(x) = (1+tanh(x/2))/2,
-// so their rows of the weights are halved (exactly: a power of two) in the
-// layer's copies.
+// element-wise pass (vecf32's Tanh, LSTMCell or GRUCell). The sigmoid gates
+// go through tanh, sigma(x) = (1+tanh(x/2))/2, so their rows of the weights
+// are halved (exactly: a power of two) in the layer's copies.
+//
+// The weight gradients are sums over all the batch's rows, done once both
+// parts are back at the first step: the rows are cut into a fixed number
+// of runs of steps, whichever worker is free claims the next run and
+// computes its products into a buffer of that run, and the workers then
+// add the runs' buffers in run order, each a share of every tensor. The
+// runs and their order do not depend on the split: the gradients, like the
+// states, are bit for bit the same on one worker or two, whatever the
+// balance.
 
 // part is the digits [b0, b1) of a batch that one worker carries.
 type part struct{ b0, b1 int }
 
+// gradRuns is the number of runs of steps the weight gradients are cut
+// into: enough for the free worker to take over part of the other's share,
+// few enough that adding the runs' buffers stays cheap.
+const gradRuns = 4
+
 // layer is the recurrent layer's saved state and scratch for one batch
 // size, allocated once.
 type layer struct {
-	cell  Cell
-	d     dims
-	gh    int // G*H, the width of a gate row
-	parts []part
-	relay *relay   // runs part 1 when there are two
-	w     *weights // the weights as the products read them
+	cell    Cell
+	d       dims
+	gh      int // G*H, the width of a gate row
+	workers int
+	parts   []part // the pass's split (see each)
+	bal     balance
+	spent   []paddedDuration // each part's balanced work in the pass
+	relay   *relay           // runs part 1 when there are two
+	w       *weights         // the weights as the products read them
 
 	meet *barrier // where the parts of a pass sync
+	next counter  // the next run (or the head) to claim
 
-	xs  []float32 // T*B*I: x in slab order; nil with one part (x is used as is)
 	hs  []float32 // T*B*H: hidden states
 	pre []float32 // T*B*gh: activated gates (GRU: input side); nil for the RNN
 	aux []float32 // LSTM: T*B*H cell states; GRU: T*B*gh hidden-side projections
 	tc  []float32 // LSTM: T*B*H tanh(c)
 	dz  []float32 // T*B*gh: pre-activation gradients (GRU: hidden side)
 	dxn []float32 // GRU: T*B*H gradients at the input side's n block
-	dh  []float32 // B*H: dL/dh carried back through the steps (part rows)
+	dh  []float32 // B*H: dL/dh carried back through the steps
 	dc  []float32 // LSTM: B*H: dL/dc carried back through the steps
 	// zero is H zeros: h_{-1} and c_{-1}.
 	zero []float32
 
-	// partial holds the gradients of parts 1.. (part 0 writes the
-	// caller's buffers), added into those at the end of the backward pass.
+	// runs are the first step of every run of steps and T; run r > 0
+	// writes its gradients to partial[r-1] (run 0 to the caller's).
+	runs    []int
 	partial []*Params
 
 	// wantNorms asks the next backward pass for the gradient norms; norms
-	// then holds, for every step t, the sum over the batch of |dL/dh_t|
-	// (part p's sums at p*T..).
+	// then holds |dL/dh_t| of every digit (at row t*B + b).
 	wantNorms bool
 	norms     []float64
+}
+
+// paddedDuration is a duration on a cache line of its own.
+type paddedDuration struct {
+	d time.Duration
+	_ [cacheLine - 8]byte
+}
+
+// counter is an atomic counter on a cache line of its own.
+type counter struct {
+	_ [cacheLine]byte
+	n atomic.Int32
+	_ [cacheLine - 4]byte
 }
 
 // newLayer allocates the layer of c for batches of d.B digits split between
@@ -80,13 +109,13 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	if w == nil {
 		w = newWeights(c, d, train)
 	}
+	workers = max(1, min(workers, d.B))
 	l := &layer{
-		cell: c.Cell, d: d, gh: gh, parts: splitParts(d.B, workers), relay: newRelay(), meet: newBarrier(), w: w,
+		cell: c.Cell, d: d, gh: gh, workers: workers, parts: splitParts(d.B, workers),
+		bal: balance{share: 0.5}, spent: make([]paddedDuration, workers),
+		relay: newRelay(), meet: newBarrier(), w: w,
 		hs:   alignedFloats(n * d.H),
 		zero: make([]float32, d.H),
-	}
-	if len(l.parts) > 1 {
-		l.xs = alignedFloats(n * d.I)
 	}
 	switch c.Cell {
 	case LSTM:
@@ -108,10 +137,14 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	case GRU:
 		l.dxn = alignedFloats(n * d.H)
 	}
-	for range l.parts[1:] {
-		l.partial = append(l.partial, alignedParams(c))
+	runs := min(gradRuns, d.T)
+	for r := 0; r <= runs; r++ {
+		l.runs = append(l.runs, d.T*r/runs)
 	}
-	l.norms = make([]float64, len(l.parts)*d.T)
+	for range runs - 1 {
+		l.partial = append(l.partial, alignedGrads(gh, d))
+	}
+	l.norms = make([]float64, n)
 	return l
 }
 
@@ -128,8 +161,8 @@ func splitParts(b, workers int) []part {
 
 // share returns the elements [lo, hi) of a tensor of n elements that part
 // p of parts works on when a pass splits every tensor between the workers
-// (the gradients' sum, Adam): nearly equal, each starting on a cache line
-// (16 floats) so that no two workers write one line.
+// (Adam, the non-finite check): nearly equal, each starting on a cache
+// line (16 floats) so that no two workers write one line.
 func share(n, p, parts int) (lo, hi int) {
 	at := func(q int) int {
 		if q == parts {
@@ -140,16 +173,55 @@ func share(n, p, parts int) (lo, hi int) {
 	return at(p), at(p + 1)
 }
 
+// balance splits a batch between two workers in proportion to their
+// recent speeds: share is part 0's fraction of the digits, moved a quarter
+// of the way towards the split that would have finished both parts of the
+// last pass together, within [minShare, 1-minShare]. The split is a
+// multiple of splitUnit digits: a part of 31 or 33 rows runs 7-row or
+// 1-row edge tiles of the product kernels (8 rows on AVX-512, 6 on AVX2),
+// which cost nearly a whole tile each, and the timings' noise alone moves
+// the share by a digit or two.
+type balance struct{ share float64 }
+
+const (
+	minShare  = 0.2
+	splitUnit = 4
+)
+
+// split returns part 0's number of digits of a batch of b >= 2.
+func (bl *balance) split(b int) int {
+	n := int(math.Round(bl.share * float64(b)))
+	if b >= 4*splitUnit {
+		n = int(math.Round(bl.share*float64(b)/splitUnit)) * splitUnit
+	}
+	return min(max(n, 1), b-1)
+}
+
+// observe takes the time two parts of n0 and n1 digits spent.
+func (bl *balance) observe(n0, n1 int, d0, d1 time.Duration) {
+	if d0 <= 0 || d1 <= 0 {
+		return
+	}
+	s0, s1 := float64(n0)/d0.Seconds(), float64(n1)/d1.Seconds()
+	bl.share += (s0/(s0+s1) - bl.share) / 4
+	bl.share = min(max(bl.share, minShare), 1-minShare)
+}
+
 // each runs f for every part, part 0 on the calling goroutine and the
 // others on the relay's helpers, and waits for all. The parts may meet in
-// sync.
+// sync, claim chunks, and time their balanced work with done.
 func (l *layer) each(f func(p int)) {
 	l.meet.reset()
+	l.next.n.Store(0)
 	switch len(l.parts) {
 	case 1:
 		f(0)
 	case 2:
+		b := l.bal.split(l.d.B)
+		l.parts[0].b1, l.parts[1].b0 = b, b
 		l.relay.run(func() { f(1) }, func() { f(0) })
+		l.bal.observe(b, l.d.B-b, l.spent[0].d, l.spent[1].d)
+		l.spent[0].d, l.spent[1].d = 0, 0
 	default:
 		var wg sync.WaitGroup
 		wg.Add(len(l.parts) - 1)
@@ -163,6 +235,9 @@ func (l *layer) each(f func(p int)) {
 		wg.Wait()
 	}
 }
+
+// done records that part p's balanced work, begun at start, is over.
+func (l *layer) done(p int, start time.Time) { l.spent[p].d = time.Since(start) }
 
 // sync is the n-th barrier of the parts of a pass under each: it returns
 // once every part has called sync n times (spinning briefly, then parked:
@@ -189,60 +264,40 @@ func (l *layer) forward(x []float32, p *Params) {
 	l.each(func(q int) {
 		l.preparePart(q, p.Wih, p.Whh, p.Bih, p.Bhh)
 		l.sync(1)
+		start := time.Now()
 		l.forwardPart(q, x)
+		l.done(q, start)
 	})
-}
-
-// slab returns part p's number of digits and its first row.
-func (l *layer) slab(p int) (n, r0 int) {
-	pt := l.parts[p]
-	return pt.b1 - pt.b0, l.d.T * pt.b0
 }
 
 // last returns part p's last hidden states (its digits in batch order).
 func (l *layer) last(p int) []float32 {
-	n, r0 := l.slab(p)
-	r := r0 + (l.d.T-1)*n
-	return l.hs[r*l.d.H : (r+n)*l.d.H]
-}
-
-// inputs returns part p's inputs in slab order, gathering them from the
-// time-major x when the batch has several parts.
-func (l *layer) inputs(p int, x []float32) []float32 {
-	if l.xs == nil {
-		return x
-	}
-	d := l.d
-	n, r0 := l.slab(p)
-	b0 := l.parts[p].b0
-	for t := 0; t < d.T; t++ {
-		copy(l.xs[(r0+t*n)*d.I:(r0+t*n+n)*d.I], x[(t*d.B+b0)*d.I:(t*d.B+b0+n)*d.I])
-	}
-	return l.xs[r0*d.I : (r0+d.T*n)*d.I]
+	pt, d := l.parts[p], l.d
+	r := (d.T - 1) * d.B
+	return l.hs[(r+pt.b0)*d.H : (r+pt.b1)*d.H]
 }
 
 // forwardPart runs part p's digits through the steps.
 func (l *layer) forwardPart(p int, x []float32) {
 	d, gh, H, w := l.d, l.gh, l.d.H, l.w
-	n, r0 := l.slab(p)
-	xw := l.inputs(p, x)
+	b0, n := l.parts[p].b0, l.parts[p].b1-l.parts[p].b0
 	out := l.pre
 	if out == nil {
 		out = l.hs
 	}
 	for t := 0; t < d.T; t++ {
-		r := r0 + t*n
+		r := t*d.B + b0 // the part's first row of step t
 		cur := out[r*gh : (r+n)*gh]
 		var hprev []float32
 		if t > 0 {
-			hprev = l.hs[(r-n)*H : r*H]
+			hprev = l.hs[(r-d.B)*H : (r-d.B+n)*H]
 		}
 		// The step's input projection, bias + x_t Wih^T, made step by
 		// step so that it is still in cache for the rest of the step.
 		for b := 0; b < n; b++ {
 			copy(cur[b*gh:(b+1)*gh], w.bias)
 		}
-		gemm.SgemmPacked(false, n, 1, xw[t*n*d.I:], d.I, &w.wihT, 1, cur, gh)
+		gemm.SgemmPacked(false, n, 1, x[r*d.I:], d.I, &w.wihT, 1, cur, gh)
 		switch l.cell {
 		case LSTM:
 			if t > 0 {
@@ -252,7 +307,7 @@ func (l *layer) forwardPart(p int, x []float32) {
 				g := cur[b*gh : (b+1)*gh]
 				cp := l.zero
 				if t > 0 {
-					cp = l.aux[(r-n+b)*H : (r-n+b+1)*H]
+					cp = l.aux[(r-d.B+b)*H : (r-d.B+b+1)*H]
 				}
 				rb := (r + b) * H
 				vecf32.LSTMCell(g[:H], g[H:2*H], g[2*H:3*H], g[3*H:], cp, l.aux[rb:rb+H], l.tc[rb:rb+H], l.hs[rb:rb+H])
@@ -290,61 +345,41 @@ func (l *layer) dhead(p int) []float32 {
 	return l.dh[pt.b0*H : pt.b1*H]
 }
 
-// grads returns where part p's gradients go: g for part 0, its own
-// buffers for the others (reduced into g by reducePart).
-func (l *layer) grads(p int, g *Params) *Params {
-	if p == 0 {
-		return g
-	}
-	return l.partial[p-1]
-}
-
-// reducePart adds share p of every tensor of the other parts' gradients
-// into g's.
-func (l *layer) reducePart(p int, g *Params) {
-	for k, dst := range g.slices() {
-		lo, hi := share(len(dst), p, len(l.parts))
-		for _, q := range l.partial {
-			vecf32.Add(dst[lo:hi], q.slices()[k][lo:hi])
-		}
-	}
-}
-
 // backward back-propagates dLast (B x H, the loss gradient at the last
 // hidden states, batch order) through the steps the last forward pass
 // saved (with the weights it prepared), and overwrites g's Wih, Whh, Bih
 // and Bhh with the weight gradients.
 func (l *layer) backward(x, dLast []float32, g *Params) {
-	if l.wantNorms {
-		clear(l.norms)
-	}
 	H := l.d.H
 	l.each(func(p int) {
+		start := time.Now()
 		pt := l.parts[p]
 		copy(l.dhead(p), dLast[pt.b0*H:pt.b1*H])
-		l.backwardPart(p, x, l.grads(p, g))
-		l.sync(1)
-		l.reducePart(p, g)
+		l.backwardPart(p)
+		l.done(p, start)
+		l.weightGrads(p, x, g, nil)
 	})
 }
 
 // backwardPart back-propagates part p's digits through the steps the last
-// forward pass saved, from dL/dh_{T-1} in dhead(p), and overwrites g's
-// Wih, Whh, Bih and Bhh with the part's weight gradients.
-func (l *layer) backwardPart(p int, x []float32, g *Params) {
+// forward pass saved, from dL/dh_{T-1} in dhead(p), leaving the
+// pre-activation gradients in dz (and dxn).
+func (l *layer) backwardPart(p int) {
 	d, gh, H, w := l.d, l.gh, l.d.H, l.w
-	n, r0 := l.slab(p)
-	b0 := l.parts[p].b0
-	dh := l.dh[b0*H : (b0+n)*H]
+	b0, n := l.parts[p].b0, l.parts[p].b1-l.parts[p].b0
+	dh := l.dhead(p)
 	var dc []float32
 	if l.dc != nil {
 		dc = l.dc[b0*H : (b0+n)*H]
 		clear(dc)
 	}
 	for t := d.T - 1; t >= 0; t-- {
-		r := r0 + t*n
+		r := t*d.B + b0
 		if l.wantNorms {
-			l.norms[p*d.T+t] = rowNorms(dh, H)
+			for b := 0; b < n; b++ {
+				row := dh[b*H : (b+1)*H]
+				l.norms[r+b] = math.Sqrt(float64(vecf32.Dot(row, row)))
+			}
 		}
 		switch l.cell {
 		case LSTM:
@@ -353,7 +388,7 @@ func (l *layer) backwardPart(p int, x []float32, g *Params) {
 				z, gt := l.dz[(r+b)*gh:(r+b+1)*gh], l.pre[(r+b)*gh:(r+b+1)*gh]
 				cp := l.zero
 				if t > 0 {
-					cp = l.aux[rb-n*H : rb-n*H+H]
+					cp = l.aux[rb-d.B*H : rb-d.B*H+H]
 				}
 				vecf32.LSTMCellGrad(z[:H], z[H:2*H], z[2*H:3*H], z[3*H:], dc[b*H:(b+1)*H],
 					gt[:H], gt[H:2*H], gt[2*H:3*H], gt[3*H:], l.tc[rb:rb+H], cp, dh[b*H:(b+1)*H])
@@ -367,7 +402,7 @@ func (l *layer) backwardPart(p int, x []float32, g *Params) {
 				z, gt, q := l.dz[(r+b)*gh:(r+b+1)*gh], l.pre[(r+b)*gh:(r+b+1)*gh], l.aux[(r+b)*gh:(r+b+1)*gh]
 				prev := l.zero
 				if t > 0 {
-					prev = l.hs[rb-n*H : rb-n*H+H]
+					prev = l.hs[rb-d.B*H : rb-d.B*H+H]
 				}
 				vecf32.GRUCellGrad(z[:H], z[H:2*H], z[2*H:], l.dxn[rb:rb+H], dh[b*H:(b+1)*H],
 					gt[:H], gt[H:2*H], gt[2*H:], q[2*H:], prev)
@@ -383,63 +418,104 @@ func (l *layer) backwardPart(p int, x []float32, g *Params) {
 			}
 		}
 	}
-	// The weight gradients over the slab's rows (the first step's
-	// hidden-side gradient meets h_{-1} = 0, so it reaches bhh only):
-	//
-	//	gWih = dz^T X,  gWhh = dz[n:]^T H[:-n],  gBih = gBhh = colsum dz
-	//
-	// For the GRU dz is the hidden side; the input side equals it but for
-	// the n block, which is dxn.
-	rows := d.T * n
-	xw := x
-	if l.xs != nil {
-		xw = l.xs[r0*d.I : (r0+rows)*d.I]
+}
+
+// weightGrads is part p's share of the weight gradients, once its digits
+// are back at the first step: it waits for the other parts, claims runs of
+// steps (and, with head, the head's gradients as one more item) until
+// none is left, waits again, then adds its share of the runs' buffers into
+// g's. It overwrites g's Wih, Whh, Bih and Bhh:
+//
+//	gWih = dz^T X,  gWhh = dz[B:]^T H[:-B],  gBih = gBhh = colsum dz
+//
+// (the first step's hidden-side gradient meets h_{-1} = 0, so it reaches
+// bhh only). For the GRU dz is the hidden side; the input side equals it
+// but for the n block, which is dxn.
+func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
+	l.sync(1)
+	runs := len(l.runs) - 1
+	n := int32(runs)
+	if head != nil {
+		n++
 	}
-	dzw := l.dz[r0*gh : (r0+rows)*gh]
-	colSum(dzw, gh, rows, g.Bhh)
-	if l.cell != GRU {
-		// Both products read dz^T from the second step on: it is packed
-		// once for them; the first step's rows are added to gWih after.
-		gemm.SgemmShared(true, gh, rows-n, 1, dzw[n*gh:], gh,
-			H, l.hs[r0*H:], H, 0, g.Whh, H,
-			d.I, xw[n*d.I:], d.I, 0, g.Wih, d.I)
-		gemm.Sgemm(true, false, gh, d.I, n, 1, dzw, gh, xw, d.I, 1, g.Wih, d.I)
-		copy(g.Bih, g.Bhh)
+	for c := l.next.n.Add(1) - 1; c < n; c = l.next.n.Add(1) - 1 {
+		if int(c) == runs {
+			head()
+			continue
+		}
+		dst := g
+		if c > 0 {
+			dst = l.partial[c-1]
+		}
+		l.runGrads(l.runs[c], l.runs[c+1], x, dst)
+	}
+	if runs == 1 {
 		return
 	}
-	gemm.Sgemm(true, false, gh, H, rows-n, 1, dzw[n*gh:], gh, l.hs[r0*H:], H, 0, g.Whh, H)
-	dxn := l.dxn[r0*H : (r0+rows)*H]
-	gemm.Sgemm(true, false, 2*H, d.I, rows, 1, dzw, gh, xw, d.I, 0, g.Wih, d.I)
-	gemm.Sgemm(true, false, H, d.I, rows, 1, dxn, H, xw, d.I, 0, g.Wih[2*H*d.I:], d.I)
-	copy(g.Bih[:2*H], g.Bhh[:2*H])
-	colSum(dxn, H, rows, g.Bih[2*H:])
+	l.sync(2)
+	for k, dst := range [][]float32{g.Wih, g.Whh, g.Bih, g.Bhh} {
+		lo, hi := share(len(dst), p, len(l.parts))
+		for _, q := range l.partial {
+			vecf32.Add(dst[lo:hi], q.slices()[k][lo:hi])
+		}
+	}
+}
+
+// runGrads overwrites g's Wih, Whh, Bih and Bhh with the weight gradients
+// of steps [t0, t1).
+func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
+	gh, H, I, B := l.gh, l.d.H, l.d.I, l.d.B
+	r0, rows := t0*B, (t1-t0)*B
+	dz, xs := l.dz[r0*gh:], x[r0*I:]
+	colSum(dz, gh, rows, g.Bhh)
+	if l.cell == GRU {
+		dxn := l.dxn[r0*H:]
+		if h0 := max(t0, 1) * B; h0 < t1*B {
+			gemm.Sgemm(true, false, gh, H, t1*B-h0, 1, l.dz[h0*gh:], gh, l.hs[(h0-B)*H:], H, 0, g.Whh, H)
+		} else {
+			clear(g.Whh)
+		}
+		gemm.Sgemm(true, false, 2*H, I, rows, 1, dz, gh, xs, I, 0, g.Wih, I)
+		gemm.Sgemm(true, false, H, I, rows, 1, dxn, H, xs, I, 0, g.Wih[2*H*I:], I)
+		copy(g.Bih[:2*H], g.Bhh[:2*H])
+		colSum(dxn, H, rows, g.Bih[2*H:])
+		return
+	}
+	copy(g.Bih, g.Bhh)
+	if t0 > 0 {
+		// Both products read dz^T: it is packed once for them.
+		gemm.SgemmShared(true, gh, rows, 1, dz, gh,
+			H, l.hs[(r0-B)*H:], H, 0, g.Whh, H,
+			I, xs, I, 0, g.Wih, I)
+		return
+	}
+	// The first step has no h_{-1}: it adds to gWih alone.
+	if rows > B {
+		gemm.SgemmShared(true, gh, rows-B, 1, dz[B*gh:], gh,
+			H, l.hs, H, 0, g.Whh, H,
+			I, xs[B*I:], I, 0, g.Wih, I)
+	} else {
+		clear(g.Whh)
+		clear(g.Wih)
+	}
+	gemm.Sgemm(true, false, gh, I, B, 1, dz, gh, xs, I, 1, g.Wih, I)
 }
 
 // gradNorms writes into out (length T) the norms of dL/dh_t of the last
 // backward pass that wanted them, summed over the batch.
 func (l *layer) gradNorms(out []float32) {
-	T := l.d.T
-	for t := range out[:T] {
+	B := l.d.B
+	for t := range out[:l.d.T] {
 		var s float64
-		for p := range l.parts {
-			s += l.norms[p*T+t]
+		for _, v := range l.norms[t*B : (t+1)*B] {
+			s += v
 		}
 		out[t] = float32(s)
 	}
 }
 
-// rowNorms returns the sum of the Euclidean norms of the rows (w wide) of m.
-func rowNorms(m []float32, w int) float64 {
-	var s float64
-	for r := 0; r+w <= len(m); r += w {
-		row := m[r : r+w]
-		s += math.Sqrt(float64(vecf32.Dot(row, row)))
-	}
-	return s
-}
-
-// colSum writes into acc (ld wide) the sums over rows of the columns of
-// the rows x ld matrix m.
+// colSum writes into acc the sums over rows of the first len(acc) columns
+// of the rows x ld matrix m.
 func colSum(m []float32, ld, rows int, acc []float32) {
 	clear(acc)
 	for r := 0; r < rows; r++ {
@@ -451,7 +527,7 @@ func colSum(m []float32, ld, rows int, acc []float32) {
 // gradient at the inputs of the last backward pass, dL/dx_t = dz_t Wih
 // (the input side's pre-activation gradients: for the GRU the hidden
 // side's r and z blocks and dxn's n block). wih are the cell's weights as
-// given to forward. It needs one part (the rows in time-major order).
+// given to forward.
 func (l *layer) inputGrad(wih, dx []float32) {
 	d, gh, H := l.d, l.gh, l.d.H
 	rows := d.T * d.B

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"time"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -40,30 +41,33 @@ type batchState struct {
 	loss    G.F32 // the batch's mean loss
 	lossSum float64
 	correct int
-	// sums are the parts' loss sums and correct counts, a cache line each.
-	sums []partSum
+	// rowLoss is every digit's loss, summed in batch order (so the loss
+	// does not depend on the split); sums are the parts' correct counts,
+	// a cache line each.
+	rowLoss []float64
+	sums    []partSum
 
 	gen, done uint64 // forward count; last forward the backward served
 
 	gradT [6]*tensor.Dense // views on grads, state_dict order
 }
 
-// partSum is one part's head results, padded to a cache line.
+// partSum is one part's correct count, padded to a cache line.
 type partSum struct {
-	loss    float64
 	correct int
-	_       [cacheLine - 16]byte
+	_       [cacheLine - 8]byte
 }
 
 func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchState {
 	d := dims{B: b, T: c.Steps, I: c.Inputs, H: c.Hidden, C: c.Classes}
 	s := &batchState{
 		d: d, grads: grads,
-		x:     make([]float32, d.T*d.B*d.I),
-		y:     make([]int, d.B),
-		lay:   newLayer(c, d, workers, grads != nil, w),
-		probs: alignedFloats(d.B * d.C),
-		dl:    alignedFloats(d.B * d.C),
+		x:       make([]float32, d.T*d.B*d.I),
+		y:       make([]int, d.B),
+		lay:     newLayer(c, d, workers, grads != nil, w),
+		probs:   alignedFloats(d.B * d.C),
+		dl:      alignedFloats(d.B * d.C),
+		rowLoss: make([]float64, d.B),
 	}
 	s.sums = make([]partSum, len(s.lay.parts))
 	if grads != nil {
@@ -83,16 +87,19 @@ func (s *batchState) forward(v [6][]float32) {
 	l.each(func(p int) {
 		l.preparePart(p, v[0], v[1], v[2], v[3])
 		l.sync(1)
+		start := time.Now()
 		l.forwardPart(p, s.x)
 		pt := l.parts[p]
 		d := s.d
 		d.B = pt.b1 - pt.b0
-		loss, correct := headForward(d, l.last(p), v[4], v[5], s.y[pt.b0:pt.b1], s.probs[pt.b0*d.C:pt.b1*d.C])
-		s.sums[p] = partSum{loss: loss, correct: correct}
+		s.sums[p].correct = headForward(d, l.last(p), v[4], v[5], s.y[pt.b0:pt.b1], s.probs[pt.b0*d.C:pt.b1*d.C], s.rowLoss[pt.b0:pt.b1])
+		l.done(p, start)
 	})
 	s.lossSum, s.correct = 0, 0
+	for _, v := range s.rowLoss {
+		s.lossSum += v
+	}
 	for _, ps := range s.sums {
-		s.lossSum += ps.loss
 		s.correct += ps.correct
 	}
 	s.loss = G.F32(s.lossSum / float64(s.d.B))
@@ -100,23 +107,22 @@ func (s *batchState) forward(v [6][]float32) {
 
 // backward writes into s.grads the gradients of scale times the loss sum
 // of the last forward pass, wfc being the head's weights: each part back
-// through the head and the layer for its digits, then (once all have) its
-// share of the sum of the parts' gradients.
+// through the head and the layer for its digits, then (once all are) the
+// weight gradients, shared out in chunks (layer.weightGrads).
 func (s *batchState) backward(scale float32, wfc []float32) {
-	l := s.lay
-	if l.wantNorms {
-		clear(l.norms)
-	}
+	l, d, g := s.lay, s.d, s.grads
+	last := l.hs[(d.T-1)*d.B*d.H:]
+	head := func() { headWeightGrads(d, last, s.dl, g.Wfc, g.Bfc) }
 	l.each(func(p int) {
-		g := l.grads(p, s.grads)
+		start := time.Now()
 		pt := l.parts[p]
-		d := s.d
-		d.B = pt.b1 - pt.b0
+		dp := d
+		dp.B = pt.b1 - pt.b0
 		c0, c1 := pt.b0*d.C, pt.b1*d.C
-		headBackward(d, l.last(p), wfc, s.probs[c0:c1], s.y[pt.b0:pt.b1], scale, s.dl[c0:c1], l.dhead(p), g.Wfc, g.Bfc)
-		l.backwardPart(p, s.x, g)
-		l.sync(1)
-		l.reducePart(p, s.grads)
+		headBackward(dp, wfc, s.probs[c0:c1], s.y[pt.b0:pt.b1], scale, s.dl[c0:c1], l.dhead(p))
+		l.backwardPart(p)
+		l.done(p, start)
+		l.weightGrads(p, s.x, g, head)
 	})
 }
 

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -10,9 +9,14 @@ import (
 // for a short while after each job, so that the next hand-off of the same
 // training step finds it awake: waking a parked thread costs tens of
 // microseconds on a virtual machine, whose idle vCPU halts, and a step has
-// several hand-offs. The caller likewise spins briefly for the helper to
-// finish before it blocks. A helper with no work for linger exits, so no
-// goroutine outlives its use by more than that.
+// several hand-offs. The caller likewise spins for the helper to finish
+// before it blocks. Both yield their CPU to the operating system while
+// they spin (see spin): gorgonia's machine runs every training step on a
+// new goroutine while the caller's thread, locked, waits, so each step
+// wakes a thread or two that may land on a spinner's CPU, and a spinner
+// that held it until its time slice ended stalled the step for
+// milliseconds (one step in twenty, before). A helper with no work for
+// linger exits, so no goroutine outlives its use by more than that.
 type relay struct {
 	state atomic.Int32
 	job   func()
@@ -42,41 +46,40 @@ func (r *relay) run(job, mine func()) {
 	}
 	mine()
 	// Spin only for a helper that is running elsewhere (a new one may
-	// still wait in this goroutine's run queue), and only briefly: on a
-	// loaded machine it may not be running, and the wait below frees this
-	// thread's core for it.
+	// still wait in this goroutine's run queue), and only for a while: on
+	// a loaded machine it may not be running, and the wait below frees
+	// this thread's core for it.
 	if awake {
-		spin(func() bool { return len(r.done) > 0 }, barrierSpin, true)
+		spin(func() bool { return len(r.done) > 0 }, barrierSpin)
 	}
 	<-r.done
 }
 
 // loop is the helper: it runs the posted job, then spins for the next one
-// until linger passes without work. It spins without yielding: a
-// goroutine that yields goes through the scheduler's global queue, from
-// where the caller's thread may pick it up (running the next job on the
-// caller's core, after the caller's own part) while this thread, finding
-// no work, goes to sleep; waking it again costs the next hand-off tens of
-// microseconds to milliseconds on a virtual machine.
+// until linger passes without work.
 func (r *relay) loop() {
 	for {
 		r.job()
 		r.job = nil
 		r.state.Store(relayIdle)
 		r.done <- struct{}{}
-		if !spin(func() bool { return r.state.Load() != relayIdle }, linger, false) && r.state.CompareAndSwap(relayIdle, relayOff) {
+		if !spin(func() bool { return r.state.Load() != relayIdle }, linger) && r.state.CompareAndSwap(relayIdle, relayOff) {
 			return
 		}
 	}
 }
 
-// yieldEvery is how often a spinning caller yields, so that the helper it
-// waits for runs even when it is queued behind it on the same thread.
-const yieldEvery = 50 * time.Microsecond
+// yieldEvery is how often a spinning goroutine yields its thread's CPU to
+// the operating system (osYield).
+const yieldEvery = 20 * time.Microsecond
 
-// spin polls cond until it holds (true) or, if limit > 0, until limit has
-// passed (false); with yield it yields every yieldEvery.
-func spin(cond func() bool, limit time.Duration, yield bool) bool {
+// spin polls cond until it holds (true) or until limit has passed
+// (false), yielding the CPU every yieldEvery. It never yields to Go's
+// scheduler (runtime.Gosched): that puts the goroutine on the global run
+// queue, from where the other worker's P may take it, leaving two workers
+// on one P while the other P's thread sleeps (waking it costs the pass
+// tens of microseconds to milliseconds on a virtual machine).
+func spin(cond func() bool, limit time.Duration) bool {
 	var start time.Time
 	next := yieldEvery
 	for i := 0; ; i++ {
@@ -91,11 +94,11 @@ func spin(cond func() bool, limit time.Duration, yield bool) bool {
 			continue
 		}
 		el := time.Since(start)
-		if limit > 0 && el > limit {
+		if el > limit {
 			return false
 		}
-		if yield && el > next {
-			runtime.Gosched()
+		if el > next {
+			osYield()
 			next = el + yieldEvery
 		}
 	}

@@ -39,10 +39,10 @@ func (m *Model) Trace(pixels []uint8) (*Trace, error) {
 	H := d.H
 	tr := &Trace{Hidden: make([][]float32, d.T), Probs: make([][mnist.Classes]float32, d.T)}
 	probs := make([]float32, d.C)
-	y := []int{0}
+	y, loss := []int{0}, []float64{0}
 	for t := 0; t < d.T; t++ {
 		tr.Hidden[t] = l.hs[t*H : (t+1)*H : (t+1)*H]
-		headForward(d, tr.Hidden[t], p.Wfc, p.Bfc, y, probs)
+		headForward(d, tr.Hidden[t], p.Wfc, p.Bfc, y, probs, loss)
 		copy(tr.Probs[t][:], probs)
 	}
 	// The activated gates of step t are row t of l.pre, G blocks of H in
