@@ -33,6 +33,18 @@ func kern6x16AVX2Direct(k int, a []float32, lda int, b, c []float32, ldc int, al
 //go:noescape
 func kern8x32AVX512Direct(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
+// kern6x16AVX2DirectT is kern6x16AVX2 reading a transposed A in place
+// (see kernelImpl.directT).
+//
+//go:noescape
+func kern6x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern8x32AVX512DirectT is kern8x32AVX512 reading a transposed A in place
+// (see kernelImpl.directT).
+//
+//go:noescape
+func kern8x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
 // transpose8x8AVX is the AVX transposer (see transposer).
 //
 //go:noescape
@@ -58,9 +70,9 @@ func bestImpl() kernelImpl {
 func asmImpl(k Kernel) (kernelImpl, bool) {
 	switch {
 	case k == KernelAVX2 && hasAVX2:
-		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, edge: edgeAVX2, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX2, mr: 6, nr: 16, fn: kern6x16AVX2, direct: kern6x16AVX2Direct, edge: edgeAVX2, directT: kern6x16AVX2DirectT, edgeT: edgeTAVX2, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	case k == KernelAVX512 && hasAVX512:
-		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, edge: edgeAVX512, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
+		return kernelImpl{kind: KernelAVX512, mr: 8, nr: 32, fn: kern8x32AVX512, direct: kern8x32AVX512Direct, edge: edgeAVX512, directT: kern8x32AVX512DirectT, edgeT: edgeTAVX512, tr: transpose8x8AVX, cp: copyBlocksAVX}, true
 	}
 	return kernelImpl{}, false
 }

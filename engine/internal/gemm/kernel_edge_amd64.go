@@ -32,6 +32,34 @@ func kern5x16AVX2Direct(k int, a []float32, lda int, b, c []float32, ldc int, al
 // edgeAVX2 holds the AVX2 direct kernels for 1..5 rows (index: rows).
 var edgeAVX2 = []directKernel{nil, kern1x16AVX2Direct, kern2x16AVX2Direct, kern3x16AVX2Direct, kern4x16AVX2Direct, kern5x16AVX2Direct}
 
+// kern1x16AVX2DirectT is the 1-row transposed direct kernel of AVX2 (see directKernel).
+//
+//go:noescape
+func kern1x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern2x16AVX2DirectT is the 2-row transposed direct kernel of AVX2 (see directKernel).
+//
+//go:noescape
+func kern2x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern3x16AVX2DirectT is the 3-row transposed direct kernel of AVX2 (see directKernel).
+//
+//go:noescape
+func kern3x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern4x16AVX2DirectT is the 4-row transposed direct kernel of AVX2 (see directKernel).
+//
+//go:noescape
+func kern4x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern5x16AVX2DirectT is the 5-row transposed direct kernel of AVX2 (see directKernel).
+//
+//go:noescape
+func kern5x16AVX2DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// edgeTAVX2 holds the AVX2 transposed direct kernels for 1..5 rows (index: rows).
+var edgeTAVX2 = []directKernel{nil, kern1x16AVX2DirectT, kern2x16AVX2DirectT, kern3x16AVX2DirectT, kern4x16AVX2DirectT, kern5x16AVX2DirectT}
+
 // kern1x32AVX512Direct is the 1-row direct kernel of AVX512 (see directKernel).
 //
 //go:noescape
@@ -69,3 +97,41 @@ func kern7x32AVX512Direct(k int, a []float32, lda int, b, c []float32, ldc int, 
 
 // edgeAVX512 holds the AVX512 direct kernels for 1..7 rows (index: rows).
 var edgeAVX512 = []directKernel{nil, kern1x32AVX512Direct, kern2x32AVX512Direct, kern3x32AVX512Direct, kern4x32AVX512Direct, kern5x32AVX512Direct, kern6x32AVX512Direct, kern7x32AVX512Direct}
+
+// kern1x32AVX512DirectT is the 1-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern1x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern2x32AVX512DirectT is the 2-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern2x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern3x32AVX512DirectT is the 3-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern3x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern4x32AVX512DirectT is the 4-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern4x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern5x32AVX512DirectT is the 5-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern5x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern6x32AVX512DirectT is the 6-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern6x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// kern7x32AVX512DirectT is the 7-row transposed direct kernel of AVX512 (see directKernel).
+//
+//go:noescape
+func kern7x32AVX512DirectT(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
+// edgeTAVX512 holds the AVX512 transposed direct kernels for 1..7 rows (index: rows).
+var edgeTAVX512 = []directKernel{nil, kern1x32AVX512DirectT, kern2x32AVX512DirectT, kern3x32AVX512DirectT, kern4x32AVX512DirectT, kern5x32AVX512DirectT, kern6x32AVX512DirectT, kern7x32AVX512DirectT}
