@@ -249,12 +249,13 @@ func (l *layer) sync(n int) {
 	l.meet.await(int32(n * len(l.parts)))
 }
 
-// preparePart prepares part p's share of the weights for a pass, unless
-// an evaluator prepared them for the pass under way; the parts must sync
-// before they use them.
+// preparePart prepares part p's share of the weights for a pass and waits
+// for the other parts to have prepared theirs, unless an evaluator
+// prepared them for the pass under way (then the parts need not meet).
 func (l *layer) preparePart(p int, wih, whh, bih, bhh []float32) {
 	if !l.w.fresh {
 		l.w.preparePart(p, len(l.parts), wih, whh, bih, bhh)
+		l.sync(1)
 	}
 }
 
@@ -263,7 +264,6 @@ func (l *layer) preparePart(p int, wih, whh, bih, bhh []float32) {
 func (l *layer) forward(x []float32, p *Params) {
 	l.each(func(q int) {
 		l.preparePart(q, p.Wih, p.Whh, p.Bih, p.Bhh)
-		l.sync(1)
 		start := time.Now()
 		l.forwardPart(q, x)
 		l.done(q, start)
@@ -483,7 +483,8 @@ func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
 	}
 	copy(g.Bih, g.Bhh)
 	if t0 > 0 {
-		// Both products read dz^T: it is packed once for them.
+		// Both products read dz^T: where the kernels do not read it in
+		// place (gemm's directT), it is packed once for them.
 		gemm.SgemmShared(true, gh, rows, 1, dz, gh,
 			H, l.hs[(r0-B)*H:], H, 0, g.Whh, H,
 			I, xs, I, 0, g.Wih, I)

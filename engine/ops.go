@@ -80,13 +80,12 @@ func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchSt
 
 // forward runs the network over the batch in x and y with the weights in
 // v (Wih, Whh, bih, bhh, Wfc, bfc): each part prepares its share of the
-// weights, then (once all have) runs its digits through the layer and the
-// head.
+// weights (unless an evaluator did), then, once all have, runs its digits
+// through the layer and the head.
 func (s *batchState) forward(v [6][]float32) {
 	l := s.lay
 	l.each(func(p int) {
 		l.preparePart(p, v[0], v[1], v[2], v[3])
-		l.sync(1)
 		start := time.Now()
 		l.forwardPart(p, s.x)
 		pt := l.parts[p]
