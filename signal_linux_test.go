@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -264,6 +265,15 @@ func TestSignals(t *testing.T) {
 	t.Parallel() // mostly waits on processes and terminals: overlaps the others
 	if testing.Short() {
 		t.Skip("builds and runs the binary; runs without -short")
+	}
+	if signal.Ignored(syscall.SIGHUP) {
+		// Started under nohup: the programs under test would inherit the
+		// ignored SIGHUP (and rightly keep ignoring it, see main's
+		// signalContext). Catching it here gives them back the default
+		// disposition, as a terminal's programs have it.
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGHUP)
+		t.Cleanup(func() { signal.Stop(c) })
 	}
 	bin := buildBinary(t)
 	t.Run("TUI", func(t *testing.T) { testSignalsEndTheTUI(t, bin) })
