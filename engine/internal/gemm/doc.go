@@ -21,8 +21,10 @@
 //
 // The assembly kernels also have a direct-A form that reads a
 // non-transposed A in place (no packing), with edge kernels for a block's
-// last rows, and the packing routines use AVX (NEON on arm64) 8x8
-// transposes and block copies.
+// last rows; on amd64 also a transposed direct form (a transposed A holds
+// a tile's values of step p at a[p*lda:], as a packed panel holds them at
+// a[p*mr:]: the weight gradients' dz^T is read in place). The packing
+// routines use AVX (NEON on arm64) 8x8 transposes and block copies.
 //
 // Building with the tag purego (or for a target other than amd64 and
 // arm64) leaves out the assembly altogether; CGO is never used, so
