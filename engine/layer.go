@@ -50,15 +50,14 @@ const gradRuns = 4
 // layer is the recurrent layer's saved state and scratch for one batch
 // size, allocated once.
 type layer struct {
-	cell    Cell
-	d       dims
-	gh      int // G*H, the width of a gate row
-	workers int
-	parts   []part // the pass's split (see each)
-	bal     balance
-	spent   []paddedDuration // each part's balanced work in the pass
-	relay   *relay           // runs part 1 when there are two
-	w       *weights         // the weights as the products read them
+	cell  Cell
+	d     dims
+	gh    int    // G*H, the width of a gate row
+	parts []part // the pass's split (see each)
+	bal   balance
+	spent []paddedDuration // each part's balanced work in the pass
+	relay *relay           // runs part 1 when there are two
+	w     *weights         // the weights as the products read them
 
 	meet *barrier // where the parts of a pass sync
 	next counter  // the next run (or the head) to claim
@@ -109,10 +108,10 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	if w == nil {
 		w = newWeights(c, d, train)
 	}
-	workers = max(1, min(workers, d.B))
+	parts := splitParts(d.B, workers)
 	l := &layer{
-		cell: c.Cell, d: d, gh: gh, workers: workers, parts: splitParts(d.B, workers),
-		bal: balance{share: 0.5}, spent: make([]paddedDuration, workers),
+		cell: c.Cell, d: d, gh: gh, parts: parts,
+		bal: balance{share: 0.5}, spent: make([]paddedDuration, len(parts)),
 		relay: newRelay(), meet: newBarrier(), w: w,
 		hs:   alignedFloats(n * d.H),
 		zero: make([]float32, d.H),

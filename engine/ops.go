@@ -49,6 +49,10 @@ type batchState struct {
 
 	gen, done uint64 // forward count; last forward the backward served
 
+	// headGrads writes the head's weight gradients from dl (built once:
+	// the weight gradients' last work item, see layer.weightGrads).
+	headGrads func()
+
 	gradT [6]*tensor.Dense // views on grads, state_dict order
 }
 
@@ -71,6 +75,8 @@ func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchSt
 	}
 	s.sums = make([]partSum, len(s.lay.parts))
 	if grads != nil {
+		last := s.lay.hs[(d.T-1)*d.B*d.H:]
+		s.headGrads = func() { headWeightGrads(d, last, s.dl, grads.Wfc, grads.Bfc) }
 		for i, sh := range paramShapes(c) {
 			s.gradT[i] = dense(grads.slices()[i], sh...)
 		}
@@ -107,11 +113,10 @@ func (s *batchState) forward(v [6][]float32) {
 // backward writes into s.grads the gradients of scale times the loss sum
 // of the last forward pass, wfc being the head's weights: each part back
 // through the head and the layer for its digits, then (once all are) the
-// weight gradients, shared out in chunks (layer.weightGrads).
+// weight gradients, in runs of steps claimed by the free worker
+// (layer.weightGrads).
 func (s *batchState) backward(scale float32, wfc []float32) {
 	l, d, g := s.lay, s.d, s.grads
-	last := l.hs[(d.T-1)*d.B*d.H:]
-	head := func() { headWeightGrads(d, last, s.dl, g.Wfc, g.Bfc) }
 	l.each(func(p int) {
 		start := time.Now()
 		pt := l.parts[p]
@@ -121,7 +126,7 @@ func (s *batchState) backward(scale float32, wfc []float32) {
 		headBackward(dp, wfc, s.probs[c0:c1], s.y[pt.b0:pt.b1], scale, s.dl[c0:c1], l.dhead(p))
 		l.backwardPart(p)
 		l.done(p, start)
-		l.weightGrads(p, s.x, g, head)
+		l.weightGrads(p, s.x, g, s.headGrads)
 	})
 }
 

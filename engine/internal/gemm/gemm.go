@@ -458,13 +458,6 @@ func scatterRows(dst []float32, w int, src []float32, off, ld, m, kb int) {
 			for r := 0; r < panels; r++ {
 				*(*[8]float32)(dst[o+r*stride:]) = *(*[8]float32)(row[r*8:])
 			}
-		case 6:
-			// Element by element: a 24-byte array copy compiles to a
-			// call of memmove, which cost AVX2 training steps 8%.
-			for r := 0; r < panels; r++ {
-				d, s := dst[o+r*stride:o+r*stride+6], row[r*6:r*6+6]
-				d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
-			}
 		case 4:
 			for r := 0; r < panels; r++ {
 				*(*[4]float32)(dst[o+r*stride:]) = *(*[4]float32)(row[r*4:])

@@ -21,11 +21,6 @@ func BenchmarkPack(b *testing.B) {
 				packA(tr, cp, 8, true, src, 64, 0, 64, 0, 128, dst)
 			}
 		})
-		b.Run("A_T_128x256_mr6/"+name, func(b *testing.B) {
-			for b.Loop() {
-				packA(tr, cp, 6, true, src, 128, 0, 126, 0, 256, dst)
-			}
-		})
 		b.Run("B_T_128x128_nr32/"+name, func(b *testing.B) {
 			for b.Loop() {
 				packB(tr, cp, 32, true, src, 128, 0, 128, 0, 128, dst)
