@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -199,12 +200,28 @@ func ReadImages(r io.Reader, name string) (pixels []uint8, n int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	return s.images(nil)
+}
+
+// imagesIn is ReadImages of an images file held whole, decompressed, in
+// raw: its pixels are returned in place (no copy) when raw holds exactly
+// the images its header declares.
+func imagesIn(raw []byte, name string) (pixels []uint8, n int, err error) {
+	return (&idxStream{name: name, r: bytes.NewReader(raw)}).images(raw)
+}
+
+// images reads the header and the pixels of an images stream; whole, if
+// not nil, is the entire stream (see imagesIn).
+func (s *idxStream) images(whole []byte) (pixels []uint8, n int, err error) {
 	dims, err := s.header(imagesMagic)
 	if err != nil {
 		return nil, 0, err
 	}
 	if dims[1] != Rows || dims[2] != Cols {
-		return nil, 0, fmt.Errorf("mnist: %s: %w: images are %dx%d", name, ErrShape, dims[1], dims[2])
+		return nil, 0, fmt.Errorf("mnist: %s: %w: images are %dx%d", s.name, ErrShape, dims[1], dims[2])
+	}
+	if n := dims[0]; whole != nil && n <= MaxImages && int64(len(whole))-s.off == int64(n)*Pixels {
+		return whole[s.off:], n, nil
 	}
 	pixels, err = s.body(dims[0], Pixels, "image")
 	if err != nil {

@@ -1,6 +1,7 @@
 package mnist
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+
+	"github.com/mnist-tui/mnist-tui/mnist/internal/gzindex"
 )
 
 // The standard IDX file names of MNIST and its look-alikes.
@@ -24,6 +28,13 @@ const (
 //
 //go:embed data/*.gz
 var embedded embed.FS
+
+// trainIndex is the gzindex of the embedded training images, with which
+// they inflate on every core (TestEmbeddedIndex checks that it fits;
+// go test ./mnist -run TestEmbeddedIndex -args -update rebuilds it).
+//
+//go:embed index/train-images-idx3-ubyte.gz.gzindex
+var trainIndex string
 
 // Embedded returns the MNIST training (60,000) and test (10,000) sets from
 // the files embedded with go:embed. Each call parses them afresh (about
@@ -40,7 +51,7 @@ func EmbeddedContext(ctx context.Context) (train, test *Set, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: embedded data: %w", err)
 	}
-	return loadFS(ctx, sub, func(name string) string { return name })
+	return loadFS(ctx, sub, func(name string) string { return name }, []byte(trainIndex))
 }
 
 // LoadDir reads the four standard files train-images-idx3-ubyte,
@@ -58,22 +69,23 @@ func LoadDir(dir string) (train, test *Set, err error) {
 // LoadDirContext is LoadDir, stopping with ctx's error once ctx is
 // cancelled (checked before every read).
 func LoadDirContext(ctx context.Context, dir string) (train, test *Set, err error) {
-	return loadFS(ctx, os.DirFS(dir), func(name string) string { return filepath.Join(dir, name) })
+	return loadFS(ctx, os.DirFS(dir), func(name string) string { return filepath.Join(dir, name) }, nil)
 }
 
 // loadFS reads both sets from fsys, the test set on a goroutine of its
 // own while the training set is read (inflating the training images is
 // most of the start-up: the test set then costs no wall time on a second
-// core); display turns a file name into the name errors use. When both
-// fail, the training set's error is returned.
-func loadFS(ctx context.Context, fsys fs.FS, display func(string) string) (train, test *Set, err error) {
+// core); display turns a file name into the name errors use; idx, if not
+// nil, is the gzindex of the training images (then inflated on every
+// core). When both fail, the training set's error is returned.
+func loadFS(ctx context.Context, fsys fs.FS, display func(string) string, idx []byte) (train, test *Set, err error) {
 	var testErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		test, testErr = loadSet(ctx, fsys, display, "test", testImagesFile, testLabelsFile)
+		test, testErr = loadSet(ctx, fsys, display, nil, "test", testImagesFile, testLabelsFile)
 	}()
-	train, err = loadSet(ctx, fsys, display, "train", trainImagesFile, trainLabelsFile)
+	train, err = loadSet(ctx, fsys, display, idx, "train", trainImagesFile, trainLabelsFile)
 	<-done
 	if err == nil {
 		err = testErr
@@ -84,14 +96,19 @@ func loadFS(ctx context.Context, fsys fs.FS, display func(string) string) (train
 	return train, test, nil
 }
 
-// loadSet reads one images file and one labels file and pairs them.
-func loadSet(ctx context.Context, fsys fs.FS, display func(string) string, set, imagesFile, labelsFile string) (*Set, error) {
+// loadSet reads one images file (with the gzindex idx, if not nil) and one
+// labels file and pairs them.
+func loadSet(ctx context.Context, fsys fs.FS, display func(string) string, idx []byte, set, imagesFile, labelsFile string) (*Set, error) {
 	var (
 		pixels []uint8
 		n      int
 	)
 	imagesName, err := withFile(ctx, fsys, display, imagesFile, func(r io.Reader, name string) (err error) {
-		pixels, n, err = ReadImages(r, name)
+		if idx != nil {
+			pixels, n, err = readIndexed(ctx, r, idx, name)
+		} else {
+			pixels, n, err = ReadImages(r, name)
+		}
 		return err
 	})
 	if err != nil {
@@ -113,6 +130,26 @@ func loadSet(ctx context.Context, fsys fs.FS, display func(string) string, set, 
 			set, ErrMismatch, n, imagesName, len(labels), labelsName)
 	}
 	return NewSet(set, pixels, n, labels)
+}
+
+// readIndexed is ReadImages of a gzip file with its gzindex idx: the parts
+// between the index's restart points inflate on every core. A file the
+// index was not built for is read as ReadImages reads it.
+func readIndexed(ctx context.Context, r io.Reader, idx []byte, name string) ([]uint8, int, error) {
+	gz, err := io.ReadAll(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("mnist: %s: %w", name, err)
+	}
+	raw, err := gzindex.Inflate(ctx, gz, idx, runtime.GOMAXPROCS(0))
+	switch {
+	case errors.Is(err, gzindex.ErrMismatch):
+		return ReadImages(bytes.NewReader(gz), name)
+	case errors.Is(err, gzindex.ErrCorrupt):
+		return nil, 0, fmt.Errorf("mnist: %s: %w: %w", name, ErrFormat, err)
+	case err != nil:
+		return nil, 0, fmt.Errorf("mnist: %s: %w", name, err)
+	}
+	return imagesIn(raw, name)
 }
 
 // withFile opens base, or base.gz if base does not exist, and calls read
