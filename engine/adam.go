@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"sync"
+
+	"github.com/mnist-tui/mnist-tui/engine/internal/vecf32"
 )
 
 // Adam is PyTorch's Adam optimiser (no weight decay, no amsgrad), updating
@@ -55,13 +57,13 @@ func (a *Adam) update(p, g *Params, parts int, r *relay, check bool) int {
 	a.Step++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.Step))
-	stepSize := float32(a.LR / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	// 1-beta rounded once from float64, as PyTorch computes it: float32(1)-b2
 	// would be 0.00099998713, not 0.001.
-	c1, c2 := float32(1-a.Beta1), float32(1-a.Beta2)
-	eps := float32(a.Eps)
+	c := vecf32.AdamConsts{
+		Beta1: float32(a.Beta1), C1: float32(1 - a.Beta1),
+		Beta2: float32(a.Beta2), C2: float32(1 - a.Beta2),
+		StepSize: float32(a.LR / bc1), InvSqrtBC2: float32(1 / math.Sqrt(bc2)), Eps: float32(a.Eps),
+	}
 	ms, vs, gs, ws := a.M.slices(), a.V.slices(), g.slices(), p.slices()
 	var bad [2]int
 	// half updates share part of parts of every tensor, the shares of the
@@ -69,16 +71,7 @@ func (a *Adam) update(p, g *Params, parts int, r *relay, check bool) int {
 	half := func(part, parts int) {
 		for i, w := range ws {
 			lo, hi := share(len(w), part, parts)
-			w := w[lo:hi]
-			m, v, gr := ms[i][lo:hi], vs[i][lo:hi], gs[i][lo:hi]
-			m, v, gr = m[:len(w)], v[:len(w)], gr[:len(w)]
-			for j := range w {
-				gj := gr[j]
-				mj := b1*m[j] + c1*gj
-				vj := b2*v[j] + c2*gj*gj
-				m[j], v[j] = mj, vj
-				w[j] -= stepSize * mj / (sqrt32(vj)*invSqrtBC2 + eps)
-			}
+			vecf32.AdamStep(w[lo:hi], ms[i][lo:hi], vs[i][lo:hi], gs[i][lo:hi], &c)
 		}
 		bad[part] = -1
 		if check {
@@ -106,5 +99,3 @@ func (a *Adam) update(p, g *Params, parts int, r *relay, check bool) int {
 	}
 	return bad[0]
 }
-
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -1,7 +1,8 @@
 // Package vecf32 holds vectorised float32 element-wise kernels for the
 // recurrent network in the engine: the tanh activation and its backward,
-// additions, a dot product, and the fused gate arithmetic of one LSTM or GRU step and of
-// its backward (LSTMCell, LSTMCellGrad, GRUCell, GRUCellGrad).
+// additions, a dot product, the fused gate arithmetic of one LSTM or GRU
+// step and of its backward (LSTMCell, LSTMCellGrad, GRUCell, GRUCellGrad),
+// and Adam's update (AdamStep; AVX2 and AVX-512 only, generic Go on arm64).
 //
 // Kernels, chosen at run time from the CPU's features (golang.org/x/sys/cpu;
 // every arm64 CPU has NEON):
@@ -26,7 +27,7 @@
 // every other target and for purego), defining bestFuncs, asmFuncs and, for every kernel, a
 // dispatcher that runs it and reports true or reports false to fall back to
 // the generic Go: tanhAsm, tanhGradAsm, addAsm, addToAsm, lstmCellAsm,
-// lstmCellGradAsm, gruCellAsm, gruCellGradAsm and dotAsm.
+// lstmCellGradAsm, gruCellAsm, gruCellGradAsm, dotAsm and adamAsm.
 //
 // Tanh is the float32 rational approximation Eigen and XLA use (x*P(x²)/Q(x²)
 // with |x| clamped to 7.90531110763549805, and tanh(x) = x for |x| < 0.0004),
@@ -34,7 +35,8 @@
 // like Tanh32 (separate multiplies and adds, no fused multiply-add, IEEE
 // division), so all kernels return bit-identical results: training gives
 // the same numbers with and without the assembly. The other kernels are
-// likewise bit for bit their generic Go forms (kernel_generic.go, gate.go),
+// likewise bit for bit their generic Go forms (kernel_generic.go, gate.go,
+// adam.go; AdamStep's square root is correctly rounded in both),
 // except Dot, a reduction that sums in each kernel's own order.
 //
 // Every function accepts any length, allocates nothing and touches no memory

@@ -48,6 +48,16 @@ func gateCases() []gateCase {
 				gruCellGradGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
 			}
 		}},
+		// Not a gate, but element-wise in the same way: w, m, v, g, the
+		// second moments made non-negative (every kernel gets the same).
+		{"AdamStep", 4, func(i int) float32 { return []float32{1, 0.1, 0.01, 1}[i] }, func(k Kernel, s [][]float32) {
+			for j, x := range s[2] {
+				s[2][j] = float32(math.Abs(float64(x)))
+			}
+			if c := adamConsts(3); !adamAsm(k, s[0], s[1], s[2], s[3], c) {
+				adamGeneric(s[0], s[1], s[2], s[3], c)
+			}
+		}},
 	}
 }
 

@@ -234,3 +234,26 @@ func dotAsm(k Kernel, a, b []float32) (float32, bool) {
 	}
 	return 0, false
 }
+
+// adamAVX2 is the AVX2 AdamStep kernel; all lengths must be equal.
+//
+//go:noescape
+func adamAVX2(w, m, v, g []float32, c *AdamConsts)
+
+// adamAVX512 is the AVX-512F AdamStep kernel; all lengths must be equal.
+//
+//go:noescape
+func adamAVX512(w, m, v, g []float32, c *AdamConsts)
+
+// adamAsm is tanhAsm for AdamStep.
+func adamAsm(k Kernel, w, m, v, g []float32, c *AdamConsts) bool {
+	switch k {
+	case KernelAVX512:
+		adamAVX512(w, m, v, g, c)
+	case KernelAVX2:
+		adamAVX2(w, m, v, g, c)
+	default:
+		return false
+	}
+	return true
+}

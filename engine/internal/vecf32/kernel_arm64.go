@@ -144,3 +144,7 @@ func dotAsm(k Kernel, a, b []float32) (float32, bool) {
 	}
 	return dotNEON(a, b), true
 }
+
+// adamAsm reports false: AdamStep has no NEON kernel (its generic form is a
+// few percent of a step there).
+func adamAsm(Kernel, []float32, []float32, []float32, []float32, *AdamConsts) bool { return false }

@@ -31,3 +31,5 @@ func gruCellGradAsm(Kernel, []float32, []float32, []float32, []float32, []float3
 }
 
 func dotAsm(Kernel, []float32, []float32) (float32, bool) { return 0, false }
+
+func adamAsm(Kernel, []float32, []float32, []float32, []float32, *AdamConsts) bool { return false }
