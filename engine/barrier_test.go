@@ -52,3 +52,40 @@ func TestBarrierParks(t *testing.T) {
 	b.await(4)
 	<-done
 }
+
+// TestProgressParks: a part waiting for a step passes only once every part
+// has reported it, by spinning or, past barrierSpin, parked and woken by
+// the report.
+func TestProgressParks(t *testing.T) {
+	pr := newProgress(2)
+	for round := 0; round < 2; round++ {
+		pr.reset(28)
+		pr.reached(0, 0)
+		passed := make(chan struct{})
+		go func() {
+			pr.await(10)
+			close(passed)
+		}()
+		if round == 0 {
+			deadline := time.Now().Add(time.Minute)
+			for pr.sleepers.Load() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the waiting part never parked")
+				}
+				runtime.Gosched()
+			}
+		}
+		pr.reached(1, 11) // not far enough
+		select {
+		case <-passed:
+			t.Fatalf("round %d: passed before part 1 reached step 10", round)
+		case <-time.After(5 * time.Millisecond):
+		}
+		pr.reached(1, 10)
+		select {
+		case <-passed:
+		case <-time.After(time.Minute):
+			t.Fatalf("round %d: the waiting part was not released", round)
+		}
+	}
+}

@@ -84,7 +84,8 @@ func (e *FieldError) Unwrap() error { return ErrConfig }
 
 // MemoryEstimate is an upper bound, in bytes, of what a run of c holds at
 // once: weights, gradients, Adam's moments and the copies taken for
-// snapshots and checkpoints, plus the compiled graphs' buffers (the saved
+// snapshots and checkpoints, the weight gradients' runs of steps, plus the
+// compiled graphs' buffers (the saved
 // states and gradients of each step of a batch, for three batch sizes) and
 // a fixed allowance of 256 MB for the data and the runtime. The default
 // recipe's is 0.27 GB (it peaks at 0.15 GB); TestMemoryEstimateBounds
@@ -93,7 +94,10 @@ func (c Config) MemoryEstimate() int64 {
 	p := int64(c.Params())
 	gh := int64(c.gates()) * int64(c.Hidden)
 	perNet := int64(c.Steps)*int64(c.Batch)*(gh*4+int64(c.Inputs)) + 2*gh*int64(c.Hidden) + int64(c.Batch)*int64(c.Classes)*4
-	return 4*(8*p+3*perNet) + 256<<20
+	// Each training graph (a full and a last, partial batch) keeps a
+	// buffer of the layer's gradients for every run of steps but one.
+	partials := 2 * int64(len(gradRuns(c.Steps))-2)
+	return 4*((8+partials)*p+3*perNet) + 256<<20
 }
 
 // CheckMemory refuses c when its MemoryEstimate exceeds total bytes (the

@@ -42,10 +42,21 @@ import (
 // part is the digits [b0, b1) of a batch that one worker carries.
 type part struct{ b0, b1 int }
 
-// gradRuns is the number of runs of steps the weight gradients are cut
-// into: enough for the free worker to take over part of the other's share,
-// few enough that adding the runs' buffers stays cheap.
-const gradRuns = 4
+// gradRuns returns the first step of every run of steps the weight
+// gradients are cut into, and T: runs of 1, 2, 3, ... steps from the first
+// step up (28 steps: 1+2+...+7). The runs are claimed from the last steps
+// down, the order in which the backward pass finishes them, so a worker
+// whose digits are back first starts on the longest runs while the other
+// is still on the steps below, and the runs claimed last are the shortest,
+// which the two workers end nearly together. The cut depends only on T, so
+// the gradients are the same on any number of workers.
+func gradRuns(T int) []int {
+	runs := []int{0}
+	for k := 1; runs[len(runs)-1] < T; k++ {
+		runs = append(runs, min(runs[len(runs)-1]+k, T))
+	}
+	return runs
+}
 
 // layer is the recurrent layer's saved state and scratch for one batch
 // size, allocated once.
@@ -59,8 +70,9 @@ type layer struct {
 	relay *relay           // runs part 1 when there are two
 	w     *weights         // the weights as the products read them
 
-	meet *barrier // where the parts of a pass sync
-	next counter  // the next run (or the head) to claim
+	meet *barrier  // where the parts of a pass sync
+	next counter   // the next run (or the head) to claim
+	prog *progress // how far each part's backward pass has come
 
 	hs  []float32 // T*B*H: hidden states
 	pre []float32 // T*B*gh: activated gates (GRU: input side); nil for the RNN
@@ -112,7 +124,7 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	l := &layer{
 		cell: c.Cell, d: d, gh: gh, parts: parts,
 		bal: balance{share: 0.5}, spent: make([]paddedDuration, len(parts)),
-		relay: newRelay(), meet: newBarrier(), w: w,
+		relay: newRelay(), meet: newBarrier(), prog: newProgress(len(parts)), w: w,
 		hs:   alignedFloats(n * d.H),
 		zero: make([]float32, d.H),
 	}
@@ -136,11 +148,8 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	case GRU:
 		l.dxn = alignedFloats(n * d.H)
 	}
-	runs := min(gradRuns, d.T)
-	for r := 0; r <= runs; r++ {
-		l.runs = append(l.runs, d.T*r/runs)
-	}
-	for range runs - 1 {
+	l.runs = gradRuns(d.T)
+	for range len(l.runs) - 2 {
 		l.partial = append(l.partial, alignedGrads(gh, d))
 	}
 	l.norms = make([]float64, n)
@@ -212,6 +221,7 @@ func (bl *balance) observe(n0, n1 int, d0, d1 time.Duration) {
 func (l *layer) each(f func(p int)) {
 	l.meet.reset()
 	l.next.n.Store(0)
+	l.prog.reset(l.d.T)
 	switch len(l.parts) {
 	case 1:
 		f(0)
@@ -392,6 +402,7 @@ func (l *layer) backwardPart(p int) {
 				vecf32.LSTMCellGrad(z[:H], z[H:2*H], z[2*H:3*H], z[3*H:], dc[b*H:(b+1)*H],
 					gt[:H], gt[H:2*H], gt[2*H:3*H], gt[3*H:], l.tc[rb:rb+H], cp, dh[b*H:(b+1)*H])
 			}
+			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 0, dh, H)
 			}
@@ -406,12 +417,14 @@ func (l *layer) backwardPart(p int) {
 				vecf32.GRUCellGrad(z[:H], z[H:2*H], z[2*H:], l.dxn[rb:rb+H], dh[b*H:(b+1)*H],
 					gt[:H], gt[H:2*H], gt[2*H:], q[2*H:], prev)
 			}
+			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 1, dh, H)
 			}
 		default:
 			z := l.dz[r*H : (r+n)*H]
 			vecf32.TanhGrad(z, dh, l.hs[r*H:(r+n)*H])
+			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, z, H, &w.whhN, 0, dh, H)
 			}
@@ -419,11 +432,28 @@ func (l *layer) backwardPart(p int) {
 	}
 }
 
+// reached reports that part p's pre-activation gradients of step t are
+// written (see progress).
+func (l *layer) reached(p, t int) {
+	if len(l.parts) > 1 {
+		l.prog.reached(p, t)
+	}
+}
+
+// await returns once every part's pre-activation gradients of step t are
+// written.
+func (l *layer) await(t int) {
+	if len(l.parts) > 1 {
+		l.prog.await(t)
+	}
+}
+
 // weightGrads is part p's share of the weight gradients, once its digits
-// are back at the first step: it waits for the other parts, claims runs of
-// steps (and, with head, the head's gradients as one more item) until
-// none is left, waits again, then adds its share of the runs' buffers into
-// g's. It overwrites g's Wih, Whh, Bih and Bhh:
+// are back at the first step: it claims the head's gradients (with head),
+// then runs of steps from the last down, each once every part has written
+// its pre-activation gradients (see gradRuns), until none is left, waits
+// for the other parts, then adds its share of the runs' buffers into g's.
+// It overwrites g's Wih, Whh, Bih and Bhh:
 //
 //	gWih = dz^T X,  gWhh = dz[B:]^T H[:-B],  gBih = gBhh = colsum dz
 //
@@ -431,27 +461,26 @@ func (l *layer) backwardPart(p int) {
 // bhh only). For the GRU dz is the hidden side; the input side equals it
 // but for the n block, which is dxn.
 func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
-	l.sync(1)
 	runs := len(l.runs) - 1
-	n := int32(runs)
+	items, first := int32(runs), int32(0)
 	if head != nil {
-		n++
+		items, first = items+1, 1
 	}
-	for c := l.next.n.Add(1) - 1; c < n; c = l.next.n.Add(1) - 1 {
-		if int(c) == runs {
+	for c := l.next.n.Add(1) - 1; c < items; c = l.next.n.Add(1) - 1 {
+		if c < first {
+			l.await(l.d.T - 1) // every part's head gradient dl is written
 			head()
 			continue
 		}
+		r := runs - 1 - int(c-first)
 		dst := g
-		if c > 0 {
-			dst = l.partial[c-1]
+		if r > 0 {
+			dst = l.partial[r-1]
 		}
-		l.runGrads(l.runs[c], l.runs[c+1], x, dst)
+		l.await(l.runs[r])
+		l.runGrads(l.runs[r], l.runs[r+1], x, dst)
 	}
-	if runs == 1 {
-		return
-	}
-	l.sync(2)
+	l.sync(1)
 	for k, dst := range [][]float32{g.Wih, g.Whh, g.Bih, g.Bhh} {
 		lo, hi := share(len(dst), p, len(l.parts))
 		for _, q := range l.partial {
