@@ -124,7 +124,8 @@ func (e *evaluator) pass(ctx context.Context, s *mnist.Set, ph Phase, tick Repor
 		}
 		nt := e.nets[batchLen(ld, k, e.c.Batch, n)]
 		st := nt.st
-		got := ld.Batch(k, st.x, st.y)
+		st.src, st.k = ld, k // filled by the parts
+		got := st.d.B
 		if err := nt.run(); err != nil {
 			return nil, stats, fmt.Errorf("engine: %s batch %d: %w", ph, k+1, err)
 		}

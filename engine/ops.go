@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
 // The fused fast path: one gorgonia op for the whole network (the
@@ -49,6 +51,13 @@ type batchState struct {
 
 	gen, done uint64 // forward count; last forward the backward served
 
+	// src, if not nil, holds the batch (number k) the next forward pass
+	// runs: each part fills its own digits of x and y first, on its own
+	// core (the last reads of the batch from memory are then not the one
+	// core's alone while the other waits). nil: x and y already hold it.
+	src *mnist.Loader
+	k   int
+
 	// headGrads writes the head's weight gradients from dl (built once:
 	// the weight gradients' last work item, see layer.weightGrads).
 	headGrads func()
@@ -84,13 +93,18 @@ func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchSt
 	return s
 }
 
-// forward runs the network over the batch in x and y with the weights in
-// v (Wih, Whh, bih, bhh, Wfc, bfc): each part prepares its share of the
-// weights (unless an evaluator did), then, once all have, runs its digits
-// through the layer and the head.
+// forward runs the network over the batch in x and y (or in src) with the
+// weights in v (Wih, Whh, bih, bhh, Wfc, bfc): each part fills its digits
+// from src (if set), prepares its share of the weights (unless an
+// evaluator did), then, once all have, runs its digits through the layer
+// and the head.
 func (s *batchState) forward(v [6][]float32) {
 	l := s.lay
 	l.each(func(p int) {
+		if s.src != nil {
+			pt := l.parts[p]
+			s.src.Fill(s.k, s.x, s.y, pt.b0, pt.b1)
+		}
 		l.preparePart(p, v[0], v[1], v[2], v[3])
 		start := time.Now()
 		l.forwardPart(p, s.x)
@@ -100,6 +114,7 @@ func (s *batchState) forward(v [6][]float32) {
 		s.sums[p].correct = headForward(d, l.last(p), v[4], v[5], s.y[pt.b0:pt.b1], s.probs[pt.b0*d.C:pt.b1*d.C], s.rowLoss[pt.b0:pt.b1])
 		l.done(p, start)
 	})
+	s.src = nil
 	s.lossSum, s.correct = 0, 0
 	for _, v := range s.rowLoss {
 		s.lossSum += v

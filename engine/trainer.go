@@ -410,7 +410,8 @@ func (t *Trainer) trainEpoch(ctx context.Context, epoch int, wait waitFunc) erro
 		}
 		nt := t.train[batchLen(ld, k, t.cfg.Batch, n)]
 		st := nt.st
-		got := ld.Batch(k, st.x, st.y)
+		st.src, st.k = ld, k // filled by the parts
+		got := st.d.B
 		sampled := t.normsEvery > 0 && k%t.normsEvery == 0
 		st.lay.wantNorms = sampled
 		if err := nt.run(); err != nil {

@@ -109,16 +109,30 @@ func (l *Loader) bounds(k int) (lo, hi int) {
 // an index expression would.
 func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
 	lo, hi := l.bounds(k)
-	idx := l.order[lo:hi]
-	n = len(idx)
+	l.Fill(k, x, y, 0, hi-lo)
+	return hi - lo
+}
+
+// Fill is Batch for the digits [b0, b1) of batch k alone: it writes their
+// rows of x (laid out for the whole batch, as Batch lays it out) and their
+// labels, so that two goroutines can each fill a share of one batch. It
+// panics if k is out of range or b0 and b1 are not 0 <= b0 <= b1 <= the
+// batch's size.
+func (l *Loader) Fill(k int, x []float32, y []int, b0, b1 int) {
+	lo, hi := l.bounds(k)
+	n := hi - lo
+	if b0 < 0 || b0 > b1 || b1 > n {
+		panic(fmt.Sprintf("mnist: digits [%d, %d) of a batch of %d", b0, b1, n))
+	}
+	idx := l.order[lo+b0 : lo+b1]
 	x = x[:n*Pixels]
 	y = y[:n]
 	images, labels := l.set.Images, l.set.Labels
 	stride := n * Cols
 	// The digits are scattered over a set larger than the caches: every
-	// image is read from memory. Touching every cache line of the batch's
-	// images first, in a loop that does nothing else, keeps many of those
-	// reads in flight at once (they are independent; their sum, kept alive,
+	// image is read from memory. Touching every cache line of the images
+	// first, in a loop that does nothing else, keeps many of those reads
+	// in flight at once (they are independent; their sum, kept alive,
 	// keeps them); the conversion then reads from the cache.
 	var touched byte
 	for _, i := range idx {
@@ -127,7 +141,8 @@ func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
 			touched += img[o]
 		}
 	}
-	for b, i := range idx {
+	for j, i := range idx {
+		b := b0 + j
 		y[b] = int(labels[i])
 		img := images[i*Pixels : (i+1)*Pixels]
 		for t := 0; t < Rows; t++ {
@@ -140,5 +155,4 @@ func (l *Loader) Batch(k int, x []float32, y []int) (n int) {
 		}
 	}
 	runtime.KeepAlive(touched)
-	return n
 }

@@ -242,3 +242,38 @@ func BenchmarkEmbedded(b *testing.B) {
 		}
 	}
 }
+
+// TestLoaderFill: filling a batch's digits in shares, in any order, writes
+// exactly what Batch writes, for full and partial batches; shares out of
+// range panic.
+func TestLoaderFill(t *testing.T) {
+	train, _ := mustEmbedded(t)
+	s := train.Limit(1000)
+	l, err := NewLoader(s, 64, true, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{0, 7, l.Batches() - 1} {
+		n := len(l.Indices(k))
+		wantX, wantY := make([]float32, 64*Pixels), make([]int, 64)
+		l.Batch(k, wantX, wantY)
+		for _, cut := range []int{0, 1, n / 2, n - 4, n} {
+			x, y := make([]float32, 64*Pixels), make([]int, 64)
+			l.Fill(k, x, y, cut, n)
+			l.Fill(k, x, y, 0, cut)
+			if !slices.Equal(x, wantX) || !slices.Equal(y, wantY) {
+				t.Fatalf("batch %d cut at %d: differs from Batch", k, cut)
+			}
+		}
+	}
+	for _, r := range [][2]int{{-1, 3}, {5, 4}, {0, 65}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Fill of digits [%d, %d) did not panic", r[0], r[1])
+				}
+			}()
+			l.Fill(0, make([]float32, 64*Pixels), make([]int, 64), r[0], r[1])
+		}()
+	}
+}
