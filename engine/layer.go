@@ -30,14 +30,14 @@ import (
 // go through tanh, sigma(x) = (1+tanh(x/2))/2, so their rows of the weights
 // are halved (exactly: a power of two) in the layer's copies.
 //
-// The weight gradients are sums over all the batch's rows, done once both
-// parts are back at the first step: the rows are cut into a fixed number
-// of runs of steps, whichever worker is free claims the next run and
-// computes its products into a buffer of that run, and the workers then
-// add the runs' buffers in run order, each a share of every tensor. The
-// runs and their order do not depend on the split: the gradients, like the
-// states, are bit for bit the same on one worker or two, whatever the
-// balance.
+// The weight gradients are sums over all the batch's rows: the rows are
+// cut into fixed runs of steps (gradRuns), whichever worker is free claims
+// the next run, from the last steps down, waits until both parts' backward
+// passes have written that run (progress), and computes its products into
+// a buffer of that run; the workers then add the runs' buffers in run
+// order, each a share of every tensor. The runs and their order do not
+// depend on the split: the gradients, like the states, are bit for bit the
+// same on one worker or two, whatever the balance.
 
 // part is the digits [b0, b1) of a batch that one worker carries.
 type part struct{ b0, b1 int }

@@ -59,7 +59,7 @@ type batchState struct {
 	k   int
 
 	// headGrads writes the head's weight gradients from dl (built once:
-	// the weight gradients' last work item, see layer.weightGrads).
+	// the weight gradients' first work item, see layer.weightGrads).
 	headGrads func()
 
 	gradT [6]*tensor.Dense // views on grads, state_dict order
@@ -127,9 +127,9 @@ func (s *batchState) forward(v [6][]float32) {
 
 // backward writes into s.grads the gradients of scale times the loss sum
 // of the last forward pass, wfc being the head's weights: each part back
-// through the head and the layer for its digits, then (once all are) the
-// weight gradients, in runs of steps claimed by the free worker
-// (layer.weightGrads).
+// through the head and the layer for its digits, then the weight
+// gradients, in runs of steps claimed by the free worker as soon as every
+// part's backward pass has written them (layer.weightGrads).
 func (s *batchState) backward(scale float32, wfc []float32) {
 	l, d, g := s.lay, s.d, s.grads
 	l.each(func(p int) {
