@@ -217,7 +217,8 @@ func (bl *balance) observe(n0, n1 int, d0, d1 time.Duration) {
 
 // each runs f for every part, part 0 on the calling goroutine and the
 // others on the relay's helpers, and waits for all. The parts may meet in
-// sync, claim chunks, and time their balanced work with done.
+// sync, claim work items (next), report and await their progress down the
+// steps (prog), and time their balanced work with done.
 func (l *layer) each(f func(p int)) {
 	l.meet.reset()
 	l.next.n.Store(0)

@@ -101,14 +101,13 @@ func newBatchState(c Config, b, workers int, grads *Params, w *weights) *batchSt
 func (s *batchState) forward(v [6][]float32) {
 	l := s.lay
 	l.each(func(p int) {
+		pt := l.parts[p]
 		if s.src != nil {
-			pt := l.parts[p]
 			s.src.Fill(s.k, s.x, s.y, pt.b0, pt.b1)
 		}
 		l.preparePart(p, v[0], v[1], v[2], v[3])
 		start := time.Now()
 		l.forwardPart(p, s.x)
-		pt := l.parts[p]
 		d := s.d
 		d.B = pt.b1 - pt.b0
 		s.sums[p].correct = headForward(d, l.last(p), v[4], v[5], s.y[pt.b0:pt.b1], s.probs[pt.b0*d.C:pt.b1*d.C], s.rowLoss[pt.b0:pt.b1])
