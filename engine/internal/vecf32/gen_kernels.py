@@ -82,8 +82,11 @@ class ISA:
 PTRS = ["DI", "SI", "DX", "R8"]
 
 
-def op_tanh(isa, o, regs, mask):
-    """regs: x (input, loaded), a, s, p, q. Result in p."""
+def op_tanh(isa, o, regs, mask, absm_tiny=None):
+    """regs: x (input, loaded), a, s, p, q. Result in p. absm_tiny, if given,
+    are the operands of the absolute-value mask and of tiny (AVX2's gate
+    kernels read them from memory, leaving their registers to a second
+    vector)."""
     x, a, s, p, q = regs
     if isa.avx512:
         c, nc, absm, tiny = "Z16", "Z17", "Z18", "Z19"
@@ -91,6 +94,8 @@ def op_tanh(isa, o, regs, mask):
         qc = [f"Z{27 + i}" for i in range(4)]
     else:
         c, nc, absm, tiny = "Y10", "Y11", "Y12", "Y13"
+        if absm_tiny:
+            absm, tiny = absm_tiny
         pc = [cref(f"p{i}") for i in range(7)]
         qc = [cref(f"q{i}") for i in range(4)]
     # Clamp to [-clamp, clamp]; x is the second (Intel) source, so a NaN in x
@@ -101,7 +106,7 @@ def op_tanh(isa, o, regs, mask):
         o(f"\tVPANDD {x}, {absm}, {a}")
         o(f"\tVCMPPS $1, {tiny}, {a}, {mask}")  # |x| < tiny (false for NaN)
     else:
-        o(f"\tVANDPS {x}, {absm}, {a}")
+        o(f"\tVANDPS {absm}, {x}, {a}")  # absm may be memory: Intel's last source
         o(f"\tVCMPPS $1, {tiny}, {a}, {a}")
     o(f"\tVMULPS {x}, {x}, {s}")
     # Separate multiplies and adds (no FMA), each rounded like the scalar
@@ -262,32 +267,53 @@ def loops(isa, fn, o, unroll, block, advance):
     o("\tRET")
 
 
-# The gate kernels of the LSTM and GRU: one vector of every slice per
-# iteration, several outputs, the tanh inlined. Every product and sum is a
+# The gate kernels of the LSTM and GRU: two vectors per iteration (then one,
+# then the masked tail), several outputs, the tanh inlined. Each vector's
+# instructions are written into a list of their own, with registers of
+# their own, and the two lists are interleaved instruction by instruction:
+# one vector's body is a single chain of dependent tanh evaluations (c
+# needs tanh(g), tanh(c) needs c), too long for the out-of-order window to
+# overlap with the next iteration's, so one vector an iteration ran at about
+# a seventh of Tanh's speed per tanh. Every product and sum is a
 # separate, rounded instruction in the order of the Go reference code
 # (gate.go), so the results are bit for bit the same. The bodies (gate_lstm
 # and the others) are written against a Gate's methods (ld, st, store, mul,
 # add, sub, rsub, sigmoid, tanh, free, one), which gen_kernels_arm64.py's
 # Gate has too: both architectures run the very same sequence of
 # operations. Each body frees every register it allocates (keep names the
-# operands an operation leaves allocated), so it fits NEON's 8 registers a
-# vector.
+# operands an operation leaves allocated); none needs more than 7, so two
+# fit AVX2's 16 registers beside tanh's clamp constants (its absolute-value
+# mask and tiny are read from memory there) and NEON's 8 a vector.
 GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
 
 
+def gate_pools(isa):
+    """The registers of each of a block's two vectors, and their tanh's
+    opmask (AVX-512). The tail's single vector takes the first: AVX2's Y15
+    holds the tail's mask there."""
+    if isa.avx512:
+        return [[f"Z{i}" for i in range(7)], [f"Z{i}" for i in range(7, 14)]], ["K2", "K3"]
+    return [[f"Y{i}" for i in range(7)], [f"Y{i}" for i in (7, 8, 9, 12, 13, 14, 15)]], [None, None]
+
+
 class Gate:
-    def __init__(self, isa, params, o, tail):
-        self.isa, self.params, self.o, self.tail = isa, params, o, tail
+    """Writes one vector's part of a gate kernel's body into its own
+    instruction list L, from its own pool of registers, at byte offset off
+    from the slices' pointers."""
+
+    def __init__(self, isa, params, tail, pool, mask, off=0):
+        self.isa, self.params, self.tail, self.mask, self.off = isa, params, tail, mask, off
+        self.L = []
+        self.o = self.L.append
+        self.pool = list(pool)
         if isa.avx512:
-            self.pool = [f"Z{i}" for i in range(14)]
             self.one, self.half = "Z14", "Z15"
         else:
-            self.pool = [f"Y{i}" for i in list(range(10)) + [14]]
             self.one, self.half = cref("one"), cref("half")
         self.regs = set(self.pool)
 
     def ptr(self, name):
-        return f"({GATE_PTRS[self.params.index(name)]})"
+        return f"{self.off or ''}({GATE_PTRS[self.params.index(name)]})"
 
     def alloc(self):
         return self.pool.pop(0)
@@ -354,7 +380,8 @@ class Gate:
     def tanh(self, x):
         """tanh(x) (Tanh32's rounding); frees x."""
         a, s_, p, q = self.alloc(), self.alloc(), self.alloc(), self.alloc()
-        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], "K2")
+        absm_tiny = None if self.isa.avx512 else (cref("absmask"), cref("tiny"))
+        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], self.mask, absm_tiny)
         self.free(x, a, s_, q)
         return r
 
@@ -454,18 +481,35 @@ def gate_kernel(isa, spec):
         o(f"\tVBROADCASTSS {cref('one')}, Z14")
         o(f"\tVBROADCASTSS {cref('half')}, Z15")
     else:
-        for i, c in enumerate(["clamp", "negclamp", "absmask", "tiny"]):
+        for i, c in enumerate(["clamp", "negclamp"]):
             o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
-    o(f"{fn}_loop:")
-    o(f"\tCMPQ CX, ${isa.w}")
-    o(f"\tJLT {fn}_tail")
-    body(Gate(isa, params, o, False))
-    for i in range(len(params)):
-        o(f"\tADDQ ${isa.vb}, {GATE_PTRS[i]}")
-    o(f"\tSUBQ ${isa.w}, CX")
-    o(f"\tJMP {fn}_loop")
+    pools, masks = gate_pools(isa)
+
+    def part(nvec, label, nxt, tail=False):
+        """nvec vectors an iteration while that many are left (the tail: the
+        masked rest), then nxt."""
+        if not tail:
+            o(f"{label}:")
+            o(f"\tCMPQ CX, ${nvec * isa.w}")
+            o(f"\tJLT {nxt}")
+        gates = [Gate(isa, params, tail, pools[v], masks[v], v * isa.vb) for v in range(nvec)]
+        for g in gates:
+            body(g)
+            assert len(g.pool) == len(pools[0]), f"{fn}: registers left allocated"
+        for lines in zip(*(g.L for g in gates)):  # interleave the vectors
+            for line in lines:
+                o(line)
+        if tail:
+            return
+        for i in range(len(params)):
+            o(f"\tADDQ ${nvec * isa.vb}, {GATE_PTRS[i]}")
+        o(f"\tSUBQ ${nvec * isa.w}, CX")
+        o(f"\tJMP {label}")
+
+    part(2, f"{fn}_loop", f"{fn}_one")
+    part(1, f"{fn}_one", f"{fn}_tail")
     tail_mask(isa, fn, o)
-    body(Gate(isa, params, o, True))
+    part(1, None, None, tail=True)
     o(f"{fn}_done:")
     o("\tVZEROUPPER")
     o("\tRET")
