@@ -277,3 +277,64 @@ func median(v []float64) float64 {
 	}
 	return v[len(v)/2]
 }
+
+// BenchmarkCellFLOPRatio compares the cells' speed per FLOP side by side:
+// each of its b.N rounds runs a block of one-worker training steps (with
+// Adam) of the RNN, then of the LSTM, then of the GRU, timing each step's
+// CPU time, and turns each block's median step into the products' GFLOP
+// per CPU-second. It reports each cell's median over the rounds and
+// lstm/rnn and gru/rnn, the medians over rounds of the ratio of the gated
+// cell's block to the RNN's of the same round: a few hundred milliseconds
+// apart, they see the same machine while its speed drifts.
+func BenchmarkCellFLOPRatio(b *testing.B) {
+	if peak.ProcessCPU() < 0 {
+		b.Skip("reads the process's CPU time, on Linux only")
+	}
+	type side struct {
+		c     Config
+		n     *net
+		p, g  *Params
+		adam  *Adam
+		steps int
+		rate  []float64
+	}
+	var sides []*side
+	for _, cell := range Cells {
+		c, p, g := benchParams(cell, true)
+		n, err := newNet(c, c.Batch, 1, p, g)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.CopyFrom(InitParams(c))
+		randomBatch(n.st)
+		// About 50 ms of steps a block for every cell.
+		steps := max(4, int(20*flopsPerSample(DefaultConfig(), true)/flopsPerSample(c, true)))
+		sides = append(sides, &side{c: c, n: n, p: p, g: g, adam: NewAdam(c), steps: steps})
+	}
+	ratios := make([][]float64, len(sides))
+	cpu := make([]float64, 0, 32)
+	for b.Loop() {
+		for i, s := range sides {
+			cpu = cpu[:0]
+			for k := range s.steps + 1 {
+				c0 := peak.ProcessCPU()
+				if err := s.n.run(); err != nil {
+					b.Fatal(err)
+				}
+				s.adam.update(s.p, s.g, 1, nil, true)
+				if k > 0 { // the first step of a block warms the caches
+					cpu = append(cpu, float64(peak.ProcessCPU()-c0))
+				}
+			}
+			r := float64(s.c.Batch) * flopsPerSample(s.c, true) / median(cpu) // GFLOP per CPU-s (ns)
+			s.rate = append(s.rate, r)
+			ratios[i] = append(ratios[i], r/sides[0].rate[len(sides[0].rate)-1])
+		}
+	}
+	for i, s := range sides {
+		b.ReportMetric(median(s.rate), s.c.Cell.String()+"-GFLOP/cpu-s")
+		if i > 0 {
+			b.ReportMetric(median(ratios[i]), s.c.Cell.String()+"/rnn")
+		}
+	}
+}
