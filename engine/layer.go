@@ -313,15 +313,11 @@ func (l *layer) forwardPart(p int, x []float32) {
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, gh)
 			}
-			for b := 0; b < n; b++ {
-				g := cur[b*gh : (b+1)*gh]
-				cp := l.zero
-				if t > 0 {
-					cp = l.aux[(r-d.B+b)*H : (r-d.B+b+1)*H]
-				}
-				rb := (r + b) * H
-				vecf32.LSTMCell(g[:H], g[H:2*H], g[2*H:3*H], g[3*H:], cp, l.aux[rb:rb+H], l.tc[rb:rb+H], l.hs[rb:rb+H])
+			cp := l.zero
+			if t > 0 {
+				cp = l.aux[(r-d.B)*H : (r-d.B+n)*H]
 			}
+			vecf32.LSTMCell(H, cur, cp, l.aux[r*H:(r+n)*H], l.tc[r*H:(r+n)*H], l.hs[r*H:(r+n)*H])
 		case GRU:
 			hp := l.aux[r*gh : (r+n)*gh]
 			for b := 0; b < n; b++ {
@@ -330,15 +326,11 @@ func (l *layer) forwardPart(p int, x []float32) {
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, hp, gh)
 			}
-			for b := 0; b < n; b++ {
-				g, q := cur[b*gh:(b+1)*gh], hp[b*gh:(b+1)*gh]
-				prev := l.zero
-				if t > 0 {
-					prev = hprev[b*H : (b+1)*H]
-				}
-				rb := (r + b) * H
-				vecf32.GRUCell(g[:H], g[H:2*H], g[2*H:], q[:H], q[H:2*H], q[2*H:], prev, l.hs[rb:rb+H])
+			prev := l.zero
+			if t > 0 {
+				prev = hprev
 			}
+			vecf32.GRUCell(H, cur, hp, prev, l.hs[r*H:(r+n)*H])
 		default:
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, H)
@@ -393,31 +385,22 @@ func (l *layer) backwardPart(p int) {
 		}
 		switch l.cell {
 		case LSTM:
-			for b := 0; b < n; b++ {
-				rb := (r + b) * H
-				z, gt := l.dz[(r+b)*gh:(r+b+1)*gh], l.pre[(r+b)*gh:(r+b+1)*gh]
-				cp := l.zero
-				if t > 0 {
-					cp = l.aux[rb-d.B*H : rb-d.B*H+H]
-				}
-				vecf32.LSTMCellGrad(z[:H], z[H:2*H], z[2*H:3*H], z[3*H:], dc[b*H:(b+1)*H],
-					gt[:H], gt[H:2*H], gt[2*H:3*H], gt[3*H:], l.tc[rb:rb+H], cp, dh[b*H:(b+1)*H])
+			cp := l.zero
+			if t > 0 {
+				cp = l.aux[(r-d.B)*H : (r-d.B+n)*H]
 			}
+			vecf32.LSTMCellGrad(H, l.dz[r*gh:(r+n)*gh], dc, l.pre[r*gh:(r+n)*gh], l.tc[r*H:(r+n)*H], cp, dh)
 			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 0, dh, H)
 			}
 		case GRU:
-			for b := 0; b < n; b++ {
-				rb := (r + b) * H
-				z, gt, q := l.dz[(r+b)*gh:(r+b+1)*gh], l.pre[(r+b)*gh:(r+b+1)*gh], l.aux[(r+b)*gh:(r+b+1)*gh]
-				prev := l.zero
-				if t > 0 {
-					prev = l.hs[rb-d.B*H : rb-d.B*H+H]
-				}
-				vecf32.GRUCellGrad(z[:H], z[H:2*H], z[2*H:], l.dxn[rb:rb+H], dh[b*H:(b+1)*H],
-					gt[:H], gt[H:2*H], gt[2*H:], q[2*H:], prev)
+			prev := l.zero
+			if t > 0 {
+				prev = l.hs[(r-d.B)*H : (r-d.B+n)*H]
 			}
+			vecf32.GRUCellGrad(H, l.dz[r*gh:(r+n)*gh], l.dxn[r*H:(r+n)*H], dh,
+				l.pre[r*gh:(r+n)*gh], l.aux[r*gh:(r+n)*gh], prev)
 			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 1, dh, H)

@@ -38,3 +38,15 @@ func adamGeneric(w, m, v, g []float32, c *AdamConsts) {
 		w[j] -= float32(c.StepSize*mj) / (float32(s*c.InvSqrtBC2) + c.Eps)
 	}
 }
+
+func checkLen(fn string, s ...[]float32) {
+	for _, x := range s[1:] {
+		if len(x) != len(s[0]) {
+			n := make([]int, len(s))
+			for i, y := range s {
+				n[i] = len(y)
+			}
+			panicLen(fn, n...)
+		}
+	}
+}

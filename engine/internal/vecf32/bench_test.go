@@ -91,45 +91,25 @@ func BenchmarkAddTo(b *testing.B) {
 }
 
 // BenchmarkGateCells runs the LSTM and GRU gate kernels (the best this
-// machine has) as the engine calls them: one call per row of a step of 64
-// digits, 128 hidden units, the gates side by side in each row. It
-// reports ns/unit, per hidden unit of a row, beside Tanh's ns/elem over
-// the same 64x128 (an LSTM unit does five tanh, a GRU unit three).
+// machine has) as the engine calls them: on a step of 64 digits, 128
+// hidden units, the gates side by side in each row. It reports ns/unit,
+// per hidden unit of a row, beside Tanh's ns/elem over the same 64x128 (an
+// LSTM unit does five tanh, a GRU unit three).
 func BenchmarkGateCells(b *testing.B) {
 	const H, n = 128, 64
 	x, y, z := benchData(n * 4 * H)
-	rows := func(b *testing.B, f func(r int)) {
-		for b.Loop() {
-			for r := 0; r < n; r++ {
-				f(r)
+	run := func(name string, f func()) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f()
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*H), "ns/unit")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*H), "ns/unit")
+		})
 	}
-	row := func(s []float32, r, w int) []float32 { return s[r*w*H : (r+1)*w*H] }
-	b.Run("lstm", func(b *testing.B) {
-		rows(b, func(r int) {
-			g, c, t := row(x, r, 4), row(y, r, 1), row(z, r, 1)
-			LSTMCell(g[:H], g[H:2*H], g[2*H:3*H], g[3*H:], row(y[n*H:], r, 1), c, t, row(z[n*H:], r, 1))
-		})
-	})
-	b.Run("lstm-grad", func(b *testing.B) {
-		rows(b, func(r int) {
-			g, d := row(x, r, 4), row(y, r, 3)
-			LSTMCellGrad(d[:H], d[H:2*H], d[2*H:], row(y[3*n*H:], r, 1), row(z, r, 1),
-				g[:H], g[H:2*H], g[2*H:3*H], g[3*H:], row(z[n*H:], r, 1), row(z[2*n*H:], r, 1), row(z[3*n*H:], r, 1))
-		})
-	})
-	b.Run("gru", func(b *testing.B) {
-		rows(b, func(r int) {
-			g, q := row(x, r, 3), row(y, r, 3)
-			GRUCell(g[:H], g[H:2*H], g[2*H:], q[:H], q[H:2*H], q[2*H:], row(z, r, 1), row(z[n*H:], r, 1))
-		})
-	})
-	b.Run("tanh", func(b *testing.B) {
-		for b.Loop() {
-			Tanh(z[:n*H], x[:n*H])
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*H), "ns/unit")
-	})
+	one := func(s []float32, k int) []float32 { return s[k*n*H : (k+1)*n*H] }
+	run("lstm", func() { LSTMCell(H, x, one(y, 0), one(y, 1), one(z, 0), one(z, 1)) })
+	run("lstm-grad", func() { LSTMCellGrad(H, y, one(z, 0), x, one(z, 1), one(z, 2), one(z, 3)) })
+	run("gru", func() { GRUCell(H, x[:3*n*H], y[:3*n*H], one(z, 0), one(z, 1)) })
+	run("gru-grad", func() { GRUCellGrad(H, y[:3*n*H], one(z, 0), one(z, 1), x[:3*n*H], z[:3*n*H], one(y, 3)) })
+	run("tanh", func() { Tanh(one(z, 0), one(x, 0)) })
 }

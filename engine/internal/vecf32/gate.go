@@ -1,75 +1,132 @@
 package vecf32
 
-// The gate kernels of the gated cells: one pass over a row of hidden units
-// doing all of a time step's element-wise work. Every slice has the row's
-// length n (they panic otherwise). The sigmoids come from tanh of half the
+import "fmt"
+
+// The gate kernels of the gated cells: one pass over a time step's rows of
+// hidden units doing all of its element-wise work. The sigmoids come from tanh of half the
 // argument, sigma(x) = 0.5 + 0.5*tanh(x/2), so the caller's weights carry
 // the sigmoid gates' rows halved. Every kernel rounds each product and sum
 // separately, in the order of its generic Go form, so all kernels give bit
 // for bit the same results.
 
-// LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o). On entry
-// gi, gf and gout hold half their pre-activations z/2 and gg holds z_g. It
-// stores the gates i = sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g =
-// tanh(z_g) back into gi, gf, gout and gg, and writes c = f*cprev + i*g,
-// tc = tanh(c) and h = o*tc.
-func LSTMCell(gi, gf, gg, gout, cprev, c, tc, h []float32) {
-	checkLen("LSTMCell", gi, gf, gg, gout, cprev, c, tc, h)
-	if !lstmCellAsm(best.kind, gi, gf, gg, gout, cprev, c, tc, h) {
-		lstmCellGeneric(gi, gf, gg, gout, cprev, c, tc, h)
+// The kernels' signatures, one row each; lstmCellKernel and the others
+// (one per architecture's kernel file) pick the assembly kernel k names,
+// or the generic one.
+type (
+	lstmCellFunc     func(gi, gf, gg, gout, cprev, c, tc, h []float32)
+	lstmCellGradFunc func(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
+	gruCellFunc      func(r, z, n, hr, hz, hn, hprev, h []float32)
+	gruCellGradFunc  func(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
+)
+
+// Each kernel below runs on every row of a time step's batch in one call
+// (a call per row cost a fifth of the LSTM backward kernel's time at 128
+// units). A row of H units of a slice with w blocks is s[b*w*H:(b+1)*w*H],
+// its blocks side by side (as one product of a step leaves the gates);
+// prev (cprev, hprev) may instead hold H values, every row's (the first
+// step's zero state).
+
+// LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o) for the
+// rows of H units in h. A row of g holds the blocks i, f, g, o; on entry i,
+// f and o hold half their pre-activations z/2 and g holds z_g. It stores
+// the gates i = sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g = tanh(z_g)
+// back into g, and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc
+// (one block a row each).
+func LSTMCell(H int, g, cprev, c, tc, h []float32) {
+	n := rows("LSTMCell", H, h, prev(cprev), blocks(g, 4), blocks(c, 1), blocks(tc, 1))
+	f := lstmCellKernel(best.kind)
+	for b := range n {
+		gb, o := g[b*4*H:(b+1)*4*H], b*H
+		f(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], row(cprev, b, H), c[o:o+H], tc[o:o+H], h[o:o+H])
 	}
 }
 
-// LSTMCellGrad is the backward of LSTMCell for the activated gates gi, gf,
-// gg, gout, tc = tanh(c) and cprev, given dh = dL/dh and the cell-state
-// gradient dc carried from the next step (updated in place to the one for
-// cprev). It writes the pre-activation gradients:
+// LSTMCellGrad is the backward of LSTMCell for the rows of H units in dh,
+// given the activated gates g (blocks i, f, g, o), tc = tanh(c), cprev, dh
+// = dL/dh and the cell-state gradient dc carried from the next step
+// (updated in place to the one for cprev). It writes the pre-activation
+// gradients into dz (blocks zi, zf, zg, zo):
 //
 //	dc' = dc + dh*o*(1-tc²);  zi = dc'*g*i*(1-i);  zf = dc'*cprev*f*(1-f)
 //	zg = dc'*i*(1-g²);  zo = dh*tc*o*(1-o);  dc = dc'*f
-func LSTMCellGrad(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32) {
-	checkLen("LSTMCellGrad", zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh)
-	if !lstmCellGradAsm(best.kind, zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh) {
-		lstmCellGradGeneric(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh)
+func LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
+	n := rows("LSTMCellGrad", H, dh, prev(cprev), blocks(dz, 4), blocks(dc, 1), blocks(g, 4), blocks(tc, 1))
+	f := lstmCellGradKernel(best.kind)
+	for b := range n {
+		zb, gb, o := dz[b*4*H:(b+1)*4*H], g[b*4*H:(b+1)*4*H], b*H
+		f(zb[:H], zb[H:2*H], zb[2*H:3*H], zb[3*H:], dc[o:o+H],
+			gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], tc[o:o+H], row(cprev, b, H), dh[o:o+H])
 	}
 }
 
-// GRUCell finishes a GRU step (PyTorch's gate order r, z, n). On entry r, z
-// and n hold the input side x W_ih^T + b_ih and hr, hz, hn the hidden side
-// h W_hh^T + b_hh, the r and z parts halved. It stores the activated gates
-// r = sigma(r+hr), z = sigma(z+hz), n = tanh(n + r*hn) back into r, z and n,
-// and writes h = n + z*(hprev - n).
-func GRUCell(r, z, n, hr, hz, hn, hprev, h []float32) {
-	checkLen("GRUCell", r, z, n, hr, hz, hn, hprev, h)
-	if !gruCellAsm(best.kind, r, z, n, hr, hz, hn, hprev, h) {
-		gruCellGeneric(r, z, n, hr, hz, hn, hprev, h)
+// GRUCell finishes a GRU step (PyTorch's gate order r, z, n) for the rows
+// of H units in h. On entry a row of x holds the input side x W_ih^T + b_ih
+// (blocks r, z, n) and one of hid the hidden side h W_hh^T + b_hh (hr, hz,
+// hn), the r and z blocks halved. It stores the activated gates r =
+// sigma(r+hr), z = sigma(z+hz), n = tanh(n + r*hn) back into x, and writes
+// h = n + z*(hprev - n).
+func GRUCell(H int, x, hid, hprev, h []float32) {
+	n := rows("GRUCell", H, h, prev(hprev), blocks(x, 3), blocks(hid, 3))
+	f := gruCellKernel(best.kind)
+	for b := range n {
+		xb, qb, o := x[b*3*H:(b+1)*3*H], hid[b*3*H:(b+1)*3*H], b*H
+		f(xb[:H], xb[H:2*H], xb[2*H:], qb[:H], qb[H:2*H], qb[2*H:], row(hprev, b, H), h[o:o+H])
 	}
 }
 
-// GRUCellGrad is the backward of GRUCell for the activated gates r, z, n,
-// the hidden-side hn and hprev, given dh = dL/dh (updated in place to
-// dh*z, the direct part of dL/dhprev). It writes the hidden-side
-// pre-activation gradients hr, hz, hnr and the input side's n part xn (the
-// input side's r and z parts equal hr and hz):
+// GRUCellGrad is the backward of GRUCell for the rows of H units in dh,
+// given the activated gates g (blocks r, z, n), the hidden side hid (its
+// hn block is read), hprev and dh = dL/dh (updated in place to dh*z, the
+// direct part of dL/dhprev). It writes the hidden side's pre-activation
+// gradients into dz (blocks hr, hz, hnr) and the input side's n block into
+// xn (the input side's r and z blocks equal hr and hz):
 //
 //	xn = dh*(1-z)*(1-n²);  hz = dh*(hprev-n)*z*(1-z);  hr = xn*hn*r*(1-r);  hnr = xn*r
-func GRUCellGrad(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32) {
-	checkLen("GRUCellGrad", hr, hz, hnr, xn, dh, r, z, n, hn, hprev)
-	if !gruCellGradAsm(best.kind, hr, hz, hnr, xn, dh, r, z, n, hn, hprev) {
-		gruCellGradGeneric(hr, hz, hnr, xn, dh, r, z, n, hn, hprev)
+func GRUCellGrad(H int, dz, xn, dh, g, hid, hprev []float32) {
+	n := rows("GRUCellGrad", H, dh, prev(hprev), blocks(dz, 3), blocks(xn, 1), blocks(g, 3), blocks(hid, 3))
+	f := gruCellGradKernel(best.kind)
+	for b := range n {
+		zb, gb, o := dz[b*3*H:(b+1)*3*H], g[b*3*H:(b+1)*3*H], b*H
+		f(zb[:H], zb[H:2*H], zb[2*H:], xn[o:o+H], dh[o:o+H],
+			gb[:H], gb[H:2*H], gb[2*H:], hid[b*3*H+2*H:(b+1)*3*H], row(hprev, b, H))
 	}
 }
 
-func checkLen(fn string, s ...[]float32) {
-	for _, x := range s[1:] {
-		if len(x) != len(s[0]) {
-			n := make([]int, len(s))
-			for i, y := range s {
-				n[i] = len(y)
-			}
-			panicLen(fn, n...)
-		}
+// shape is a slice's length and how many blocks of H it holds a row (0:
+// a prev slice, of one row or H values).
+type shape struct{ len, w int }
+
+func blocks(s []float32, w int) shape { return shape{len(s), w} }
+func prev(s []float32) shape          { return shape{len(s), 0} }
+
+// rows returns the number of rows of H units in the slice of one block a
+// row, and panics, naming fn, unless H > 0 and every slice's shape fits
+// them.
+func rows(fn string, H int, one []float32, s ...shape) int {
+	n := 0
+	if H > 0 {
+		n = len(one) / H
 	}
+	ok := H > 0 && len(one) == n*H
+	for _, x := range s {
+		ok = ok && (x.len == x.w*n*H || x.w == 0 && (x.len == n*H || x.len == H))
+	}
+	if !ok {
+		l := []int{H, len(one)}
+		for _, x := range s {
+			l = append(l, x.len)
+		}
+		panic(fmt.Sprintf("vecf32: %s: H and the slices' lengths do not fit rows of H units: %v", fn, l))
+	}
+	return n
+}
+
+// row is row b of a prev slice (its only row when it holds H values).
+func row(p []float32, b, H int) []float32 {
+	if len(p) == H {
+		return p
+	}
+	return p[b*H : (b+1)*H]
 }
 
 // sigmoidOfTanh is 0.5 + 0.5*t, rounded as the kernels do.

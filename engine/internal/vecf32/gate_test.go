@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -24,9 +26,7 @@ func gateCases() []gateCase {
 			}
 			return 5 // pre-activations
 		}, func(k Kernel, s [][]float32) {
-			if !lstmCellAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) {
-				lstmCellGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
-			}
+			lstmCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
 		}},
 		{"LSTMCellGrad", 12, func(i int) float32 {
 			if i == 4 || i == 10 || i == 11 {
@@ -34,19 +34,13 @@ func gateCases() []gateCase {
 			}
 			return 1
 		}, func(k Kernel, s [][]float32) {
-			if !lstmCellGradAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11]) {
-				lstmCellGradGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
-			}
+			lstmCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
 		}},
 		{"GRUCell", 8, func(i int) float32 { return 4 }, func(k Kernel, s [][]float32) {
-			if !gruCellAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) {
-				gruCellGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
-			}
+			gruCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
 		}},
 		{"GRUCellGrad", 10, func(i int) float32 { return 1.5 }, func(k Kernel, s [][]float32) {
-			if !gruCellGradAsm(k, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]) {
-				gruCellGradGeneric(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
-			}
+			gruCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
 		}},
 		// Not a gate, but element-wise in the same way: w, m, v, g, the
 		// second moments made non-negative (every kernel gets the same).
@@ -131,7 +125,7 @@ func TestGateKernelsMath(t *testing.T) {
 	gg := []float32{float32(zg)}
 	gout := []float32{float32(zo / 2)}
 	c, tc, h := make([]float32, 1), make([]float32, 1), make([]float32, 1)
-	LSTMCell(gi, gf, gg, gout, []float32{float32(cp)}, c, tc, h)
+	lstmCellGeneric(gi, gf, gg, gout, []float32{float32(cp)}, c, tc, h)
 	wc := sig(zf)*cp + sig(zi)*math.Tanh(zg)
 	close("LSTM c", c[0], wc)
 	close("LSTM h", h[0], sig(zo)*math.Tanh(wc))
@@ -142,7 +136,7 @@ func TestGateKernelsMath(t *testing.T) {
 	i, f, g, o, t64 := sig(zi), sig(zf), math.Tanh(zg), sig(zo), math.Tanh(wc)
 	dcp := dc + dh*o*(1-t64*t64)
 	outs := [][]float32{{0}, {0}, {0}, {0}, {float32(dc)}}
-	LSTMCellGrad(outs[0], outs[1], outs[2], outs[3], outs[4], gi, gf, gg, gout, tc, []float32{float32(cp)}, []float32{float32(dh)})
+	lstmCellGradGeneric(outs[0], outs[1], outs[2], outs[3], outs[4], gi, gf, gg, gout, tc, []float32{float32(cp)}, []float32{float32(dh)})
 	close("LSTM dzi", outs[0][0], dcp*g*i*(1-i))
 	close("LSTM dzf", outs[1][0], dcp*cp*f*(1-f))
 	close("LSTM dzg", outs[2][0], dcp*i*(1-g*g))
@@ -154,7 +148,7 @@ func TestGateKernelsMath(t *testing.T) {
 	zs := []float32{float32(xz / 2)}
 	ns := []float32{float32(xn)}
 	hout := make([]float32, 1)
-	GRUCell(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, []float32{float32(hn)}, []float32{float32(hp)}, hout)
+	gruCellGeneric(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, []float32{float32(hn)}, []float32{float32(hp)}, hout)
 	rg, zgg := sig(xr+hr), sig(xz+hz)
 	ng := math.Tanh(xn + rg*hn)
 	close("GRU r", rs[0], rg)
@@ -162,7 +156,7 @@ func TestGateKernelsMath(t *testing.T) {
 	close("GRU h", hout[0], (1-zgg)*ng+zgg*hp)
 	dhs := []float32{float32(dh)}
 	g4 := [][]float32{{0}, {0}, {0}, {0}}
-	GRUCellGrad(g4[0], g4[1], g4[2], g4[3], dhs, rs, zs, ns, []float32{float32(hn)}, []float32{float32(hp)})
+	gruCellGradGeneric(g4[0], g4[1], g4[2], g4[3], dhs, rs, zs, ns, []float32{float32(hn)}, []float32{float32(hp)})
 	dn := dh * (1 - zgg) * (1 - ng*ng)
 	close("GRU xn", g4[3][0], dn)
 	close("GRU hz", g4[1][0], dh*(hp-ng)*zgg*(1-zgg))
@@ -171,14 +165,112 @@ func TestGateKernelsMath(t *testing.T) {
 	close("GRU dh", dhs[0], dh*zgg)
 }
 
-func TestGateKernelsLengthPanics(t *testing.T) {
-	a, b := make([]float32, 3), make([]float32, 4)
-	defer func() {
-		if msg, _ := recover().(string); msg == "" {
-			t.Fatal("LSTMCell with mismatched lengths did not panic")
+// TestGateRows holds the exported gate kernels, which run every row of a
+// step, against the generic kernel run on each row: bit for bit, for
+// every number of rows (0 to 5) and widths of H around the vector widths,
+// with prev (cprev, hprev) of one row each or shared.
+func TestGateRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = 3 * (2*r.Float32() - 1)
 		}
-	}()
-	LSTMCell(a, a, a, a, a, a, a, b)
+		return s
+	}
+	same := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s [%d] = %g, row by row %g", name, i, got[i], want[i])
+			}
+		}
+	}
+	for _, H := range []int{1, 7, 16, 17, 40} {
+		for n := 0; n <= 5; n++ {
+			for _, shared := range []bool{false, true} {
+				name := fmt.Sprintf("H=%d n=%d shared=%v", H, n, shared)
+				pl := n * H
+				if shared {
+					pl = H
+				}
+				pr := func(p []float32, b int) []float32 {
+					if shared {
+						return p
+					}
+					return p[b*H : (b+1)*H]
+				}
+				// LSTMCell and LSTMCellGrad.
+				g, p, c, tc, h := fill(4*n*H), fill(pl), fill(n*H), fill(n*H), fill(n*H)
+				g2, c2, tc2, h2 := slices.Clone(g), slices.Clone(c), slices.Clone(tc), slices.Clone(h)
+				LSTMCell(H, g, p, c, tc, h)
+				for b := range n {
+					gb, o := g2[b*4*H:], b*H
+					lstmCellGeneric(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], pr(p, b), c2[o:o+H], tc2[o:o+H], h2[o:o+H])
+				}
+				same(name+" LSTMCell g", g, g2)
+				same(name+" LSTMCell c", c, c2)
+				same(name+" LSTMCell tc", tc, tc2)
+				same(name+" LSTMCell h", h, h2)
+				dz, dc, dh := fill(4*n*H), fill(n*H), fill(n*H)
+				dz2, dc2, dh2 := slices.Clone(dz), slices.Clone(dc), slices.Clone(dh)
+				LSTMCellGrad(H, dz, dc, g, tc, p, dh)
+				for b := range n {
+					zb, gb, o := dz2[b*4*H:], g[b*4*H:], b*H
+					lstmCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], zb[3*H:4*H], dc2[o:o+H],
+						gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], tc[o:o+H], pr(p, b), dh2[o:o+H])
+				}
+				same(name+" LSTMCellGrad dz", dz, dz2)
+				same(name+" LSTMCellGrad dc", dc, dc2)
+				// GRUCell and GRUCellGrad.
+				x, q := fill(3*n*H), fill(3*n*H)
+				x2, h3 := slices.Clone(x), slices.Clone(h)
+				GRUCell(H, x, q, p, h)
+				for b := range n {
+					xb, qb, o := x2[b*3*H:], q[b*3*H:], b*H
+					gruCellGeneric(xb[:H], xb[H:2*H], xb[2*H:3*H], qb[:H], qb[H:2*H], qb[2*H:3*H], pr(p, b), h3[o:o+H])
+				}
+				same(name+" GRUCell x", x, x2)
+				same(name+" GRUCell h", h, h3)
+				gz, xn := fill(3*n*H), fill(n*H)
+				gz2, xn2, dh3 := slices.Clone(gz), slices.Clone(xn), slices.Clone(dh)
+				GRUCellGrad(H, gz, xn, dh, x, q, p)
+				for b := range n {
+					zb, xb, o := gz2[b*3*H:], x[b*3*H:], b*H
+					gruCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], xn2[o:o+H], dh3[o:o+H],
+						xb[:H], xb[H:2*H], xb[2*H:3*H], q[b*3*H+2*H:(b+1)*3*H], pr(p, b))
+				}
+				same(name+" GRUCellGrad dz", gz, gz2)
+				same(name+" GRUCellGrad xn", xn, xn2)
+				same(name+" GRUCellGrad dh", dh, dh3)
+			}
+		}
+	}
+}
+
+// TestGateKernelsLengthPanics: slices that do not fit rows of H units (a
+// short row, a gate slice of the wrong width, a prev of neither one row
+// each nor H values, H of 0) panic with the kernel's name.
+func TestGateKernelsLengthPanics(t *testing.T) {
+	const H = 4
+	s := func(n int) []float32 { return make([]float32, n) }
+	for name, f := range map[string]func(){
+		"short row":        func() { LSTMCell(H, s(8*H), s(2*H), s(2*H), s(2*H), s(2*H-1)) },
+		"gate width":       func() { LSTMCell(H, s(6*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
+		"prev":             func() { LSTMCellGrad(H, s(8*H), s(2*H), s(8*H), s(2*H), s(3*H), s(2*H)) },
+		"gru hidden width": func() { GRUCell(H, s(6*H), s(4*H), s(H), s(2*H)) },
+		"gru grad xn":      func() { GRUCellGrad(H, s(6*H), s(H), s(2*H), s(6*H), s(6*H), s(H)) },
+		"H of 0":           func() { GRUCell(0, nil, nil, nil, nil) },
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, "Cell") {
+					t.Errorf("%s: recovered %q, want a panic naming the kernel", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
 }
 
 // TestDot holds every Dot kernel against a float64 sum, for many lengths

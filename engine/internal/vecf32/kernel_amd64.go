@@ -131,17 +131,15 @@ func lstmCellAVX2(gi, gf, gg, gout, cprev, c, tc, h []float32)
 //go:noescape
 func lstmCellAVX512(gi, gf, gg, gout, cprev, c, tc, h []float32)
 
-// lstmCellAsm is tanhAsm for LSTMCell.
-func lstmCellAsm(k Kernel, gi, gf, gg, gout, cprev, c, tc, h []float32) bool {
+// lstmCellKernel is k's lstmCell kernel, the generic one if k has none.
+func lstmCellKernel(k Kernel) lstmCellFunc {
 	switch k {
 	case KernelAVX512:
-		lstmCellAVX512(gi, gf, gg, gout, cprev, c, tc, h)
+		return lstmCellAVX512
 	case KernelAVX2:
-		lstmCellAVX2(gi, gf, gg, gout, cprev, c, tc, h)
-	default:
-		return false
+		return lstmCellAVX2
 	}
-	return true
+	return lstmCellGeneric
 }
 
 // lstmCellGradAVX2 is the AVX2+FMA3 LSTMCellGrad kernel; all lengths must be equal.
@@ -154,17 +152,15 @@ func lstmCellGradAVX2(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []floa
 //go:noescape
 func lstmCellGradAVX512(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
 
-// lstmCellGradAsm is tanhAsm for LSTMCellGrad.
-func lstmCellGradAsm(k Kernel, zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32) bool {
+// lstmCellGradKernel is k's lstmCellGrad kernel, the generic one if k has none.
+func lstmCellGradKernel(k Kernel) lstmCellGradFunc {
 	switch k {
 	case KernelAVX512:
-		lstmCellGradAVX512(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh)
+		return lstmCellGradAVX512
 	case KernelAVX2:
-		lstmCellGradAVX2(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh)
-	default:
-		return false
+		return lstmCellGradAVX2
 	}
-	return true
+	return lstmCellGradGeneric
 }
 
 // gruCellAVX2 is the AVX2+FMA3 GRUCell kernel; all lengths must be equal.
@@ -177,17 +173,15 @@ func gruCellAVX2(r, z, n, hr, hz, hn, hprev, h []float32)
 //go:noescape
 func gruCellAVX512(r, z, n, hr, hz, hn, hprev, h []float32)
 
-// gruCellAsm is tanhAsm for GRUCell.
-func gruCellAsm(k Kernel, r, z, n, hr, hz, hn, hprev, h []float32) bool {
+// gruCellKernel is k's gruCell kernel, the generic one if k has none.
+func gruCellKernel(k Kernel) gruCellFunc {
 	switch k {
 	case KernelAVX512:
-		gruCellAVX512(r, z, n, hr, hz, hn, hprev, h)
+		return gruCellAVX512
 	case KernelAVX2:
-		gruCellAVX2(r, z, n, hr, hz, hn, hprev, h)
-	default:
-		return false
+		return gruCellAVX2
 	}
-	return true
+	return gruCellGeneric
 }
 
 // gruCellGradAVX2 is the AVX2+FMA3 GRUCellGrad kernel; all lengths must be equal.
@@ -200,17 +194,15 @@ func gruCellGradAVX2(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
 //go:noescape
 func gruCellGradAVX512(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
 
-// gruCellGradAsm is tanhAsm for GRUCellGrad.
-func gruCellGradAsm(k Kernel, hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32) bool {
+// gruCellGradKernel is k's gruCellGrad kernel, the generic one if k has none.
+func gruCellGradKernel(k Kernel) gruCellGradFunc {
 	switch k {
 	case KernelAVX512:
-		gruCellGradAVX512(hr, hz, hnr, xn, dh, r, z, n, hn, hprev)
+		return gruCellGradAVX512
 	case KernelAVX2:
-		gruCellGradAVX2(hr, hz, hnr, xn, dh, r, z, n, hn, hprev)
-	default:
-		return false
+		return gruCellGradAVX2
 	}
-	return true
+	return gruCellGradGeneric
 }
 
 // dotAVX2 is the AVX2+FMA3 Dot kernel; the lengths must be equal.

@@ -100,40 +100,36 @@ func addToAsm(k Kernel, dst, a, b []float32) bool {
 	return true
 }
 
-// lstmCellAsm is tanhAsm for LSTMCell.
-func lstmCellAsm(k Kernel, gi, gf, gg, gout, cprev, c, tc, h []float32) bool {
-	if k != KernelNEON {
-		return false
+// lstmCellKernel is k's lstmCell kernel, the generic one if k has none.
+func lstmCellKernel(k Kernel) lstmCellFunc {
+	if k == KernelNEON {
+		return lstmCellNEON
 	}
-	lstmCellNEON(gi, gf, gg, gout, cprev, c, tc, h)
-	return true
+	return lstmCellGeneric
 }
 
-// lstmCellGradAsm is tanhAsm for LSTMCellGrad.
-func lstmCellGradAsm(k Kernel, zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32) bool {
-	if k != KernelNEON {
-		return false
+// lstmCellGradKernel is k's lstmCellGrad kernel, the generic one if k has none.
+func lstmCellGradKernel(k Kernel) lstmCellGradFunc {
+	if k == KernelNEON {
+		return lstmCellGradNEON
 	}
-	lstmCellGradNEON(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh)
-	return true
+	return lstmCellGradGeneric
 }
 
-// gruCellAsm is tanhAsm for GRUCell.
-func gruCellAsm(k Kernel, r, z, n, hr, hz, hn, hprev, h []float32) bool {
-	if k != KernelNEON {
-		return false
+// gruCellKernel is k's gruCell kernel, the generic one if k has none.
+func gruCellKernel(k Kernel) gruCellFunc {
+	if k == KernelNEON {
+		return gruCellNEON
 	}
-	gruCellNEON(r, z, n, hr, hz, hn, hprev, h)
-	return true
+	return gruCellGeneric
 }
 
-// gruCellGradAsm is tanhAsm for GRUCellGrad.
-func gruCellGradAsm(k Kernel, hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32) bool {
-	if k != KernelNEON {
-		return false
+// gruCellGradKernel is k's gruCellGrad kernel, the generic one if k has none.
+func gruCellGradKernel(k Kernel) gruCellGradFunc {
+	if k == KernelNEON {
+		return gruCellGradNEON
 	}
-	gruCellGradNEON(hr, hz, hnr, xn, dh, r, z, n, hn, hprev)
-	return true
+	return gruCellGradGeneric
 }
 
 // dotAsm runs the Dot kernel k, or reports false if k is not an assembly

@@ -14,21 +14,13 @@ func addAsm(Kernel, []float32, []float32) bool { return false }
 
 func addToAsm(Kernel, []float32, []float32, []float32) bool { return false }
 
-func lstmCellAsm(Kernel, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32) bool {
-	return false
-}
+func lstmCellKernel(Kernel) lstmCellFunc { return lstmCellGeneric }
 
-func lstmCellGradAsm(Kernel, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32) bool {
-	return false
-}
+func lstmCellGradKernel(Kernel) lstmCellGradFunc { return lstmCellGradGeneric }
 
-func gruCellAsm(Kernel, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32) bool {
-	return false
-}
+func gruCellKernel(Kernel) gruCellFunc { return gruCellGeneric }
 
-func gruCellGradAsm(Kernel, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32) bool {
-	return false
-}
+func gruCellGradKernel(Kernel) gruCellGradFunc { return gruCellGradGeneric }
 
 func dotAsm(Kernel, []float32, []float32) (float32, bool) { return 0, false }
 
