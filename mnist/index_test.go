@@ -47,6 +47,15 @@ func TestEmbeddedIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if testing.Short() {
+		// -race -short: the parts inflated concurrently, and the whole
+		// matched the file's CRC-32 and length (Inflate checks both);
+		// the pixel-by-pixel comparisons below run in the normal tests.
+		if n != 60000 || len(got) != n*28*28 {
+			t.Fatalf("the index gives %d images in %d bytes", n, len(got))
+		}
+		return
+	}
 	want, wantN, err := ReadImages(bytes.NewReader(gz), "train")
 	if err != nil {
 		t.Fatal(err)
