@@ -302,12 +302,17 @@ func (l *layer) forwardPart(p int, x []float32) {
 		if t > 0 {
 			hprev = l.hs[(r-d.B)*H : (r-d.B+n)*H]
 		}
-		// The step's input projection, bias + x_t Wih^T, made step by
-		// step so that it is still in cache for the rest of the step.
-		for b := 0; b < n; b++ {
-			copy(cur[b*gh:(b+1)*gh], w.bias)
+		// The step's input projection, x_t Wih^T (the RNN's and the GRU's
+		// start from the bias; the LSTM's gate kernel adds it), made step
+		// by step so that it is still in cache for the rest of the step.
+		beta := float32(0)
+		if l.cell != LSTM {
+			for b := 0; b < n; b++ {
+				copy(cur[b*gh:(b+1)*gh], w.bias)
+			}
+			beta = 1
 		}
-		gemm.SgemmPacked(false, n, 1, x[r*d.I:], d.I, &w.wihT, 1, cur, gh)
+		gemm.SgemmPacked(false, n, 1, x[r*d.I:], d.I, &w.wihT, beta, cur, gh)
 		switch l.cell {
 		case LSTM:
 			if t > 0 {
@@ -317,7 +322,7 @@ func (l *layer) forwardPart(p int, x []float32) {
 			if t > 0 {
 				cp = l.aux[(r-d.B)*H : (r-d.B+n)*H]
 			}
-			vecf32.LSTMCell(H, cur, cp, l.aux[r*H:(r+n)*H], l.tc[r*H:(r+n)*H], l.hs[r*H:(r+n)*H])
+			vecf32.LSTMCell(H, cur, w.bias, cp, l.aux[r*H:(r+n)*H], l.tc[r*H:(r+n)*H], l.hs[r*H:(r+n)*H])
 		case GRU:
 			hp := l.aux[r*gh : (r+n)*gh]
 			for b := 0; b < n; b++ {

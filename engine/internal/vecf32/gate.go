@@ -13,7 +13,7 @@ import "fmt"
 // (one per architecture's kernel file) pick the assembly kernel k names,
 // or the generic one.
 type (
-	lstmCellFunc     func(gi, gf, gg, gout, cprev, c, tc, h []float32)
+	lstmCellFunc     func(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 	lstmCellGradFunc func(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
 	gruCellFunc      func(r, z, n, hr, hz, hn, hprev, h []float32)
 	gruCellGradFunc  func(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
@@ -27,17 +27,23 @@ type (
 // step's zero state).
 
 // LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o) for the
-// rows of H units in h. A row of g holds the blocks i, f, g, o; on entry i,
-// f and o hold half their pre-activations z/2 and g holds z_g. It stores
-// the gates i = sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g = tanh(z_g)
-// back into g, and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc
-// (one block a row each).
-func LSTMCell(H int, g, cprev, c, tc, h []float32) {
+// rows of H units in h. A row of g holds the blocks i, f, g, o of the
+// step's products, and bias (4H values, every row's) the gates' biases;
+// the i, f and o blocks of both are halved, so that i, f and o add up to
+// half their pre-activations z/2 and g to z_g. It stores the gates i =
+// sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g = tanh(z_g) back into g,
+// and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc (one block a row
+// each).
+func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
 	n := rows("LSTMCell", H, h, prev(cprev), blocks(g, 4), blocks(c, 1), blocks(tc, 1))
+	if len(bias) != 4*H {
+		panicLen("LSTMCell bias (4H)", H, len(bias))
+	}
 	f := lstmCellKernel(best.kind)
+	bi, bf, bg, bo := bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:]
 	for b := range n {
 		gb, o := g[b*4*H:(b+1)*4*H], b*H
-		f(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], row(cprev, b, H), c[o:o+H], tc[o:o+H], h[o:o+H])
+		f(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], bi, bf, bg, bo, row(cprev, b, H), c[o:o+H], tc[o:o+H], h[o:o+H])
 	}
 }
 
@@ -132,19 +138,20 @@ func row(p []float32, b, H int) []float32 {
 // sigmoidOfTanh is 0.5 + 0.5*t, rounded as the kernels do.
 func sigmoidOfTanh(t float32) float32 { return float32(t*0.5) + 0.5 }
 
-func lstmCellGeneric(gi, gf, gg, gout, cprev, c, tc, h []float32) {
+func lstmCellGeneric(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32) {
 	n := len(gi)
 	gf, gg, gout, cprev, c, tc, h = gf[:n], gg[:n], gout[:n], cprev[:n], c[:n], tc[:n], h[:n]
+	bi, bf, bg, bo = bi[:n], bf[:n], bg[:n], bo[:n]
 	for j := range gi {
-		i, f := sigmoidOfTanh(Tanh32(gi[j])), sigmoidOfTanh(Tanh32(gf[j]))
+		i, f := sigmoidOfTanh(Tanh32(gi[j]+bi[j])), sigmoidOfTanh(Tanh32(gf[j]+bf[j]))
 		gi[j], gf[j] = i, f
-		g := Tanh32(gg[j])
+		g := Tanh32(gg[j] + bg[j])
 		gg[j] = g
 		cj := float32(f*cprev[j]) + float32(i*g)
 		c[j] = cj
 		t := Tanh32(cj)
 		tc[j] = t
-		o := sigmoidOfTanh(Tanh32(gout[j]))
+		o := sigmoidOfTanh(Tanh32(gout[j] + bo[j]))
 		gout[j] = o
 		h[j] = o * t
 	}

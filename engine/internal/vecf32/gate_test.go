@@ -20,13 +20,16 @@ type gateCase struct {
 
 func gateCases() []gateCase {
 	return []gateCase{
-		{"LSTMCell", 8, func(i int) float32 {
-			if i == 4 {
+		{"LSTMCell", 12, func(i int) float32 {
+			switch {
+			case i == 8:
 				return 3 // cprev
+			case i >= 4 && i < 8:
+				return 1 // biases
 			}
-			return 5 // pre-activations
+			return 5 // the products' part of the pre-activations
 		}, func(k Kernel, s [][]float32) {
-			lstmCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+			lstmCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
 		}},
 		{"LSTMCellGrad", 12, func(i int) float32 {
 			if i == 4 || i == 10 || i == 11 {
@@ -118,14 +121,16 @@ func TestGateKernelsMath(t *testing.T) {
 			t.Fatalf("%s = %g, want %g", what, got, want)
 		}
 	}
-	// LSTM: pre-activations z; the kernel gets z/2 for i, f, o.
+	// LSTM: pre-activations z = product + bias (0.25 and -0.5 are exact);
+	// the kernel gets z/2 for i, f, o.
 	zi, zf, zg, zo, cp := 0.3, -1.2, 0.7, 2.1, -0.4
-	gi := []float32{float32(zi / 2)}
-	gf := []float32{float32(zf / 2)}
-	gg := []float32{float32(zg)}
-	gout := []float32{float32(zo / 2)}
+	gi := []float32{float32((zi - 0.25) / 2)}
+	gf := []float32{float32((zf + 0.5) / 2)}
+	gg := []float32{float32(zg - 0.25)}
+	gout := []float32{float32((zo + 0.5) / 2)}
 	c, tc, h := make([]float32, 1), make([]float32, 1), make([]float32, 1)
-	lstmCellGeneric(gi, gf, gg, gout, []float32{float32(cp)}, c, tc, h)
+	lstmCellGeneric(gi, gf, gg, gout, []float32{0.125}, []float32{-0.25}, []float32{0.25}, []float32{-0.25},
+		[]float32{float32(cp)}, c, tc, h)
 	wc := sig(zf)*cp + sig(zi)*math.Tanh(zg)
 	close("LSTM c", c[0], wc)
 	close("LSTM h", h[0], sig(zo)*math.Tanh(wc))
@@ -201,12 +206,13 @@ func TestGateRows(t *testing.T) {
 					return p[b*H : (b+1)*H]
 				}
 				// LSTMCell and LSTMCellGrad.
-				g, p, c, tc, h := fill(4*n*H), fill(pl), fill(n*H), fill(n*H), fill(n*H)
+				g, bias, p, c, tc, h := fill(4*n*H), fill(4*H), fill(pl), fill(n*H), fill(n*H), fill(n*H)
 				g2, c2, tc2, h2 := slices.Clone(g), slices.Clone(c), slices.Clone(tc), slices.Clone(h)
-				LSTMCell(H, g, p, c, tc, h)
+				LSTMCell(H, g, bias, p, c, tc, h)
 				for b := range n {
 					gb, o := g2[b*4*H:], b*H
-					lstmCellGeneric(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], pr(p, b), c2[o:o+H], tc2[o:o+H], h2[o:o+H])
+					lstmCellGeneric(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:],
+						pr(p, b), c2[o:o+H], tc2[o:o+H], h2[o:o+H])
 				}
 				same(name+" LSTMCell g", g, g2)
 				same(name+" LSTMCell c", c, c2)
@@ -249,14 +255,15 @@ func TestGateRows(t *testing.T) {
 }
 
 // TestGateKernelsLengthPanics: slices that do not fit rows of H units (a
-// short row, a gate slice of the wrong width, a prev of neither one row
+// short row, a gate slice of the wrong width, a bias of other than 4H, a prev of neither one row
 // each nor H values, H of 0) panic with the kernel's name.
 func TestGateKernelsLengthPanics(t *testing.T) {
 	const H = 4
 	s := func(n int) []float32 { return make([]float32, n) }
 	for name, f := range map[string]func(){
-		"short row":        func() { LSTMCell(H, s(8*H), s(2*H), s(2*H), s(2*H), s(2*H-1)) },
-		"gate width":       func() { LSTMCell(H, s(6*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
+		"short row":        func() { LSTMCell(H, s(8*H), s(4*H), s(2*H), s(2*H), s(2*H), s(2*H-1)) },
+		"gate width":       func() { LSTMCell(H, s(6*H), s(4*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
+		"bias":             func() { LSTMCell(H, s(8*H), s(2*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
 		"prev":             func() { LSTMCellGrad(H, s(8*H), s(2*H), s(8*H), s(2*H), s(3*H), s(2*H)) },
 		"gru hidden width": func() { GRUCell(H, s(6*H), s(4*H), s(H), s(2*H)) },
 		"gru grad xn":      func() { GRUCellGrad(H, s(6*H), s(H), s(2*H), s(6*H), s(6*H), s(H)) },

@@ -387,22 +387,23 @@ class Gate:
 
 
 def gate_lstm(g):
-    """gi, gf, go hold half their pre-activations and gg its own: i, f, o =
-    sigmoids and g = tanh (stored back), c = f*cprev + i*g, tc = tanh(c),
-    h = o*tc."""
-    i = g.sigmoid(g.tanh(g.ld("gi")))
+    """gi, gf, go hold half their products' part of the pre-activations and
+    gg its own; bi, bf, bo half their biases, bg its own. i, f, o =
+    sigmoids of the sums and g = tanh (stored back), c = f*cprev + i*g,
+    tc = tanh(c), h = o*tc."""
+    i = g.sigmoid(g.tanh(g.add(g.ld("gi"), g.ld("bi"))))
     g.st(i, "gi")
-    f = g.sigmoid(g.tanh(g.ld("gf")))
+    f = g.sigmoid(g.tanh(g.add(g.ld("gf"), g.ld("bf"))))
     g.st(f, "gf")
     fc = g.mul(f, g.ld("cprev"))
-    gg = g.tanh(g.ld("gg"))
+    gg = g.tanh(g.add(g.ld("gg"), g.ld("bg")))
     g.st(gg, "gg")
     ig = g.mul(i, gg)
     c = g.add(fc, ig)
     g.st(c, "c")
     t = g.tanh(c)
     g.st(t, "tc")
-    o = g.sigmoid(g.tanh(g.ld("gout")))
+    o = g.sigmoid(g.tanh(g.add(g.ld("gout"), g.ld("bo"))))
     g.st(o, "gout")
     g.store(g.mul(o, t), "h")
 
@@ -457,7 +458,7 @@ def gate_gru_grad(g):
 
 
 GATES = [
-    ("lstmCell", ["gi", "gf", "gg", "gout", "cprev", "c", "tc", "h"], gate_lstm),
+    ("lstmCell", ["gi", "gf", "gg", "gout", "bi", "bf", "bg", "bo", "cprev", "c", "tc", "h"], gate_lstm),
     ("lstmCellGrad", ["zi", "zf", "zg", "zo", "dc", "gi", "gf", "gg", "gout", "tc", "cprev", "dh"], gate_lstm_grad),
     ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "hprev", "h"], gate_gru),
     ("gruCellGrad", ["hr", "hz", "hnr", "xn", "dh", "r", "z", "n", "hn", "hprev"], gate_gru_grad),

@@ -124,12 +124,12 @@ func addToAsm(k Kernel, dst, a, b []float32) bool {
 // lstmCellAVX2 is the AVX2+FMA3 LSTMCell kernel; all lengths must be equal.
 //
 //go:noescape
-func lstmCellAVX2(gi, gf, gg, gout, cprev, c, tc, h []float32)
+func lstmCellAVX2(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 
 // lstmCellAVX512 is the AVX-512F LSTMCell kernel; all lengths must be equal.
 //
 //go:noescape
-func lstmCellAVX512(gi, gf, gg, gout, cprev, c, tc, h []float32)
+func lstmCellAVX512(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 
 // lstmCellKernel is k's lstmCell kernel, the generic one if k has none.
 func lstmCellKernel(k Kernel) lstmCellFunc {

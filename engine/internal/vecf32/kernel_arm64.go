@@ -31,7 +31,7 @@ func addToNEON(dst, a, b []float32)
 // lstmCellNEON is the NEON LSTMCell kernel; all lengths must be equal.
 //
 //go:noescape
-func lstmCellNEON(gi, gf, gg, gout, cprev, c, tc, h []float32)
+func lstmCellNEON(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 
 // lstmCellGradNEON is the NEON LSTMCellGrad kernel; all lengths must be
 // equal.
