@@ -302,11 +302,11 @@ func (l *layer) forwardPart(p int, x []float32) {
 		if t > 0 {
 			hprev = l.hs[(r-d.B)*H : (r-d.B+n)*H]
 		}
-		// The step's input projection, x_t Wih^T (the RNN's and the GRU's
-		// start from the bias; the LSTM's gate kernel adds it), made step
-		// by step so that it is still in cache for the rest of the step.
+		// The step's input projection, x_t Wih^T (the RNN's starts from
+		// the bias; the gated cells' gate kernels add it), made step by
+		// step so that it is still in cache for the rest of the step.
 		beta := float32(0)
-		if l.cell != LSTM {
+		if l.cell == RNN {
 			for b := 0; b < n; b++ {
 				copy(cur[b*gh:(b+1)*gh], w.bias)
 			}
@@ -325,17 +325,14 @@ func (l *layer) forwardPart(p int, x []float32) {
 			vecf32.LSTMCell(H, cur, w.bias, cp, l.aux[r*H:(r+n)*H], l.tc[r*H:(r+n)*H], l.hs[r*H:(r+n)*H])
 		case GRU:
 			hp := l.aux[r*gh : (r+n)*gh]
-			for b := 0; b < n; b++ {
-				copy(hp[b*gh:(b+1)*gh], w.bhh)
-			}
-			if t > 0 {
-				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, hp, gh)
-			}
 			prev := l.zero
 			if t > 0 {
+				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 0, hp, gh)
 				prev = hprev
+			} else {
+				clear(hp) // h_{-1} = 0
 			}
-			vecf32.GRUCell(H, cur, hp, prev, l.hs[r*H:(r+n)*H])
+			vecf32.GRUCell(H, cur, hp, w.bias, w.bhh[2*H:], prev, l.hs[r*H:(r+n)*H])
 		default:
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, H)

@@ -25,7 +25,7 @@ type weights struct {
 	train bool // also whhN, for the backward pass
 
 	wih, whh         []float32 // halved copies (gated cells); nil for the RNN
-	bias, bhh        []float32 // input side's bias (bih+bhh; GRU: bih); the GRU's hidden side's
+	bias, bhh        []float32 // bih+bhh (the GRU's n block: bih); the GRU's bhh (its n block is read)
 	wihT, whhT, whhN gemm.PackedB
 
 	// fresh says the weights were prepared for the pass under way, by the
@@ -81,8 +81,13 @@ func (w *weights) preparePart(part, parts int, wih, whh, bih, bhh []float32) {
 		if w.cell == LSTM {
 			vecf32.AddTo(w.bias[j0:j1], bih[j0:j1], bhh[j0:j1])
 		} else {
+			// The GRU's r and z biases are both sides' sums; its n gate
+			// keeps them apart (b_hn is inside r*(...)).
 			copy(w.bias[j0:j1], bih[j0:j1])
 			copy(w.bhh[j0:j1], bhh[j0:j1])
+			if k := min(j1, 2*H); j0 < k {
+				vecf32.AddTo(w.bias[j0:k], bih[j0:k], bhh[j0:k])
+			}
 		}
 		for r := j0; r < j1; r++ {
 			si, sh := w.wih[r*I:(r+1)*I], w.whh[r*H:(r+1)*H]

@@ -15,7 +15,7 @@ import "fmt"
 type (
 	lstmCellFunc     func(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 	lstmCellGradFunc func(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
-	gruCellFunc      func(r, z, n, hr, hz, hn, hprev, h []float32)
+	gruCellFunc      func(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
 	gruCellGradFunc  func(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
 )
 
@@ -66,17 +66,24 @@ func LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
 }
 
 // GRUCell finishes a GRU step (PyTorch's gate order r, z, n) for the rows
-// of H units in h. On entry a row of x holds the input side x W_ih^T + b_ih
-// (blocks r, z, n) and one of hid the hidden side h W_hh^T + b_hh (hr, hz,
-// hn), the r and z blocks halved. It stores the activated gates r =
-// sigma(r+hr), z = sigma(z+hz), n = tanh(n + r*hn) back into x, and writes
-// h = n + z*(hprev - n).
-func GRUCell(H int, x, hid, hprev, h []float32) {
+// of H units in h. On entry a row of x holds the input side's products x
+// W_ih^T (blocks r, z, n) and one of hid the hidden side's h W_hh^T (hr,
+// hz, hn), the r and z blocks halved; bias (3H values, every row's) holds
+// the r and z biases, b_ih + b_hh halved, and the input side's n bias
+// b_in, bhn (H values) the hidden side's b_hn. It adds b_hn to hn (stored
+// back: the backward pass reads it), stores the activated gates r =
+// sigma(r+hr+b_r), z = sigma(z+hz+b_z), n = tanh(n+b_in + r*hn) back into
+// x, and writes h = n + z*(hprev - n).
+func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
 	n := rows("GRUCell", H, h, prev(hprev), blocks(x, 3), blocks(hid, 3))
+	if len(bias) != 3*H || len(bhn) != H {
+		panicLen("GRUCell bias (3H) and bhn (H)", H, len(bias), len(bhn))
+	}
 	f := gruCellKernel(best.kind)
+	br, bz, bxn := bias[:H], bias[H:2*H], bias[2*H:]
 	for b := range n {
 		xb, qb, o := x[b*3*H:(b+1)*3*H], hid[b*3*H:(b+1)*3*H], b*H
-		f(xb[:H], xb[H:2*H], xb[2*H:], qb[:H], qb[H:2*H], qb[2*H:], row(hprev, b, H), h[o:o+H])
+		f(xb[:H], xb[H:2*H], xb[2*H:], qb[:H], qb[H:2*H], qb[2*H:], br, bz, bxn, bhn, row(hprev, b, H), h[o:o+H])
 	}
 }
 
@@ -173,15 +180,18 @@ func lstmCellGradGeneric(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []f
 	}
 }
 
-func gruCellGeneric(r, z, n, hr, hz, hn, hprev, h []float32) {
+func gruCellGeneric(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32) {
 	m := len(r)
 	z, n, hr, hz, hn, hprev, h = z[:m], n[:m], hr[:m], hz[:m], hn[:m], hprev[:m], h[:m]
+	br, bz, bxn, bhn = br[:m], bz[:m], bxn[:m], bhn[:m]
 	for j := range r {
-		rg := sigmoidOfTanh(Tanh32(r[j] + hr[j]))
+		rg := sigmoidOfTanh(Tanh32(r[j] + hr[j] + br[j]))
 		r[j] = rg
-		ng := Tanh32(n[j] + float32(rg*hn[j]))
+		q := hn[j] + bhn[j]
+		hn[j] = q
+		ng := Tanh32(n[j] + bxn[j] + float32(rg*q))
 		n[j] = ng
-		zg := sigmoidOfTanh(Tanh32(z[j] + hz[j]))
+		zg := sigmoidOfTanh(Tanh32(z[j] + hz[j] + bz[j]))
 		z[j] = zg
 		h[j] = ng + float32(zg*(hprev[j]-ng))
 	}

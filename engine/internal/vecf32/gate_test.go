@@ -39,8 +39,8 @@ func gateCases() []gateCase {
 		}, func(k Kernel, s [][]float32) {
 			lstmCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
 		}},
-		{"GRUCell", 8, func(i int) float32 { return 4 }, func(k Kernel, s [][]float32) {
-			gruCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+		{"GRUCell", 12, func(i int) float32 { return 4 }, func(k Kernel, s [][]float32) {
+			gruCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
 		}},
 		{"GRUCellGrad", 10, func(i int) float32 { return 1.5 }, func(k Kernel, s [][]float32) {
 			gruCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
@@ -149,11 +149,15 @@ func TestGateKernelsMath(t *testing.T) {
 	close("LSTM dc", outs[4][0], dcp*f)
 	// GRU.
 	xr, xz, xn, hr, hz, hn, hp := 0.2, -0.5, 0.9, 0.4, 0.1, -0.6, 0.35
-	rs := []float32{float32(xr / 2)}
-	zs := []float32{float32(xz / 2)}
-	ns := []float32{float32(xn)}
+	// The products and the biases (0.25 and 0.5 exact) add up to them.
+	rs := []float32{float32((xr - 0.25) / 2)}
+	zs := []float32{float32((xz + 0.5) / 2)}
+	ns := []float32{float32(xn - 0.25)}
+	hns := []float32{float32(hn + 0.5)}
 	hout := make([]float32, 1)
-	gruCellGeneric(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, []float32{float32(hn)}, []float32{float32(hp)}, hout)
+	gruCellGeneric(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, hns,
+		[]float32{0.125}, []float32{-0.25}, []float32{0.25}, []float32{-0.5}, []float32{float32(hp)}, hout)
+	close("GRU hn+bhn", hns[0], hn)
 	rg, zgg := sig(xr+hr), sig(xz+hz)
 	ng := math.Tanh(xn + rg*hn)
 	close("GRU r", rs[0], rg)
@@ -229,14 +233,16 @@ func TestGateRows(t *testing.T) {
 				same(name+" LSTMCellGrad dz", dz, dz2)
 				same(name+" LSTMCellGrad dc", dc, dc2)
 				// GRUCell and GRUCellGrad.
-				x, q := fill(3*n*H), fill(3*n*H)
-				x2, h3 := slices.Clone(x), slices.Clone(h)
-				GRUCell(H, x, q, p, h)
+				x, q, gb, bhn := fill(3*n*H), fill(3*n*H), fill(3*H), fill(H)
+				x2, q2, h3 := slices.Clone(x), slices.Clone(q), slices.Clone(h)
+				GRUCell(H, x, q, gb, bhn, p, h)
 				for b := range n {
-					xb, qb, o := x2[b*3*H:], q[b*3*H:], b*H
-					gruCellGeneric(xb[:H], xb[H:2*H], xb[2*H:3*H], qb[:H], qb[H:2*H], qb[2*H:3*H], pr(p, b), h3[o:o+H])
+					xb, qb, o := x2[b*3*H:], q2[b*3*H:], b*H
+					gruCellGeneric(xb[:H], xb[H:2*H], xb[2*H:3*H], qb[:H], qb[H:2*H], qb[2*H:3*H],
+						gb[:H], gb[H:2*H], gb[2*H:], bhn, pr(p, b), h3[o:o+H])
 				}
 				same(name+" GRUCell x", x, x2)
+				same(name+" GRUCell hid", q, q2)
 				same(name+" GRUCell h", h, h3)
 				gz, xn := fill(3*n*H), fill(n*H)
 				gz2, xn2, dh3 := slices.Clone(gz), slices.Clone(xn), slices.Clone(dh)
@@ -265,9 +271,10 @@ func TestGateKernelsLengthPanics(t *testing.T) {
 		"gate width":       func() { LSTMCell(H, s(6*H), s(4*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
 		"bias":             func() { LSTMCell(H, s(8*H), s(2*H), s(2*H), s(2*H), s(2*H), s(2*H)) },
 		"prev":             func() { LSTMCellGrad(H, s(8*H), s(2*H), s(8*H), s(2*H), s(3*H), s(2*H)) },
-		"gru hidden width": func() { GRUCell(H, s(6*H), s(4*H), s(H), s(2*H)) },
+		"gru hidden width": func() { GRUCell(H, s(6*H), s(4*H), s(3*H), s(H), s(H), s(2*H)) },
+		"gru bias":         func() { GRUCell(H, s(6*H), s(6*H), s(3*H), s(2*H), s(H), s(2*H)) },
 		"gru grad xn":      func() { GRUCellGrad(H, s(6*H), s(H), s(2*H), s(6*H), s(6*H), s(H)) },
-		"H of 0":           func() { GRUCell(0, nil, nil, nil, nil) },
+		"H of 0":           func() { GRUCell(0, nil, nil, nil, nil, nil, nil) },
 	} {
 		func() {
 			defer func() {

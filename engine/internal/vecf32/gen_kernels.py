@@ -429,14 +429,18 @@ def gate_lstm_grad(g):
 
 
 def gate_gru(g):
-    """r, z, n hold the input side (x W^T + b, r and z halved), hr, hz, hn the
-    hidden side: r = sigma(xr+hr), z = sigma(xz+hz), n = tanh(xn + r*hn),
+    """r, z, n hold the input side's products x W^T, hr, hz, hn the hidden
+    side's h W^T (r and z halved), br, bz the r and z biases (both sides'
+    summed, halved), bxn and bhn the n biases: hn += bhn (stored back),
+    r = sigma(xr+hr+br), z = sigma(xz+hz+bz), n = tanh(xn+bxn + r*hn),
     h = n + z*(hprev - n); r, z, n are stored back activated."""
-    r = g.sigmoid(g.tanh(g.add(g.ld("r"), g.ld("hr"))))
+    r = g.sigmoid(g.tanh(g.add(g.add(g.ld("r"), g.ld("hr")), g.ld("br"))))
     g.st(r, "r")
-    n = g.tanh(g.add(g.ld("n"), g.mul(r, g.ld("hn"))))
+    hn = g.add(g.ld("hn"), g.ld("bhn"))
+    g.st(hn, "hn")
+    n = g.tanh(g.add(g.add(g.ld("n"), g.ld("bxn")), g.mul(r, hn)))
     g.st(n, "n")
-    z = g.sigmoid(g.tanh(g.add(g.ld("z"), g.ld("hz"))))
+    z = g.sigmoid(g.tanh(g.add(g.add(g.ld("z"), g.ld("hz")), g.ld("bz"))))
     g.st(z, "z")
     g.store(g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=(n,)))), "h")
 
@@ -460,7 +464,7 @@ def gate_gru_grad(g):
 GATES = [
     ("lstmCell", ["gi", "gf", "gg", "gout", "bi", "bf", "bg", "bo", "cprev", "c", "tc", "h"], gate_lstm),
     ("lstmCellGrad", ["zi", "zf", "zg", "zo", "dc", "gi", "gf", "gg", "gout", "tc", "cprev", "dh"], gate_lstm_grad),
-    ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "hprev", "h"], gate_gru),
+    ("gruCell", ["r", "z", "n", "hr", "hz", "hn", "br", "bz", "bxn", "bhn", "hprev", "h"], gate_gru),
     ("gruCellGrad", ["hr", "hz", "hnr", "xn", "dh", "r", "z", "n", "hn", "hprev"], gate_gru_grad),
 ]
 

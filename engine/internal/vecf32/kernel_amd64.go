@@ -166,12 +166,12 @@ func lstmCellGradKernel(k Kernel) lstmCellGradFunc {
 // gruCellAVX2 is the AVX2+FMA3 GRUCell kernel; all lengths must be equal.
 //
 //go:noescape
-func gruCellAVX2(r, z, n, hr, hz, hn, hprev, h []float32)
+func gruCellAVX2(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
 
 // gruCellAVX512 is the AVX-512F GRUCell kernel; all lengths must be equal.
 //
 //go:noescape
-func gruCellAVX512(r, z, n, hr, hz, hn, hprev, h []float32)
+func gruCellAVX512(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
 
 // gruCellKernel is k's gruCell kernel, the generic one if k has none.
 func gruCellKernel(k Kernel) gruCellFunc {

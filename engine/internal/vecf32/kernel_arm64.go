@@ -42,7 +42,7 @@ func lstmCellGradNEON(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []floa
 // gruCellNEON is the NEON GRUCell kernel; all lengths must be equal.
 //
 //go:noescape
-func gruCellNEON(r, z, n, hr, hz, hn, hprev, h []float32)
+func gruCellNEON(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
 
 // gruCellGradNEON is the NEON GRUCellGrad kernel; all lengths must be equal.
 //
