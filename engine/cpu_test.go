@@ -20,6 +20,9 @@ func TestKernelEnv(t *testing.T) {
 		fmt.Printf("kernels: %v %v %v\n", gemm.Best(), vecf32.Best(), CheckKernels())
 		return
 	}
+	if raceEnabled {
+		t.Skip("starts test binaries, slow under -race, and has no concurrency to check")
+	}
 	for _, c := range []struct{ env, want string }{
 		{"generic", "kernels: generic generic <nil>"},
 		{"GENERIC", "kernels: generic generic <nil>"},
