@@ -332,7 +332,7 @@ func (l *layer) forwardPart(p int, x []float32) {
 			} else {
 				clear(hp) // h_{-1} = 0
 			}
-			vecf32.GRUCell(H, cur, hp, w.bias, w.bhh[2*H:], prev, l.hs[r*H:(r+n)*H])
+			vecf32.GRUCell(H, cur, hp, w.bias, w.bhn, prev, l.hs[r*H:(r+n)*H])
 		default:
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, H)

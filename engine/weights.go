@@ -25,7 +25,7 @@ type weights struct {
 	train bool // also whhN, for the backward pass
 
 	wih, whh         []float32 // halved copies (gated cells); nil for the RNN
-	bias, bhh        []float32 // bih+bhh (the GRU's n block: bih); the GRU's bhh (its n block is read)
+	bias, bhn        []float32 // bih+bhh (the GRU's n block: bih alone); the GRU's b_hn
 	wihT, whhT, whhN gemm.PackedB
 
 	// fresh says the weights were prepared for the pass under way, by the
@@ -41,7 +41,7 @@ func newWeights(c Config, d dims, train bool) *weights {
 		w.whh = make([]float32, gh*d.H)
 	}
 	if c.Cell == GRU {
-		w.bhh = make([]float32, gh)
+		w.bhn = make([]float32, d.H)
 	}
 	gemm.PackBInit(d.I, gh, &w.wihT)
 	gemm.PackBInit(d.H, gh, &w.whhT)
@@ -74,21 +74,18 @@ func (w *weights) preparePart(part, parts int, wih, whh, bih, bhh []float32) {
 		// The backward pass multiplies by the weights as they are.
 		gemm.PackBPart(false, whh, H, &w.whhN, part, parts)
 	}
-	switch w.cell {
-	case RNN:
-		vecf32.AddTo(w.bias[j0:j1], bih[j0:j1], bhh[j0:j1])
-	default:
-		if w.cell == LSTM {
-			vecf32.AddTo(w.bias[j0:j1], bih[j0:j1], bhh[j0:j1])
-		} else {
-			// The GRU's r and z biases are both sides' sums; its n gate
-			// keeps them apart (b_hn is inside r*(...)).
-			copy(w.bias[j0:j1], bih[j0:j1])
-			copy(w.bhh[j0:j1], bhh[j0:j1])
-			if k := min(j1, 2*H); j0 < k {
-				vecf32.AddTo(w.bias[j0:k], bih[j0:k], bhh[j0:k])
-			}
+	// Both sides' biases summed, but for the GRU's n gate, which keeps
+	// them apart (b_hn is inside r*(...)).
+	k := j1
+	if w.cell == GRU {
+		k = max(j0, min(j1, 2*H))
+		copy(w.bias[k:j1], bih[k:j1])
+		if k < j1 {
+			copy(w.bhn[k-2*H:j1-2*H], bhh[k:j1])
 		}
+	}
+	vecf32.AddTo(w.bias[j0:k], bih[j0:k], bhh[j0:k])
+	if w.cell != RNN {
 		for r := j0; r < j1; r++ {
 			si, sh := w.wih[r*I:(r+1)*I], w.whh[r*H:(r+1)*H]
 			copy(si, wih[r*I:(r+1)*I])
@@ -99,9 +96,6 @@ func (w *weights) preparePart(part, parts int, wih, whh, bih, bhh []float32) {
 			halve(si)
 			halve(sh)
 			w.bias[r] *= 0.5
-			if w.bhh != nil {
-				w.bhh[r] *= 0.5
-			}
 		}
 		wih, whh = w.wih, w.whh
 	}

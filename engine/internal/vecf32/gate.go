@@ -3,9 +3,9 @@ package vecf32
 import "fmt"
 
 // The gate kernels of the gated cells: one pass over a time step's rows of
-// hidden units doing all of its element-wise work. The sigmoids come from tanh of half the
-// argument, sigma(x) = 0.5 + 0.5*tanh(x/2), so the caller's weights carry
-// the sigmoid gates' rows halved. Every kernel rounds each product and sum
+// hidden units doing all of its element-wise work. The sigmoids come from
+// tanh of half the argument, sigma(x) = 0.5 + 0.5*tanh(x/2), so the
+// caller's weights and biases carry the sigmoid gates' rows halved. Every kernel rounds each product and sum
 // separately, in the order of its generic Go form, so all kernels give bit
 // for bit the same results.
 
@@ -24,7 +24,7 @@ type (
 // units). A row of H units of a slice with w blocks is s[b*w*H:(b+1)*w*H],
 // its blocks side by side (as one product of a step leaves the gates);
 // prev (cprev, hprev) may instead hold H values, every row's (the first
-// step's zero state).
+// step's zero state); a bias holds its blocks once, every row's.
 
 // LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o) for the
 // rows of H units in h. A row of g holds the blocks i, f, g, o of the
@@ -35,10 +35,7 @@ type (
 // and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc (one block a row
 // each).
 func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
-	n := rows("LSTMCell", H, h, prev(cprev), blocks(g, 4), blocks(c, 1), blocks(tc, 1))
-	if len(bias) != 4*H {
-		panicLen("LSTMCell bias (4H)", H, len(bias))
-	}
+	n := rows("LSTMCell", H, h, blocks(g, 4), each(bias, 4), prev(cprev), blocks(c, 1), blocks(tc, 1))
 	f := lstmCellKernel(best.kind)
 	bi, bf, bg, bo := bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:]
 	for b := range n {
@@ -75,10 +72,7 @@ func LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
 // sigma(r+hr+b_r), z = sigma(z+hz+b_z), n = tanh(n+b_in + r*hn) back into
 // x, and writes h = n + z*(hprev - n).
 func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
-	n := rows("GRUCell", H, h, prev(hprev), blocks(x, 3), blocks(hid, 3))
-	if len(bias) != 3*H || len(bhn) != H {
-		panicLen("GRUCell bias (3H) and bhn (H)", H, len(bias), len(bhn))
-	}
+	n := rows("GRUCell", H, h, blocks(x, 3), blocks(hid, 3), each(bias, 3), each(bhn, 1), prev(hprev))
 	f := gruCellKernel(best.kind)
 	br, bz, bxn := bias[:H], bias[H:2*H], bias[2*H:]
 	for b := range n {
@@ -105,12 +99,13 @@ func GRUCellGrad(H int, dz, xn, dh, g, hid, hprev []float32) {
 	}
 }
 
-// shape is a slice's length and how many blocks of H it holds a row (0:
-// a prev slice, of one row or H values).
-type shape struct{ len, w int }
+// shape is a slice's length and the blocks of H it may hold: perRow a
+// row (-1: none), or once for every row (0: not so).
+type shape struct{ len, perRow, once int }
 
-func blocks(s []float32, w int) shape { return shape{len(s), w} }
-func prev(s []float32) shape          { return shape{len(s), 0} }
+func blocks(s []float32, w int) shape { return shape{len(s), w, 0} }
+func each(s []float32, w int) shape   { return shape{len(s), -1, w} }
+func prev(s []float32) shape          { return shape{len(s), 1, 1} }
 
 // rows returns the number of rows of H units in the slice of one block a
 // row, and panics, naming fn, unless H > 0 and every slice's shape fits
@@ -122,7 +117,7 @@ func rows(fn string, H int, one []float32, s ...shape) int {
 	}
 	ok := H > 0 && len(one) == n*H
 	for _, x := range s {
-		ok = ok && (x.len == x.w*n*H || x.w == 0 && (x.len == n*H || x.len == H))
+		ok = ok && (x.perRow >= 0 && x.len == x.perRow*n*H || x.once > 0 && x.len == x.once*H)
 	}
 	if !ok {
 		l := []int{H, len(one)}

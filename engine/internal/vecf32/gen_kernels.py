@@ -177,6 +177,27 @@ def setup_consts(isa, name, o):
             o(f"\tVMOVUPS {cref('one')}, Y13")
 
 
+def vload(isa, o, src, r, tail):
+    """Loads a vector from src into r; in the tail, the masked lanes only
+    (K1 or Y15, see tail_mask), the others zero."""
+    if not tail:
+        o(f"\tVMOVUPS {src}, {r}")
+    elif isa.avx512:
+        o(f"\tVMOVUPS.Z {src}, K1, {r}")
+    else:
+        o(f"\tVMASKMOVPS {src}, Y15, {r}")
+
+
+def vstore(isa, o, r, dst, tail):
+    """Stores r at dst; in the tail, the masked lanes only."""
+    if not tail:
+        o(f"\tVMOVUPS {r}, {dst}")
+    elif isa.avx512:
+        o(f"\tVMOVUPS {r}, K1, {dst}")
+    else:
+        o(f"\tVMASKMOVPS {r}, Y15, {dst}")
+
+
 def tail_mask(isa, fn, o):
     """The tail: nothing left jumps to done, else the mask of the last CX
     lanes (K1 for AVX-512, Y15 for AVX2)."""
@@ -325,21 +346,11 @@ class Gate:
 
     def ld(self, name):
         r = self.alloc()
-        if not self.tail:
-            self.o(f"\tVMOVUPS {self.ptr(name)}, {r}")
-        elif self.isa.avx512:
-            self.o(f"\tVMOVUPS.Z {self.ptr(name)}, K1, {r}")
-        else:
-            self.o(f"\tVMASKMOVPS {self.ptr(name)}, Y15, {r}")
+        vload(self.isa, self.o, self.ptr(name), r, self.tail)
         return r
 
     def st(self, r, name):
-        if not self.tail:
-            self.o(f"\tVMOVUPS {r}, {self.ptr(name)}")
-        elif self.isa.avx512:
-            self.o(f"\tVMOVUPS {r}, K1, {self.ptr(name)}")
-        else:
-            self.o(f"\tVMASKMOVPS {r}, Y15, {self.ptr(name)}")
+        vstore(self.isa, self.o, r, self.ptr(name), self.tail)
 
     def op(self, ins, a, b, keep=()):
         """a ins b into a new register (Go operand order: b, a, dst); a and b
@@ -601,22 +612,10 @@ def adam_kernel(isa):
         o(f"\tVBROADCASTSS {4 * i}(R9), {isa.reg(8 + i)}")
 
     def ld(off, name, r, tail):
-        src = f"{off}({ptrs[name]})"
-        if not tail:
-            o(f"\tVMOVUPS {src}, {r}")
-        elif isa.avx512:
-            o(f"\tVMOVUPS.Z {src}, K1, {r}")
-        else:
-            o(f"\tVMASKMOVPS {src}, Y15, {r}")
+        vload(isa, o, f"{off}({ptrs[name]})", r, tail)
 
     def st(r, off, name, tail):
-        dst = f"{off}({ptrs[name]})"
-        if not tail:
-            o(f"\tVMOVUPS {r}, {dst}")
-        elif isa.avx512:
-            o(f"\tVMOVUPS {r}, K1, {dst}")
-        else:
-            o(f"\tVMASKMOVPS {r}, Y15, {dst}")
+        vstore(isa, o, r, f"{off}({ptrs[name]})", tail)
 
     def block(nvec, tail):
         for k in range(nvec):
