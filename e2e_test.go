@@ -65,6 +65,19 @@ func (m *tmuxTerm) waitUntil(what string, ok func(screen string) bool, timeout t
 	return ""
 }
 
+// waitSettled is waitUntil for a screen that also stays the same over
+// two polls: a frame tmux has taken in whole, not one it was still
+// reading from the program (its new top lines above the old bars).
+func (m *tmuxTerm) waitSettled(what string, ok func(screen string) bool, timeout time.Duration) string {
+	m.t.Helper()
+	prev := ""
+	return m.waitUntil(what+" (settled)", func(s string) bool {
+		same := s == prev
+		prev = s
+		return same && ok(s)
+	}, timeout)
+}
+
 func (m *tmuxTerm) keys(keys ...string) {
 	if out, err := m.tmux(append([]string{"send-keys", "-t", m.pane()}, keys...)...); err != nil {
 		m.t.Fatalf("send-keys: %v: %s", err, out)
@@ -351,7 +364,7 @@ func replayDigits(t *testing.T, m *tmuxTerm) {
 			t.Fatalf("the browser shows no digit and prediction:\n%s", s)
 		}
 		m.keys("v")
-		s28 := m.waitFor(regexp.MustCompile(`test digit `+di[1]+`(?s).*row 28/28: predicts`), 10*time.Second)
+		s28 := m.waitSettled("row 28 of digit "+di[1], regexp.MustCompile(`test digit `+di[1]+`(?s).*row 28/28: predicts`).MatchString, 10*time.Second)
 		_, p28, prob28, bars28 := replayed(t, s28)
 		if fmt.Sprint(p28) != bp[1] {
 			t.Fatalf("row 28 predicts %d, the browser %s:\n%s", p28, bp[1], s28)
@@ -360,7 +373,7 @@ func replayDigits(t *testing.T, m *tmuxTerm) {
 		for range 13 {
 			m.keys("Right")
 		}
-		s14 := m.waitFor(regexp.MustCompile(`row 14/28: predicts`), 10*time.Second)
+		s14 := m.waitSettled("row 14", regexp.MustCompile(`row 14/28: predicts`).MatchString, 10*time.Second)
 		_, p14, prob14, bars14 := replayed(t, s14)
 		if bars14 == bars28 {
 			t.Fatalf("digit %s: the same probabilities after rows 14 and 28:\n%s", di[1], s14)

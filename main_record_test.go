@@ -19,7 +19,7 @@ import (
 // digits, parsed once (the embedded set's parse dominates a tiny run under
 // the race detector).
 var recordSource = sync.OnceValues(func() (*mnist.Set, error) {
-	_, test, err := mnist.Embedded()
+	test, err := mnist.EmbeddedTest()
 	if err != nil {
 		return nil, err
 	}

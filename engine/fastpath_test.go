@@ -753,3 +753,18 @@ func TestAdamSplitMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestFillRows: every row of the filled buffer is the row, for zero to
+// five rows (the doubling copies' last one is partial for three and five).
+func TestFillRows(t *testing.T) {
+	row := []float32{1, -2, 3}
+	for rows := range 6 {
+		dst := make([]float32, rows*len(row))
+		fillRows(dst, row)
+		for r := range rows {
+			if got := dst[r*len(row) : (r+1)*len(row)]; !slices.Equal(got, row) {
+				t.Fatalf("%d rows: row %d is %v, want %v", rows, r, got, row)
+			}
+		}
+	}
+}

@@ -307,9 +307,7 @@ func (l *layer) forwardPart(p int, x []float32) {
 		// step so that it is still in cache for the rest of the step.
 		beta := float32(0)
 		if l.cell == RNN {
-			for b := 0; b < n; b++ {
-				copy(cur[b*gh:(b+1)*gh], w.bias)
-			}
+			fillRows(cur[:n*gh], w.bias)
 			beta = 1
 		}
 		gemm.SgemmPacked(false, n, 1, x[r*d.I:], d.I, &w.wihT, beta, cur, gh)
@@ -526,6 +524,16 @@ func (l *layer) gradNorms(out []float32) {
 			s += v
 		}
 		out[t] = float32(s)
+	}
+}
+
+// fillRows fills dst, rows of len(row) values, with copies of row,
+// doubling the copied part each time: a few large copies instead of a
+// small one per row.
+func fillRows(dst, row []float32) {
+	n := copy(dst, row)
+	for n < len(dst) {
+		n += copy(dst[n:], dst[:n])
 	}
 }
 

@@ -54,6 +54,17 @@ func EmbeddedContext(ctx context.Context) (train, test *Set, err error) {
 	return loadFS(ctx, sub, func(name string) string { return name }, []byte(trainIndex))
 }
 
+// EmbeddedTest returns the embedded test set (10,000 digits) alone: a
+// sixth of Embedded's parsing, for callers that need no training digits
+// (evaluating a checkpoint, browsing the test digits).
+func EmbeddedTest() (*Set, error) {
+	sub, err := fs.Sub(embedded, "data")
+	if err != nil {
+		return nil, fmt.Errorf("mnist: embedded data: %w", err)
+	}
+	return loadSet(context.Background(), sub, func(name string) string { return name }, nil, "test", testImagesFile, testLabelsFile)
+}
+
 // LoadDir reads the four standard files train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte
 // from dir, each raw or with a .gz suffix (the raw file wins if both

@@ -87,6 +87,19 @@ func TestEmbedded(t *testing.T) {
 	}
 }
 
+// TestEmbeddedTest: the test set read alone is the one Embedded returns,
+// pixel for pixel and label for label.
+func TestEmbeddedTest(t *testing.T) {
+	_, want := mustEmbedded(t)
+	got, err := EmbeddedTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Images, want.Images) || !bytes.Equal(got.Labels, want.Labels) {
+		t.Errorf("EmbeddedTest: %d digits unlike Embedded's %d test digits", got.Len(), want.Len())
+	}
+}
+
 func TestNewSet(t *testing.T) {
 	px := pattern(3)
 	s, err := NewSet("ok", px, 3, []byte{0, 9, 4})

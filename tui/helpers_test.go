@@ -23,7 +23,7 @@ const testDigits = 300
 
 // embedded loads the embedded test set once for all tests.
 var embedded = sync.OnceValues(func() (*mnist.Set, error) {
-	_, test, err := mnist.Embedded()
+	test, err := mnist.EmbeddedTest()
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func testSet(tb testing.TB) *mnist.Set {
 	tb.Helper()
 	s, err := embedded()
 	if err != nil {
-		tb.Fatalf("mnist.Embedded: %v", err)
+		tb.Fatalf("mnist.EmbeddedTest: %v", err)
 	}
 	return s
 }

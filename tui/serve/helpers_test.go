@@ -118,7 +118,7 @@ func (b *syncBuffer) String() string {
 // testSource is the data every test list trains on: 300 digits of each
 // embedded split (the TrainerFuncs of real-training tests bring their own).
 var testSource = sync.OnceValues(func() (*mnist.Set, error) {
-	_, test, err := mnist.Embedded()
+	test, err := mnist.EmbeddedTest()
 	if err != nil {
 		return nil, err
 	}
