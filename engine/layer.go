@@ -75,10 +75,10 @@ type layer struct {
 	prog *progress // how far each part's backward pass has come
 
 	hs  []float32 // T*B*H: hidden states
-	pre []float32 // T*B*gh: activated gates (GRU: input side); nil for the RNN
+	pre []float32 // T*B*gh: activated gates (GRU: input side), then dz; nil for the RNN
 	aux []float32 // LSTM: T*B*H cell states; GRU: T*B*gh hidden-side projections
 	tc  []float32 // LSTM: T*B*H tanh(c)
-	dz  []float32 // T*B*gh: pre-activation gradients (GRU: hidden side)
+	dz  []float32 // T*B*gh: pre-activation gradients (GRU: hidden side); the gated cells' is pre
 	dxn []float32 // GRU: T*B*H gradients at the input side's n block
 	dh  []float32 // B*H: dL/dh carried back through the steps
 	dc  []float32 // LSTM: B*H: dL/dc carried back through the steps
@@ -140,7 +140,14 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	if !train {
 		return l
 	}
-	l.dz = alignedFloats(n * gh)
+	if l.pre != nil {
+		// A step's gate gradients overwrite its gates, whose last use
+		// they are: gh floats a row less to stream through the caches
+		// (the gate gradient kernels may work in place).
+		l.dz = l.pre
+	} else {
+		l.dz = alignedFloats(n * gh)
+	}
 	l.dh = alignedFloats(d.B * d.H)
 	switch c.Cell {
 	case LSTM:

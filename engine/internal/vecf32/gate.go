@@ -48,7 +48,8 @@ func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
 // given the activated gates g (blocks i, f, g, o), tc = tanh(c), cprev, dh
 // = dL/dh and the cell-state gradient dc carried from the next step
 // (updated in place to the one for cprev). It writes the pre-activation
-// gradients into dz (blocks zi, zf, zg, zo):
+// gradients into dz (blocks zi, zf, zg, zo), which may be g itself (the
+// gradients then overwrite the gates):
 //
 //	dc' = dc + dh*o*(1-tc²);  zi = dc'*g*i*(1-i);  zf = dc'*cprev*f*(1-f)
 //	zg = dc'*i*(1-g²);  zo = dh*tc*o*(1-o);  dc = dc'*f
@@ -85,8 +86,9 @@ func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
 // given the activated gates g (blocks r, z, n), the hidden side hid (its
 // hn block is read), hprev and dh = dL/dh (updated in place to dh*z, the
 // direct part of dL/dhprev). It writes the hidden side's pre-activation
-// gradients into dz (blocks hr, hz, hnr) and the input side's n block into
-// xn (the input side's r and z blocks equal hr and hz):
+// gradients into dz (blocks hr, hz, hnr; dz may be g itself) and the
+// input side's n block into xn (the input side's r and z blocks equal hr
+// and hz):
 //
 //	xn = dh*(1-z)*(1-n²);  hz = dh*(hprev-n)*z*(1-z);  hr = xn*hn*r*(1-r);  hnr = xn*r
 func GRUCellGrad(H int, dz, xn, dh, g, hid, hprev []float32) {

@@ -111,6 +111,54 @@ func TestGateKernelsBitForBit(t *testing.T) {
 	}
 }
 
+// TestGateGradsInPlace: the backward gate kernels may write a step's
+// pre-activation gradients over its activated gates (the engine's LSTM and
+// GRU do): every implementation gives, in place, bit for bit what it gives
+// into separate slices. alias pairs each gradient slice with its gate.
+func TestGateGradsInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	alias := map[string][][2]int{
+		"LSTMCellGrad": {{0, 5}, {1, 6}, {2, 7}, {3, 8}}, // zi zf zg zo over gi gf gg gout
+		"GRUCellGrad":  {{0, 5}, {1, 6}, {2, 7}},         // hr hz hnr over r z n
+	}
+	for _, f := range allFuncs(t) {
+		for _, gc := range gateCases() {
+			pairs := alias[gc.name]
+			if pairs == nil {
+				continue
+			}
+			for _, n := range []int{0, 1, 7, 15, 16, 17, 31, 32, 33, 47, 64, 70} {
+				ins := make([][]float32, gc.n)
+				for i := range ins {
+					ins[i] = make([]float32, n)
+					for j := range ins[i] {
+						ins[i][j] = gc.scale(i) * (2*r.Float32() - 1)
+					}
+				}
+				apart, inPlace := make([][]float32, gc.n), make([][]float32, gc.n)
+				for i := range ins {
+					apart[i], inPlace[i] = slices.Clone(ins[i]), slices.Clone(ins[i])
+				}
+				for _, p := range pairs {
+					inPlace[p[0]] = inPlace[p[1]]
+				}
+				gc.run(f.Kernel(), apart)
+				gc.run(f.Kernel(), inPlace)
+				for i := range apart {
+					if slices.ContainsFunc(pairs, func(p [2]int) bool { return p[1] == i }) {
+						continue // a gate: overwritten in place
+					}
+					for j := range apart[i] {
+						if math.Float32bits(apart[i][j]) != math.Float32bits(inPlace[i][j]) {
+							t.Fatalf("%s %v n=%d: slice %d [%d] in place %g, apart %g", gc.name, f.Kernel(), n, i, j, inPlace[i][j], apart[i][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestGateKernelsMath holds the generic gate kernels against the cells'
 // formulas in float64.
 func TestGateKernelsMath(t *testing.T) {
