@@ -76,7 +76,8 @@ type layer struct {
 
 	hs  []float32 // T*B*H: hidden states
 	pre []float32 // T*B*gh: activated gates (GRU: input side), then dz; nil for the RNN
-	aux []float32 // LSTM: T*B*H cell states; GRU: T*B*gh hidden-side projections
+	aux []float32 // LSTM: T*B*H cell states; GRU, training: T*B*H hidden side's n blocks (W_hn h + b_hn)
+	hid []float32 // GRU: B*gh: a step's hidden-side projections
 	tc  []float32 // LSTM: T*B*H tanh(c)
 	dz  []float32 // T*B*gh: pre-activation gradients (GRU: hidden side); the gated cells' is pre
 	dxn []float32 // GRU: T*B*H gradients at the input side's n block
@@ -135,10 +136,13 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 		l.tc = alignedFloats(n * d.H)
 	case GRU:
 		l.pre = alignedFloats(n * gh)
-		l.aux = alignedFloats(n * gh)
+		l.hid = alignedFloats(d.B * gh)
 	}
 	if !train {
 		return l
+	}
+	if c.Cell == GRU {
+		l.aux = alignedFloats(n * d.H)
 	}
 	if l.pre != nil {
 		// A step's gate gradients overwrite its gates, whose last use
@@ -329,7 +333,9 @@ func (l *layer) forwardPart(p int, x []float32) {
 			}
 			vecf32.LSTMCell(H, cur, w.bias, cp, l.aux[r*H:(r+n)*H], l.tc[r*H:(r+n)*H], l.hs[r*H:(r+n)*H])
 		case GRU:
-			hp := l.aux[r*gh : (r+n)*gh]
+			// The hidden side is a step's scratch: the backward pass
+			// reads only its n blocks, kept in aux when training.
+			hp := l.hid[b0*gh : (b0+n)*gh]
 			prev := l.zero
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 0, hp, gh)
@@ -338,6 +344,11 @@ func (l *layer) forwardPart(p int, x []float32) {
 				clear(hp) // h_{-1} = 0
 			}
 			vecf32.GRUCell(H, cur, hp, w.bias, w.bhn, prev, l.hs[r*H:(r+n)*H])
+			if l.aux != nil {
+				for b := range n {
+					copy(l.aux[(r+b)*H:(r+b+1)*H], hp[b*gh+2*H:(b+1)*gh])
+				}
+			}
 		default:
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, hprev, H, &w.whhT, 1, cur, H)
@@ -407,7 +418,7 @@ func (l *layer) backwardPart(p int) {
 				prev = l.hs[(r-d.B)*H : (r-d.B+n)*H]
 			}
 			vecf32.GRUCellGrad(H, l.dz[r*gh:(r+n)*gh], l.dxn[r*H:(r+n)*H], dh,
-				l.pre[r*gh:(r+n)*gh], l.aux[r*gh:(r+n)*gh], prev)
+				l.pre[r*gh:(r+n)*gh], l.aux[r*H:(r+n)*H], prev)
 			l.reached(p, t)
 			if t > 0 {
 				gemm.SgemmPacked(false, n, 1, l.dz[r*gh:], gh, &w.whhN, 1, dh, H)

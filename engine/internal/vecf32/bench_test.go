@@ -110,6 +110,6 @@ func BenchmarkGateCells(b *testing.B) {
 	run("lstm", func() { LSTMCell(H, x, y[3*n*H:3*n*H+4*H], one(y, 0), one(y, 1), one(z, 0), one(z, 1)) })
 	run("lstm-grad", func() { LSTMCellGrad(H, y, one(z, 0), x, one(z, 1), one(z, 2), one(z, 3)) })
 	run("gru", func() { GRUCell(H, x[:3*n*H], y[:3*n*H], x[3*n*H:3*n*H+3*H], y[3*n*H:3*n*H+H], one(z, 0), one(z, 1)) })
-	run("gru-grad", func() { GRUCellGrad(H, y[:3*n*H], one(z, 0), one(z, 1), x[:3*n*H], z[:3*n*H], one(y, 3)) })
+	run("gru-grad", func() { GRUCellGrad(H, y[:3*n*H], one(z, 0), one(z, 1), x[:3*n*H], one(z, 2), one(y, 3)) })
 	run("tanh", func() { Tanh(one(z, 0), one(x, 0)) })
 }

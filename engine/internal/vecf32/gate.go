@@ -83,21 +83,21 @@ func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
 }
 
 // GRUCellGrad is the backward of GRUCell for the rows of H units in dh,
-// given the activated gates g (blocks r, z, n), the hidden side hid (its
-// hn block is read), hprev and dh = dL/dh (updated in place to dh*z, the
-// direct part of dL/dhprev). It writes the hidden side's pre-activation
+// given the activated gates g (blocks r, z, n), hn (a block a row: the
+// hidden side's n block as GRUCell left it, W_hn h + b_hn), hprev and dh
+// = dL/dh (updated in place to dh*z, the direct part of dL/dhprev). It writes the hidden side's pre-activation
 // gradients into dz (blocks hr, hz, hnr; dz may be g itself) and the
 // input side's n block into xn (the input side's r and z blocks equal hr
 // and hz):
 //
 //	xn = dh*(1-z)*(1-n²);  hz = dh*(hprev-n)*z*(1-z);  hr = xn*hn*r*(1-r);  hnr = xn*r
-func GRUCellGrad(H int, dz, xn, dh, g, hid, hprev []float32) {
-	n := rows("GRUCellGrad", H, dh, prev(hprev), blocks(dz, 3), blocks(xn, 1), blocks(g, 3), blocks(hid, 3))
+func GRUCellGrad(H int, dz, xn, dh, g, hn, hprev []float32) {
+	n := rows("GRUCellGrad", H, dh, prev(hprev), blocks(dz, 3), blocks(xn, 1), blocks(g, 3), blocks(hn, 1))
 	f := gruCellGradKernel(best.kind)
 	for b := range n {
 		zb, gb, o := dz[b*3*H:(b+1)*3*H], g[b*3*H:(b+1)*3*H], b*H
 		f(zb[:H], zb[H:2*H], zb[2*H:], xn[o:o+H], dh[o:o+H],
-			gb[:H], gb[H:2*H], gb[2*H:], hid[b*3*H+2*H:(b+1)*3*H], row(hprev, b, H))
+			gb[:H], gb[H:2*H], gb[2*H:], hn[o:o+H], row(hprev, b, H))
 	}
 }
 

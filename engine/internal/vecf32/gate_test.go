@@ -294,11 +294,12 @@ func TestGateRows(t *testing.T) {
 				same(name+" GRUCell h", h, h3)
 				gz, xn := fill(3*n*H), fill(n*H)
 				gz2, xn2, dh3 := slices.Clone(gz), slices.Clone(xn), slices.Clone(dh)
-				GRUCellGrad(H, gz, xn, dh, x, q, p)
+				hn := fill(n * H)
+				GRUCellGrad(H, gz, xn, dh, x, hn, p)
 				for b := range n {
 					zb, xb, o := gz2[b*3*H:], x[b*3*H:], b*H
 					gruCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], xn2[o:o+H], dh3[o:o+H],
-						xb[:H], xb[H:2*H], xb[2*H:3*H], q[b*3*H+2*H:(b+1)*3*H], pr(p, b))
+						xb[:H], xb[H:2*H], xb[2*H:3*H], hn[o:o+H], pr(p, b))
 				}
 				same(name+" GRUCellGrad dz", gz, gz2)
 				same(name+" GRUCellGrad xn", xn, xn2)
@@ -321,7 +322,8 @@ func TestGateKernelsLengthPanics(t *testing.T) {
 		"prev":             func() { LSTMCellGrad(H, s(8*H), s(2*H), s(8*H), s(2*H), s(3*H), s(2*H)) },
 		"gru hidden width": func() { GRUCell(H, s(6*H), s(4*H), s(3*H), s(H), s(H), s(2*H)) },
 		"gru bias":         func() { GRUCell(H, s(6*H), s(6*H), s(3*H), s(2*H), s(H), s(2*H)) },
-		"gru grad xn":      func() { GRUCellGrad(H, s(6*H), s(H), s(2*H), s(6*H), s(6*H), s(H)) },
+		"gru grad xn":      func() { GRUCellGrad(H, s(6*H), s(H), s(2*H), s(6*H), s(2*H), s(H)) },
+		"gru grad hn":      func() { GRUCellGrad(H, s(6*H), s(2*H), s(2*H), s(6*H), s(6*H), s(H)) },
 		"H of 0":           func() { GRUCell(0, nil, nil, nil, nil, nil, nil) },
 	} {
 		func() {
