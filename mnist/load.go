@@ -47,22 +47,34 @@ func Embedded() (train, test *Set, err error) {
 // EmbeddedContext is Embedded, stopping with ctx's error once ctx is
 // cancelled.
 func EmbeddedContext(ctx context.Context) (train, test *Set, err error) {
+	sub, err := embeddedData()
+	if err != nil {
+		return nil, nil, err
+	}
+	return loadFS(ctx, sub, plainName, []byte(trainIndex))
+}
+
+// embeddedData is the embedded files' directory; plainName names a file
+// of it in errors.
+func embeddedData() (fs.FS, error) {
 	sub, err := fs.Sub(embedded, "data")
 	if err != nil {
-		return nil, nil, fmt.Errorf("mnist: embedded data: %w", err)
+		return nil, fmt.Errorf("mnist: embedded data: %w", err)
 	}
-	return loadFS(ctx, sub, func(name string) string { return name }, []byte(trainIndex))
+	return sub, nil
 }
+
+func plainName(name string) string { return name }
 
 // EmbeddedTest returns the embedded test set (10,000 digits) alone: a
 // sixth of Embedded's parsing, for callers that need no training digits
 // (evaluating a checkpoint, browsing the test digits).
 func EmbeddedTest() (*Set, error) {
-	sub, err := fs.Sub(embedded, "data")
+	sub, err := embeddedData()
 	if err != nil {
-		return nil, fmt.Errorf("mnist: embedded data: %w", err)
+		return nil, err
 	}
-	return loadSet(context.Background(), sub, func(name string) string { return name }, nil, "test", testImagesFile, testLabelsFile)
+	return loadSet(context.Background(), sub, plainName, nil, "test", testImagesFile, testLabelsFile)
 }
 
 // LoadDir reads the four standard files train-images-idx3-ubyte,
