@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -336,5 +338,118 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 		if i > 0 {
 			b.ReportMetric(median(ratios[i]), s.c.Cell.String()+"/rnn")
 		}
+	}
+}
+
+// BenchmarkTwoWorkersBound is what the machine itself allows the
+// two-worker forward pass (evaluation) of a batch of 64: each of its b.N
+// rounds times, a block of passes each (medians of the block), the
+// one-worker pass (1w), one worker on half the batch (half), two
+// one-worker nets on the two halves at once, on two goroutines started
+// together with no engine in between (halves-together: each core as fast
+// as it is while the other works too), and the two-worker pass (2w: the
+// split, the hand-off to the helper and the wait for it). It calls the
+// fused op's forward directly, leaving out gorgonia's machine (the same
+// few tens of microseconds a pass on one worker or two). bound-speedup
+// is 1w over halves-together, the most two cores of this machine gave
+// the pass in that round; speedup is 1w over 2w; engine-frac is
+// halves-together over 2w, how much of the bound the engine reaches. A
+// machine whose cores slow each other down, or run at different speeds,
+// lowers the bound; the engine's own losses lower engine-frac.
+func BenchmarkTwoWorkersBound(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS >= 2")
+	}
+	for _, cell := range Cells {
+		b.Run(cell.String(), func(b *testing.B) {
+			c, p, _ := benchParams(cell, false)
+			p.CopyFrom(InitParams(c))
+			mk := func(batch, workers int) *net {
+				n, err := newNet(c, batch, workers, p, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				randomBatch(n.st)
+				evalPrepared(n, p)
+				return n
+			}
+			half := c.Batch / 2
+			one, two, h0, h1 := mk(c.Batch, 1), mk(c.Batch, 2), mk(half, 1), mk(half, 1)
+			v := [6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc}
+			// The other half's goroutine: parked between blocks (so that
+			// it takes no CPU from the others), spinning for the next
+			// pass within one.
+			var gen, served atomic.Int32
+			var inBlock atomic.Bool
+			blocks := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				for range blocks {
+					for inBlock.Load() {
+						if g := gen.Load(); g != served.Load() {
+							h1.st.forward(v)
+							served.Store(g)
+						}
+					}
+				}
+			}()
+			defer func() {
+				close(blocks)
+				wg.Wait()
+			}()
+			passes := []func(){
+				func() { one.st.forward(v) },
+				func() { h0.st.forward(v) },
+				func() {
+					g := gen.Add(1)
+					h0.st.forward(v)
+					for served.Load() != g {
+					}
+				},
+				func() { two.st.forward(v) },
+			}
+			const block = 40
+			med := make([][]float64, len(passes))
+			var bound, speedup, frac []float64
+			steps := make([]float64, 0, block)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ResetTimer()
+			for b.Loop() {
+				var m [4]float64
+				for k, pass := range passes {
+					if k == 2 {
+						inBlock.Store(true)
+						blocks <- struct{}{}
+					}
+					steps = steps[:0]
+					for i := range block + 1 {
+						t0 := time.Now()
+						pass()
+						if i > 0 { // the first pass of a block warms the caches
+							steps = append(steps, time.Since(t0).Seconds())
+						}
+					}
+					if k == 2 {
+						inBlock.Store(false)
+					}
+					m[k] = median(steps)
+					med[k] = append(med[k], m[k]*1e6)
+				}
+				bound = append(bound, m[0]/m[2])
+				speedup = append(speedup, m[0]/m[3])
+				frac = append(frac, m[2]/m[3])
+			}
+			for k, name := range []string{"1w-us", "half-us", "halves-together-us", "2w-us"} {
+				b.ReportMetric(median(med[k]), name)
+			}
+			b.ReportMetric(median(bound), "bound-speedup")
+			b.ReportMetric(median(speedup), "speedup")
+			b.ReportMetric(median(frac), "engine-frac")
+		})
 	}
 }
