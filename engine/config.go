@@ -95,8 +95,8 @@ func (c Config) MemoryEstimate() int64 {
 	gh := int64(c.gates()) * int64(c.Hidden)
 	perNet := int64(c.Steps)*int64(c.Batch)*(gh*4+int64(c.Inputs)) + 2*gh*int64(c.Hidden) + int64(c.Batch)*int64(c.Classes)*4
 	// Each training graph (a full and a last, partial batch) keeps a
-	// buffer of the layer's gradients for every run of steps but one.
-	partials := 2 * int64(len(gradRuns(c.Steps))-2)
+	// buffer of the layer's gradients for every run of steps.
+	partials := 2 * int64(len(gradRuns(c.Steps))-1)
 	return 4*((8+partials)*p+3*perNet) + 256<<20
 }
 

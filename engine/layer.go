@@ -34,10 +34,12 @@ import (
 // cut into fixed runs of steps (gradRuns), whichever worker is free claims
 // the next run, from the last steps down, waits until both parts' backward
 // passes have written that run (progress), and computes its products into
-// a buffer of that run; the workers then add the runs' buffers in run
-// order, each a share of every tensor. The runs and their order do not
-// depend on the split: the gradients, like the states, are bit for bit the
-// same on one worker or two, whatever the balance.
+// a buffer of that run (the weights' gradients transposed: see runGrads);
+// the workers then add the runs' buffers in run order, each a share of
+// every tensor, and transpose the sum into the gradients, each a share of
+// the rows. The runs and their order do not depend on the split: the
+// gradients, like the states, are bit for bit the same on one worker or
+// two, whatever the balance.
 
 // part is the digits [b0, b1) of a batch that one worker carries.
 type part struct{ b0, b1 int }
@@ -86,8 +88,9 @@ type layer struct {
 	// zero is H zeros: h_{-1} and c_{-1}.
 	zero []float32
 
-	// runs are the first step of every run of steps and T; run r > 0
-	// writes its gradients to partial[r-1] (run 0 to the caller's).
+	// runs are the first step of every run of steps and T; run r
+	// writes its gradients to partial[r], the weights' transposed (see
+	// runGrads).
 	runs    []int
 	partial []*Params
 
@@ -160,7 +163,7 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 		l.dxn = alignedFloats(n * d.H)
 	}
 	l.runs = gradRuns(d.T)
-	for range len(l.runs) - 2 {
+	for range len(l.runs) - 1 {
 		l.partial = append(l.partial, alignedGrads(gh, d))
 	}
 	l.norms = make([]float64, n)
@@ -475,61 +478,78 @@ func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
 			continue
 		}
 		r := runs - 1 - int(c-first)
-		dst := g
-		if r > 0 {
-			dst = l.partial[r-1]
-		}
 		l.await(l.runs[r])
-		l.runGrads(l.runs[r], l.runs[r+1], x, dst)
+		l.runGrads(l.runs[r], l.runs[r+1], x, l.partial[r])
 	}
+	// Run 0's buffer takes the sum, in run order, a share a part.
 	l.sync(1)
-	for k, dst := range [][]float32{g.Wih, g.Whh, g.Bih, g.Bhh} {
+	sum := l.partial[0]
+	for k, dst := range sum.slices()[:4] {
 		lo, hi := share(len(dst), p, len(l.parts))
-		for _, q := range l.partial {
+		for _, q := range l.partial[1:] {
 			vecf32.Add(dst[lo:hi], q.slices()[k][lo:hi])
 		}
 	}
+	// Then into g, the weights transposed back, rows shared the same way.
+	l.sync(2)
+	gh, H, I := l.gh, l.d.H, l.d.I
+	i0, i1 := share(gh, p, len(l.parts))
+	gemm.Transpose(I, i1-i0, sum.Wih[i0:], gh, g.Wih[i0*I:], I)
+	gemm.Transpose(H, i1-i0, sum.Whh[i0:], gh, g.Whh[i0*H:], H)
+	copy(g.Bih[i0:i1], sum.Bih[i0:i1])
+	copy(g.Bhh[i0:i1], sum.Bhh[i0:i1])
 }
 
 // runGrads overwrites g's Wih, Whh, Bih and Bhh with the weight gradients
-// of steps [t0, t1).
+// of steps [t0, t1), the weights' transposed (g.Wih is I x gh, g.Whh H x gh):
+// as gWhh^T = H^T dz the products read dz as their packed right-hand
+// operand, in rows, and H and X in place at their own, short row strides
+// (read as dz^T, a gated cell's rows of 4H or 3H floats made every step of
+// the product's depth a new cache line).
 func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
 	gh, H, I, B := l.gh, l.d.H, l.d.I, l.d.B
 	r0, rows := t0*B, (t1-t0)*B
 	dz, xs := l.dz[r0*gh:], x[r0*I:]
 	colSum(dz, gh, rows, g.Bhh)
 	if l.cell == GRU {
+		// The input side's n block is dxn^T X: with t0 > 0 the product
+		// sharing dz writes that block too, then dxn's overwrites it.
 		dxn := l.dxn[r0*H:]
-		if h0 := max(t0, 1) * B; h0 < t1*B {
-			gemm.Sgemm(true, false, gh, H, t1*B-h0, 1, l.dz[h0*gh:], gh, l.hs[(h0-B)*H:], H, 0, g.Whh, H)
-		} else {
+		switch {
+		case t0 > 0:
+			gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
+				H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
+				I, xs, I, 0, g.Wih, gh)
+		case rows > B:
+			gemm.Sgemm(true, false, H, gh, rows-B, 1, l.hs, H, dz[B*gh:], gh, 0, g.Whh, gh)
+			gemm.Sgemm(true, false, I, 2*H, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
+		default:
 			clear(g.Whh)
+			gemm.Sgemm(true, false, I, 2*H, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
 		}
-		gemm.Sgemm(true, false, 2*H, I, rows, 1, dz, gh, xs, I, 0, g.Wih, I)
-		gemm.Sgemm(true, false, H, I, rows, 1, dxn, H, xs, I, 0, g.Wih[2*H*I:], I)
+		gemm.Sgemm(true, false, I, H, rows, 1, xs, I, dxn, H, 0, g.Wih[2*H:], gh)
 		copy(g.Bih[:2*H], g.Bhh[:2*H])
 		colSum(dxn, H, rows, g.Bih[2*H:])
 		return
 	}
 	copy(g.Bih, g.Bhh)
 	if t0 > 0 {
-		// Both products read dz^T: where the kernels do not read it in
-		// place (gemm's directT), it is packed once for them.
-		gemm.SgemmShared(true, gh, rows, 1, dz, gh,
-			H, l.hs[(r0-B)*H:], H, 0, g.Whh, H,
-			I, xs, I, 0, g.Wih, I)
+		// Both products read dz: its blocks are packed once for them.
+		gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
+			H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
+			I, xs, I, 0, g.Wih, gh)
 		return
 	}
 	// The first step has no h_{-1}: it adds to gWih alone.
 	if rows > B {
-		gemm.SgemmShared(true, gh, rows-B, 1, dz[B*gh:], gh,
-			H, l.hs, H, 0, g.Whh, H,
-			I, xs[B*I:], I, 0, g.Wih, I)
+		gemm.SgemmSharedB(true, rows-B, gh, 1, dz[B*gh:], gh,
+			H, l.hs, H, 0, g.Whh, gh,
+			I, xs[B*I:], I, 0, g.Wih, gh)
 	} else {
 		clear(g.Whh)
 		clear(g.Wih)
 	}
-	gemm.Sgemm(true, false, gh, I, B, 1, dz, gh, xs, I, 1, g.Wih, I)
+	gemm.Sgemm(true, false, I, gh, B, 1, xs, I, dz, gh, 1, g.Wih, gh)
 }
 
 // gradNorms writes into out (length T) the norms of dL/dh_t of the last

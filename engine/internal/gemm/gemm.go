@@ -582,48 +582,78 @@ func gatherRows(tr transposer, d []float32, w int, src []float32, off, ld, cnt, 
 	}
 }
 
-// SgemmShared computes C1 = alpha*op(A)*B1 + beta1*C1 and C2 =
-// alpha*op(A)*B2 + beta2*C2 (op(A) m x k, B1 k x n1, B2 k x n2, neither B
-// transposed), exactly as two Sgemm calls would, packing op(A) once for
-// both products where Sgemm packs it (a transposed A; shapes of one block
-// of columns each): the weight gradients of a recurrent layer, dz^T X and
-// dz^T H, share dz. It panics like Sgemm.
-func SgemmShared(transA bool, m, k int, alpha float32, a []float32, lda int,
-	n1 int, b1 []float32, ldb1 int, beta1 float32, c1 []float32, ldc1 int,
-	n2 int, b2 []float32, ldb2 int, beta2 float32, c2 []float32, ldc2 int) {
+// SgemmSharedB computes C1 = alpha*op(A1)*B + beta1*C1 and C2 =
+// alpha*op(A2)*B + beta2*C2 (op(A1) m1 x k, op(A2) m2 x k, B k x n, not
+// transposed), exactly as two Sgemm calls would, packing each block of B
+// once for both products: the transposed weight gradients of a recurrent
+// layer, H^T dz and X^T dz, share dz. It panics like Sgemm.
+func SgemmSharedB(transA bool, k, n int, alpha float32, b []float32, ldb int,
+	m1 int, a1 []float32, lda1 int, beta1 float32, c1 []float32, ldc1 int,
+	m2 int, a2 []float32, lda2 int, beta2 float32, c2 []float32, ldc2 int) {
 	ctx := pool.Get().(*mulCtx)
 	defer pool.Put(ctx)
-	checkArgs(transA, false, m, n1, k, a, lda, b1, ldb1, c1, ldc1)
-	checkArgs(transA, false, m, n2, k, a, lda, b2, ldb2, c2, ldc2)
-	nr := ctx.k.nr
-	// A transposed A read in place (directT) or a plain one (direct) is
-	// not packed, so there is nothing to share.
-	shared := transA && ctx.k.directT == nil || !transA && ctx.k.direct == nil
-	if !shared || m == 0 || n1 == 0 || n2 == 0 || alpha == 0 || k == 0 ||
-		split(n1, ncMax, nr) < n1 || split(n2, ncMax, nr) < n2 {
-		ctx.gemm(transA, false, m, n1, k, alpha, a, lda, b1, ldb1, beta1, c1, ldc1)
-		ctx.gemm(transA, false, m, n2, k, alpha, a, lda, b2, ldb2, beta2, c2, ldc2)
+	checkArgs(transA, false, m1, n, k, a1, lda1, b, ldb, c1, ldc1)
+	checkArgs(transA, false, m2, n, k, a2, lda2, b, ldb, c2, ldc2)
+	if m1 == 0 || m2 == 0 || n == 0 || alpha == 0 || k == 0 {
+		ctx.gemm(transA, false, m1, n, k, alpha, a1, lda1, b, ldb, beta1, c1, ldc1)
+		ctx.gemm(transA, false, m2, n, k, alpha, a2, lda2, b, ldb, beta2, c2, ldc2)
 		return
 	}
-	mr := ctx.k.mr
+	type side struct {
+		m    int
+		a    []float32
+		lda  int
+		beta float32
+		c    []float32
+		ldc  int
+	}
+	sides := [2]side{{m1, a1, lda1, beta1, c1, ldc1}, {m2, a2, lda2, beta2, c2, ldc2}}
+	mr, nr := ctx.k.mr, ctx.k.nr
 	kc := split(k, kcMax, 1)
-	mc := split(m, mcMax, mr)
-	b1Len := roundUp(n1, nr) * kc
-	ctx.grow(roundUp(mc, mr)*kc, b1Len+roundUp(n2, nr)*kc)
-	bb1, bb2 := ctx.bbuf[:b1Len], ctx.bbuf[b1Len:]
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		bt1, bt2 := beta1, beta2
-		if pc > 0 {
-			bt1, bt2 = 1, 1
+	nc := split(n, ncMax, nr)
+	ctx.grow(roundUp(split(max(m1, m2), mcMax, mr), mr)*kc, roundUp(nc, nr)*kc)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(ctx.k.tr, ctx.k.cp, nr, false, b, ldb, pc, kb, jc, nb, ctx.bbuf)
+			for _, s := range sides {
+				bt := s.beta
+				if pc > 0 {
+					bt = 1
+				}
+				mc := split(s.m, mcMax, mr)
+				for ic := 0; ic < s.m; ic += mc {
+					mb := min(mc, s.m-ic)
+					ctx.block(transA, s.a, s.lda, ic, mb, pc, kb, nb, alpha, bt, ctx.bbuf, s.c[ic*s.ldc+jc:], s.ldc)
+				}
+			}
 		}
-		packB(ctx.k.tr, ctx.k.cp, nr, false, b1, ldb1, pc, kb, 0, n1, bb1)
-		packB(ctx.k.tr, ctx.k.cp, nr, false, b2, ldb2, pc, kb, 0, n2, bb2)
-		for ic := 0; ic < m; ic += mc {
-			mb := min(mc, m-ic)
-			packA(ctx.k.tr, ctx.k.cp, mr, transA, a, lda, ic, mb, pc, kb, ctx.abuf)
-			ctx.macro(mb, n1, kb, alpha, bt1, bb1, c1[ic*ldc1:], ldc1)
-			ctx.macro(mb, n2, kb, alpha, bt2, bb2, c2[ic*ldc2:], ldc2)
+	}
+}
+
+// Transpose writes into dst the transpose of the rows x cols matrix src
+// (leading dimensions lds and ldd): dst[j*ldd+i] = src[i*lds+j]. Strips of
+// eight rows go through the kernel's 8x8 transposer where it has one. It
+// panics on a slice too short, like Sgemm.
+func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) {
+	checkOperand("src", "lds", rows, cols, src, lds)
+	checkOperand("dst", "ldd", cols, rows, dst, ldd)
+	tr := chosen.tr
+	i := 0
+	if tr != nil && cols >= 8 {
+		for ; i+8 <= rows; i += 8 {
+			tr(dst[i:], ldd, src[i*lds:], lds, cols/8)
+		}
+	}
+	full := i
+	for r := range rows {
+		j0 := 0
+		if r < full {
+			j0 = cols / 8 * 8
+		}
+		for j := j0; j < cols; j++ {
+			dst[j*ldd+r] = src[r*lds+j]
 		}
 	}
 }

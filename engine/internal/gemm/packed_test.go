@@ -132,30 +132,51 @@ func TestPackBParts(t *testing.T) {
 	}
 }
 
-// TestSgemmSharedIsTwoSgemms checks SgemmShared against two Sgemm calls,
-// bit for bit, with A transposed or not, one block or several of rows and
-// of k, betas 0 and 1, and widths past one block of columns (two calls).
-func TestSgemmSharedIsTwoSgemms(t *testing.T) {
+// TestSgemmSharedBIsTwoSgemms checks SgemmSharedB against two Sgemm
+// calls, bit for bit, with A transposed or not, one block or several of
+// rows, of k and of columns, betas 0 and 1.
+func TestSgemmSharedBIsTwoSgemms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
-	for _, s := range []struct{ m, k, n1, n2 int }{{128, 1792, 128, 28}, {512, 896, 128, 28}, {7, 5, 3, 9}, {300, 700, 1030, 4}, {1, 1, 1, 1}} {
+	for _, s := range []struct{ m1, m2, k, n int }{{128, 28, 1792, 128}, {128, 28, 448, 512}, {3, 9, 5, 7}, {300, 4, 700, 1030}, {1, 1, 1, 1}} {
 		for _, trans := range []bool{false, true} {
 			for _, beta := range []float32{0, 1} {
-				lda := s.k
+				lda1, lda2 := s.k, s.k
 				if trans {
-					lda = s.m
+					lda1, lda2 = s.m1, s.m2
 				}
-				a := randSlice(rng, s.m*s.k)
-				b1, b2 := randSlice(rng, s.k*s.n1), randSlice(rng, s.k*s.n2)
-				c1, c2 := randSlice(rng, s.m*s.n1), randSlice(rng, s.m*s.n2)
+				a1, a2 := randSlice(rng, s.m1*s.k), randSlice(rng, s.m2*s.k)
+				b := randSlice(rng, s.k*s.n)
+				c1, c2 := randSlice(rng, s.m1*s.n), randSlice(rng, s.m2*s.n)
 				w1, w2 := slices.Clone(c1), slices.Clone(c2)
-				Sgemm(trans, false, s.m, s.n1, s.k, 1, a, lda, b1, s.n1, beta, w1, s.n1)
-				Sgemm(trans, false, s.m, s.n2, s.k, 1, a, lda, b2, s.n2, beta, w2, s.n2)
-				SgemmShared(trans, s.m, s.k, 1, a, lda, s.n1, b1, s.n1, beta, c1, s.n1, s.n2, b2, s.n2, beta, c2, s.n2)
+				Sgemm(trans, false, s.m1, s.n, s.k, 1, a1, lda1, b, s.n, beta, w1, s.n)
+				Sgemm(trans, false, s.m2, s.n, s.k, 1, a2, lda2, b, s.n, beta, w2, s.n)
+				SgemmSharedB(trans, s.k, s.n, 1, b, s.n, s.m1, a1, lda1, beta, c1, s.n, s.m2, a2, lda2, beta, c2, s.n)
 				bits := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }
 				if !slices.EqualFunc(c1, w1, bits) || !slices.EqualFunc(c2, w2, bits) {
-					t.Fatalf("%+v trans %v beta %v: SgemmShared differs from two Sgemm calls", s, trans, beta)
+					t.Fatalf("%+v trans %v beta %v: SgemmSharedB differs from two Sgemm calls", s, trans, beta)
 				}
 			}
+		}
+	}
+}
+
+// TestTranspose checks Transpose against the definition on shapes with and
+// without whole strips of eight rows and blocks of eight columns, and with
+// leading dimensions past the matrices' widths.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, s := range []struct{ rows, cols, lds, ldd int }{{128, 512, 512, 128}, {28, 512, 512, 28}, {28, 256, 384, 28}, {7, 5, 9, 11}, {9, 17, 17, 9}, {16, 8, 8, 16}, {1, 1, 1, 1}, {8, 3, 3, 8}} {
+		src := randSlice(rng, s.rows*s.lds)
+		dst := randSlice(rng, s.cols*s.ldd)
+		want := slices.Clone(dst)
+		for i := range s.rows {
+			for j := range s.cols {
+				want[j*s.ldd+i] = src[i*s.lds+j]
+			}
+		}
+		Transpose(s.rows, s.cols, src, s.lds, dst, s.ldd)
+		if !slices.Equal(dst, want) {
+			t.Fatalf("%+v: Transpose differs from the definition", s)
 		}
 	}
 }
