@@ -341,7 +341,7 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 	}
 }
 
-// BenchmarkTwoWorkersBound is what the machine itself allows the
+// BenchmarkSplitBound is what the machine itself allows the
 // two-worker forward pass (evaluation) of a batch of 64: each of its b.N
 // rounds times, a block of passes each (medians of the block), the
 // one-worker pass (1w), one worker on half the batch (half), two
@@ -356,7 +356,7 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 // halves-together over 2w, how much of the bound the engine reaches. A
 // machine whose cores slow each other down, or run at different speeds,
 // lowers the bound; the engine's own losses lower engine-frac.
-func BenchmarkTwoWorkersBound(b *testing.B) {
+func BenchmarkSplitBound(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
