@@ -515,16 +515,17 @@ func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
 		// The input side's n block is dxn^T X: with t0 > 0 the product
 		// sharing dz writes that block too, then dxn's overwrites it.
 		dxn := l.dxn[r0*H:]
-		switch {
-		case t0 > 0:
+		if t0 > 0 {
 			gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
 				H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
 				I, xs, I, 0, g.Wih, gh)
-		case rows > B:
-			gemm.Sgemm(true, false, H, gh, rows-B, 1, l.hs, H, dz[B*gh:], gh, 0, g.Whh, gh)
-			gemm.Sgemm(true, false, I, 2*H, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
-		default:
-			clear(g.Whh)
+		} else {
+			// The first step has no h_{-1}: the hidden side starts a step later.
+			if rows > B {
+				gemm.Sgemm(true, false, H, gh, rows-B, 1, l.hs, H, dz[B*gh:], gh, 0, g.Whh, gh)
+			} else {
+				clear(g.Whh)
+			}
 			gemm.Sgemm(true, false, I, 2*H, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
 		}
 		gemm.Sgemm(true, false, I, H, rows, 1, xs, I, dxn, H, 0, g.Wih[2*H:], gh)

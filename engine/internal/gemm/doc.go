@@ -38,6 +38,9 @@
 //     used at every time step) and multiply by it many times without
 //     repacking; PackB reuses the PackedB's storage, so repacking after an
 //     optimizer step does not allocate.
+//   - SgemmSharedB: two products with one right-hand operand, packed once
+//     for both (a recurrent layer's transposed weight gradients).
+//   - Transpose: a matrix's transpose, through the kernel's 8x8 transposer.
 //   - Best: which kernel runs.
 //
 // The engine splits its work between cores itself (each worker its share
