@@ -458,6 +458,45 @@ func TestFastPathAgreesAcrossWorkers(t *testing.T) {
 	}
 }
 
+// TestEvaluationAgreesAcrossWorkers checks that an evaluating layer, which
+// keeps each part's rows in a block of its own, gives bit for bit the
+// losses and probabilities of one worker at uneven splits, for every
+// cell, with two passes at different splits in a row (the second must not
+// read the first's rows).
+func TestEvaluationAgreesAcrossWorkers(t *testing.T) {
+	for _, cell := range Cells {
+		d := dims{B: 33, T: 6, I: 28, H: 100, C: 10}
+		c := configFor(d)
+		c.Cell = cell
+		p := NewParams(c)
+		p.CopyFrom(InitParams(c))
+		v := [6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc}
+		eval := func(workers int, shares ...float64) *batchState {
+			n, err := newNet(c, d.B, workers, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if workers == 2 && !n.st.lay.partMajor {
+				t.Fatal("an evaluating layer keeps time-major rows")
+			}
+			randomBatch(n.st)
+			for _, share := range shares {
+				n.st.lay.bal.share = share
+				n.st.forward(v)
+			}
+			return n.st
+		}
+		one := eval(1, 0.5)
+		for _, shares := range [][]float64{{0.2}, {0.8}, {0.2, 0.8}, {0.8, 0.5}} {
+			two := eval(2, shares...)
+			if two.lossSum != one.lossSum || two.correct != one.correct || !slices.Equal(two.probs, one.probs) {
+				t.Errorf("%v, shares %v: loss sum %v, %d correct, probabilities equal %v; one worker %v, %d",
+					cell, shares, two.lossSum, two.correct, slices.Equal(two.probs, one.probs), one.lossSum, one.correct)
+			}
+		}
+	}
+}
+
 // TestFastPathExtremeLogits checks that the fused loss stays finite and
 // accurate when the logits reach +-200, where a naive softmax overflows
 // float32 (exp(89) is already +Inf) and tensor's softmax kernels fail.
