@@ -348,7 +348,10 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 // one-worker nets on the two halves at once, on two goroutines started
 // together with no engine in between (halves-together: each core as fast
 // as it is while the other works too), and the two-worker pass (2w: the
-// split, the hand-off to the helper and the wait for it). It calls the
+// split, the hand-off to the helper and the wait for it), and the
+// two-worker pass of a training net, whose layer keeps its rows in
+// time-major order (2w-time-major; layout-gain is it over 2w; the GRU's
+// also keeps the n blocks its backward pass reads). It calls the
 // fused op's forward directly, leaving out gorgonia's machine (the same
 // few tens of microseconds a pass on one worker or two). bound-speedup
 // is 1w over halves-together, the most two cores of this machine gave
@@ -362,10 +365,10 @@ func BenchmarkSplitBound(b *testing.B) {
 	}
 	for _, cell := range Cells {
 		b.Run(cell.String(), func(b *testing.B) {
-			c, p, _ := benchParams(cell, false)
+			c, p, grads := benchParams(cell, true)
 			p.CopyFrom(InitParams(c))
-			mk := func(batch, workers int) *net {
-				n, err := newNet(c, batch, workers, p, nil)
+			mk := func(batch, workers int, grads *Params) *net {
+				n, err := newNet(c, batch, workers, p, grads)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -374,14 +377,15 @@ func BenchmarkSplitBound(b *testing.B) {
 				return n
 			}
 			half := c.Batch / 2
-			one, two, h0, h1 := mk(c.Batch, 1), mk(c.Batch, 2), mk(half, 1), mk(half, 1)
+			one, two, h0, h1 := mk(c.Batch, 1, nil), mk(c.Batch, 2, nil), mk(half, 1, nil), mk(half, 1, nil)
+			timeMajor := mk(c.Batch, 2, grads)
 			v := [6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc}
 			// The other half's goroutine: parked between blocks (so that
 			// it takes no CPU from the others), spinning for the next
 			// pass within one.
 			var gen, served atomic.Int32
 			var inBlock atomic.Bool
-			blocks := make(chan struct{})
+			blocks, left := make(chan struct{}), make(chan struct{})
 			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() {
@@ -395,6 +399,7 @@ func BenchmarkSplitBound(b *testing.B) {
 							served.Store(g)
 						}
 					}
+					left <- struct{}{}
 				}
 			}()
 			defer func() {
@@ -411,16 +416,17 @@ func BenchmarkSplitBound(b *testing.B) {
 					}
 				},
 				func() { two.st.forward(v) },
+				func() { timeMajor.st.forward(v) },
 			}
 			const block = 40
 			med := make([][]float64, len(passes))
-			var bound, speedup, frac []float64
+			var bound, speedup, frac, layout []float64
 			steps := make([]float64, 0, block)
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			b.ResetTimer()
 			for b.Loop() {
-				var m [4]float64
+				var m [5]float64
 				for k, pass := range passes {
 					if k == 2 {
 						inBlock.Store(true)
@@ -436,6 +442,7 @@ func BenchmarkSplitBound(b *testing.B) {
 					}
 					if k == 2 {
 						inBlock.Store(false)
+						<-left
 					}
 					m[k] = median(steps)
 					med[k] = append(med[k], m[k]*1e6)
@@ -443,13 +450,15 @@ func BenchmarkSplitBound(b *testing.B) {
 				bound = append(bound, m[0]/m[2])
 				speedup = append(speedup, m[0]/m[3])
 				frac = append(frac, m[2]/m[3])
+				layout = append(layout, m[4]/m[3])
 			}
-			for k, name := range []string{"1w-us", "half-us", "halves-together-us", "2w-us"} {
+			for k, name := range []string{"1w-us", "half-us", "halves-together-us", "2w-us", "2w-time-major-us"} {
 				b.ReportMetric(median(med[k]), name)
 			}
 			b.ReportMetric(median(bound), "bound-speedup")
 			b.ReportMetric(median(speedup), "speedup")
 			b.ReportMetric(median(frac), "engine-frac")
+			b.ReportMetric(median(layout), "layout-gain")
 		})
 	}
 }
