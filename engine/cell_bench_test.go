@@ -341,22 +341,23 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 	}
 }
 
-// BenchmarkSplitBound is what the machine itself allows the
-// two-worker forward pass (evaluation) of a batch of 64: each of its b.N
-// rounds times, a block of passes each (medians of the block), the
+// BenchmarkSplitBound is what the machine itself allows a two-worker pass
+// over a batch of 64, an evaluation pass (forward) or a training pass
+// (forward and backward, with the weight gradients; no Adam): each of its
+// b.N rounds times, a block of passes each (medians of the block), the
 // one-worker pass (1w), one worker on half the batch (half), two
 // one-worker nets on the two halves at once, on two goroutines started
 // together with no engine in between (halves-together: each core as fast
 // as it is while the other works too), and the two-worker pass (2w: the
-// split, the hand-off to the helper and the wait for it), and the
-// two-worker pass of a training net, whose layer keeps its rows in
-// time-major order (2w-time-major; layout-gain is it over 2w; the GRU's
-// also keeps the n blocks its backward pass reads). It calls the
-// fused op's forward directly, leaving out gorgonia's machine (the same
-// few tens of microseconds a pass on one worker or two). bound-speedup
-// is 1w over halves-together, the most two cores of this machine gave
-// the pass in that round; speedup is 1w over 2w; engine-frac is
-// halves-together over 2w, how much of the bound the engine reaches. A
+// split, the hand-off to the helper and the wait for it). In evaluation
+// it also times the two-worker forward pass of a training net, whose
+// layer keeps its rows in time-major order (2w-time-major; layout-gain is
+// it over 2w; the GRU's also keeps the n blocks its backward pass reads).
+// It calls the fused ops' passes directly, leaving out gorgonia's machine
+// (the same few tens of microseconds a pass on one worker or two).
+// bound-speedup is 1w over halves-together, the most two cores of this
+// machine gave the pass in that round; speedup is 1w over 2w; engine-frac
+// is halves-together over 2w, how much of the bound the engine reaches. A
 // machine whose cores slow each other down, or run at different speeds,
 // lowers the bound; the engine's own losses lower engine-frac.
 func BenchmarkSplitBound(b *testing.B) {
@@ -364,101 +365,133 @@ func BenchmarkSplitBound(b *testing.B) {
 		b.Skip("needs GOMAXPROCS >= 2")
 	}
 	for _, cell := range Cells {
-		b.Run(cell.String(), func(b *testing.B) {
-			c, p, grads := benchParams(cell, true)
-			p.CopyFrom(InitParams(c))
-			mk := func(batch, workers int, grads *Params) *net {
-				n, err := newNet(c, batch, workers, p, grads)
-				if err != nil {
-					b.Fatal(err)
+		for _, train := range []bool{false, true} {
+			name := cell.String() + "/eval"
+			if train {
+				name = cell.String() + "/train"
+			}
+			b.Run(name, func(b *testing.B) { splitBound(b, cell, train) })
+		}
+	}
+}
+
+func splitBound(b *testing.B, cell Cell, train bool) {
+	c, p, _ := benchParams(cell, false)
+	p.CopyFrom(InitParams(c))
+	mk := func(batch, workers int, train bool) *net {
+		var grads *Params
+		if train {
+			grads = NewParams(c)
+		}
+		n, err := newNet(c, batch, workers, p, grads)
+		if err != nil {
+			b.Fatal(err)
+		}
+		randomBatch(n.st)
+		if !train {
+			evalPrepared(n, p)
+		}
+		return n
+	}
+	v := [6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc}
+	step := func(n *net) {
+		n.st.forward(v)
+		if train {
+			n.st.backward(1/float32(c.Batch), p.Wfc)
+		}
+	}
+	half := c.Batch / 2
+	one, two, h0, h1 := mk(c.Batch, 1, train), mk(c.Batch, 2, train), mk(half, 1, train), mk(half, 1, train)
+	// The other half's goroutine: parked between blocks (so that it
+	// takes no CPU from the others), spinning for the next pass within
+	// one.
+	var gen, served atomic.Int32
+	var inBlock atomic.Bool
+	blocks, left := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for range blocks {
+			for inBlock.Load() {
+				if g := gen.Load(); g != served.Load() {
+					step(h1)
+					served.Store(g)
 				}
-				randomBatch(n.st)
-				evalPrepared(n, p)
-				return n
 			}
-			half := c.Batch / 2
-			one, two, h0, h1 := mk(c.Batch, 1, nil), mk(c.Batch, 2, nil), mk(half, 1, nil), mk(half, 1, nil)
-			timeMajor := mk(c.Batch, 2, grads)
-			v := [6][]float32{p.Wih, p.Whh, p.Bih, p.Bhh, p.Wfc, p.Bfc}
-			// The other half's goroutine: parked between blocks (so that
-			// it takes no CPU from the others), spinning for the next
-			// pass within one.
-			var gen, served atomic.Int32
-			var inBlock atomic.Bool
-			blocks, left := make(chan struct{}), make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				for range blocks {
-					for inBlock.Load() {
-						if g := gen.Load(); g != served.Load() {
-							h1.st.forward(v)
-							served.Store(g)
-						}
-					}
-					left <- struct{}{}
+			left <- struct{}{}
+		}
+	}()
+	defer func() {
+		close(blocks)
+		wg.Wait()
+	}()
+	passes := []func(){
+		func() { step(one) },
+		func() { step(h0) },
+		func() {
+			g := gen.Add(1)
+			step(h0)
+			for served.Load() != g {
+			}
+		},
+		func() { step(two) },
+	}
+	names := []string{"1w-us", "half-us", "halves-together-us", "2w-us"}
+	if !train {
+		timeMajor := mk(c.Batch, 2, true)
+		evalPrepared(timeMajor, p)
+		passes = append(passes, func() { timeMajor.st.forward(v) })
+		names = append(names, "2w-time-major-us")
+	}
+	block := 40
+	if train {
+		block = 20
+	}
+	med := make([][]float64, len(passes))
+	var bound, speedup, frac, layout []float64
+	steps := make([]float64, 0, block)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ResetTimer()
+	for b.Loop() {
+		m := make([]float64, len(passes))
+		for k, pass := range passes {
+			if k == 2 {
+				inBlock.Store(true)
+				blocks <- struct{}{}
+			}
+			steps = steps[:0]
+			for i := range block + 1 {
+				t0 := time.Now()
+				pass()
+				if i > 0 { // the first pass of a block warms the caches
+					steps = append(steps, time.Since(t0).Seconds())
 				}
-			}()
-			defer func() {
-				close(blocks)
-				wg.Wait()
-			}()
-			passes := []func(){
-				func() { one.st.forward(v) },
-				func() { h0.st.forward(v) },
-				func() {
-					g := gen.Add(1)
-					h0.st.forward(v)
-					for served.Load() != g {
-					}
-				},
-				func() { two.st.forward(v) },
-				func() { timeMajor.st.forward(v) },
 			}
-			const block = 40
-			med := make([][]float64, len(passes))
-			var bound, speedup, frac, layout []float64
-			steps := make([]float64, 0, block)
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			b.ResetTimer()
-			for b.Loop() {
-				var m [5]float64
-				for k, pass := range passes {
-					if k == 2 {
-						inBlock.Store(true)
-						blocks <- struct{}{}
-					}
-					steps = steps[:0]
-					for i := range block + 1 {
-						t0 := time.Now()
-						pass()
-						if i > 0 { // the first pass of a block warms the caches
-							steps = append(steps, time.Since(t0).Seconds())
-						}
-					}
-					if k == 2 {
-						inBlock.Store(false)
-						<-left
-					}
-					m[k] = median(steps)
-					med[k] = append(med[k], m[k]*1e6)
-				}
-				bound = append(bound, m[0]/m[2])
-				speedup = append(speedup, m[0]/m[3])
-				frac = append(frac, m[2]/m[3])
-				layout = append(layout, m[4]/m[3])
+			if k == 2 {
+				inBlock.Store(false)
+				<-left
 			}
-			for k, name := range []string{"1w-us", "half-us", "halves-together-us", "2w-us", "2w-time-major-us"} {
-				b.ReportMetric(median(med[k]), name)
-			}
-			b.ReportMetric(median(bound), "bound-speedup")
-			b.ReportMetric(median(speedup), "speedup")
-			b.ReportMetric(median(frac), "engine-frac")
-			b.ReportMetric(median(layout), "layout-gain")
-		})
+			m[k] = median(steps)
+			med[k] = append(med[k], m[k]*1e6)
+		}
+		bound = append(bound, m[0]/m[2])
+		speedup = append(speedup, m[0]/m[3])
+		frac = append(frac, m[2]/m[3])
+		if !train {
+			layout = append(layout, m[4]/m[3])
+		}
+	}
+	for k, name := range names {
+		b.ReportMetric(median(med[k]), name)
+	}
+	b.ReportMetric(median(bound), "bound-speedup")
+	b.ReportMetric(median(speedup), "speedup")
+	b.ReportMetric(median(frac), "engine-frac")
+	if !train {
+		b.ReportMetric(median(layout), "layout-gain")
 	}
 }
