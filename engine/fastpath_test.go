@@ -477,7 +477,7 @@ func TestEvaluationAgreesAcrossWorkers(t *testing.T) {
 				t.Fatal(err)
 			}
 			if workers == 2 && !n.st.lay.partMajor {
-				t.Fatal("an evaluating layer keeps time-major rows")
+				t.Fatal("an evaluating layer keeps its rows in time-major order, not in a block a part")
 			}
 			randomBatch(n.st)
 			for _, share := range shares {
