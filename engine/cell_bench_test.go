@@ -204,11 +204,7 @@ func BenchmarkTwoWorkers(b *testing.B) {
 	const block = 50
 	for _, cell := range Cells {
 		for _, train := range []bool{true, false} {
-			name := cell.String() + "/eval"
-			if train {
-				name = cell.String() + "/train"
-			}
-			b.Run(name, func(b *testing.B) {
+			b.Run(passName(cell, train), func(b *testing.B) {
 				c, p, grads := benchParams(cell, train)
 				var nets [2]*net
 				for w := range nets {
@@ -269,6 +265,14 @@ func BenchmarkTwoWorkers(b *testing.B) {
 			})
 		}
 	}
+}
+
+// passName names a benchmark of cell's training or evaluation pass.
+func passName(cell Cell, train bool) string {
+	if train {
+		return cell.String() + "/train"
+	}
+	return cell.String() + "/eval"
 }
 
 // median returns the median of v (reordering it).
@@ -366,11 +370,7 @@ func BenchmarkSplitBound(b *testing.B) {
 	}
 	for _, cell := range Cells {
 		for _, train := range []bool{false, true} {
-			name := cell.String() + "/eval"
-			if train {
-				name = cell.String() + "/train"
-			}
-			b.Run(name, func(b *testing.B) { splitBound(b, cell, train) })
+			b.Run(passName(cell, train), func(b *testing.B) { splitBound(b, cell, train) })
 		}
 	}
 }
@@ -378,9 +378,11 @@ func BenchmarkSplitBound(b *testing.B) {
 func splitBound(b *testing.B, cell Cell, train bool) {
 	c, p, _ := benchParams(cell, false)
 	p.CopyFrom(InitParams(c))
-	mk := func(batch, workers int, train bool) *net {
+	// mk builds a net of batch digits on workers; a training net (with
+	// gradients) prepares the weights in every pass, as in training.
+	mk := func(batch, workers int, training bool) *net {
 		var grads *Params
-		if train {
+		if training {
 			grads = NewParams(c)
 		}
 		n, err := newNet(c, batch, workers, p, grads)
@@ -388,7 +390,7 @@ func splitBound(b *testing.B, cell Cell, train bool) {
 			b.Fatal(err)
 		}
 		randomBatch(n.st)
-		if !train {
+		if !training {
 			evalPrepared(n, p)
 		}
 		return n
