@@ -807,3 +807,24 @@ func TestFillRows(t *testing.T) {
 		}
 	}
 }
+
+// TestGradRuns: the runs cover the steps once, in order, each one step
+// longer than the last but the final one (cut at T), and the first is the
+// first step alone (runGrads gives it no hidden-side product); 28 steps are
+// runs of 1 to 7.
+func TestGradRuns(t *testing.T) {
+	if got, want := gradRuns(28), []int{0, 1, 3, 6, 10, 15, 21, 28}; !slices.Equal(got, want) {
+		t.Fatalf("gradRuns(28) = %v, want %v", got, want)
+	}
+	for T := 1; T <= 40; T++ {
+		r := gradRuns(T)
+		if r[0] != 0 || r[1] != 1 || r[len(r)-1] != T {
+			t.Fatalf("gradRuns(%d) = %v: want 0, 1, ..., %d", T, r, T)
+		}
+		for k := 2; k < len(r); k++ {
+			if n := r[k] - r[k-1]; n != k && !(k == len(r)-1 && n > 0 && n < k) {
+				t.Fatalf("gradRuns(%d) = %v: run %d has %d steps", T, r, k-1, n)
+			}
+		}
+	}
+}

@@ -63,7 +63,8 @@ type part struct{ b0, b1 int }
 // whose digits are back first starts on the longest runs while the other
 // is still on the steps below, and the runs claimed last are the shortest,
 // which the two workers end nearly together. The cut depends only on T, so
-// the gradients are the same on any number of workers.
+// the gradients are the same on any number of workers. The first run is the
+// first step alone, the only one without a hidden-side product (runGrads).
 func gradRuns(T int) []int {
 	runs := []int{0}
 	for k := 1; runs[len(runs)-1] < T; k++ {
@@ -531,56 +532,41 @@ func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
 }
 
 // runGrads overwrites g's Wih, Whh, Bih and Bhh with the weight gradients
-// of steps [t0, t1), the weights' transposed (g.Wih is I x gh, g.Whh H x gh):
-// as gWhh^T = H^T dz the products read dz as their packed right-hand
-// operand, in rows, and H and X in place at their own, short row strides
-// (read as dz^T, a gated cell's rows of 4H or 3H floats made every step of
-// the product's depth a new cache line).
+// of steps [t0, t1), a run of gradRuns, the weights' transposed (g.Wih is
+// I x gh, g.Whh H x gh): as gWhh^T = H^T dz the products read dz as their
+// packed right-hand operand, in rows, and H and X in place at their own,
+// short row strides (read as dz^T, a gated cell's rows of 4H or 3H floats
+// made every step of the product's depth a new cache line).
 func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
 	gh, H, I, B := l.gh, l.d.H, l.d.I, l.d.B
 	r0, rows := t0*B, (t1-t0)*B
 	dz, xs := l.dz[r0*gh:], x[r0*I:]
 	colSum(dz, gh, rows, g.Bhh)
+	// The GRU's input side takes only dz's r and z blocks: its n block is
+	// dxn^T X.
+	in := gh
 	if l.cell == GRU {
-		// The input side's n block is dxn^T X: with t0 > 0 the product
-		// sharing dz writes that block too, then dxn's overwrites it.
-		dxn := l.dxn[r0*H:]
-		if t0 > 0 {
-			gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
-				H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
-				I, xs, I, 0, g.Wih, gh)
-		} else {
-			// The first step has no h_{-1}: the hidden side starts a step later.
-			if rows > B {
-				gemm.Sgemm(true, false, H, gh, rows-B, 1, l.hs, H, dz[B*gh:], gh, 0, g.Whh, gh)
-			} else {
-				clear(g.Whh)
-			}
-			gemm.Sgemm(true, false, I, 2*H, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
-		}
-		gemm.Sgemm(true, false, I, H, rows, 1, xs, I, dxn, H, 0, g.Wih[2*H:], gh)
-		copy(g.Bih[:2*H], g.Bhh[:2*H])
-		colSum(dxn, H, rows, g.Bih[2*H:])
-		return
+		in = 2 * H
 	}
-	copy(g.Bih, g.Bhh)
 	if t0 > 0 {
 		// Both products read dz: its blocks are packed once for them.
 		gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
 			H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
-			I, xs, I, 0, g.Wih, gh)
+			I, in, xs, I, 0, g.Wih, gh)
+	} else {
+		// The first run is the first step alone: its hidden-side
+		// gradient meets h_{-1} = 0 and reaches bhh only.
+		clear(g.Whh)
+		gemm.Sgemm(true, false, I, in, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
+	}
+	if l.cell != GRU {
+		copy(g.Bih, g.Bhh)
 		return
 	}
-	// The first step has no h_{-1}: it adds to gWih alone.
-	if rows > B {
-		gemm.SgemmSharedB(true, rows-B, gh, 1, dz[B*gh:], gh,
-			H, l.hs, H, 0, g.Whh, gh,
-			I, xs[B*I:], I, 0, g.Wih, gh)
-	} else {
-		clear(g.Whh)
-		clear(g.Wih)
-	}
-	gemm.Sgemm(true, false, I, gh, B, 1, xs, I, dz, gh, 1, g.Wih, gh)
+	dxn := l.dxn[r0*H:]
+	gemm.Sgemm(true, false, I, H, rows, 1, xs, I, dxn, H, 0, g.Wih[2*H:], gh)
+	copy(g.Bih[:2*H], g.Bhh[:2*H])
+	colSum(dxn, H, rows, g.Bih[2*H:])
 }
 
 // gradNorms writes into out (length T) the norms of dL/dh_t of the last

@@ -583,31 +583,36 @@ func gatherRows(tr transposer, d []float32, w int, src []float32, off, ld, cnt, 
 }
 
 // SgemmSharedB computes C1 = alpha*op(A1)*B + beta1*C1 and C2 =
-// alpha*op(A2)*B + beta2*C2 (op(A1) m1 x k, op(A2) m2 x k, B k x n, not
-// transposed), exactly as two Sgemm calls would, packing each block of B
-// once for both products: the transposed weight gradients of a recurrent
-// layer, H^T dz and X^T dz, share dz. It panics like Sgemm.
+// alpha*op(A2)*B[:, :n2] + beta2*C2 (op(A1) m1 x k, op(A2) m2 x k, B k x n,
+// not transposed, n2 <= n: C2 is m2 x n2), exactly as two Sgemm calls
+// would, packing each block of B once for both products: the transposed
+// weight gradients of a recurrent layer, H^T dz and X^T dz, share dz (the
+// GRU's input side takes only dz's r and z blocks). It panics like Sgemm,
+// and if n2 is not in [0, n].
 func SgemmSharedB(transA bool, k, n int, alpha float32, b []float32, ldb int,
 	m1 int, a1 []float32, lda1 int, beta1 float32, c1 []float32, ldc1 int,
-	m2 int, a2 []float32, lda2 int, beta2 float32, c2 []float32, ldc2 int) {
+	m2, n2 int, a2 []float32, lda2 int, beta2 float32, c2 []float32, ldc2 int) {
+	if n2 < 0 || n2 > n {
+		panic(fmt.Sprintf("gemm: SgemmSharedB's second product has %d columns, not in [0, %d]", n2, n))
+	}
 	ctx := pool.Get().(*mulCtx)
 	defer pool.Put(ctx)
 	checkArgs(transA, false, m1, n, k, a1, lda1, b, ldb, c1, ldc1)
-	checkArgs(transA, false, m2, n, k, a2, lda2, b, ldb, c2, ldc2)
-	if m1 == 0 || m2 == 0 || n == 0 || alpha == 0 || k == 0 {
+	checkArgs(transA, false, m2, n2, k, a2, lda2, b, ldb, c2, ldc2)
+	if m1 == 0 || m2 == 0 || n2 == 0 || alpha == 0 || k == 0 {
 		ctx.gemm(transA, false, m1, n, k, alpha, a1, lda1, b, ldb, beta1, c1, ldc1)
-		ctx.gemm(transA, false, m2, n, k, alpha, a2, lda2, b, ldb, beta2, c2, ldc2)
+		ctx.gemm(transA, false, m2, n2, k, alpha, a2, lda2, b, ldb, beta2, c2, ldc2)
 		return
 	}
 	type side struct {
-		m    int
+		m, n int
 		a    []float32
 		lda  int
 		beta float32
 		c    []float32
 		ldc  int
 	}
-	sides := [2]side{{m1, a1, lda1, beta1, c1, ldc1}, {m2, a2, lda2, beta2, c2, ldc2}}
+	sides := [2]side{{m1, n, a1, lda1, beta1, c1, ldc1}, {m2, n2, a2, lda2, beta2, c2, ldc2}}
 	mr, nr := ctx.k.mr, ctx.k.nr
 	kc := split(k, kcMax, 1)
 	nc := split(n, ncMax, nr)
@@ -618,6 +623,12 @@ func SgemmSharedB(transA bool, k, n int, alpha float32, b []float32, ldb int,
 			kb := min(kc, k-pc)
 			packB(ctx.k.tr, ctx.k.cp, nr, false, b, ldb, pc, kb, jc, nb, ctx.bbuf)
 			for _, s := range sides {
+				// B's packed panels are in column order: a product of
+				// fewer columns reads the first of them.
+				nbs := min(nb, s.n-jc)
+				if nbs <= 0 {
+					continue
+				}
 				bt := s.beta
 				if pc > 0 {
 					bt = 1
@@ -625,7 +636,7 @@ func SgemmSharedB(transA bool, k, n int, alpha float32, b []float32, ldb int,
 				mc := split(s.m, mcMax, mr)
 				for ic := 0; ic < s.m; ic += mc {
 					mb := min(mc, s.m-ic)
-					ctx.block(transA, s.a, s.lda, ic, mb, pc, kb, nb, alpha, bt, ctx.bbuf, s.c[ic*s.ldc+jc:], s.ldc)
+					ctx.block(transA, s.a, s.lda, ic, mb, pc, kb, nbs, alpha, bt, ctx.bbuf, s.c[ic*s.ldc+jc:], s.ldc)
 				}
 			}
 		}

@@ -283,6 +283,15 @@ func TestSgemmPanics(t *testing.T) {
 		{"short a", "a too short", func() { Sgemm(false, false, 2, 2, 3, 1, a[:5], 3, b, 2, 0, c, 2) }},
 		{"short b", "b too short", func() { Sgemm(false, false, 2, 2, 3, 1, a, 3, b[:5], 2, 0, c, 2) }},
 		{"short c", "c too short", func() { Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c[:3], 2) }},
+		{"shared n2 past n", "second product has 3 columns", func() {
+			SgemmSharedB(false, 3, 2, 1, b, 2, 2, a, 3, 0, c, 2, 2, 3, a, 3, 0, c, 2)
+		}},
+		{"shared n2 negative", "second product has -1 columns", func() {
+			SgemmSharedB(false, 3, 2, 1, b, 2, 2, a, 3, 0, c, 2, 2, -1, a, 3, 0, c, 2)
+		}},
+		{"shared short c2", "c too short", func() {
+			SgemmSharedB(false, 3, 2, 1, b, 2, 2, a, 3, 0, c, 2, 2, 2, a, 3, 0, c[:3], 2)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -134,10 +134,16 @@ func TestPackBParts(t *testing.T) {
 
 // TestSgemmSharedBIsTwoSgemms checks SgemmSharedB against two Sgemm
 // calls, bit for bit, with A transposed or not, one block or several of
-// rows, of k and of columns, betas 0 and 1.
+// rows, of k and of columns, betas 0 and 1, and a second product of all
+// of B's columns or of fewer (the GRU's 256 of 384; a part of a panel; a
+// part of a second block of columns; none).
 func TestSgemmSharedBIsTwoSgemms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
-	for _, s := range []struct{ m1, m2, k, n int }{{128, 28, 1792, 128}, {128, 28, 448, 512}, {3, 9, 5, 7}, {300, 4, 700, 1030}, {1, 1, 1, 1}} {
+	for _, s := range []struct{ m1, m2, k, n, n2 int }{
+		{128, 28, 1792, 128, 128}, {128, 28, 448, 512, 512}, {128, 28, 448, 384, 256},
+		{3, 9, 5, 7, 7}, {3, 9, 5, 7, 3}, {300, 4, 700, 1030, 1030}, {300, 4, 700, 1030, 600},
+		{300, 4, 700, 1030, 0}, {1, 1, 1, 1, 1},
+	} {
 		for _, trans := range []bool{false, true} {
 			for _, beta := range []float32{0, 1} {
 				lda1, lda2 := s.k, s.k
@@ -146,11 +152,12 @@ func TestSgemmSharedBIsTwoSgemms(t *testing.T) {
 				}
 				a1, a2 := randSlice(rng, s.m1*s.k), randSlice(rng, s.m2*s.k)
 				b := randSlice(rng, s.k*s.n)
+				// C2 keeps B's row length: the columns past n2 must stay.
 				c1, c2 := randSlice(rng, s.m1*s.n), randSlice(rng, s.m2*s.n)
 				w1, w2 := slices.Clone(c1), slices.Clone(c2)
 				Sgemm(trans, false, s.m1, s.n, s.k, 1, a1, lda1, b, s.n, beta, w1, s.n)
-				Sgemm(trans, false, s.m2, s.n, s.k, 1, a2, lda2, b, s.n, beta, w2, s.n)
-				SgemmSharedB(trans, s.k, s.n, 1, b, s.n, s.m1, a1, lda1, beta, c1, s.n, s.m2, a2, lda2, beta, c2, s.n)
+				Sgemm(trans, false, s.m2, s.n2, s.k, 1, a2, lda2, b, s.n, beta, w2, s.n)
+				SgemmSharedB(trans, s.k, s.n, 1, b, s.n, s.m1, a1, lda1, beta, c1, s.n, s.m2, s.n2, a2, lda2, beta, c2, s.n)
 				bits := func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }
 				if !slices.EqualFunc(c1, w1, bits) || !slices.EqualFunc(c2, w2, bits) {
 					t.Fatalf("%+v trans %v beta %v: SgemmSharedB differs from two Sgemm calls", s, trans, beta)
