@@ -82,13 +82,20 @@ class ISA:
 PTRS = ["DI", "SI", "DX", "R8"]
 
 
-def op_tanh(isa, o, regs, mask, absm_tiny=None):
+def op_tanh(isa, o, regs, mask, absm_tiny=None, gate=False):
     """regs: x (input, loaded), a, s, p, q. Result in p. absm_tiny, if given,
     are the operands of the absolute-value mask and of tiny (AVX2's gate
     kernels read them from memory, leaving their registers to a second
-    vector)."""
+    vector). AVX-512's gate kernels (gate) keep only the clamps in registers
+    and read the other constants from memory, broadcast (see bcst), leaving
+    the registers to four vectors."""
     x, a, s, p, q = regs
-    if isa.avx512:
+    if isa.avx512 and gate:
+        c, nc = GATE512_CONSTS["clamp"], GATE512_CONSTS["negclamp"]
+        absm, tiny = cref("absmask"), cref("tiny")
+        pc = [cref(f"p{i}") for i in range(7)]
+        qc = [cref(f"q{i}") for i in range(4)]
+    elif isa.avx512:
         c, nc, absm, tiny = "Z16", "Z17", "Z18", "Z19"
         pc = [f"Z{20 + i}" for i in range(7)]
         qc = [f"Z{27 + i}" for i in range(4)]
@@ -103,7 +110,7 @@ def op_tanh(isa, o, regs, mask, absm_tiny=None):
     o(f"\tVMAXPS {x}, {nc}, {x}")
     o(f"\tVMINPS {x}, {c}, {x}")
     if isa.avx512:
-        o(f"\tVPANDD {x}, {absm}, {a}")
+        o(f"\tVPANDD {absm}, {x}, {a}")  # absm may be memory: Go's first operand
         o(f"\tVCMPPS $1, {tiny}, {a}, {mask}")  # |x| < tiny (false for NaN)
     else:
         o(f"\tVANDPS {absm}, {x}, {a}")  # absm may be memory: Intel's last source
@@ -305,16 +312,39 @@ def loops(isa, fn, o, unroll, block, advance):
 # operands an operation leaves allocated); none needs more than 7, so two
 # fit AVX2's 16 registers beside tanh's clamp constants (its absolute-value
 # mask and tiny are read from memory there) and NEON's 8 a vector.
+#
+# AVX-512 interleaves four vectors: two left the GRU's kernel bound by its
+# chain's latency (its n needs r's tanh, h needs n's) at 60% over the time
+# of its three tanh, the LSTM's at 35% over its five (BenchmarkGateCells).
+# Their 28 registers leave four for constants (one, half and the clamps,
+# whose register operand is what passes a NaN through VMAXPS and VMINPS);
+# the tanh's other constants are read from memory, broadcast from 4 bytes
+# (the .BCST forms, see bcst), on the load ports, which the arithmetic
+# leaves idle.
 GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
+GATE512_CONSTS = {"one": "Z28", "half": "Z29", "clamp": "Z30", "negclamp": "Z31"}
 
 
 def gate_pools(isa):
-    """The registers of each of a block's two vectors, and their tanh's
-    opmask (AVX-512). The tail's single vector takes the first: AVX2's Y15
-    holds the tail's mask there."""
+    """The registers of each of a block's vectors (four for AVX-512, two for
+    AVX2), and their tanh's opmask (AVX-512). The tail's single vector
+    takes the first: AVX2's Y15 holds the tail's mask there."""
     if isa.avx512:
-        return [[f"Z{i}" for i in range(7)], [f"Z{i}" for i in range(7, 14)]], ["K2", "K3"]
+        return [[f"Z{i}" for i in range(7 * v, 7 * v + 7)] for v in range(4)], ["K2", "K3", "K4", "K5"]
     return [[f"Y{i}" for i in range(7)], [f"Y{i}" for i in (7, 8, 9, 12, 13, 14, 15)]], [None, None]
+
+
+def bcst(line):
+    """line with its mnemonic given the .BCST suffix when its first operand
+    after any immediate (Go order: Intel's last source) is a constant in
+    memory: AVX-512 then broadcasts that constant's first 4 bytes to every
+    lane."""
+    ins, _, ops = line.strip().partition(" ")
+    args = ops.split(", ")
+    src = args[1] if args[0].startswith("$") else args[0]
+    if src.startswith("vecconst<>"):
+        return f"\t{ins}.BCST {ops}"
+    return line
 
 
 class Gate:
@@ -328,7 +358,7 @@ class Gate:
         self.o = self.L.append
         self.pool = list(pool)
         if isa.avx512:
-            self.one, self.half = "Z14", "Z15"
+            self.one, self.half = GATE512_CONSTS["one"], GATE512_CONSTS["half"]
         else:
             self.one, self.half = cref("one"), cref("half")
         self.regs = set(self.pool)
@@ -392,7 +422,7 @@ class Gate:
         """tanh(x) (Tanh32's rounding); frees x."""
         a, s_, p, q = self.alloc(), self.alloc(), self.alloc(), self.alloc()
         absm_tiny = None if self.isa.avx512 else (cref("absmask"), cref("tiny"))
-        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], self.mask, absm_tiny)
+        r = op_tanh(self.isa, self.o, [x, a, s_, p, q], self.mask, absm_tiny, gate=True)
         self.free(x, a, s_, q)
         return r
 
@@ -491,11 +521,8 @@ def gate_kernel(isa, spec):
         o(f"\tMOVQ {prm}_base+{24 * i}(FP), {GATE_PTRS[i]}")
     o(f"\tMOVQ {params[0]}_len+8(FP), CX")
     if isa.avx512:
-        regs = ["clamp", "negclamp", "absmask", "tiny"] + [f"p{i}" for i in range(7)] + [f"q{i}" for i in range(4)]
-        for i, c in enumerate(regs):
-            o(f"\tVBROADCASTSS {cref(c)}, Z{16 + i}")
-        o(f"\tVBROADCASTSS {cref('one')}, Z14")
-        o(f"\tVBROADCASTSS {cref('half')}, Z15")
+        for c, r in GATE512_CONSTS.items():
+            o(f"\tVBROADCASTSS {cref(c)}, {r}")
     else:
         for i, c in enumerate(["clamp", "negclamp"]):
             o(f"\tVMOVUPS {cref(c)}, Y{10 + i}")
@@ -514,7 +541,7 @@ def gate_kernel(isa, spec):
             assert len(g.pool) == len(pools[0]), f"{fn}: registers left allocated"
         for lines in zip(*(g.L for g in gates)):  # interleave the vectors
             for line in lines:
-                o(line)
+                o(bcst(line) if isa.avx512 else line)
         if tail:
             return
         for i in range(len(params)):
@@ -522,7 +549,7 @@ def gate_kernel(isa, spec):
         o(f"\tSUBQ ${nvec * isa.w}, CX")
         o(f"\tJMP {label}")
 
-    part(2, f"{fn}_loop", f"{fn}_one")
+    part(len(pools), f"{fn}_loop", f"{fn}_one")
     part(1, f"{fn}_one", f"{fn}_tail")
     tail_mask(isa, fn, o)
     part(1, None, None, tail=True)
