@@ -295,10 +295,11 @@ def loops(isa, fn, o, unroll, block, advance):
     o("\tRET")
 
 
-# The gate kernels of the LSTM and GRU: two vectors per iteration (then one,
-# then the masked tail), several outputs, the tanh inlined. Each vector's
-# instructions are written into a list of their own, with registers of
-# their own, and the two lists are interleaved instruction by instruction:
+# The gate kernels of the LSTM and GRU: four vectors per iteration on
+# AVX-512 and two on AVX2 (then one, then the masked tail), several
+# outputs, the tanh inlined. Each vector's instructions are written into a
+# list of their own, with registers of their own, and the lists are
+# interleaved instruction by instruction:
 # one vector's body is a single chain of dependent tanh evaluations (c
 # needs tanh(g), tanh(c) needs c), too long for the out-of-order window to
 # overlap with the next iteration's, so one vector an iteration ran at about
@@ -313,14 +314,14 @@ def loops(isa, fn, o, unroll, block, advance):
 # fit AVX2's 16 registers beside tanh's clamp constants (its absolute-value
 # mask and tiny are read from memory there) and NEON's 8 a vector.
 #
-# AVX-512 interleaves four vectors: two left the GRU's kernel bound by its
-# chain's latency (its n needs r's tanh, h needs n's) at 60% over the time
-# of its three tanh, the LSTM's at 35% over its five (BenchmarkGateCells).
-# Their 28 registers leave four for constants (one, half and the clamps,
-# whose register operand is what passes a NaN through VMAXPS and VMINPS);
-# the tanh's other constants are read from memory, broadcast from 4 bytes
-# (the .BCST forms, see bcst), on the load ports, which the arithmetic
-# leaves idle.
+# AVX-512 interleaves four vectors: with two, the GRU's kernel (whose n
+# needs r's tanh, and h n's) took 60% more time than its three tanh alone,
+# the LSTM's 35% more than its five; four run them 17% and 6% faster
+# (BenchmarkGateCells, best of 20 alternated runs). Their 28 registers
+# leave four for constants (one, half and the clamps, whose register
+# operand is what passes a NaN through VMAXPS and VMINPS); the tanh's other
+# constants are read from memory, broadcast from 4 bytes (the .BCST forms,
+# see bcst), on the load ports, which the arithmetic leaves idle.
 GATE_PTRS = ["DI", "SI", "DX", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "BX"]
 GATE512_CONSTS = {"one": "Z28", "half": "Z29", "clamp": "Z30", "negclamp": "Z31"}
 
