@@ -363,7 +363,11 @@ func BenchmarkCellFLOPRatio(b *testing.B) {
 // machine gave the pass in that round; speedup is 1w over 2w; engine-frac
 // is halves-together over 2w, how much of the bound the engine reaches. A
 // machine whose cores slow each other down, or run at different speeds,
-// lowers the bound; the engine's own losses lower engine-frac.
+// lowers the bound; the engine's own losses lower engine-frac. The halves
+// are fixed, so the bound includes the wait for the slower vCPU's half,
+// which the engine's balanced split follows: engine-frac can pass 1 (on
+// this project's Xeon the cores do not slow each other down; the bound's
+// shortfall is that wait: README, Performance).
 func BenchmarkSplitBound(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
