@@ -196,11 +196,11 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 // stalls. Each block starts with warmUp of untimed steps: two-worker steps
 // run back to back in training and evaluation, but here each block
 // follows a one-worker block through which the second vCPU idled, and
-// after that its first steps are slow (the helper has exited; then the
-// vCPU itself comes up to speed: an RNN training step took 5-10% longer
-// over a block's first 50 steps, about 45 ms, than from then on, measured
-// in blocks of 400, while the one-worker steps stayed flat). It needs
-// GOMAXPROCS >= 2.
+// after that its first steps are slow (the helper has exited, and the
+// vCPU, presumably, comes back to full speed gradually: an RNN training
+// step took 5-10% longer over a block's first 50 steps, about 45 ms, than
+// from then on, measured in blocks of 400, while the one-worker steps
+// stayed flat). It needs GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
