@@ -26,10 +26,9 @@
 // build tags (kernel_amd64.go and kernel_arm64.go here; kernel_noasm.go for
 // every other target and for purego), defining bestFuncs, asmFuncs and, for every kernel, a
 // dispatcher that runs it and reports true or reports false to fall back to
-// the generic Go (tanhAsm, tanhGradAsm, addAsm, addToAsm, dotAsm and
-// adamAsm), or for the gate kernels, which the exported forms call once a
-// row, a selector of the kernel itself (lstmCellKernel, lstmCellGradKernel,
-// gruCellKernel and gruCellGradKernel).
+// the generic Go (tanhAsm, tanhGradAsm, addAsm, addToAsm, dotAsm, adamAsm,
+// and gateAsm for the gate kernels, which run every row of a step in one
+// call: amd64's in assembly, arm64's NEON kernels a row a call).
 //
 // Tanh is the float32 rational approximation Eigen and XLA use (x*P(x²)/Q(x²)
 // with |x| clamped to 7.90531110763549805, and tanh(x) = x for |x| < 0.0004),

@@ -9,9 +9,8 @@ import "fmt"
 // separately, in the order of its generic Go form, so all kernels give bit
 // for bit the same results.
 
-// The kernels' signatures, one row each; lstmCellKernel and the others
-// (one per architecture's kernel file) pick the assembly kernel k names,
-// or the generic one.
+// The generic kernels' signatures, one row each (the NEON kernels'
+// too).
 type (
 	lstmCellFunc     func(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
 	lstmCellGradFunc func(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
@@ -19,12 +18,11 @@ type (
 	gruCellGradFunc  func(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
 )
 
-// Each kernel below runs on every row of a time step's batch in one call
-// (a call per row cost a fifth of the LSTM backward kernel's time at 128
-// units). A row of H units of a slice with w blocks is s[b*w*H:(b+1)*w*H],
-// its blocks side by side (as one product of a step leaves the gates);
-// prev (cprev, hprev) may instead hold H values, every row's (the first
-// step's zero state); a bias holds its blocks once, every row's.
+// Each kernel below runs on every row of a time step's batch in one call.
+// A row of H units of a slice with w blocks is s[b*w*H:(b+1)*w*H], its
+// blocks side by side (as one product of a step leaves the gates); prev
+// (cprev, hprev) may instead hold H values, every row's (the first step's
+// zero state); a bias holds its blocks once, every row's.
 
 // LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o) for the
 // rows of H units in h. A row of g holds the blocks i, f, g, o of the
@@ -34,14 +32,16 @@ type (
 // sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g = tanh(z_g) back into g,
 // and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc (one block a row
 // each).
-func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
+func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) { best.LSTMCell(H, g, bias, cprev, c, tc, h) }
+
+// LSTMCell is the package-level LSTMCell run by f's kernel.
+func (f funcs) LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
 	n := rows("LSTMCell", H, h, blocks(g, 4), each(bias, 4), prev(cprev), blocks(c, 1), blocks(tc, 1))
-	f := lstmCellKernel(best.kind)
-	bi, bf, bg, bo := bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:]
-	for b := range n {
-		gb, o := g[b*4*H:(b+1)*4*H], b*H
-		f(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], bi, bf, bg, bo, row(cprev, b, H), c[o:o+H], tc[o:o+H], h[o:o+H])
+	if n == 0 {
+		return
 	}
+	f.gate(lstmCell, H, n, &gateStrides{4 * H, 4 * H, 4 * H, 4 * H, 0, 0, 0, 0, prevStride(cprev, H), H, H, H},
+		&gateRows{g, g[H:], g[2*H:], g[3*H:], bias, bias[H:], bias[2*H:], bias[3*H:], cprev, c, tc, h})
 }
 
 // LSTMCellGrad is the backward of LSTMCell for the rows of H units in dh,
@@ -54,13 +54,17 @@ func LSTMCell(H int, g, bias, cprev, c, tc, h []float32) {
 //	dc' = dc + dh*o*(1-tc²);  zi = dc'*g*i*(1-i);  zf = dc'*cprev*f*(1-f)
 //	zg = dc'*i*(1-g²);  zo = dh*tc*o*(1-o);  dc = dc'*f
 func LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
+	best.LSTMCellGrad(H, dz, dc, g, tc, cprev, dh)
+}
+
+// LSTMCellGrad is the package-level LSTMCellGrad run by f's kernel.
+func (f funcs) LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
 	n := rows("LSTMCellGrad", H, dh, prev(cprev), blocks(dz, 4), blocks(dc, 1), blocks(g, 4), blocks(tc, 1))
-	f := lstmCellGradKernel(best.kind)
-	for b := range n {
-		zb, gb, o := dz[b*4*H:(b+1)*4*H], g[b*4*H:(b+1)*4*H], b*H
-		f(zb[:H], zb[H:2*H], zb[2*H:3*H], zb[3*H:], dc[o:o+H],
-			gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:], tc[o:o+H], row(cprev, b, H), dh[o:o+H])
+	if n == 0 {
+		return
 	}
+	f.gate(lstmCellGrad, H, n, &gateStrides{4 * H, 4 * H, 4 * H, 4 * H, H, 4 * H, 4 * H, 4 * H, 4 * H, H, prevStride(cprev, H), H},
+		&gateRows{dz, dz[H:], dz[2*H:], dz[3*H:], dc, g, g[H:], g[2*H:], g[3*H:], tc, cprev, dh})
 }
 
 // GRUCell finishes a GRU step (PyTorch's gate order r, z, n) for the rows
@@ -73,31 +77,117 @@ func LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
 // sigma(r+hr+b_r), z = sigma(z+hz+b_z), n = tanh(n+b_in + r*hn) back into
 // x, and writes h = n + z*(hprev - n).
 func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
+	best.GRUCell(H, x, hid, bias, bhn, hprev, h)
+}
+
+// GRUCell is the package-level GRUCell run by f's kernel.
+func (f funcs) GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
 	n := rows("GRUCell", H, h, blocks(x, 3), blocks(hid, 3), each(bias, 3), each(bhn, 1), prev(hprev))
-	f := gruCellKernel(best.kind)
-	br, bz, bxn := bias[:H], bias[H:2*H], bias[2*H:]
-	for b := range n {
-		xb, qb, o := x[b*3*H:(b+1)*3*H], hid[b*3*H:(b+1)*3*H], b*H
-		f(xb[:H], xb[H:2*H], xb[2*H:], qb[:H], qb[H:2*H], qb[2*H:], br, bz, bxn, bhn, row(hprev, b, H), h[o:o+H])
+	if n == 0 {
+		return
 	}
+	f.gate(gruCell, H, n, &gateStrides{3 * H, 3 * H, 3 * H, 3 * H, 3 * H, 3 * H, 0, 0, 0, 0, prevStride(hprev, H), H},
+		&gateRows{x, x[H:], x[2*H:], hid, hid[H:], hid[2*H:], bias, bias[H:], bias[2*H:], bhn, hprev, h})
 }
 
 // GRUCellGrad is the backward of GRUCell for the rows of H units in dh,
 // given the activated gates g (blocks r, z, n), hn (a block a row: the
 // hidden side's n block as GRUCell left it, W_hn h + b_hn), hprev and dh
-// = dL/dh (updated in place to dh*z, the direct part of dL/dhprev). It writes the hidden side's pre-activation
-// gradients into dz (blocks hr, hz, hnr; dz may be g itself) and the
-// input side's n block into xn (the input side's r and z blocks equal hr
-// and hz):
+// = dL/dh (updated in place to dh*z, the direct part of dL/dhprev). It
+// writes the hidden side's pre-activation gradients into dz (blocks hr,
+// hz, hnr; dz may be g itself) and the input side's n block into xn (the
+// input side's r and z blocks equal hr and hz):
 //
 //	xn = dh*(1-z)*(1-n²);  hz = dh*(hprev-n)*z*(1-z);  hr = xn*hn*r*(1-r);  hnr = xn*r
 func GRUCellGrad(H int, dz, xn, dh, g, hn, hprev []float32) {
+	best.GRUCellGrad(H, dz, xn, dh, g, hn, hprev)
+}
+
+// GRUCellGrad is the package-level GRUCellGrad run by f's kernel.
+func (f funcs) GRUCellGrad(H int, dz, xn, dh, g, hn, hprev []float32) {
 	n := rows("GRUCellGrad", H, dh, prev(hprev), blocks(dz, 3), blocks(xn, 1), blocks(g, 3), blocks(hn, 1))
-	f := gruCellGradKernel(best.kind)
-	for b := range n {
-		zb, gb, o := dz[b*3*H:(b+1)*3*H], g[b*3*H:(b+1)*3*H], b*H
-		f(zb[:H], zb[H:2*H], zb[2*H:], xn[o:o+H], dh[o:o+H],
-			gb[:H], gb[H:2*H], gb[2*H:], hn[o:o+H], row(hprev, b, H))
+	if n == 0 {
+		return
+	}
+	f.gate(gruCellGrad, H, n, &gateStrides{3 * H, 3 * H, 3 * H, H, H, 3 * H, 3 * H, 3 * H, H, prevStride(hprev, H)},
+		&gateRows{dz, dz[H:], dz[2*H:], xn, dh, g, g[H:], g[2*H:], hn, hprev})
+}
+
+// gate names a gate kernel.
+type gate int
+
+const (
+	lstmCell gate = iota
+	lstmCellGrad
+	gruCell
+	gruCellGrad
+)
+
+// gateRows are a gate kernel's slices in the order of its row form's
+// parameters (the GRU's backward has ten), each from its first row on, and
+// gateStrides the elements from one row of each to the next (0 for a slice
+// every row shares): row b of slice i is s[i][b*st[i]:][:H]. The amd64
+// kernels take the two by pointer and walk the rows themselves (faster
+// than a call a row: see gen_kernels.py's gate_kernel).
+type (
+	gateRows    [12][]float32
+	gateStrides [12]int
+)
+
+// row returns row b of every slice of s.
+func (s *gateRows) row(b, H int, st *gateStrides) (r gateRows) {
+	for i, x := range s {
+		if x != nil {
+			r[i] = x[b*st[i]:][:H]
+		}
+	}
+	return r
+}
+
+// prevStride is the stride of a prev slice: 0 if it holds one row, every
+// row's.
+func prevStride(p []float32, H int) int {
+	if len(p) == H {
+		return 0
+	}
+	return H
+}
+
+// gate runs gate kernel g over rows >= 1 rows of H units with f's kernel.
+func (f funcs) gate(g gate, H, rows int, st *gateStrides, s *gateRows) {
+	if !gateAsm(f.kind, g, H, rows, st, s) {
+		k := genericRowKernels()
+		k.run(g, H, rows, st, s)
+	}
+}
+
+// rowKernels are gate kernels of one row each: the generic ones, and
+// those of an architecture whose kernels run a row a call.
+type rowKernels struct {
+	lstmCell     lstmCellFunc
+	lstmCellGrad lstmCellGradFunc
+	gruCell      gruCellFunc
+	gruCellGrad  gruCellGradFunc
+}
+
+func genericRowKernels() rowKernels {
+	return rowKernels{lstmCellGeneric, lstmCellGradGeneric, gruCellGeneric, gruCellGradGeneric}
+}
+
+// run runs k's kernel g on each of rows rows.
+func (k *rowKernels) run(g gate, H, rows int, st *gateStrides, s *gateRows) {
+	for b := range rows {
+		r := s.row(b, H, st)
+		switch g {
+		case lstmCell:
+			k.lstmCell(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+		case lstmCellGrad:
+			k.lstmCellGrad(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+		case gruCell:
+			k.gruCell(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+		case gruCellGrad:
+			k.gruCellGrad(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+		}
 	}
 }
 
@@ -129,14 +219,6 @@ func rows(fn string, H int, one []float32, s ...shape) int {
 		panic(fmt.Sprintf("vecf32: %s: H and the slices' lengths do not fit rows of H units: %v", fn, l))
 	}
 	return n
-}
-
-// row is row b of a prev slice (its only row when it holds H values).
-func row(p []float32, b, H int) []float32 {
-	if len(p) == H {
-		return p
-	}
-	return p[b*H : (b+1)*H]
 }
 
 // sigmoidOfTanh is 0.5 + 0.5*t, rounded as the kernels do.

@@ -15,7 +15,7 @@ type gateCase struct {
 	name  string
 	n     int // number of slices
 	scale func(i int) float32
-	run   func(k Kernel, s [][]float32)
+	run   func(f funcs, s [][]float32)
 }
 
 func gateCases() []gateCase {
@@ -28,30 +28,32 @@ func gateCases() []gateCase {
 				return 1 // biases
 			}
 			return 5 // the products' part of the pre-activations
-		}, func(k Kernel, s [][]float32) {
-			lstmCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
+		}, func(f funcs, s [][]float32) {
+			f.gate(lstmCell, len(s[0]), 1, &gateStrides{}, (*gateRows)(s))
 		}},
 		{"LSTMCellGrad", 12, func(i int) float32 {
 			if i == 4 || i == 10 || i == 11 {
 				return 2 // dc, cprev, dh
 			}
 			return 1
-		}, func(k Kernel, s [][]float32) {
-			lstmCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
+		}, func(f funcs, s [][]float32) {
+			f.gate(lstmCellGrad, len(s[0]), 1, &gateStrides{}, (*gateRows)(s))
 		}},
-		{"GRUCell", 12, func(i int) float32 { return 4 }, func(k Kernel, s [][]float32) {
-			gruCellKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11])
+		{"GRUCell", 12, func(i int) float32 { return 4 }, func(f funcs, s [][]float32) {
+			f.gate(gruCell, len(s[0]), 1, &gateStrides{}, (*gateRows)(s))
 		}},
-		{"GRUCellGrad", 10, func(i int) float32 { return 1.5 }, func(k Kernel, s [][]float32) {
-			gruCellGradKernel(k)(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9])
+		{"GRUCellGrad", 10, func(i int) float32 { return 1.5 }, func(f funcs, s [][]float32) {
+			var r gateRows
+			copy(r[:], s)
+			f.gate(gruCellGrad, len(s[0]), 1, &gateStrides{}, &r)
 		}},
 		// Not a gate, but element-wise in the same way: w, m, v, g, the
 		// second moments made non-negative (every kernel gets the same).
-		{"AdamStep", 4, func(i int) float32 { return []float32{1, 0.1, 0.01, 1}[i] }, func(k Kernel, s [][]float32) {
+		{"AdamStep", 4, func(i int) float32 { return []float32{1, 0.1, 0.01, 1}[i] }, func(f funcs, s [][]float32) {
 			for j, x := range s[2] {
 				s[2][j] = float32(math.Abs(float64(x)))
 			}
-			if c := adamConsts(3); !adamAsm(k, s[0], s[1], s[2], s[3], c) {
+			if c := adamConsts(3); !adamAsm(f.Kernel(), s[0], s[1], s[2], s[3], c) {
 				adamGeneric(s[0], s[1], s[2], s[3], c)
 			}
 		}},
@@ -90,7 +92,7 @@ func TestGateKernelsBitForBit(t *testing.T) {
 					s[i] = bufs[i][off : off+n : off+n]
 					copy(s[i], ins[i])
 				}
-				gc.run(f.Kernel(), s)
+				gc.run(f, s)
 				name := fmt.Sprintf("%s %v n=%d", gc.name, f.Kernel(), n)
 				for i := range s {
 					checkGuards(t, name, bufs[i], off, n)
@@ -142,8 +144,8 @@ func TestGateGradsInPlace(t *testing.T) {
 				for _, p := range pairs {
 					inPlace[p[0]] = inPlace[p[1]]
 				}
-				gc.run(f.Kernel(), apart)
-				gc.run(f.Kernel(), inPlace)
+				gc.run(f, apart)
+				gc.run(f, inPlace)
 				for i := range apart {
 					if slices.ContainsFunc(pairs, func(p [2]int) bool { return p[1] == i }) {
 						continue // a gate: overwritten in place
@@ -222,18 +224,34 @@ func TestGateKernelsMath(t *testing.T) {
 	close("GRU dh", dhs[0], dh*zgg)
 }
 
-// TestGateRows holds the exported gate kernels, which run every row of a
-// step, against the generic kernel run on each row: bit for bit, for
-// every number of rows (0 to 5) and widths of H around the vector widths,
-// with prev (cprev, hprev) of one row each or shared.
+// TestGateRows holds the gate kernels of every implementation, which run
+// every row of a step, against the generic kernel run on each row: bit for
+// bit, for every number of rows (0 to 5) and widths of H around the vector
+// widths and their blocks, with prev (cprev, hprev) of one row each or
+// shared.
 func TestGateRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
+	// fill returns n random values followed in their buffer by guards,
+	// checked by guarded after each case: nothing past a slice is written.
+	var bufs [][]float32
 	fill := func(n int) []float32 {
-		s := make([]float32, n)
+		buf := make([]float32, n+16)
+		for i := range buf {
+			buf[i] = sentinel
+		}
+		s := buf[:n:n]
 		for i := range s {
 			s[i] = 3 * (2*r.Float32() - 1)
 		}
+		bufs = append(bufs, buf)
 		return s
+	}
+	guarded := func(name string) {
+		t.Helper()
+		for _, b := range bufs {
+			checkGuards(t, name, b, 0, len(b)-16)
+		}
+		bufs = bufs[:0]
 	}
 	same := func(name string, got, want []float32) {
 		t.Helper()
@@ -243,67 +261,70 @@ func TestGateRows(t *testing.T) {
 			}
 		}
 	}
-	for _, H := range []int{1, 7, 16, 17, 40} {
-		for n := 0; n <= 5; n++ {
-			for _, shared := range []bool{false, true} {
-				name := fmt.Sprintf("H=%d n=%d shared=%v", H, n, shared)
-				pl := n * H
-				if shared {
-					pl = H
-				}
-				pr := func(p []float32, b int) []float32 {
+	for _, f := range allFuncs(t) {
+		for _, H := range []int{1, 7, 16, 17, 40, 67} {
+			for n := 0; n <= 5; n++ {
+				for _, shared := range []bool{false, true} {
+					name := fmt.Sprintf("%v H=%d n=%d shared=%v", f.Kernel(), H, n, shared)
+					pl := n * H
 					if shared {
-						return p
+						pl = H
 					}
-					return p[b*H : (b+1)*H]
+					pr := func(p []float32, b int) []float32 {
+						if shared {
+							return p
+						}
+						return p[b*H : (b+1)*H]
+					}
+					// LSTMCell and LSTMCellGrad.
+					g, bias, p, c, tc, h := fill(4*n*H), fill(4*H), fill(pl), fill(n*H), fill(n*H), fill(n*H)
+					g2, c2, tc2, h2 := slices.Clone(g), slices.Clone(c), slices.Clone(tc), slices.Clone(h)
+					f.LSTMCell(H, g, bias, p, c, tc, h)
+					for b := range n {
+						gb, o := g2[b*4*H:], b*H
+						lstmCellGeneric(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:],
+							pr(p, b), c2[o:o+H], tc2[o:o+H], h2[o:o+H])
+					}
+					same(name+" LSTMCell g", g, g2)
+					same(name+" LSTMCell c", c, c2)
+					same(name+" LSTMCell tc", tc, tc2)
+					same(name+" LSTMCell h", h, h2)
+					dz, dc, dh := fill(4*n*H), fill(n*H), fill(n*H)
+					dz2, dc2, dh2 := slices.Clone(dz), slices.Clone(dc), slices.Clone(dh)
+					f.LSTMCellGrad(H, dz, dc, g, tc, p, dh)
+					for b := range n {
+						zb, gb, o := dz2[b*4*H:], g[b*4*H:], b*H
+						lstmCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], zb[3*H:4*H], dc2[o:o+H],
+							gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], tc[o:o+H], pr(p, b), dh2[o:o+H])
+					}
+					same(name+" LSTMCellGrad dz", dz, dz2)
+					same(name+" LSTMCellGrad dc", dc, dc2)
+					// GRUCell and GRUCellGrad.
+					x, q, gb, bhn := fill(3*n*H), fill(3*n*H), fill(3*H), fill(H)
+					x2, q2, h3 := slices.Clone(x), slices.Clone(q), slices.Clone(h)
+					f.GRUCell(H, x, q, gb, bhn, p, h)
+					for b := range n {
+						xb, qb, o := x2[b*3*H:], q2[b*3*H:], b*H
+						gruCellGeneric(xb[:H], xb[H:2*H], xb[2*H:3*H], qb[:H], qb[H:2*H], qb[2*H:3*H],
+							gb[:H], gb[H:2*H], gb[2*H:], bhn, pr(p, b), h3[o:o+H])
+					}
+					same(name+" GRUCell x", x, x2)
+					same(name+" GRUCell hid", q, q2)
+					same(name+" GRUCell h", h, h3)
+					gz, xn := fill(3*n*H), fill(n*H)
+					gz2, xn2, dh3 := slices.Clone(gz), slices.Clone(xn), slices.Clone(dh)
+					hn := fill(n * H)
+					f.GRUCellGrad(H, gz, xn, dh, x, hn, p)
+					for b := range n {
+						zb, xb, o := gz2[b*3*H:], x[b*3*H:], b*H
+						gruCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], xn2[o:o+H], dh3[o:o+H],
+							xb[:H], xb[H:2*H], xb[2*H:3*H], hn[o:o+H], pr(p, b))
+					}
+					same(name+" GRUCellGrad dz", gz, gz2)
+					same(name+" GRUCellGrad xn", xn, xn2)
+					same(name+" GRUCellGrad dh", dh, dh3)
+					guarded(name)
 				}
-				// LSTMCell and LSTMCellGrad.
-				g, bias, p, c, tc, h := fill(4*n*H), fill(4*H), fill(pl), fill(n*H), fill(n*H), fill(n*H)
-				g2, c2, tc2, h2 := slices.Clone(g), slices.Clone(c), slices.Clone(tc), slices.Clone(h)
-				LSTMCell(H, g, bias, p, c, tc, h)
-				for b := range n {
-					gb, o := g2[b*4*H:], b*H
-					lstmCellGeneric(gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:],
-						pr(p, b), c2[o:o+H], tc2[o:o+H], h2[o:o+H])
-				}
-				same(name+" LSTMCell g", g, g2)
-				same(name+" LSTMCell c", c, c2)
-				same(name+" LSTMCell tc", tc, tc2)
-				same(name+" LSTMCell h", h, h2)
-				dz, dc, dh := fill(4*n*H), fill(n*H), fill(n*H)
-				dz2, dc2, dh2 := slices.Clone(dz), slices.Clone(dc), slices.Clone(dh)
-				LSTMCellGrad(H, dz, dc, g, tc, p, dh)
-				for b := range n {
-					zb, gb, o := dz2[b*4*H:], g[b*4*H:], b*H
-					lstmCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], zb[3*H:4*H], dc2[o:o+H],
-						gb[:H], gb[H:2*H], gb[2*H:3*H], gb[3*H:4*H], tc[o:o+H], pr(p, b), dh2[o:o+H])
-				}
-				same(name+" LSTMCellGrad dz", dz, dz2)
-				same(name+" LSTMCellGrad dc", dc, dc2)
-				// GRUCell and GRUCellGrad.
-				x, q, gb, bhn := fill(3*n*H), fill(3*n*H), fill(3*H), fill(H)
-				x2, q2, h3 := slices.Clone(x), slices.Clone(q), slices.Clone(h)
-				GRUCell(H, x, q, gb, bhn, p, h)
-				for b := range n {
-					xb, qb, o := x2[b*3*H:], q2[b*3*H:], b*H
-					gruCellGeneric(xb[:H], xb[H:2*H], xb[2*H:3*H], qb[:H], qb[H:2*H], qb[2*H:3*H],
-						gb[:H], gb[H:2*H], gb[2*H:], bhn, pr(p, b), h3[o:o+H])
-				}
-				same(name+" GRUCell x", x, x2)
-				same(name+" GRUCell hid", q, q2)
-				same(name+" GRUCell h", h, h3)
-				gz, xn := fill(3*n*H), fill(n*H)
-				gz2, xn2, dh3 := slices.Clone(gz), slices.Clone(xn), slices.Clone(dh)
-				hn := fill(n * H)
-				GRUCellGrad(H, gz, xn, dh, x, hn, p)
-				for b := range n {
-					zb, xb, o := gz2[b*3*H:], x[b*3*H:], b*H
-					gruCellGradGeneric(zb[:H], zb[H:2*H], zb[2*H:3*H], xn2[o:o+H], dh3[o:o+H],
-						xb[:H], xb[H:2*H], xb[2*H:3*H], hn[o:o+H], pr(p, b))
-				}
-				same(name+" GRUCellGrad dz", gz, gz2)
-				same(name+" GRUCellGrad xn", xn, xn2)
-				same(name+" GRUCellGrad dh", dh, dh3)
 			}
 		}
 	}

@@ -121,88 +121,76 @@ func addToAsm(k Kernel, dst, a, b []float32) bool {
 	return true
 }
 
-// lstmCellAVX2 is the AVX2+FMA3 LSTMCell kernel; all lengths must be equal.
+// lstmCellAVX2 is the AVX2+FMA3 LSTMCell kernel (see gateRows).
 //
 //go:noescape
-func lstmCellAVX2(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
+func lstmCellAVX2(H, rows int, st *gateStrides, s *gateRows)
 
-// lstmCellAVX512 is the AVX-512F LSTMCell kernel; all lengths must be equal.
+// lstmCellGradAVX2 is the AVX2+FMA3 LSTMCellGrad kernel (see gateRows).
 //
 //go:noescape
-func lstmCellAVX512(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
+func lstmCellGradAVX2(H, rows int, st *gateStrides, s *gateRows)
 
-// lstmCellKernel is k's lstmCell kernel, the generic one if k has none.
-func lstmCellKernel(k Kernel) lstmCellFunc {
+// gruCellAVX2 is the AVX2+FMA3 GRUCell kernel (see gateRows).
+//
+//go:noescape
+func gruCellAVX2(H, rows int, st *gateStrides, s *gateRows)
+
+// gruCellGradAVX2 is the AVX2+FMA3 GRUCellGrad kernel (see gateRows).
+//
+//go:noescape
+func gruCellGradAVX2(H, rows int, st *gateStrides, s *gateRows)
+
+// lstmCellAVX512 is the AVX-512F LSTMCell kernel (see gateRows).
+//
+//go:noescape
+func lstmCellAVX512(H, rows int, st *gateStrides, s *gateRows)
+
+// lstmCellGradAVX512 is the AVX-512F LSTMCellGrad kernel (see gateRows).
+//
+//go:noescape
+func lstmCellGradAVX512(H, rows int, st *gateStrides, s *gateRows)
+
+// gruCellAVX512 is the AVX-512F GRUCell kernel (see gateRows).
+//
+//go:noescape
+func gruCellAVX512(H, rows int, st *gateStrides, s *gateRows)
+
+// gruCellGradAVX512 is the AVX-512F GRUCellGrad kernel (see gateRows).
+//
+//go:noescape
+func gruCellGradAVX512(H, rows int, st *gateStrides, s *gateRows)
+
+// gateAsm runs the gate kernel g of k over rows >= 1 rows and reports
+// true, or reports false if k is not an assembly kernel.
+func gateAsm(k Kernel, g gate, H, rows int, st *gateStrides, s *gateRows) bool {
 	switch k {
 	case KernelAVX512:
-		return lstmCellAVX512
+		switch g {
+		case lstmCell:
+			lstmCellAVX512(H, rows, st, s)
+		case lstmCellGrad:
+			lstmCellGradAVX512(H, rows, st, s)
+		case gruCell:
+			gruCellAVX512(H, rows, st, s)
+		case gruCellGrad:
+			gruCellGradAVX512(H, rows, st, s)
+		}
 	case KernelAVX2:
-		return lstmCellAVX2
+		switch g {
+		case lstmCell:
+			lstmCellAVX2(H, rows, st, s)
+		case lstmCellGrad:
+			lstmCellGradAVX2(H, rows, st, s)
+		case gruCell:
+			gruCellAVX2(H, rows, st, s)
+		case gruCellGrad:
+			gruCellGradAVX2(H, rows, st, s)
+		}
+	default:
+		return false
 	}
-	return lstmCellGeneric
-}
-
-// lstmCellGradAVX2 is the AVX2+FMA3 LSTMCellGrad kernel; all lengths must be equal.
-//
-//go:noescape
-func lstmCellGradAVX2(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
-
-// lstmCellGradAVX512 is the AVX-512F LSTMCellGrad kernel; all lengths must be equal.
-//
-//go:noescape
-func lstmCellGradAVX512(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
-
-// lstmCellGradKernel is k's lstmCellGrad kernel, the generic one if k has none.
-func lstmCellGradKernel(k Kernel) lstmCellGradFunc {
-	switch k {
-	case KernelAVX512:
-		return lstmCellGradAVX512
-	case KernelAVX2:
-		return lstmCellGradAVX2
-	}
-	return lstmCellGradGeneric
-}
-
-// gruCellAVX2 is the AVX2+FMA3 GRUCell kernel; all lengths must be equal.
-//
-//go:noescape
-func gruCellAVX2(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
-
-// gruCellAVX512 is the AVX-512F GRUCell kernel; all lengths must be equal.
-//
-//go:noescape
-func gruCellAVX512(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
-
-// gruCellKernel is k's gruCell kernel, the generic one if k has none.
-func gruCellKernel(k Kernel) gruCellFunc {
-	switch k {
-	case KernelAVX512:
-		return gruCellAVX512
-	case KernelAVX2:
-		return gruCellAVX2
-	}
-	return gruCellGeneric
-}
-
-// gruCellGradAVX2 is the AVX2+FMA3 GRUCellGrad kernel; all lengths must be equal.
-//
-//go:noescape
-func gruCellGradAVX2(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
-
-// gruCellGradAVX512 is the AVX-512F GRUCellGrad kernel; all lengths must be equal.
-//
-//go:noescape
-func gruCellGradAVX512(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
-
-// gruCellGradKernel is k's gruCellGrad kernel, the generic one if k has none.
-func gruCellGradKernel(k Kernel) gruCellGradFunc {
-	switch k {
-	case KernelAVX512:
-		return gruCellGradAVX512
-	case KernelAVX2:
-		return gruCellGradAVX2
-	}
-	return gruCellGradGeneric
+	return true
 }
 
 // dotAVX2 is the AVX2+FMA3 Dot kernel; the lengths must be equal.

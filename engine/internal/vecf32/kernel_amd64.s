@@ -506,23 +506,53 @@ addToAVX2_done:
 	VZEROUPPER
 	RET
 
-// func lstmCellAVX2(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
-TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-288
-	MOVQ gi_base+0(FP), DI
-	MOVQ gf_base+24(FP), SI
-	MOVQ gg_base+48(FP), DX
-	MOVQ gout_base+72(FP), R8
-	MOVQ bi_base+96(FP), R9
-	MOVQ bf_base+120(FP), R10
-	MOVQ bg_base+144(FP), R11
-	MOVQ bo_base+168(FP), R12
-	MOVQ cprev_base+192(FP), R13
-	MOVQ c_base+216(FP), R14
-	MOVQ tc_base+240(FP), R15
-	MOVQ h_base+264(FP), BX
-	MOVQ gi_len+8(FP), CX
+// func lstmCellAVX2(H, rows int, st *gateStrides, s *gateRows): the slices gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h
+TEXT ·lstmCellAVX2(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ lstmCellAVX2_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VMOVUPS vecconst<>+0(SB), Y10
 	VMOVUPS vecconst<>+32(SB), Y11
+lstmCellAVX2_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 lstmCellAVX2_loop:
 	CMPQ CX, $16
 	JLT lstmCellAVX2_one
@@ -1205,26 +1235,98 @@ lstmCellAVX2_tail:
 	VMULPS Y3, Y1, Y2
 	VMASKMOVPS Y2, Y15, (BX)
 lstmCellAVX2_done:
+	DECQ 96(SP)
+	JZ lstmCellAVX2_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP lstmCellAVX2_row
+lstmCellAVX2_last:
 	VZEROUPPER
+lstmCellAVX2_end:
 	RET
 
-// func lstmCellGradAVX2(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
-TEXT ·lstmCellGradAVX2(SB), NOSPLIT, $0-288
-	MOVQ zi_base+0(FP), DI
-	MOVQ zf_base+24(FP), SI
-	MOVQ zg_base+48(FP), DX
-	MOVQ zo_base+72(FP), R8
-	MOVQ dc_base+96(FP), R9
-	MOVQ gi_base+120(FP), R10
-	MOVQ gf_base+144(FP), R11
-	MOVQ gg_base+168(FP), R12
-	MOVQ gout_base+192(FP), R13
-	MOVQ tc_base+216(FP), R14
-	MOVQ cprev_base+240(FP), R15
-	MOVQ dh_base+264(FP), BX
-	MOVQ zi_len+8(FP), CX
+// func lstmCellGradAVX2(H, rows int, st *gateStrides, s *gateRows): the slices zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh
+TEXT ·lstmCellGradAVX2(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ lstmCellGradAVX2_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VMOVUPS vecconst<>+0(SB), Y10
 	VMOVUPS vecconst<>+32(SB), Y11
+lstmCellGradAVX2_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 lstmCellGradAVX2_loop:
 	CMPQ CX, $16
 	JLT lstmCellGradAVX2_one
@@ -1427,26 +1529,98 @@ lstmCellGradAVX2_tail:
 	VMULPS Y0, Y3, Y1
 	VMASKMOVPS Y1, Y15, (R9)
 lstmCellGradAVX2_done:
+	DECQ 96(SP)
+	JZ lstmCellGradAVX2_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP lstmCellGradAVX2_row
+lstmCellGradAVX2_last:
 	VZEROUPPER
+lstmCellGradAVX2_end:
 	RET
 
-// func gruCellAVX2(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
-TEXT ·gruCellAVX2(SB), NOSPLIT, $0-288
-	MOVQ r_base+0(FP), DI
-	MOVQ z_base+24(FP), SI
-	MOVQ n_base+48(FP), DX
-	MOVQ hr_base+72(FP), R8
-	MOVQ hz_base+96(FP), R9
-	MOVQ hn_base+120(FP), R10
-	MOVQ br_base+144(FP), R11
-	MOVQ bz_base+168(FP), R12
-	MOVQ bxn_base+192(FP), R13
-	MOVQ bhn_base+216(FP), R14
-	MOVQ hprev_base+240(FP), R15
-	MOVQ h_base+264(FP), BX
-	MOVQ r_len+8(FP), CX
+// func gruCellAVX2(H, rows int, st *gateStrides, s *gateRows): the slices r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h
+TEXT ·gruCellAVX2(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ gruCellAVX2_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VMOVUPS vecconst<>+0(SB), Y10
 	VMOVUPS vecconst<>+32(SB), Y11
+gruCellAVX2_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 gruCellAVX2_loop:
 	CMPQ CX, $16
 	JLT gruCellAVX2_one
@@ -1925,24 +2099,92 @@ gruCellAVX2_tail:
 	VADDPS Y5, Y3, Y4
 	VMASKMOVPS Y4, Y15, (BX)
 gruCellAVX2_done:
+	DECQ 96(SP)
+	JZ gruCellAVX2_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP gruCellAVX2_row
+gruCellAVX2_last:
 	VZEROUPPER
+gruCellAVX2_end:
 	RET
 
-// func gruCellGradAVX2(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
-TEXT ·gruCellGradAVX2(SB), NOSPLIT, $0-240
-	MOVQ hr_base+0(FP), DI
-	MOVQ hz_base+24(FP), SI
-	MOVQ hnr_base+48(FP), DX
-	MOVQ xn_base+72(FP), R8
-	MOVQ dh_base+96(FP), R9
-	MOVQ r_base+120(FP), R10
-	MOVQ z_base+144(FP), R11
-	MOVQ n_base+168(FP), R12
-	MOVQ hn_base+192(FP), R13
-	MOVQ hprev_base+216(FP), R14
-	MOVQ hr_len+8(FP), CX
+// func gruCellGradAVX2(H, rows int, st *gateStrides, s *gateRows): the slices hr, hz, hnr, xn, dh, r, z, n, hn, hprev
+TEXT ·gruCellGradAVX2(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ gruCellGradAVX2_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
 	VMOVUPS vecconst<>+0(SB), Y10
 	VMOVUPS vecconst<>+32(SB), Y11
+gruCellGradAVX2_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ H+0(FP), CX
 gruCellGradAVX2_loop:
 	CMPQ CX, $16
 	JLT gruCellGradAVX2_one
@@ -2105,7 +2347,43 @@ gruCellGradAVX2_tail:
 	VMULPS Y5, Y3, Y2
 	VMASKMOVPS Y2, Y15, (DX)
 gruCellGradAVX2_done:
+	DECQ 96(SP)
+	JZ gruCellGradAVX2_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	JMP gruCellGradAVX2_row
+gruCellGradAVX2_last:
 	VZEROUPPER
+gruCellGradAVX2_end:
 	RET
 
 // func dotAVX2(a, b []float32) float32
@@ -2625,25 +2903,55 @@ addToAVX512_done:
 	VZEROUPPER
 	RET
 
-// func lstmCellAVX512(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32)
-TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-288
-	MOVQ gi_base+0(FP), DI
-	MOVQ gf_base+24(FP), SI
-	MOVQ gg_base+48(FP), DX
-	MOVQ gout_base+72(FP), R8
-	MOVQ bi_base+96(FP), R9
-	MOVQ bf_base+120(FP), R10
-	MOVQ bg_base+144(FP), R11
-	MOVQ bo_base+168(FP), R12
-	MOVQ cprev_base+192(FP), R13
-	MOVQ c_base+216(FP), R14
-	MOVQ tc_base+240(FP), R15
-	MOVQ h_base+264(FP), BX
-	MOVQ gi_len+8(FP), CX
+// func lstmCellAVX512(H, rows int, st *gateStrides, s *gateRows): the slices gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h
+TEXT ·lstmCellAVX512(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ lstmCellAVX512_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VBROADCASTSS vecconst<>+128(SB), Z28
 	VBROADCASTSS vecconst<>+160(SB), Z29
 	VBROADCASTSS vecconst<>+0(SB), Z30
 	VBROADCASTSS vecconst<>+32(SB), Z31
+lstmCellAVX512_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 lstmCellAVX512_loop:
 	CMPQ CX, $64
 	JLT lstmCellAVX512_one
@@ -3646,28 +3954,100 @@ lstmCellAVX512_tail:
 	VMULPS Z3, Z1, Z2
 	VMOVUPS Z2, K1, (BX)
 lstmCellAVX512_done:
+	DECQ 96(SP)
+	JZ lstmCellAVX512_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP lstmCellAVX512_row
+lstmCellAVX512_last:
 	VZEROUPPER
+lstmCellAVX512_end:
 	RET
 
-// func lstmCellGradAVX512(zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh []float32)
-TEXT ·lstmCellGradAVX512(SB), NOSPLIT, $0-288
-	MOVQ zi_base+0(FP), DI
-	MOVQ zf_base+24(FP), SI
-	MOVQ zg_base+48(FP), DX
-	MOVQ zo_base+72(FP), R8
-	MOVQ dc_base+96(FP), R9
-	MOVQ gi_base+120(FP), R10
-	MOVQ gf_base+144(FP), R11
-	MOVQ gg_base+168(FP), R12
-	MOVQ gout_base+192(FP), R13
-	MOVQ tc_base+216(FP), R14
-	MOVQ cprev_base+240(FP), R15
-	MOVQ dh_base+264(FP), BX
-	MOVQ zi_len+8(FP), CX
+// func lstmCellGradAVX512(H, rows int, st *gateStrides, s *gateRows): the slices zi, zf, zg, zo, dc, gi, gf, gg, gout, tc, cprev, dh
+TEXT ·lstmCellGradAVX512(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ lstmCellGradAVX512_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VBROADCASTSS vecconst<>+128(SB), Z28
 	VBROADCASTSS vecconst<>+160(SB), Z29
 	VBROADCASTSS vecconst<>+0(SB), Z30
 	VBROADCASTSS vecconst<>+32(SB), Z31
+lstmCellGradAVX512_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 lstmCellGradAVX512_loop:
 	CMPQ CX, $64
 	JLT lstmCellGradAVX512_one
@@ -3950,28 +4330,100 @@ lstmCellGradAVX512_tail:
 	VMULPS Z0, Z3, Z1
 	VMOVUPS Z1, K1, (R9)
 lstmCellGradAVX512_done:
+	DECQ 96(SP)
+	JZ lstmCellGradAVX512_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP lstmCellGradAVX512_row
+lstmCellGradAVX512_last:
 	VZEROUPPER
+lstmCellGradAVX512_end:
 	RET
 
-// func gruCellAVX512(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32)
-TEXT ·gruCellAVX512(SB), NOSPLIT, $0-288
-	MOVQ r_base+0(FP), DI
-	MOVQ z_base+24(FP), SI
-	MOVQ n_base+48(FP), DX
-	MOVQ hr_base+72(FP), R8
-	MOVQ hz_base+96(FP), R9
-	MOVQ hn_base+120(FP), R10
-	MOVQ br_base+144(FP), R11
-	MOVQ bz_base+168(FP), R12
-	MOVQ bxn_base+192(FP), R13
-	MOVQ bhn_base+216(FP), R14
-	MOVQ hprev_base+240(FP), R15
-	MOVQ h_base+264(FP), BX
-	MOVQ r_len+8(FP), CX
+// func gruCellAVX512(H, rows int, st *gateStrides, s *gateRows): the slices r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h
+TEXT ·gruCellAVX512(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ gruCellAVX512_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
+	MOVQ 240(AX), CX
+	MOVQ CX, 80(SP)
+	MOVQ 264(AX), CX
+	MOVQ CX, 88(SP)
 	VBROADCASTSS vecconst<>+128(SB), Z28
 	VBROADCASTSS vecconst<>+160(SB), Z29
 	VBROADCASTSS vecconst<>+0(SB), Z30
 	VBROADCASTSS vecconst<>+32(SB), Z31
+gruCellAVX512_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ 80(SP), R15
+	MOVQ 88(SP), BX
+	MOVQ H+0(FP), CX
 gruCellAVX512_loop:
 	CMPQ CX, $64
 	JLT gruCellAVX512_one
@@ -4668,26 +5120,94 @@ gruCellAVX512_tail:
 	VADDPS Z5, Z3, Z4
 	VMOVUPS Z4, K1, (BX)
 gruCellAVX512_done:
+	DECQ 96(SP)
+	JZ gruCellAVX512_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	MOVQ 80(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 80(SP)
+	MOVQ 88(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 88(SP)
+	JMP gruCellAVX512_row
+gruCellAVX512_last:
 	VZEROUPPER
+gruCellAVX512_end:
 	RET
 
-// func gruCellGradAVX512(hr, hz, hnr, xn, dh, r, z, n, hn, hprev []float32)
-TEXT ·gruCellGradAVX512(SB), NOSPLIT, $0-240
-	MOVQ hr_base+0(FP), DI
-	MOVQ hz_base+24(FP), SI
-	MOVQ hnr_base+48(FP), DX
-	MOVQ xn_base+72(FP), R8
-	MOVQ dh_base+96(FP), R9
-	MOVQ r_base+120(FP), R10
-	MOVQ z_base+144(FP), R11
-	MOVQ n_base+168(FP), R12
-	MOVQ hn_base+192(FP), R13
-	MOVQ hprev_base+216(FP), R14
-	MOVQ hr_len+8(FP), CX
+// func gruCellGradAVX512(H, rows int, st *gateStrides, s *gateRows): the slices hr, hz, hnr, xn, dh, r, z, n, hn, hprev
+TEXT ·gruCellGradAVX512(SB), NOSPLIT, $104-32
+	MOVQ rows+8(FP), CX
+	TESTQ CX, CX
+	JZ gruCellGradAVX512_end
+	MOVQ CX, 96(SP)
+	MOVQ s+24(FP), AX
+	MOVQ 0(AX), CX
+	MOVQ CX, 0(SP)
+	MOVQ 24(AX), CX
+	MOVQ CX, 8(SP)
+	MOVQ 48(AX), CX
+	MOVQ CX, 16(SP)
+	MOVQ 72(AX), CX
+	MOVQ CX, 24(SP)
+	MOVQ 96(AX), CX
+	MOVQ CX, 32(SP)
+	MOVQ 120(AX), CX
+	MOVQ CX, 40(SP)
+	MOVQ 144(AX), CX
+	MOVQ CX, 48(SP)
+	MOVQ 168(AX), CX
+	MOVQ CX, 56(SP)
+	MOVQ 192(AX), CX
+	MOVQ CX, 64(SP)
+	MOVQ 216(AX), CX
+	MOVQ CX, 72(SP)
 	VBROADCASTSS vecconst<>+128(SB), Z28
 	VBROADCASTSS vecconst<>+160(SB), Z29
 	VBROADCASTSS vecconst<>+0(SB), Z30
 	VBROADCASTSS vecconst<>+32(SB), Z31
+gruCellGradAVX512_row:
+	MOVQ 0(SP), DI
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), R8
+	MOVQ 32(SP), R9
+	MOVQ 40(SP), R10
+	MOVQ 48(SP), R11
+	MOVQ 56(SP), R12
+	MOVQ 64(SP), R13
+	MOVQ 72(SP), R14
+	MOVQ H+0(FP), CX
 gruCellGradAVX512_loop:
 	CMPQ CX, $64
 	JLT gruCellGradAVX512_one
@@ -4912,7 +5432,43 @@ gruCellGradAVX512_tail:
 	VMULPS Z5, Z3, Z2
 	VMOVUPS Z2, K1, (DX)
 gruCellGradAVX512_done:
+	DECQ 96(SP)
+	JZ gruCellGradAVX512_last
+	MOVQ st+16(FP), AX
+	MOVQ 0(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 0(SP)
+	MOVQ 8(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 8(SP)
+	MOVQ 16(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 16(SP)
+	MOVQ 24(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 24(SP)
+	MOVQ 32(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 32(SP)
+	MOVQ 40(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 40(SP)
+	MOVQ 48(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 48(SP)
+	MOVQ 56(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 56(SP)
+	MOVQ 64(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 64(SP)
+	MOVQ 72(AX), CX
+	SHLQ $2, CX
+	ADDQ CX, 72(SP)
+	JMP gruCellGradAVX512_row
+gruCellGradAVX512_last:
 	VZEROUPPER
+gruCellGradAVX512_end:
 	RET
 
 // func dotAVX512(a, b []float32) float32

@@ -100,36 +100,16 @@ func addToAsm(k Kernel, dst, a, b []float32) bool {
 	return true
 }
 
-// lstmCellKernel is k's lstmCell kernel, the generic one if k has none.
-func lstmCellKernel(k Kernel) lstmCellFunc {
-	if k == KernelNEON {
-		return lstmCellNEON
+// gateAsm runs the gate kernel g of k over rows >= 1 rows, the NEON
+// kernels a row a call, and reports true, or reports false if k is not an
+// assembly kernel.
+func gateAsm(k Kernel, g gate, H, rows int, st *gateStrides, s *gateRows) bool {
+	if k != KernelNEON {
+		return false
 	}
-	return lstmCellGeneric
-}
-
-// lstmCellGradKernel is k's lstmCellGrad kernel, the generic one if k has none.
-func lstmCellGradKernel(k Kernel) lstmCellGradFunc {
-	if k == KernelNEON {
-		return lstmCellGradNEON
-	}
-	return lstmCellGradGeneric
-}
-
-// gruCellKernel is k's gruCell kernel, the generic one if k has none.
-func gruCellKernel(k Kernel) gruCellFunc {
-	if k == KernelNEON {
-		return gruCellNEON
-	}
-	return gruCellGeneric
-}
-
-// gruCellGradKernel is k's gruCellGrad kernel, the generic one if k has none.
-func gruCellGradKernel(k Kernel) gruCellGradFunc {
-	if k == KernelNEON {
-		return gruCellGradNEON
-	}
-	return gruCellGradGeneric
+	n := rowKernels{lstmCellNEON, lstmCellGradNEON, gruCellNEON, gruCellGradNEON}
+	n.run(g, H, rows, st, s)
+	return true
 }
 
 // dotAsm runs the Dot kernel k, or reports false if k is not an assembly

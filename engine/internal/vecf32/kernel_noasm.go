@@ -14,13 +14,7 @@ func addAsm(Kernel, []float32, []float32) bool { return false }
 
 func addToAsm(Kernel, []float32, []float32, []float32) bool { return false }
 
-func lstmCellKernel(Kernel) lstmCellFunc { return lstmCellGeneric }
-
-func lstmCellGradKernel(Kernel) lstmCellGradFunc { return lstmCellGradGeneric }
-
-func gruCellKernel(Kernel) gruCellFunc { return gruCellGeneric }
-
-func gruCellGradKernel(Kernel) gruCellGradFunc { return gruCellGradGeneric }
+func gateAsm(Kernel, gate, int, int, *gateStrides, *gateRows) bool { return false }
 
 func dotAsm(Kernel, []float32, []float32) (float32, bool) { return 0, false }
 
