@@ -38,9 +38,7 @@ import (
 //
 // Per step: the input projection x_t Wih^T (n x G*H x I) and one product
 // h_{t-1} Whh^T (n x G*H x H), both with pre-packed weights, then one fused
-// element-wise pass (vecf32's Tanh, LSTMCell or GRUCell). The sigmoid gates
-// go through tanh, sigma(x) = (1+tanh(x/2))/2, so their rows of the weights
-// are halved (exactly: a power of two) in the layer's copies.
+// element-wise pass (vecf32's Tanh, LSTMCell or GRUCell).
 //
 // The weight gradients are sums over all the batch's rows: the rows are
 // cut into fixed runs of steps (gradRuns), whichever worker is free claims

@@ -8,10 +8,8 @@ import (
 // weights are the recurrent layer's weights as its products read them,
 // prepared from Params before a pass: the matrices packed for the GEMM
 // kernels (Wih^T and Whh^T for the forward steps, Whh for the backward
-// ones), the bias the input projection starts from, and for the gated
-// cells copies of Wih and Whh with the sigmoid gates' rows halved (exactly:
-// a power of two), since the gate kernels take sigma(z) as
-// 0.5+0.5*tanh(z/2).
+// ones) and the biases the gate kernels add (the RNN's input projection
+// starts from its bias).
 //
 // A training pass prepares them anew (its forward pass follows an
 // optimizer step): each worker the share of the packed panels its part
@@ -24,7 +22,6 @@ type weights struct {
 	gh    int
 	train bool // also whhN, for the backward pass
 
-	wih, whh         []float32 // halved copies (gated cells); nil for the RNN
 	bias, bhn        []float32 // bih+bhh (the GRU's n block: bih alone); the GRU's b_hn
 	wihT, whhT, whhN gemm.PackedB
 
@@ -36,10 +33,6 @@ type weights struct {
 func newWeights(c Config, d dims, train bool) *weights {
 	gh := c.gates() * d.H
 	w := &weights{cell: c.Cell, d: d, gh: gh, train: train, bias: make([]float32, gh)}
-	if c.Cell != RNN {
-		w.wih = make([]float32, gh*d.I)
-		w.whh = make([]float32, gh*d.H)
-	}
 	if c.Cell == GRU {
 		w.bhn = make([]float32, d.H)
 	}
@@ -51,19 +44,6 @@ func newWeights(c Config, d dims, train bool) *weights {
 	return w
 }
 
-// sigmoidRow tells whether row r of the cell's stacked gate weights
-// belongs to a sigmoid gate: the LSTM's i, f, o blocks (0, 1, 3), the
-// GRU's r and z (0, 1).
-func (w *weights) sigmoidRow(r int) bool {
-	switch k := r / w.d.H; w.cell {
-	case LSTM:
-		return k != 2
-	case GRU:
-		return k < 2
-	}
-	return false
-}
-
 // preparePart prepares share part of parts from the cell's weights: the
 // gate rows (and bias elements) [j0, j1) that its panels of Wih^T and
 // Whh^T hold, and its panels of Whh. The shares write disjoint memory.
@@ -71,7 +51,7 @@ func (w *weights) preparePart(part, parts int, wih, whh, bih, bhh []float32) {
 	I, H := w.d.I, w.d.H
 	j0, j1 := w.whhT.PartCols(part, parts)
 	if w.train {
-		// The backward pass multiplies by the weights as they are.
+		// Whh itself, for the backward pass's dz Whh.
 		gemm.PackBPart(false, whh, H, &w.whhN, part, parts)
 	}
 	// Both sides' biases summed, but for the GRU's n gate, which keeps
@@ -85,29 +65,9 @@ func (w *weights) preparePart(part, parts int, wih, whh, bih, bhh []float32) {
 		}
 	}
 	vecf32.AddTo(w.bias[j0:k], bih[j0:k], bhh[j0:k])
-	if w.cell != RNN {
-		for r := j0; r < j1; r++ {
-			si, sh := w.wih[r*I:(r+1)*I], w.whh[r*H:(r+1)*H]
-			copy(si, wih[r*I:(r+1)*I])
-			copy(sh, whh[r*H:(r+1)*H])
-			if !w.sigmoidRow(r) {
-				continue
-			}
-			halve(si)
-			halve(sh)
-			w.bias[r] *= 0.5
-		}
-		wih, whh = w.wih, w.whh
-	}
 	gemm.PackBPart(true, wih, I, &w.wihT, part, parts)
 	gemm.PackBPart(true, whh, H, &w.whhT, part, parts)
 }
 
 // prepare prepares all of the weights on the calling goroutine.
 func (w *weights) prepare(p *Params) { w.preparePart(0, 1, p.Wih, p.Whh, p.Bih, p.Bhh) }
-
-func halve(s []float32) {
-	for i, v := range s {
-		s[i] = 0.5 * v
-	}
-}

@@ -4,10 +4,9 @@ import "fmt"
 
 // The gate kernels of the gated cells: one pass over a time step's rows of
 // hidden units doing all of its element-wise work. The sigmoids come from
-// tanh of half the argument, sigma(x) = 0.5 + 0.5*tanh(x/2), so the
-// caller's weights and biases carry the sigmoid gates' rows halved. Every kernel rounds each product and sum
-// separately, in the order of its generic Go form, so all kernels give bit
-// for bit the same results.
+// tanh of half the argument, sigma(x) = 0.5 + 0.5*tanh(x/2). Every kernel
+// rounds each product and sum separately, in the order of its generic Go
+// form, so all kernels give bit for bit the same results.
 
 // The generic kernels' signatures, one row each (the NEON kernels'
 // too).
@@ -27,8 +26,7 @@ type (
 // LSTMCell finishes an LSTM step (PyTorch's gate order i, f, g, o) for the
 // rows of H units in h. A row of g holds the blocks i, f, g, o of the
 // step's products, and bias (4H values, every row's) the gates' biases;
-// the i, f and o blocks of both are halved, so that i, f and o add up to
-// half their pre-activations z/2 and g to z_g. It stores the gates i =
+// the two add up to the pre-activations z. It stores the gates i =
 // sigma(z_i) = 0.5+0.5*tanh(z_i/2), f, o and g = tanh(z_g) back into g,
 // and writes c = f*cprev + i*g, tc = tanh(c) and h = o*tc (one block a row
 // each).
@@ -70,12 +68,11 @@ func (f funcs) LSTMCellGrad(H int, dz, dc, g, tc, cprev, dh []float32) {
 // GRUCell finishes a GRU step (PyTorch's gate order r, z, n) for the rows
 // of H units in h. On entry a row of x holds the input side's products x
 // W_ih^T (blocks r, z, n) and one of hid the hidden side's h W_hh^T (hr,
-// hz, hn), the r and z blocks halved; bias (3H values, every row's) holds
-// the r and z biases, b_ih + b_hh halved, and the input side's n bias
-// b_in, bhn (H values) the hidden side's b_hn. It adds b_hn to hn (stored
-// back: the backward pass reads it), stores the activated gates r =
-// sigma(r+hr+b_r), z = sigma(z+hz+b_z), n = tanh(n+b_in + r*hn) back into
-// x, and writes h = n + z*(hprev - n).
+// hz, hn); bias (3H values, every row's) holds the r and z biases, b_ih +
+// b_hh, and the input side's n bias b_in, bhn (H values) the hidden side's
+// b_hn. It adds b_hn to hn (stored back: the backward pass reads it),
+// stores the activated gates r = sigma(r+hr+b_r), z = sigma(z+hz+b_z), n
+// = tanh(n+b_in + r*hn) back into x, and writes h = n + z*(hprev - n).
 func GRUCell(H int, x, hid, bias, bhn, hprev, h []float32) {
 	best.GRUCell(H, x, hid, bias, bhn, hprev, h)
 }
@@ -229,7 +226,7 @@ func lstmCellGeneric(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32
 	gf, gg, gout, cprev, c, tc, h = gf[:n], gg[:n], gout[:n], cprev[:n], c[:n], tc[:n], h[:n]
 	bi, bf, bg, bo = bi[:n], bf[:n], bg[:n], bo[:n]
 	for j := range gi {
-		i, f := sigmoidOfTanh(Tanh32(gi[j]+bi[j])), sigmoidOfTanh(Tanh32(gf[j]+bf[j]))
+		i, f := sigmoidOfTanh(Tanh32(0.5*(gi[j]+bi[j]))), sigmoidOfTanh(Tanh32(0.5*(gf[j]+bf[j])))
 		gi[j], gf[j] = i, f
 		g := Tanh32(gg[j] + bg[j])
 		gg[j] = g
@@ -237,7 +234,7 @@ func lstmCellGeneric(gi, gf, gg, gout, bi, bf, bg, bo, cprev, c, tc, h []float32
 		c[j] = cj
 		t := Tanh32(cj)
 		tc[j] = t
-		o := sigmoidOfTanh(Tanh32(gout[j] + bo[j]))
+		o := sigmoidOfTanh(Tanh32(0.5 * (gout[j] + bo[j])))
 		gout[j] = o
 		h[j] = o * t
 	}
@@ -264,13 +261,13 @@ func gruCellGeneric(r, z, n, hr, hz, hn, br, bz, bxn, bhn, hprev, h []float32) {
 	z, n, hr, hz, hn, hprev, h = z[:m], n[:m], hr[:m], hz[:m], hn[:m], hprev[:m], h[:m]
 	br, bz, bxn, bhn = br[:m], bz[:m], bxn[:m], bhn[:m]
 	for j := range r {
-		rg := sigmoidOfTanh(Tanh32(r[j] + hr[j] + br[j]))
+		rg := sigmoidOfTanh(Tanh32(0.5 * (r[j] + hr[j] + br[j])))
 		r[j] = rg
 		q := hn[j] + bhn[j]
 		hn[j] = q
 		ng := Tanh32(n[j] + bxn[j] + float32(rg*q))
 		n[j] = ng
-		zg := sigmoidOfTanh(Tanh32(z[j] + hz[j] + bz[j]))
+		zg := sigmoidOfTanh(Tanh32(0.5 * (z[j] + hz[j] + bz[j])))
 		z[j] = zg
 		h[j] = ng + float32(zg*(hprev[j]-ng))
 	}

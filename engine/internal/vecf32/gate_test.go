@@ -171,15 +171,14 @@ func TestGateKernelsMath(t *testing.T) {
 			t.Fatalf("%s = %g, want %g", what, got, want)
 		}
 	}
-	// LSTM: pre-activations z = product + bias (0.25 and -0.5 are exact);
-	// the kernel gets z/2 for i, f, o.
+	// LSTM: pre-activations z = product + bias (0.25 and -0.5 are exact).
 	zi, zf, zg, zo, cp := 0.3, -1.2, 0.7, 2.1, -0.4
-	gi := []float32{float32((zi - 0.25) / 2)}
-	gf := []float32{float32((zf + 0.5) / 2)}
+	gi := []float32{float32(zi - 0.25)}
+	gf := []float32{float32(zf + 0.5)}
 	gg := []float32{float32(zg - 0.25)}
-	gout := []float32{float32((zo + 0.5) / 2)}
+	gout := []float32{float32(zo + 0.5)}
 	c, tc, h := make([]float32, 1), make([]float32, 1), make([]float32, 1)
-	lstmCellGeneric(gi, gf, gg, gout, []float32{0.125}, []float32{-0.25}, []float32{0.25}, []float32{-0.25},
+	lstmCellGeneric(gi, gf, gg, gout, []float32{0.25}, []float32{-0.5}, []float32{0.25}, []float32{-0.5},
 		[]float32{float32(cp)}, c, tc, h)
 	wc := sig(zf)*cp + sig(zi)*math.Tanh(zg)
 	close("LSTM c", c[0], wc)
@@ -200,13 +199,13 @@ func TestGateKernelsMath(t *testing.T) {
 	// GRU.
 	xr, xz, xn, hr, hz, hn, hp := 0.2, -0.5, 0.9, 0.4, 0.1, -0.6, 0.35
 	// The products and the biases (0.25 and 0.5 exact) add up to them.
-	rs := []float32{float32((xr - 0.25) / 2)}
-	zs := []float32{float32((xz + 0.5) / 2)}
+	rs := []float32{float32(xr - 0.25)}
+	zs := []float32{float32(xz + 0.5)}
 	ns := []float32{float32(xn - 0.25)}
 	hns := []float32{float32(hn + 0.5)}
 	hout := make([]float32, 1)
-	gruCellGeneric(rs, zs, ns, []float32{float32(hr / 2)}, []float32{float32(hz / 2)}, hns,
-		[]float32{0.125}, []float32{-0.25}, []float32{0.25}, []float32{-0.5}, []float32{float32(hp)}, hout)
+	gruCellGeneric(rs, zs, ns, []float32{float32(hr)}, []float32{float32(hz)}, hns,
+		[]float32{0.25}, []float32{-0.5}, []float32{0.25}, []float32{-0.5}, []float32{float32(hp)}, hout)
 	close("GRU hn+bhn", hns[0], hn)
 	rg, zgg := sig(xr+hr), sig(xz+hz)
 	ng := math.Tanh(xn + rg*hn)

@@ -414,6 +414,10 @@ class Gate:
         self.st(r, name)
         self.free(r)
 
+    def halved(self, x):
+        """x*0.5 (a sigmoid's argument to tanh); frees x."""
+        return self.mul(x, self.half)
+
     def sigmoid(self, t):
         """0.5 + 0.5*t (sigma from tanh of half the argument); frees t."""
         m = self.mul(t, self.half)
@@ -429,13 +433,13 @@ class Gate:
 
 
 def gate_lstm(g):
-    """gi, gf, go hold half their products' part of the pre-activations and
-    gg its own; bi, bf, bo half their biases, bg its own. i, f, o =
-    sigmoids of the sums and g = tanh (stored back), c = f*cprev + i*g,
-    tc = tanh(c), h = o*tc."""
-    i = g.sigmoid(g.tanh(g.add(g.ld("gi"), g.ld("bi"))))
+    """gi, gf, gg, go hold their products' part of the pre-activations, bi,
+    bf, bg, bo the biases. i, f, o = sigmoids of the sums (from tanh of half
+    of each) and g = tanh (stored back), c = f*cprev + i*g, tc = tanh(c),
+    h = o*tc."""
+    i = g.sigmoid(g.tanh(g.halved(g.add(g.ld("gi"), g.ld("bi")))))
     g.st(i, "gi")
-    f = g.sigmoid(g.tanh(g.add(g.ld("gf"), g.ld("bf"))))
+    f = g.sigmoid(g.tanh(g.halved(g.add(g.ld("gf"), g.ld("bf")))))
     g.st(f, "gf")
     fc = g.mul(f, g.ld("cprev"))
     gg = g.tanh(g.add(g.ld("gg"), g.ld("bg")))
@@ -445,7 +449,7 @@ def gate_lstm(g):
     g.st(c, "c")
     t = g.tanh(c)
     g.st(t, "tc")
-    o = g.sigmoid(g.tanh(g.add(g.ld("gout"), g.ld("bo"))))
+    o = g.sigmoid(g.tanh(g.halved(g.add(g.ld("gout"), g.ld("bo")))))
     g.st(o, "gout")
     g.store(g.mul(o, t), "h")
 
@@ -472,17 +476,17 @@ def gate_lstm_grad(g):
 
 def gate_gru(g):
     """r, z, n hold the input side's products x W^T, hr, hz, hn the hidden
-    side's h W^T (r and z halved), br, bz the r and z biases (both sides'
-    summed, halved), bxn and bhn the n biases: hn += bhn (stored back),
-    r = sigma(xr+hr+br), z = sigma(xz+hz+bz), n = tanh(xn+bxn + r*hn),
+    side's h W^T, br, bz the r and z biases (both sides' summed), bxn and
+    bhn the n biases: hn += bhn (stored back), r = sigma(xr+hr+br) (from
+    tanh of half the sum), z = sigma(xz+hz+bz), n = tanh(xn+bxn + r*hn),
     h = n + z*(hprev - n); r, z, n are stored back activated."""
-    r = g.sigmoid(g.tanh(g.add(g.add(g.ld("r"), g.ld("hr")), g.ld("br"))))
+    r = g.sigmoid(g.tanh(g.halved(g.add(g.add(g.ld("r"), g.ld("hr")), g.ld("br")))))
     g.st(r, "r")
     hn = g.add(g.ld("hn"), g.ld("bhn"))
     g.st(hn, "hn")
     n = g.tanh(g.add(g.add(g.ld("n"), g.ld("bxn")), g.mul(r, hn)))
     g.st(n, "n")
-    z = g.sigmoid(g.tanh(g.add(g.add(g.ld("z"), g.ld("hz")), g.ld("bz"))))
+    z = g.sigmoid(g.tanh(g.halved(g.add(g.add(g.ld("z"), g.ld("hz")), g.ld("bz")))))
     g.st(z, "z")
     g.store(g.add(n, g.mul(z, g.sub(g.ld("hprev"), n, keep=(n,)))), "h")
 

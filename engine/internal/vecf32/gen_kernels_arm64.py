@@ -294,6 +294,10 @@ class Gate:
         self.st(r, name)
         self.free(r)
 
+    def halved(self, x):
+        """x*0.5 (a sigmoid's argument to tanh); frees x."""
+        return self.mul(x, self.half)
+
     def sigmoid(self, t):
         """0.5 + 0.5*t, rounded as sigmoidOfTanh: t*0.5, then + 0.5."""
         m = self.mul(t, self.half)
