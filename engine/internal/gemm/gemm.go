@@ -327,8 +327,11 @@ func (ctx *mulCtx) macroDirect(mb, nb, kb int, alpha, beta float32, a []float32,
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		bp := bbuf[jr*kb : (jr+nr)*kb]
-		for ir := 0; ir < mb; ir += mr {
-			rows := min(mr, mb-ir)
+		for ir, rows := 0, 0; ir < mb; ir += rows {
+			rows = min(mr, mb-ir)
+			if edge != nil {
+				rows = tileRows(ir, mb, mr)
+			}
 			cc := c[ir*ldc+jr:]
 			switch {
 			case rows == mr && cols == nr:
@@ -359,8 +362,8 @@ func (ctx *mulCtx) macroDirectT(mb, nb, kb int, alpha, beta float32, a []float32
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		bp := bbuf[jr*kb : (jr+nr)*kb]
-		for ir := 0; ir < mb; ir += mr {
-			rows := min(mr, mb-ir)
+		for ir, rows := 0, 0; ir < mb; ir += rows {
+			rows = tileRows(ir, mb, mr)
 			k := direct
 			if rows < mr {
 				k = edge[rows]
@@ -374,6 +377,26 @@ func (ctx *mulCtx) macroDirectT(mb, nb, kb int, alpha, beta float32, a []float32
 			mergeTile(cc, ldc, tile, nr, rows, cols, beta)
 		}
 	}
+}
+
+// minEdgeRows is the fewest rows of an edge tile that keep the FMA units
+// busy: every assembly kernel holds two vectors of C a row, so four rows
+// are eight independent chains of FMAs, which cover two FMA pipes' latency
+// of four cycles; a 2-row tile runs at about half the rate.
+const minEdgeRows = 4
+
+// tileRows returns the height of the row tile at row ir of a block of mb
+// rows, for tiles of mr rows and edge kernels of every smaller height: mr,
+// but where the block would end in a tile of fewer than minEdgeRows rows,
+// its last two tiles share their rows evenly (AVX2's 32 rows: 6, 6, 6, 6,
+// 4, 4 rather than 6, 6, 6, 6, 6, 2). Every element of C is the same FMA
+// chain whatever tile computes it, so the results do not change.
+func tileRows(ir, mb, mr int) int {
+	left := mb - ir
+	if rem := left - mr; rem > 0 && rem < minEdgeRows {
+		return (left + 1) / 2
+	}
+	return min(mr, left)
 }
 
 // mergeTile sets C = T + beta*C on the rows x cols corner of C, where T is
