@@ -343,6 +343,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if !served {
 		serveErr = <-errc
 	}
+	// The log's subscription ends by itself once the closed list's history
+	// is delivered (the runs' stops included); it is cut off only if the
+	// list did not close within shutdown's grace.
+	drained, cancelDrain := context.WithTimeout(context.Background(), shutdownGrace)
+	if waitCtx(drained, logDone) != nil {
+		s.logf("shutdown: the log's events still pending %v after shutdown; stopping without them", shutdownGrace)
+	}
+	cancelDrain()
 	logSub.Close()
 	<-logDone
 	if serveErr != nil && !errors.Is(serveErr, ssh.ErrServerClosed) {
