@@ -1,0 +1,85 @@
+package serve
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
+)
+
+// slowLog is a log writer that takes lineTime for every line about a
+// run's epochs, as a slow terminal or disk would.
+type slowLog struct {
+	syncBuffer
+	lineTime time.Duration
+}
+
+func (l *slowLog) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), " epoch ") {
+		time.Sleep(l.lineTime)
+	}
+	return l.syncBuffer.Write(p)
+}
+
+// TestLogKeepsEveryEventOfAShutdown stops the server while the log is far
+// behind a real run (more events pending than a subscription buffers):
+// Serve must still log every epoch the run reported and its stop before it
+// returns.
+func TestLogKeepsEveryEventOfAShutdown(t *testing.T) {
+	k := newKeys(t)
+	c := engine.DefaultConfig()
+	c.Epochs = 1000
+	var tr atomic.Pointer[engine.Trainer]
+	list := testListOf(t, testSpec(), trainerStart(c, smallData(t, 256), &tr, nil))
+	logw := &slowLog{lineTime: 25 * time.Millisecond}
+	s, err := New(k.options(), list, tuiModels(), logw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+
+	phaseEnds := func() int {
+		n := 0
+		for _, e := range list.Hub().History() {
+			if e.Kind == runs.KindReport && e.Report.Kind == engine.KindPhaseEnd {
+				n++
+			}
+		}
+		return n
+	}
+	// Shut down once 30 phases (with their batches, more events than a
+	// subscription buffers) wait for the log: it takes 0.75 s to catch up,
+	// within shutdownGrace.
+	waitUntil(t, "the log falls 30 phases behind", func() bool {
+		return phaseEnds()-strings.Count(logw.String(), " epoch ") >= 30
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Serve did not return")
+	}
+	want := phaseEnds()
+	log := logw.String()
+	if got := strings.Count(log, " epoch "); got != want {
+		t.Errorf("log has %d epoch lines, the run reported %d phases:\n%s", got, want, log)
+	}
+	if !strings.Contains(log, "training stopped: run 1") {
+		t.Errorf("log misses the run's stop:\n%s", log)
+	}
+}
