@@ -41,32 +41,59 @@ def kernel(name, mr, vecs, reg, vbytes, zero, direct=False, trans=False):
             o(f"\t{zero} {acc(i,v)}, {acc(i,v)}, {acc(i,v)}")
     o("\tTESTQ CX, CX")
     o(f"\tJZ {name}_epilogue")
-    o(f"{name}_loop:")
-    for v in range(vecs):
-        o(f"\tVMOVUPS {v*vbytes}(BX), {reg}{v}")
-    for i in range(mr):
-        br = f"{reg}{2 + (i % 2)}"
-        src = f"({ROWREGS[i]})(SI*1)" if direct else f"{4*i}(AX)"
-        o(f"\tVBROADCASTSS {src}, {br}")
+    def step(j):
+        """The FMAs of step j (0 or 1) past the pointers."""
         for v in range(vecs):
-            o(f"\tVFMADD231PS {br}, {reg}{v}, {acc(i,v)}")
-    if direct:
-        o("\tADDQ $4, SI")
-    elif trans:
-        o("\tADDQ R9, AX")
-    else:
-        o(f"\tADDQ ${4*mr}, AX")
-    o(f"\tADDQ ${nr_bytes}, BX")
+            o(f"\tVMOVUPS {j*nr_bytes + v*vbytes}(BX), {reg}{v}")
+        for i in range(mr):
+            br = f"{reg}{2 + (i % 2)}"
+            if direct:
+                src = f"{4*j}({ROWREGS[i]})(SI*1)" if j else f"({ROWREGS[i]})(SI*1)"
+            elif trans:
+                src = f"{4*i}(AX)(R9*1)" if j else f"{4*i}(AX)"
+            else:
+                src = f"{4*(i + j*mr)}(AX)"
+            o(f"\tVBROADCASTSS {src}, {br}")
+            for v in range(vecs):
+                o(f"\tVFMADD231PS {br}, {reg}{v}, {acc(i,v)}")
+
+    def advance(n):
+        """Moves the pointers n steps on."""
+        if direct:
+            o(f"\tADDQ ${4*n}, SI")
+        elif trans:
+            o("\tADDQ R9, AX" if n == 1 else "\tLEAQ (AX)(R9*2), AX")
+        else:
+            o(f"\tADDQ ${4*mr*n}, AX")
+        o(f"\tADDQ ${nr_bytes*n}, BX")
+
+    # An odd k's first step alone, then two steps an iteration: half the
+    # loop's integer instructions, which would take the FMA ports' slots.
+    o("\tTESTQ $1, CX")
+    o(f"\tJZ {name}_loop")
+    step(0)
+    advance(1)
     o("\tDECQ CX")
+    o(f"\tJZ {name}_epilogue")
+    o(f"{name}_loop:")
+    step(0)
+    step(1)
+    advance(2)
+    o("\tSUBQ $2, CX")
     o(f"\tJNZ {name}_loop")
     o(f"{name}_epilogue:")
     o(f"\tMOVQ c_base+{off['c']}(FP), DX")
     o(f"\tMOVQ ldc+{off['ldc']}(FP), R8")
     o("\tSHLQ $2, R8")
+    # alpha = 1 (every product of the engine) needs no multiply.
+    o(f"\tMOVL alpha+{off['alpha']}(FP), R9")
+    o("\tCMPL R9, $0x3f800000")
+    o(f"\tJEQ {name}_scaled")
     o(f"\tVBROADCASTSS alpha+{off['alpha']}(FP), {reg}2")
     for i in range(mr):
         for v in range(vecs):
             o(f"\tVMULPS {reg}2, {acc(i,v)}, {acc(i,v)}")
+    o(f"{name}_scaled:")
     o(f"\tMOVL beta+{off['beta']}(FP), R9")
     o("\tTESTL $0x7fffffff, R9")
     o(f"\tJZ {name}_store")
