@@ -38,7 +38,10 @@ type entry struct {
 //
 // A run started over (List's restart) or removed has its older events
 // dropped from the history (dropRun), and events of an older attempt are
-// refused from then on: a late joiner sees each run as it is now.
+// refused from then on: a late joiner sees each run as it is now. The
+// restarts themselves stay (their KindAction events, a few bytes each): a
+// subscriber that was behind, such as the server's log, still learns of
+// every restart and who made it, however quickly they followed each other.
 //
 // Test predictions (a report's Predictions: the live evaluations, the
 // evaluations viewers ask for, the final ones) are kept for each run's
@@ -116,8 +119,9 @@ func (h *Hub) stripLocked(seq uint64) {
 }
 
 // dropRun removes run id's events of attempts older than gen from the
-// history (its KindAdded event stays) and refuses such events from then
-// on. gen = removedGen drops every event of the run, KindAdded included.
+// history (its KindAdded event and its restarts' actions stay) and refuses
+// such events from then on. gen = removedGen drops every event of the run,
+// KindAdded included.
 func (h *Hub) dropRun(id ID, gen int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -126,7 +130,8 @@ func (h *Hub) dropRun(id ID, gen int) {
 	kept := h.entries[:0]
 	for _, en := range h.entries {
 		e := en.e
-		if e.Run == id && e.Gen < gen && (e.Kind != KindAdded || gen == removedGen) && e.Kind != KindRemoved {
+		stays := e.Kind == KindAdded || e.isRestart()
+		if e.Run == id && e.Gen < gen && (!stays || gen == removedGen) && e.Kind != KindRemoved {
 			continue
 		}
 		kept = append(kept, en)

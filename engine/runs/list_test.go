@@ -192,6 +192,42 @@ func TestRestartFromSpec(t *testing.T) {
 	}
 }
 
+// TestRestartsReachASlowSubscriber restarts a run twice while a
+// subscriber (as the server's log) has read nothing: the first restart's
+// attempt is gone from the history by the time it reads, but both
+// restarts reach it, with who made them, in order.
+func TestRestartsReachASlowSubscriber(t *testing.T) {
+	l, a := testList(t)
+	sub := l.Subscribe()
+	defer sub.Close()
+	id, err := a.Add(tiny(engine.RNN, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"first", "second"} {
+		by := a
+		by.Actor = Actor{User: user}
+		if err := by.Restart(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Stop(id); err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for e := range sub.Events() {
+		if e.Kind == KindAction && e.Action.Kind == ActRestart {
+			who = append(who, fmt.Sprintf("%s@%d", e.Action.Actor.User, e.Gen))
+		}
+		if e.Kind == KindState && e.State == StateStopped && e.Gen == 3 {
+			break
+		}
+	}
+	if want := "[first@2 second@3]"; fmt.Sprint(who) != want {
+		t.Fatalf("the slow subscriber saw the restarts %v, want %s", who, want)
+	}
+}
+
 // TestCapabilities: an Access without a capability refuses with the
 // reason and changes nothing; evaluating needs none.
 func TestCapabilities(t *testing.T) {
