@@ -302,14 +302,13 @@ func (l *layer) each(f func(p int)) {
 // done records that part p's balanced work, begun at start, is over.
 func (l *layer) done(p int, start time.Time) { l.spent[p].d = time.Since(start) }
 
-// sync is the n-th barrier of the parts of a pass under each: it returns
-// once every part has called sync n times (spinning briefly, then parked:
-// see barrier).
-func (l *layer) sync(n int) {
+// sync is the parts' one meeting in a pass under each: it returns once
+// every part has called it (spinning briefly, then parked: see barrier).
+func (l *layer) sync() {
 	if len(l.parts) == 1 {
 		return
 	}
-	l.meet.await(int32(n * len(l.parts)))
+	l.meet.await(int32(len(l.parts)))
 }
 
 // preparePart prepares part p's share of the weights for a pass and waits
@@ -318,7 +317,7 @@ func (l *layer) sync(n int) {
 func (l *layer) preparePart(p int, wih, whh, bih, bhh []float32) {
 	if !l.w.fresh {
 		l.w.preparePart(p, len(l.parts), wih, whh, bih, bhh)
-		l.sync(1)
+		l.sync()
 	}
 }
 
@@ -523,7 +522,7 @@ func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
 	}
 	// The last run's buffer holds the sum; into g, the weights transposed
 	// back, rows shared.
-	l.sync(1)
+	l.sync()
 	sum := l.partial[runs-1]
 	gh, H, I := l.gh, l.d.H, l.d.I
 	i0, i1 := share(gh, p, len(l.parts))

@@ -346,11 +346,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// The log's subscription ends by itself once the closed list's history
 	// is delivered (the runs' stops included); it is cut off only if the
 	// list did not close within shutdown's grace.
-	drained, cancelDrain := context.WithTimeout(context.Background(), shutdownGrace)
-	if waitCtx(drained, logDone) != nil {
+	select {
+	case <-logDone:
+	case <-time.After(shutdownGrace):
 		s.logf("shutdown: the log's events still pending %v after shutdown; stopping without them", shutdownGrace)
 	}
-	cancelDrain()
 	logSub.Close()
 	<-logDone
 	if serveErr != nil && !errors.Is(serveErr, ssh.ErrServerClosed) {
