@@ -91,11 +91,6 @@ type Event struct {
 // isBatch reports whether e is a batch report, which the Hub may thin.
 func (e Event) isBatch() bool { return e.Kind == KindReport && e.Report.Kind == engine.KindBatch }
 
-// isRestart reports whether e is a restart's action.
-func (e Event) isRestart() bool {
-	return e.Kind == KindAction && e.Action != nil && e.Action.Kind == ActRestart
-}
-
 // State is where a run is in its life.
 type State int
 

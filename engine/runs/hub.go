@@ -38,10 +38,13 @@ type entry struct {
 //
 // A run started over (List's restart) or removed has its older events
 // dropped from the history (dropRun), and events of an older attempt are
-// refused from then on: a late joiner sees each run as it is now. The
-// restarts themselves stay (their KindAction events, a few bytes each): a
+// refused from then on: a late joiner sees each run as it is now. A
+// restarted run's control actions stay (its KindAction events: restarts,
+// pauses, paces, learning rates, a few bytes each and made by hand): a
 // subscriber that was behind, such as the server's log, still learns of
-// every restart and who made it, however quickly they followed each other.
+// every action and who took it, however quickly a restart followed. A
+// viewer folds an older attempt's actions into that attempt's state, which
+// the next attempt's first event starts over.
 //
 // Test predictions (a report's Predictions: the live evaluations, the
 // evaluations viewers ask for, the final ones) are kept for each run's
@@ -119,7 +122,7 @@ func (h *Hub) stripLocked(seq uint64) {
 }
 
 // dropRun removes run id's events of attempts older than gen from the
-// history (its KindAdded event and its restarts' actions stay) and refuses
+// history (its KindAdded event and its actions stay) and refuses
 // such events from then on. gen = removedGen drops every event of the run,
 // KindAdded included.
 func (h *Hub) dropRun(id ID, gen int) {
@@ -130,7 +133,7 @@ func (h *Hub) dropRun(id ID, gen int) {
 	kept := h.entries[:0]
 	for _, en := range h.entries {
 		e := en.e
-		stays := e.Kind == KindAdded || e.isRestart()
+		stays := e.Kind == KindAdded || e.Kind == KindAction
 		if e.Run == id && e.Gen < gen && (!stays || gen == removedGen) && e.Kind != KindRemoved {
 			continue
 		}

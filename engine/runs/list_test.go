@@ -129,8 +129,8 @@ func TestQueueOneAfterAnother(t *testing.T) {
 
 // TestRestartFromSpec restarts a training run: it keeps its ID, its next
 // attempt (Gen 2) begins with a new start and counts its batches from
-// one, the old attempt's events are gone from the history, and a finished
-// run restarts too.
+// one, the old attempt's events but its addition and the actions taken on
+// it are gone from the history, and a finished run restarts too.
 func TestRestartFromSpec(t *testing.T) {
 	l, a := testList(t)
 	id, err := a.Add(tiny(engine.RNN, 1000))
@@ -148,7 +148,7 @@ func TestRestartFromSpec(t *testing.T) {
 	waitFor(t, "the new attempt reports", func() bool { e, _ := l.Hub().Last(); return e.Kind == KindReport && e.Gen == 2 })
 	first := true
 	for _, e := range l.Hub().History() {
-		if e.Run == id && e.Gen < 2 && e.Kind != KindAdded {
+		if e.Run == id && e.Gen < 2 && e.Kind != KindAdded && e.Kind != KindAction {
 			t.Fatalf("the old attempt's %v is still in the history", e.Kind)
 		}
 		if e.Kind == KindReport && first {
@@ -167,8 +167,8 @@ func TestRestartFromSpec(t *testing.T) {
 			}
 		}
 	}
-	if fmt.Sprint(acts) != "[restart]" {
-		t.Errorf("actions in the history %v, want the restart (the add's was the old attempt's)", acts)
+	if fmt.Sprint(acts) != "[add restart]" {
+		t.Errorf("actions in the history %v, want the add (the old attempt's) and the restart", acts)
 	}
 	if err := a.Stop(id); err != nil {
 		t.Fatal(err)
@@ -192,10 +192,10 @@ func TestRestartFromSpec(t *testing.T) {
 	}
 }
 
-// TestRestartsReachASlowSubscriber restarts a run twice while a
-// subscriber (as the server's log) has read nothing: the first restart's
-// attempt is gone from the history by the time it reads, but both
-// restarts reach it, with who made them, in order.
+// TestRestartsReachASlowSubscriber sets a run's pace and learning rate and
+// restarts it, twice, while a subscriber (as the server's log) has read
+// nothing: the older attempts are gone from the history by the time it
+// reads, but every action reaches it, with who took it, in order.
 func TestRestartsReachASlowSubscriber(t *testing.T) {
 	l, a := testList(t)
 	sub := l.Subscribe()
@@ -204,9 +204,22 @@ func TestRestartsReachASlowSubscriber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, user := range []string{"first", "second"} {
+	watch := l.Subscribe() // to act once each attempt trains
+	defer watch.Close()
+	for gen, user := range []string{"first", "second"} {
+		for e := range watch.Events() {
+			if e.Run == id && e.Gen == gen+1 && e.Kind == KindReport {
+				break
+			}
+		}
 		by := a
 		by.Actor = Actor{User: user}
+		if err := by.SetPace(id, 50); err != nil {
+			t.Fatal(err)
+		}
+		if err := by.SetLR(id, 0.001); err != nil {
+			t.Fatal(err)
+		}
 		if err := by.Restart(id); err != nil {
 			t.Fatal(err)
 		}
@@ -216,15 +229,15 @@ func TestRestartsReachASlowSubscriber(t *testing.T) {
 	}
 	var who []string
 	for e := range sub.Events() {
-		if e.Kind == KindAction && e.Action.Kind == ActRestart {
-			who = append(who, fmt.Sprintf("%s@%d", e.Action.Actor.User, e.Gen))
+		if e.Kind == KindAction {
+			who = append(who, fmt.Sprintf("%s %s@%d", e.Action.Kind, e.Action.Actor.User, e.Gen))
 		}
 		if e.Kind == KindState && e.State == StateStopped && e.Gen == 3 {
 			break
 		}
 	}
-	if want := "[first@2 second@3]"; fmt.Sprint(who) != want {
-		t.Fatalf("the slow subscriber saw the restarts %v, want %s", who, want)
+	if want := "[add test@1 pace first@1 lr first@1 restart first@2 pace second@2 lr second@2 restart second@3 stop test@3]"; fmt.Sprint(who) != want {
+		t.Fatalf("the slow subscriber saw the actions %v, want %s", who, want)
 	}
 }
 
