@@ -200,7 +200,12 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 // vCPU, presumably, comes back to full speed gradually: an RNN training
 // step took 5-10% longer over a block's first 50 steps, about 45 ms, than
 // from then on, measured in blocks of 400, while the one-worker steps
-// stayed flat). It needs GOMAXPROCS >= 2.
+// stayed flat). steal-frac (Linux) is the share of the vCPUs' time the
+// host gave to other guests meanwhile: a two-worker step needs both vCPUs
+// at once, so it loses more to steal than a one-worker step (on the EPYC
+// Zen 3, a run with 23% stolen measured 1.47 for the GRU's training step,
+// one run shortly before it 0.84 for an evaluation step). It needs
+// GOMAXPROCS >= 2.
 func BenchmarkTwoWorkers(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Skip("needs GOMAXPROCS >= 2")
@@ -245,6 +250,7 @@ func BenchmarkTwoWorkers(b *testing.B) {
 				var ratios []float64
 				var total time.Duration
 				steps := make([]float64, 0, block)
+				steal0, total0, statOK := peak.CPUTicks()
 				b.ResetTimer()
 				for i := 0; i < b.N; i += block {
 					var m [2]float64
@@ -271,6 +277,11 @@ func BenchmarkTwoWorkers(b *testing.B) {
 				b.ReportMetric(median(med[1]), "2w-samples/s")
 				b.ReportMetric(float64(b.N*c.Batch)/total.Seconds(), "2w-mean-samples/s")
 				b.ReportMetric(median(ratios), "speedup")
+				if steal1, total1, ok := peak.CPUTicks(); ok && statOK {
+					if f := peak.StealShare(steal0, total0, steal1, total1); f >= 0 {
+						b.ReportMetric(f, "steal-frac")
+					}
+				}
 			})
 		}
 	}

@@ -24,6 +24,7 @@
 #
 # The figures are wall-clock throughput: on a machine shared with other jobs
 # they move with the load, so the load average is printed at start and end,
+# and the share of the vCPUs' time the host gave to other guests (steal),
 # with the per-CPU-second figures of both sides.
 # PYTHON=... runs another interpreter than /usr/bin/python3.
 # MNIST_TUI_KERNEL=avx2 (inherited) runs the AVX2 kernels on an AVX-512 machine.
@@ -89,6 +90,24 @@ show() {
 }
 
 load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
+
+# cpustat prints the machine's CPU time counters (/proc/stat's cpu line:
+# user nice system idle iowait irq softirq steal), or nothing.
+cpustat() { awk '$1 == "cpu" { print $2, $3, $4, $5, $6, $7, $8, $9; exit }' /proc/stat 2>/dev/null || true; }
+
+# steal prints the share of the vCPUs' time the hypervisor gave to other
+# guests since cpustat printed $1 (on a shared host the figures drop by
+# about that much, and move with it), or nothing when it cannot tell.
+steal() {
+	[ -n "$1" ] || return 0
+	local now
+	now=$(cpustat)
+	[ -n "$now" ] || return 0
+	awk -v a="$1" -v b="$now" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " "); t = 0
+		for (i = 1; i <= n; i++) t += y[i] - x[i]
+		if (n == 8 && t > 0) printf "  steal (vCPU time the host gave to other guests): %.1f%%\n", 100 * (y[8] - x[8]) / t }'
+}
 
 # positive reports whether $1 is one positive number.
 positive() { [[ $1 =~ ^[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?$ ]] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
@@ -173,10 +192,12 @@ echo "  kernels: MNIST_TUI_KERNEL=${MNIST_TUI_KERNEL:-auto} (inherited by go tes
 echo "  mnist-tui: go $(show "${go_args[@]}")  ($(go env GOVERSION), GOMAXPROCS ${gocpu:-${GOMAXPROCS:-$(nproc)}}, engine workers min(GOMAXPROCS, 2))"
 echo "  PyTorch:   $PY scripts/bench_torch.py --cell rnn|lstm|gru --threads 1|2 --blas-threads 1|2  (torch $torch_version)"
 echo "  load average at start: $(load)"
+stat0=$(cpustat)
 for ((r = 1; r <= rounds; r++)); do
 	if ((r % 2)); then run_go "$r"; run_all_py "$r"; else run_all_py "$r"; run_go "$r"; fi
 done
 echo "  load average at end:   $(load)"
+steal "$stat0"
 echo
 
 # best_py prints PyTorch's best median for $1 (cell_phase) and its config.
@@ -209,11 +230,13 @@ echo
 echo "full runs (default: 3 epochs, seed 0, all data):"
 go build -o "$tmp/mnist-tui" . || die "go build . failed"
 echo "  load average at start: $(load)"
+stat0=$(cpustat)
 /usr/bin/time -v -o "$tmp/go.time" "$tmp/mnist-tui" --headless --metrics "$tmp/go.jsonl" >"$tmp/go.out" 2>"$tmp/go.err" ||
 	{ cat "$tmp/go.err" >&2; die "mnist-tui --headless failed (output above)"; }
 /usr/bin/time -v -o "$tmp/py.time" "$PY" scripts/notebook.py --threads 1 --metrics "$tmp/py.jsonl" >"$tmp/py.out" 2>"$tmp/py.err" ||
 	{ cat "$tmp/py.err" >&2; die "scripts/notebook.py failed (output above)"; }
 echo "  load average at end:   $(load)"
+steal "$stat0"
 
 "$PY" - "$tmp" <<'EOF'
 import json, os, re, sys
@@ -269,6 +292,7 @@ EOF
 
 echo
 echo "gated cells, full runs (--epochs 2 --limit 20000, training phase samples/s from --metrics):"
+stat0=$(cpustat)
 for cell in lstm gru; do
 	/usr/bin/time -v -o "$tmp/$cell.time" "$tmp/mnist-tui" --headless --cell "$cell" --epochs 2 --limit 20000 --metrics "$tmp/$cell.jsonl" >"$tmp/$cell.out" 2>"$tmp/$cell.err" ||
 		{ cat "$tmp/$cell.err" >&2; die "mnist-tui --cell $cell failed (output above)"; }
@@ -278,3 +302,4 @@ print(next(json.loads(l)["samples_per_s"] for l in open(sys.argv[1]) if l.strip(
 		printf "  %-4s training phase %d samples/s, PyTorch best training step %d, ratio %.2fx\n", c, g, p, (p > 0 ? g / p : 0) }'
 done
 echo "  load average at end:   $(load)"
+steal "$stat0"

@@ -74,3 +74,14 @@ func resolve(isa ISA) ISA {
 	}
 	return AVX2
 }
+
+// StealShare returns the share of the machine's CPU time between two
+// CPUTicks readings that the hypervisor gave to other guests (0 to 1),
+// or -1 when nothing was counted. On a shared host a benchmark's wall-clock
+// figures drop by about that share and move with it.
+func StealShare(steal0, total0, steal1, total1 uint64) float64 {
+	if total1 <= total0 || steal1 < steal0 {
+		return -1
+	}
+	return float64(steal1-steal0) / float64(total1-total0)
+}
