@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ func TestLogKeepsEveryEventOfAShutdown(t *testing.T) {
 	var tr atomic.Pointer[engine.Trainer]
 	list := testListOf(t, testSpec(), trainerStart(c, smallData(t, 256), &tr, nil))
 	logw := &slowLog{gate: make(chan struct{}), lineTime: 25 * time.Millisecond}
+	// Released on every way out, so that a failure before the shutdown
+	// does not leave Serve's log goroutine stalled for good.
+	release := sync.OnceFunc(func() { close(logw.gate) })
+	defer release()
 	s, err := New(k.options(), list, tuiModels(), logw)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +77,7 @@ func TestLogKeepsEveryEventOfAShutdown(t *testing.T) {
 		return phaseEnds() >= 30
 	})
 	cancel()
-	close(logw.gate)
+	release()
 	select {
 	case err := <-done:
 		if err != nil {
