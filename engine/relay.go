@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -17,10 +18,22 @@ import (
 // that held it until its time slice ended stalled the step for
 // milliseconds (one step in twenty, before). A helper with no work for
 // linger exits, so no goroutine outlives its use by more than that.
+//
+// Such a woken thread also often lands on the helper's CPU while the other
+// CPU idles, and then both parts of the pass ran on one CPU to its end: the
+// kernel moved neither for hundreds of microseconds (on a 2-vCPU virtual
+// machine one RNN training pass in five or six began so and took 1.75
+// times as long). So the caller, finding itself on the CPU where the
+// helper finished its last job, moves to another (apart). The caller
+// moves, not the helper: the helper then stays alone on its CPU, and the
+// threads gorgonia's machine wakes every step keep theirs (a helper that
+// moved shared its new CPU with them, which then waited for its yields,
+// and evaluation steps took 5-10% longer).
 type relay struct {
 	state atomic.Int32
 	job   func()
 	done  chan struct{}
+	at    atomic.Int32 // the CPU the helper finished its last job on, or -1
 }
 
 const (
@@ -33,7 +46,11 @@ const (
 	linger = 1000 * time.Microsecond
 )
 
-func newRelay() *relay { return &relay{done: make(chan struct{}, 1)} }
+func newRelay() *relay {
+	r := &relay{done: make(chan struct{}, 1)}
+	r.at.Store(-1)
+	return r
+}
 
 // run runs job on the helper and mine on the calling goroutine, and waits
 // for both. Calls must not overlap.
@@ -43,6 +60,9 @@ func (r *relay) run(job, mine func()) {
 	if !awake {
 		r.state.Store(relayPosted)
 		go r.loop()
+	}
+	if awake {
+		r.apart()
 	}
 	mine()
 	// Spin only for a helper that is running elsewhere (a new one may
@@ -61,11 +81,29 @@ func (r *relay) loop() {
 	for {
 		r.job()
 		r.job = nil
+		r.at.Store(int32(currentCPU()))
 		r.state.Store(relayIdle)
 		r.done <- struct{}{}
 		if !spin(func() bool { return r.state.Load() != relayIdle }, linger) && r.state.CompareAndSwap(relayIdle, relayOff) {
 			return
 		}
+	}
+}
+
+// apart moves the calling goroutine's thread off the CPU where the helper
+// finished its last job, if it is there (about 60 microseconds, mostly
+// waking the idle vCPU, against hundreds lost when both parts share one).
+// The goroutine keeps its thread meanwhile, so that no other goroutine
+// runs on it between leaveCPU's two changes of its affinity; if the second
+// failed, it keeps it for good, and the thread ends with the goroutine.
+func (r *relay) apart() {
+	c := currentCPU()
+	if c < 0 || int32(c) != r.at.Load() {
+		return
+	}
+	runtime.LockOSThread()
+	if leaveCPU(c) {
+		runtime.UnlockOSThread()
 	}
 }
 
