@@ -82,9 +82,9 @@ func (b *barrier) await(target int32) {
 }
 
 // progress is how far down the steps each part of a backward pass has
-// come: the weight gradients of a run of steps may start once every part
-// has written that run's pre-activation gradients, while a slower part is
-// still working on the steps below. A part that waits spins like a
+// come: a step's weight gradients may start once every part has written
+// its pre-activation gradients, while a slower part is still working on
+// the steps below. A part that waits spins like a
 // barrier's, then parks until the next report.
 type progress struct {
 	steps []paddedStep

@@ -84,7 +84,7 @@ func (e *FieldError) Unwrap() error { return ErrConfig }
 
 // MemoryEstimate is an upper bound, in bytes, of what a run of c holds at
 // once: weights, gradients, Adam's moments and the copies taken for
-// snapshots and checkpoints, the weight gradients' runs of steps, plus the
+// snapshots and checkpoints, the weight gradients' groups of digits, plus the
 // compiled graphs' buffers (the saved
 // states and gradients of each step of a batch, for three batch sizes) and
 // a fixed allowance of 256 MB for the data and the runtime. The default
@@ -95,8 +95,8 @@ func (c Config) MemoryEstimate() int64 {
 	gh := int64(c.gates()) * int64(c.Hidden)
 	perNet := int64(c.Steps)*int64(c.Batch)*(gh*4+int64(c.Inputs)) + 2*gh*int64(c.Hidden) + int64(c.Batch)*int64(c.Classes)*4
 	// Each training graph (a full and a last, partial batch) keeps a
-	// buffer of the layer's gradients for every run of steps.
-	partials := 2 * int64(len(gradRuns(c.Steps))-1)
+	// buffer of the layer's gradients for each group of digits.
+	partials := 2 * int64(gradGroups(c.Batch))
 	return 4*((8+partials)*p+3*perNet) + 256<<20
 }
 

@@ -808,23 +808,24 @@ func TestFillRows(t *testing.T) {
 	}
 }
 
-// TestGradRuns: the runs cover the steps once, in order, each one step
-// longer than the last but the final one (cut at T), and the first is the
-// first step alone (runGrads gives it no hidden-side product); 28 steps are
-// runs of 1 to 7.
-func TestGradRuns(t *testing.T) {
-	if got, want := gradRuns(28), []int{0, 1, 3, 6, 10, 15, 21, 28}; !slices.Equal(got, want) {
-		t.Fatalf("gradRuns(28) = %v, want %v", got, want)
-	}
-	for T := 1; T <= 40; T++ {
-		r := gradRuns(T)
-		if r[0] != 0 || r[1] != 1 || r[len(r)-1] != T {
-			t.Fatalf("gradRuns(%d) = %v: want 0, 1, ..., %d", T, r, T)
+// TestGroupDigits: the weight gradients' groups cover a batch's digits
+// once, in order, as halves (one group for a batch of one digit).
+func TestGroupDigits(t *testing.T) {
+	for B := 1; B <= 70; B++ {
+		g := gradGroups(B)
+		if want := min(B, 2); g != want {
+			t.Fatalf("gradGroups(%d) = %d, want %d", B, g, want)
 		}
-		for k := 2; k < len(r); k++ {
-			if n := r[k] - r[k-1]; n != k && !(k == len(r)-1 && n > 0 && n < k) {
-				t.Fatalf("gradRuns(%d) = %v: run %d has %d steps", T, r, k-1, n)
+		next := 0
+		for h := range g {
+			b0, b1 := groupDigits(h, B)
+			if b0 != next || b1-b0 < B/2 || b1-b0 > (B+1)/2 && g > 1 {
+				t.Fatalf("groupDigits(%d, %d) = [%d, %d) after %d", h, B, b0, b1, next)
 			}
+			next = b1
+		}
+		if next != B {
+			t.Fatalf("batch of %d: the groups end at %d", B, next)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine/internal/gemm"
@@ -24,53 +23,48 @@ import (
 // a time, and an even split would leave the faster one waiting.
 //
 // A training layer keeps its saved states in time-major order (row
-// t*B + b is step t of digit b), which the weight gradients' products
-// read as runs of whole steps. A layer that only evaluates keeps each
+// t*B + b is step t of digit b). A layer that only evaluates keeps each
 // part's rows in a block of their own instead, time-major within it (part
 // p's row of step t and digit b is b0*T + t*n + b-b0, n its digits): in
 // time-major order every step's rows of the two parts meet twice, and
 // each core's prefetcher, running past the end of its rows, pulls lines
 // the other core is writing. In blocks the RNN's two-worker evaluation
 // pass is 7-15% faster, the gated cells' 1-4% (BenchmarkSplitBound's
-// layout-gain). In training the same cost is 3-7% of the parts' passes,
-// about what copying H and dz back into time-major order for the weight
-// gradients would cost, so a training layer stays time-major.
+// layout-gain). In training the same cost was 3-7% of the parts' passes
+// (measured when the weight gradients still read runs of whole steps in
+// time-major order; they now read a half of the batch a step, which a
+// training layer in blocks could serve as well: not measured).
 //
 // Per step: the input projection x_t Wih^T (n x G*H x I) and one product
 // h_{t-1} Whh^T (n x G*H x H), both with pre-packed weights, then one fused
 // element-wise pass (vecf32's Tanh, LSTMCell or GRUCell).
 //
-// The weight gradients are sums over all the batch's rows: the rows are
-// cut into fixed runs of steps (gradRuns), whichever worker is free claims
-// the next run, from the last steps down, waits until both parts' backward
-// passes have written that run (progress), and computes its products into
-// a buffer of that run (the weights' gradients transposed: see runGrads);
-// as the runs finish, whichever worker finished one adds into the last
-// run's buffer every finished run next in order from the last down
-// (finished: on one worker each run right after its products, while its
-// buffer is still in the caches), and the workers transpose the sum into
-// the gradients, each a share of the rows. The runs and the order of the
-// sum do not depend on the split: the gradients, like the states, are bit
-// for bit the same on one worker or two, whatever the balance.
+// The weight gradients are sums over all the batch's rows, cut into two
+// fixed groups of digits, the batch's halves (gradGroups): each group's
+// sums run step by step from the last step down into a buffer of its own
+// (the weights' gradients transposed: see groupGrads), each step once
+// every part's backward pass has written it (progress), and the workers
+// add the two buffers and transpose the sum into the gradients, each a
+// share of the rows. On two workers each computes one half, which is its
+// own part's digits when the split is even: the rows it reads are in its
+// own core's cache, and the next forward pass writes lines the other core
+// has not read (summed in runs of steps over the whole batch instead, each
+// run read both parts' rows, and two workers trained the RNN 1.72-1.75
+// times as fast as one, now 1.91-1.94 with AVX-512). The groups and the order of the sums do not depend on the
+// split or on the workers: the gradients, like the states, are bit for bit
+// the same on one worker or two, whatever the balance.
 
 // part is the digits [b0, b1) of a batch that one worker carries.
 type part struct{ b0, b1 int }
 
-// gradRuns returns the first step of every run of steps the weight
-// gradients are cut into, and T: runs of 1, 2, 3, ... steps from the first
-// step up (28 steps: 1+2+...+7). The runs are claimed from the last steps
-// down, the order in which the backward pass finishes them, so a worker
-// whose digits are back first starts on the longest runs while the other
-// is still on the steps below, and the runs claimed last are the shortest,
-// which the two workers end nearly together. The cut depends only on T, so
-// the gradients are the same on any number of workers. The first run is the
-// first step alone, the only one without a hidden-side product (runGrads).
-func gradRuns(T int) []int {
-	runs := []int{0}
-	for k := 1; runs[len(runs)-1] < T; k++ {
-		runs = append(runs, min(runs[len(runs)-1]+k, T))
-	}
-	return runs
+// gradGroups is how many groups of digits the weight gradients are summed
+// in (see layer): the batch's halves, or the whole batch of one digit.
+func gradGroups(B int) int { return min(B, 2) }
+
+// groupDigits returns group h's digits [b0, b1) of a batch of B.
+func groupDigits(h, B int) (b0, b1 int) {
+	g := gradGroups(B)
+	return h * B / g, (h + 1) * B / g
 }
 
 // layer is the recurrent layer's saved state and scratch for one batch
@@ -86,7 +80,6 @@ type layer struct {
 	w     *weights         // the weights as the products read them
 
 	meet *barrier  // where the parts of a pass sync
-	next counter   // the next run (or the head) to claim
 	prog *progress // how far each part's backward pass has come
 
 	// partMajor keeps each part's saved rows in a block of its own (a
@@ -105,16 +98,10 @@ type layer struct {
 	// zero is H zeros: h_{-1} and c_{-1}.
 	zero []float32
 
-	// runs are the first step of every run of steps and T; run r
-	// writes its gradients to partial[r], the weights' transposed (see
-	// runGrads).
-	runs    []int
-	partial []*Params
-	chain   struct {
-		mu   sync.Mutex
-		done []bool // run r's buffer is written
-		k    int    // the next run to add into the last one's buffer
-	}
+	// groups are the weight gradients' sums of each group of digits (see
+	// groupGrads), the weights' transposed; the workers add them into the
+	// first.
+	groups []*Params
 
 	// wantNorms asks the next backward pass for the gradient norms; norms
 	// then holds |dL/dh_t| of every digit (at row t*B + b).
@@ -126,13 +113,6 @@ type layer struct {
 type paddedDuration struct {
 	d time.Duration
 	_ [cacheLine - 8]byte
-}
-
-// counter is an atomic counter on a cache line of its own.
-type counter struct {
-	_ [cacheLine]byte
-	n atomic.Int32
-	_ [cacheLine - 4]byte
 }
 
 // newLayer allocates the layer of c for batches of d.B digits split between
@@ -185,11 +165,9 @@ func newLayer(c Config, d dims, workers int, train bool, w *weights) *layer {
 	case GRU:
 		l.dxn = alignedFloats(n * d.H)
 	}
-	l.runs = gradRuns(d.T)
-	for range len(l.runs) - 1 {
-		l.partial = append(l.partial, alignedGrads(gh, d))
+	for range gradGroups(d.B) {
+		l.groups = append(l.groups, alignedGrads(gh, d))
 	}
-	l.chain.done = make([]bool, len(l.partial))
 	l.norms = make([]float64, n)
 	return l
 }
@@ -268,13 +246,10 @@ func (bl *balance) observe(n0, n1 int, d0, d1 time.Duration) {
 
 // each runs f for every part, part 0 on the calling goroutine and the
 // others on the relay's helpers, and waits for all. The parts may meet in
-// sync, claim work items (next), report and await their progress down the
-// steps (prog), and time their balanced work with done.
+// sync, report and await their progress down the steps (prog), and time
+// their balanced work with done.
 func (l *layer) each(f func(p int)) {
 	l.meet.reset()
-	l.next.n.Store(0)
-	l.chain.k = len(l.partial) - 1
-	clear(l.chain.done)
 	l.prog.reset(l.d.T)
 	switch len(l.parts) {
 	case 1:
@@ -492,11 +467,12 @@ func (l *layer) await(t int) {
 }
 
 // weightGrads is part p's share of the weight gradients, once its digits
-// are back at the first step: it claims the head's gradients (with head),
-// then runs of steps from the last down, each once every part has written
-// its pre-activation gradients (see gradRuns), until none is left, waits
-// for the other parts, then adds its share of the runs' buffers into g's.
-// It overwrites g's Wih, Whh, Bih and Bhh:
+// are back at the first step: the head's gradients (with head, on the last
+// part, once every part's head gradient is written), then the sums of the
+// groups of digits it takes (part p the groups p, p+parts, ...), waits
+// for the other parts, then adds its share of the columns of the groups'
+// sums and transposes them into g's rows. It overwrites g's Wih, Whh, Bih
+// and Bhh:
 //
 //	gWih = dz^T X,  gWhh = dz[B:]^T H[:-B],  gBih = gBhh = colsum dz
 //
@@ -504,98 +480,95 @@ func (l *layer) await(t int) {
 // bhh only). For the GRU dz is the hidden side; the input side equals it
 // but for the n block, which is dxn.
 func (l *layer) weightGrads(p int, x []float32, g *Params, head func()) {
-	runs := len(l.runs) - 1
-	items, first := int32(runs), int32(0)
-	if head != nil {
-		items, first = items+1, 1
+	parts := len(l.parts)
+	if head != nil && p == parts-1 {
+		l.await(l.d.T - 1) // every part's head gradient dl is written
+		head()
 	}
-	for c := l.next.n.Add(1) - 1; c < items; c = l.next.n.Add(1) - 1 {
-		if c < first {
-			l.await(l.d.T - 1) // every part's head gradient dl is written
-			head()
-			continue
-		}
-		r := runs - 1 - int(c-first)
-		l.await(l.runs[r])
-		l.runGrads(l.runs[r], l.runs[r+1], x, l.partial[r])
-		l.finished(r)
+	for h := p; h < len(l.groups); h += parts {
+		l.groupGrads(h, x, l.groups[h])
 	}
-	// The last run's buffer holds the sum; into g, the weights transposed
-	// back, rows shared.
 	l.sync()
-	sum := l.partial[runs-1]
 	gh, H, I := l.gh, l.d.H, l.d.I
-	i0, i1 := share(gh, p, len(l.parts))
+	i0, i1 := share(gh, p, parts)
+	sum := l.groups[0]
+	for _, o := range l.groups[1:] {
+		for k := range H {
+			vecf32.Add(sum.Whh[k*gh+i0:k*gh+i1], o.Whh[k*gh+i0:k*gh+i1])
+		}
+		for k := range I {
+			vecf32.Add(sum.Wih[k*gh+i0:k*gh+i1], o.Wih[k*gh+i0:k*gh+i1])
+		}
+		vecf32.Add(sum.Bih[i0:i1], o.Bih[i0:i1])
+		vecf32.Add(sum.Bhh[i0:i1], o.Bhh[i0:i1])
+	}
 	gemm.Transpose(I, i1-i0, sum.Wih[i0:], gh, g.Wih[i0*I:], I)
 	gemm.Transpose(H, i1-i0, sum.Whh[i0:], gh, g.Whh[i0*H:], H)
 	copy(g.Bih[i0:i1], sum.Bih[i0:i1])
 	copy(g.Bhh[i0:i1], sum.Bhh[i0:i1])
 }
 
-// finished records that run r's gradients are in its buffer and adds into
-// the last run's buffer, in order from the last run down, every finished
-// run not yet added. Added once all runs were written, as the workers did
-// before (a share of every tensor each), the buffers came back from
-// memory: an LSTM's seven are 2.3 MB. On one worker the gated cells' step
-// is about 3.5% faster so (AVX-512; the RNN's, whose buffers fit in L2,
-// about 0.5%).
-func (l *layer) finished(r int) {
-	c := &l.chain
-	c.mu.Lock()
-	c.done[r] = true
-	last := len(l.partial) - 1
-	for c.k >= 0 && c.done[c.k] {
-		if c.k < last {
-			dst, src := l.partial[last], l.partial[c.k]
-			vecf32.Add(dst.Wih, src.Wih)
-			vecf32.Add(dst.Whh, src.Whh)
-			vecf32.Add(dst.Bih, src.Bih)
-			vecf32.Add(dst.Bhh, src.Bhh)
-		}
-		c.k--
-	}
-	c.mu.Unlock()
-}
-
-// runGrads overwrites g's Wih, Whh, Bih and Bhh with the weight gradients
-// of steps [t0, t1), a run of gradRuns, the weights' transposed (g.Wih is
-// I x gh, g.Whh H x gh): as gWhh^T = H^T dz the products read dz as their
-// packed right-hand operand, in rows, and H and X in place at their own,
-// short row strides (read as dz^T, a gated cell's rows of 4H or 3H floats
-// made every step of the product's depth a new cache line).
-func (l *layer) runGrads(t0, t1 int, x []float32, g *Params) {
-	gh, H, I, B := l.gh, l.d.H, l.d.I, l.d.B
-	r0, rows := t0*B, (t1-t0)*B
-	dz, xs := l.dz[r0*gh:], x[r0*I:]
-	colSum(dz, gh, rows, g.Bhh)
+// groupGrads overwrites g's Wih, Whh, Bih and Bhh with the weight
+// gradients of group h's digits (groupDigits), the weights' transposed
+// (g.Wih is I x gh, g.Whh H x gh), summed step by step from the last step
+// down, each step once every part has written its pre-activation
+// gradients: as gWhh^T = H^T dz the products read dz as their packed
+// right-hand operand, in rows, and H and X in place at their own, short
+// row strides (read as dz^T, a gated cell's rows of 4H or 3H floats made
+// every step of the product's depth a new cache line).
+func (l *layer) groupGrads(h int, x []float32, g *Params) {
+	gh, H, I, B, T := l.gh, l.d.H, l.d.I, l.d.B, l.d.T
+	b0, b1 := groupDigits(h, B)
+	n := b1 - b0
 	// The GRU's input side takes only dz's r and z blocks: its n block is
 	// dxn^T X.
 	in := gh
 	if l.cell == GRU {
 		in = 2 * H
 	}
-	if t0 > 0 {
-		// Both products read dz: its blocks are packed once for them.
-		gemm.SgemmSharedB(true, rows, gh, 1, dz, gh,
-			H, l.hs[(r0-B)*H:], H, 0, g.Whh, gh,
-			I, in, xs, I, 0, g.Wih, gh)
-	} else {
-		// The first run is the first step alone: its hidden-side
-		// gradient meets h_{-1} = 0 and reaches bhh only.
+	clear(g.Bhh)
+	if l.cell == GRU {
+		clear(g.Bih[2*H:])
+	}
+	if T == 1 {
 		clear(g.Whh)
-		gemm.Sgemm(true, false, I, in, rows, 1, xs, I, dz, gh, 0, g.Wih, gh)
+	}
+	for t := T - 1; t >= 0; t-- {
+		l.await(t)
+		r0 := t*B + b0
+		dz, xs := l.dz[r0*gh:], x[r0*I:]
+		beta := float32(1)
+		if t == T-1 {
+			beta = 0
+		}
+		for r := range n {
+			vecf32.Add(g.Bhh, dz[r*gh:r*gh+gh])
+		}
+		if t > 0 {
+			// Both products read dz: its blocks are packed once for them.
+			gemm.SgemmSharedB(true, n, gh, 1, dz, gh,
+				H, l.hs[(r0-B)*H:], H, beta, g.Whh, gh,
+				I, in, xs, I, beta, g.Wih, gh)
+		} else {
+			// The first step's hidden-side gradient meets h_{-1} = 0 and
+			// reaches bhh only.
+			gemm.Sgemm(true, false, I, in, n, 1, xs, I, dz, gh, beta, g.Wih, gh)
+		}
+		if l.cell == GRU {
+			dxn := l.dxn[r0*H:]
+			gemm.Sgemm(true, false, I, H, n, 1, xs, I, dxn, H, beta, g.Wih[2*H:], gh)
+			for r := range n {
+				vecf32.Add(g.Bih[2*H:], dxn[r*H:r*H+H])
+			}
+		}
 	}
 	if l.cell != GRU {
 		copy(g.Bih, g.Bhh)
-		return
+	} else {
+		copy(g.Bih[:2*H], g.Bhh[:2*H])
 	}
-	dxn := l.dxn[r0*H:]
-	gemm.Sgemm(true, false, I, H, rows, 1, xs, I, dxn, H, 0, g.Wih[2*H:], gh)
-	copy(g.Bih[:2*H], g.Bhh[:2*H])
-	colSum(dxn, H, rows, g.Bih[2*H:])
 }
 
-// gradNorms writes into out (length T) the norms of dL/dh_t of the last
 // backward pass that wanted them, summed over the batch.
 func (l *layer) gradNorms(out []float32) {
 	B := l.d.B

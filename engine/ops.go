@@ -127,8 +127,9 @@ func (s *batchState) forward(v [6][]float32) {
 // backward writes into s.grads the gradients of scale times the loss sum
 // of the last forward pass, wfc being the head's weights: each part back
 // through the head and the layer for its digits, then the weight
-// gradients, in runs of steps claimed by the free worker as soon as every
-// part's backward pass has written them (layer.weightGrads).
+// gradients, each worker summing a half of the batch's digits step by step
+// as soon as every part's backward pass has written the step
+// (layer.weightGrads).
 func (s *batchState) backward(scale float32, wfc []float32) {
 	l, d, g := s.lay, s.d, s.grads
 	l.each(func(p int) {
