@@ -3,9 +3,12 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 	"github.com/mnist-tui/mnist-tui/mnist"
 )
 
@@ -31,35 +35,41 @@ func localData(t *testing.T) engine.Data {
 	return engine.Data{Train: tr.Limit(30000), Val: val.Limit(1000), Test: test.Limit(1000)}
 }
 
-// localRun trains c on d, under the real dashboard at 120x40 in the ANSI
-// 256 profile when ui is set (a Bubble Tea program as Run drives it, its
-// output discarded), and returns the training phase's samples/s and the
-// CPU time the process used for the whole run.
+// localRun trains c on d as a list's run, under the real dashboard at
+// 120x40 in the ANSI 256 profile when ui is set (a Bubble Tea program as
+// Run drives it, watching the list, its output discarded), and returns
+// the training phase's samples/s and the CPU time the process used for the
+// whole run. The list's live evaluations are off in both cases: what is
+// measured is the dashboard's cost alone. With ui, the dashboard must have
+// drawn the run's end (its test accuracy) before it is quit.
 func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu float64) {
 	t.Helper()
 	cpu0 := cpuTime(t)
-	ch := make(chan engine.Report, 1<<14)
-	tr, err := engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
-		if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
-			rate = r.SamplesPerSec
-		}
-		select {
-		case ch <- r:
-		default:
-			t.Error("report channel full")
-		}
-	}))
-	if err != nil {
+	var trainRate atomic.Value
+	tf := func(_ runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+		return engine.NewTrainer(c, d, engine.WithReporter(func(r engine.Report) {
+			if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
+				trainRate.Store(r.SamplesPerSec)
+			}
+			report(r)
+		}))
+	}
+	l := runs.NewList(runs.Held(), runs.WithSource("", d.Train, d.Test), runs.WithTrainerFunc(tf), runs.WithLive(engine.LiveEval{}))
+	defer l.Close()
+	access := runs.Access{List: l, Caps: runs.AllCaps()}
+	if _, err := access.Add(runs.DefaultSpec()); err != nil {
 		t.Fatal(err)
 	}
 	var p *tea.Program
+	var out tail
 	done := make(chan error, 1)
 	in, inw := io.Pipe()
 	defer inw.Close()
 	if ui {
-		m := New(Options{Renderer: renderer(termenv.ANSI256), Config: c,
-			Sizes: [3]int{d.Train.Len(), d.Val.Len(), d.Test.Len()}, Test: d.Test, Reports: ch, Control: tr})
-		opts := append(ProgramOptions(), tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithoutSignals(), tea.WithAltScreen())
+		sub := l.Subscribe()
+		defer sub.Close()
+		m := New(Options{Renderer: renderer(termenv.ANSI256), Access: access, Events: sub.Events(), NoMouse: true})
+		opts := append(ProgramOptions(), tea.WithInput(in), tea.WithOutput(&out), tea.WithoutSignals(), tea.WithAltScreen())
 		p = tea.NewProgram(m, opts...)
 		go func() {
 			_, err := p.Run()
@@ -67,19 +77,55 @@ func localRun(t *testing.T, c engine.Config, d engine.Data, ui bool) (rate, cpu 
 		}()
 		p.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	}
-	err = tr.Run(context.Background())
-	close(ch)
-	if err != nil {
+	l.Release()
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Err(); err != nil {
 		t.Fatal(err)
 	}
 	cpu = (cpuTime(t) - cpu0).Seconds()
 	if p != nil {
+		for deadline := time.Now().Add(10 * time.Second); !out.has("test accuracy"); {
+			if time.Now().After(deadline) {
+				t.Fatal("the dashboard never showed the run's test accuracy")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		p.Quit()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
-	return rate, cpu
+	r, ok := trainRate.Load().(float64)
+	if !ok {
+		t.Fatal("no training phase ended")
+	}
+	return r, cpu
+}
+
+// tail keeps the last 64 KiB written to it, safe for concurrent use: a
+// program's output, checked for what it drew last.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (w *tail) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	if n := len(w.b) - 64<<10; n > 0 {
+		w.b = append(w.b[:0], w.b[n:]...)
+	}
+	return len(p), nil
+}
+
+// has reports whether s is in what was kept.
+func (w *tail) has(s string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Contains(w.b, []byte(s))
 }
 
 // cpuTime returns the process's user+system CPU time.

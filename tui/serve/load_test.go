@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mnist-tui/mnist-tui/engine"
+	"github.com/mnist-tui/mnist-tui/engine/runs"
 )
 
 // gatedRun holds a real trainer's Run until gate is closed, so that every
@@ -31,15 +32,15 @@ func (g gatedRun) Run(ctx context.Context) error {
 	return g.Trainer.Run(ctx)
 }
 
-// runDone returns a channel closed when h has a done report.
-func runDone(h *Hub) <-chan struct{} {
+// runDone returns a channel closed when l's stream has a run's done report.
+func runDone(l *runs.List) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s := h.Subscribe()
+		s := l.Subscribe()
 		defer s.Close()
-		for r := range s.Reports() {
-			if r.Kind == engine.KindDone {
+		for e := range s.Events() {
+			if e.Kind == runs.KindReport && e.Report.Kind == engine.KindDone {
 				return
 			}
 		}
@@ -47,10 +48,10 @@ func runDone(h *Hub) <-chan struct{} {
 	return done
 }
 
-// trainRate returns the training phase's samples/s from a run's history.
-func trainRate(t testing.TB, h []engine.Report) float64 {
+// trainRate returns the training phase's samples/s from a run's reports.
+func trainRate(t testing.TB, rs []engine.Report) float64 {
 	t.Helper()
-	for _, r := range h {
+	for _, r := range rs {
 		if r.Kind == engine.KindPhaseEnd && r.Phase == engine.PhaseTrain {
 			return r.SamplesPerSec
 		}
@@ -73,14 +74,13 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	d.Val, d.Test = d.Val.Limit(1000), d.Test.Limit(1000)
 	gate := make(chan struct{})
 	var tr atomic.Pointer[engine.Trainer]
-	start := func(report engine.Reporter) (Trainer, error) {
-		t, err := trainerStart(c, d, &tr)(report)
-		if err != nil {
+	start := func(p runs.Prepared, report engine.Reporter) (runs.Trainer, error) {
+		if _, err := trainerStart(c, d, &tr, nil)(p, report); err != nil {
 			return nil, err
 		}
-		return gatedRun{Trainer: t.(*engine.Trainer), gate: gate}, nil
+		return gatedRun{Trainer: tr.Load(), gate: gate}, nil
 	}
-	ts := startServer(t, o, start, TUI(viewInfo(c, d)))
+	ts := startServer(t, o, start, tuiModels())
 
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -112,7 +112,7 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	cpu0 := cpuTime(t)
 	close(gate)
 	select {
-	case <-runDone(ts.Hub()):
+	case <-runDone(ts.List()):
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the run did not end")
 	}
@@ -124,7 +124,7 @@ func loadRun(t *testing.T, viewers int, refresh time.Duration) (samplesPerSec, b
 	for _, tm := range tms {
 		tm.waitFor(t, "braille/plain charts")
 	}
-	return trainRate(t, ts.Hub().History()), bytesPerSession, cpuSeconds
+	return trainRate(t, ts.reports()), bytesPerSession, cpuSeconds
 }
 
 // cpuTime returns the process's user+system CPU time.
@@ -145,9 +145,7 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 	k := newKeys(t)
 	o := k.options()
 	o.Refresh, o.FPS = refresh, DefaultOptions().FPS
-	c := engine.DefaultConfig()
-	d := smallData(t, 1000)
-	ts := startServer(t, o, noRun, TUI(viewInfo(c, d)))
+	ts := startServer(t, o, noRun, tuiModels())
 	tms := make([]*terminal, viewers)
 	for i := range tms {
 		cl, err := dial(t, ts.addr, k.user)
@@ -171,7 +169,7 @@ func viewerCost(t *testing.T, viewers int, refresh time.Duration) (cores, bytesP
 	const steps, period = 300, 10 * time.Millisecond
 	bytes0, cpu0, wall0 := outLen(), cpuTime(t), time.Now()
 	for i := 1; i <= steps; i++ {
-		ts.Hub().Publish(engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
+		ts.publish(t, engine.Report{Kind: engine.KindBatch, Phase: engine.PhaseTrain, Epoch: 2, Epochs: 3,
 			Step: i, Steps: steps, Samples: 64 * i, Total: 64 * steps, RunStep: i, RunSteps: 3 * steps,
 			Loss: 2 / float64(i+1), Acc: 1 - 1/float64(i+1), BatchLoss: 2 / float64(i+1), BatchAcc: 0.5, SamplesPerSec: 6400})
 		time.Sleep(period)
