@@ -196,7 +196,8 @@ func BenchmarkGradNormsInterleaved(b *testing.B) {
 // stalls, and mean-speedup the ratio of the two sides' mean steps, the
 // speedup a whole epoch sees (before the relay's callers moved off the
 // helper's CPU, one RNN training pass in five or six ran both parts on
-// one vCPU: mean-speedup 1.47-1.53 where speedup was 1.58-1.73). Each block starts with warmUp of untimed steps: two-worker steps
+// one vCPU: mean-speedup 1.47-1.53 where speedup was 1.58-1.73). Each
+// block starts with warmUp of untimed steps: two-worker steps
 // run back to back in training and evaluation, but here each block
 // follows a one-worker block through which the second vCPU idled, and
 // after that its first steps are slow (the helper has exited, and the

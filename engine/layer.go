@@ -541,9 +541,7 @@ func (l *layer) groupGrads(h int, x []float32, g *Params) {
 		if t == T-1 {
 			beta = 0
 		}
-		for r := range n {
-			vecf32.Add(g.Bhh, dz[r*gh:r*gh+gh])
-		}
+		addRows(dz, gh, n, g.Bhh)
 		if t > 0 {
 			// Both products read dz: its blocks are packed once for them.
 			gemm.SgemmSharedB(true, n, gh, 1, dz, gh,
@@ -557,9 +555,7 @@ func (l *layer) groupGrads(h int, x []float32, g *Params) {
 		if l.cell == GRU {
 			dxn := l.dxn[r0*H:]
 			gemm.Sgemm(true, false, I, H, n, 1, xs, I, dxn, H, beta, g.Wih[2*H:], gh)
-			for r := range n {
-				vecf32.Add(g.Bih[2*H:], dxn[r*H:r*H+H])
-			}
+			addRows(dxn, H, n, g.Bih[2*H:])
 		}
 	}
 	if l.cell != GRU {
@@ -569,6 +565,7 @@ func (l *layer) groupGrads(h int, x []float32, g *Params) {
 	}
 }
 
+// gradNorms writes into out (length T) the norms of dL/dh_t of the last
 // backward pass that wanted them, summed over the batch.
 func (l *layer) gradNorms(out []float32) {
 	B := l.d.B
@@ -595,6 +592,12 @@ func fillRows(dst, row []float32) {
 // of the rows x ld matrix m.
 func colSum(m []float32, ld, rows int, acc []float32) {
 	clear(acc)
+	addRows(m, ld, rows, acc)
+}
+
+// addRows adds into acc, row by row in order, the first len(acc) columns
+// of the rows x ld matrix m.
+func addRows(m []float32, ld, rows int, acc []float32) {
 	for r := 0; r < rows; r++ {
 		vecf32.Add(acc, m[r*ld:r*ld+len(acc)])
 	}

@@ -37,7 +37,7 @@ func localData(t *testing.T) engine.Data {
 
 // localRun trains c on d as a list's run, under the real dashboard at
 // 120x40 in the ANSI 256 profile when ui is set (a Bubble Tea program as
-// Run drives it, watching the list, its output discarded), and returns
+// Run drives it, watching the list, its output kept in a tail), and returns
 // the training phase's samples/s and the CPU time the process used for the
 // whole run. The list's live evaluations are off in both cases: what is
 // measured is the dashboard's cost alone. With ui, the dashboard must have
