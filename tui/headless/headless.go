@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -255,9 +256,13 @@ func (p *Printer) writeMetric(r engine.Report) {
 	}
 }
 
+// round returns v rounded to digits decimals the way the printed lines
+// round it (%.4f rounds the exact binary value, so 0.91275, stored a hair
+// under, prints 0.9127), so that a metrics line and the line printed for
+// the same phase never disagree; math.Round(v*1e4) would give 0.9128.
 func round(v float64, digits int) float64 {
-	s := math.Pow(10, float64(digits))
-	return math.Round(v*s) / s
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', digits, 64), 64)
+	return r
 }
 
 func (p *Printer) drawProgress(r engine.Report) {
