@@ -272,6 +272,15 @@ func TestNotices(t *testing.T) {
 		t.Errorf("the teacher on the dashboard: %q", f)
 	}
 
+	// A removed run's actions stay in the history (for the server's log):
+	// they tell no one, live or joining late.
+	gone := action(runs.ActStop, teacherActor, 1)
+	gone.Run = 7
+	student, _ = student.Update(eventsMsg{gone})
+	if f := footer(student); strings.Contains(f, "stopped") {
+		t.Errorf("an action of a run the viewer does not know is told: %q", f)
+	}
+
 	// Without a classroom there is no notice line.
 	local := feed(sized(model(t, renderer(termenv.Ascii), testConfig(), testSet(t), runs.Access{}), 120, 40), run)
 	local, _ = local.Update(eventsMsg{action(runs.ActPause, teacherActor, 1)})

@@ -90,6 +90,9 @@ func (m *Model) noticeEvents(es eventsMsg, before shownMark) {
 			if e.Action == nil || e.Action.Actor.Key == "" {
 				continue // the server's own (the command line's runs): no one to tell of
 			}
+			if e.Run != 0 && m.set.get(e.Run) == nil {
+				continue // a removed run's (the history keeps its actions)
+			}
 			if rules == nil {
 				rules = actionNotices()
 			}

@@ -39,12 +39,13 @@ type entry struct {
 // A run started over (List's restart) or removed has its older events
 // dropped from the history (dropRun), and events of an older attempt are
 // refused from then on: a late joiner sees each run as it is now. A
-// restarted run's control actions stay (its KindAction events: restarts,
-// pauses, paces, learning rates, a few bytes each and made by hand): a
-// subscriber that was behind, such as the server's log, still learns of
-// every action and who took it, however quickly a restart followed. A
-// viewer folds an older attempt's actions into that attempt's state, which
-// the next attempt's first event starts over.
+// restarted or removed run's control actions stay (its KindAction events:
+// restarts, pauses, paces, learning rates, a few bytes each and made by
+// hand): a subscriber that was behind, such as the server's log, still
+// learns of every action and who took it, however quickly a restart or a
+// removal followed. A viewer folds an older attempt's actions into that
+// attempt's state, which the next attempt's first event starts over, and
+// ignores those of a run it does not know (a removed one's).
 //
 // Test predictions (a report's Predictions: the live evaluations, the
 // evaluations viewers ask for, the final ones) are kept for each run's
@@ -123,8 +124,8 @@ func (h *Hub) stripLocked(seq uint64) {
 
 // dropRun removes run id's events of attempts older than gen from the
 // history (its KindAdded event and its actions stay) and refuses
-// such events from then on. gen = removedGen drops every event of the run,
-// KindAdded included.
+// such events from then on. gen = removedGen drops every event of the run
+// but its actions, KindAdded included.
 func (h *Hub) dropRun(id ID, gen int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -133,8 +134,8 @@ func (h *Hub) dropRun(id ID, gen int) {
 	kept := h.entries[:0]
 	for _, en := range h.entries {
 		e := en.e
-		stays := e.Kind == KindAdded || e.Kind == KindAction
-		if e.Run == id && e.Gen < gen && (!stays || gen == removedGen) && e.Kind != KindRemoved {
+		stays := e.Kind == KindAction || e.Kind == KindRemoved || (e.Kind == KindAdded && gen != removedGen)
+		if e.Run == id && e.Gen < gen && !stays {
 			continue
 		}
 		kept = append(kept, en)

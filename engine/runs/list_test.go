@@ -224,19 +224,34 @@ func TestRestartsReachASlowSubscriber(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Stop(id); err != nil {
+	for e := range watch.Events() {
+		if e.Run == id && e.Gen == 3 && e.Kind == KindReport {
+			break
+		}
+	}
+	// A removal (Replace) drops the run's events but for its actions.
+	third := a
+	third.Actor = Actor{User: "third"}
+	if err := third.SetPace(id, 50); err != nil {
+		t.Fatal(err)
+	}
+	next, err := third.Replace(id, tiny(engine.RNN, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stop(next); err != nil {
 		t.Fatal(err)
 	}
 	var who []string
 	for e := range sub.Events() {
 		if e.Kind == KindAction {
-			who = append(who, fmt.Sprintf("%s %s@%d", e.Action.Kind, e.Action.Actor.User, e.Gen))
+			who = append(who, fmt.Sprintf("%s %s@%d/%d", e.Action.Kind, e.Action.Actor.User, e.Run, e.Gen))
 		}
-		if e.Kind == KindState && e.State == StateStopped && e.Gen == 3 {
+		if e.Kind == KindState && e.State == StateStopped && e.Run == next {
 			break
 		}
 	}
-	if want := "[add test@1 pace first@1 lr first@1 restart first@2 pace second@2 lr second@2 restart second@3 stop test@3]"; fmt.Sprint(who) != want {
+	if want := "[add test@1/1 pace first@1/1 lr first@1/1 restart first@1/2 pace second@1/2 lr second@1/2 restart second@1/3 pace third@1/3 replace third@2/1 stop test@2/1]"; fmt.Sprint(who) != want {
 		t.Fatalf("the slow subscriber saw the actions %v, want %s", who, want)
 	}
 }
@@ -365,8 +380,8 @@ func TestReplaceAndFull(t *testing.T) {
 		t.Fatalf("queue %v, want the new run in the old one's turn", q)
 	}
 	for _, e := range l.Hub().History() {
-		if e.Run == id1 && e.Kind != KindRemoved {
-			t.Fatalf("run %d's %v survived its removal", id1, e.Kind)
+		if e.Run == id1 && e.Kind != KindRemoved && e.Kind != KindAction {
+			t.Fatalf("run %d's %v survived its removal (only its actions stay)", id1, e.Kind)
 		}
 	}
 	if _, err := a.Add(Spec{}); !errors.Is(err, ErrSpec) && !errors.Is(err, ErrFull) {
