@@ -36,7 +36,7 @@ func NewLoader(s *Set, batch int, shuffle bool, seed uint64) (*Loader, error) {
 		return nil, fmt.Errorf("mnist: loader: %w: empty set", ErrInvalid)
 	case batch <= 0:
 		return nil, fmt.Errorf("mnist: loader: %w: batch size %d", ErrInvalid, batch)
-	case len(s.Images) != s.Len()*Pixels:
+	case s.idx == nil && len(s.Images) != s.Len()*Pixels:
 		return nil, fmt.Errorf("mnist: loader: %w: %d pixels for %d labels", ErrMismatch, len(s.Images), s.Len())
 	}
 	if i := badLabel(s.Labels); i >= 0 {
@@ -127,7 +127,7 @@ func (l *Loader) Fill(k int, x []float32, y []int, b0, b1 int) {
 	idx := l.order[lo+b0 : lo+b1]
 	x = x[:n*Pixels]
 	y = y[:n]
-	images, labels := l.set.Images, l.set.Labels
+	set := l.set
 	stride := n * Cols
 	// The digits are scattered over a set larger than the caches: every
 	// image is read from memory. Touching every cache line of the images
@@ -136,15 +136,15 @@ func (l *Loader) Fill(k int, x []float32, y []int, b0, b1 int) {
 	// keeps them); the conversion then reads from the cache.
 	var touched byte
 	for _, i := range idx {
-		img := images[i*Pixels : (i+1)*Pixels]
+		img := set.Image(i)
 		for o := 0; o < Pixels; o += 64 {
 			touched += img[o]
 		}
 	}
 	for j, i := range idx {
 		b := b0 + j
-		y[b] = int(labels[i])
-		img := images[i*Pixels : (i+1)*Pixels]
+		y[b] = int(set.Labels[i])
+		img := set.Image(i)
 		for t := 0; t < Rows; t++ {
 			src := img[t*Cols : (t+1)*Cols]
 			dst := x[t*stride+b*Cols : t*stride+(b+1)*Cols]

@@ -199,7 +199,9 @@ func TestBatchNoAlloc(t *testing.T) {
 }
 
 // BenchmarkBatch fills batches from a set as large as MNIST's training
-// set (47 MB of pixels, beyond the caches), in shuffled order.
+// set (47 MB of pixels, beyond the caches), in shuffled order: the set
+// itself, and the 40,000 digits of a Split part of it (images picked from
+// the set's).
 func BenchmarkBatch(b *testing.B) {
 	const n = 60000
 	r := rand.New(rand.NewPCG(1, 2))
@@ -208,15 +210,23 @@ func BenchmarkBatch(b *testing.B) {
 		px[i] = byte(r.Uint32())
 	}
 	s, _ := NewSet("bench", px, n, make([]byte, n))
-	l, _ := NewLoader(s, 64, true, 1)
-	x := make([]float32, 64*Pixels)
-	y := make([]int, 64)
-	b.SetBytes(64 * Pixels)
-	b.ReportAllocs()
-	k := 0
-	for b.Loop() {
-		l.Batch(k, x, y)
-		k = (k + 1) % l.Batches()
+	part, _, _ := Split(s, 40000, 1)
+	for _, c := range []struct {
+		name string
+		set  *Set
+	}{{"set", s}, {"part", part}} {
+		b.Run(c.name, func(b *testing.B) {
+			l, _ := NewLoader(c.set, 64, true, 1)
+			x := make([]float32, 64*Pixels)
+			y := make([]int, 64)
+			b.SetBytes(64 * Pixels)
+			b.ReportAllocs()
+			k := 0
+			for b.Loop() {
+				l.Batch(k, x, y)
+				k = (k + 1) % l.Batches()
+			}
+		})
 	}
 }
 

@@ -51,11 +51,18 @@ var (
 	ErrInvalid = errors.New("invalid argument")
 )
 
-// Set is a labelled set of images, pixels kept as uint8, image i at
-// Images[i*Pixels:(i+1)*Pixels]. Labels[i] is the digit image i shows.
+// Set is a labelled set of images, pixels kept as uint8: Image(i) is
+// digit i's image and Labels[i] the digit it shows.
 type Set struct {
+	// Images holds the pixels: image i at Images[i*Pixels:(i+1)*Pixels],
+	// but in a part that Split made, which picks its images from the set
+	// it was split from (and shares this slice with it): read them with
+	// Image.
 	Images []uint8
 	Labels []uint8
+	// idx is where each digit's image is in Images, in images; nil for
+	// image i at i.
+	idx []int32
 }
 
 // NewSet checks that images holds nImages 28x28 images, that there are as
@@ -91,10 +98,19 @@ func badLabel(labels []uint8) int {
 func (s *Set) Len() int { return len(s.Labels) }
 
 // Image returns the 784 pixels of digit i, row-major, as a subslice of
-// s.Images (capacity limited, so appending to it cannot touch image i+1).
-// It panics if i is out of range, like an index expression.
+// s.Images (capacity limited, so appending to it cannot touch the next
+// image). It panics if i is out of range, like an index expression.
 func (s *Set) Image(i int) []uint8 {
-	return s.Images[i*Pixels : (i+1)*Pixels : (i+1)*Pixels]
+	j := s.at(i)
+	return s.Images[j*Pixels : (j+1)*Pixels : (j+1)*Pixels]
+}
+
+// at returns the place of digit i's image in s.Images, in images.
+func (s *Set) at(i int) int {
+	if s.idx == nil {
+		return i
+	}
+	return int(s.idx[i])
 }
 
 // Limit returns the first n digits of s, or all of them if n <= 0 or
@@ -102,6 +118,9 @@ func (s *Set) Image(i int) []uint8 {
 func (s *Set) Limit(n int) *Set {
 	if n <= 0 || n >= s.Len() {
 		n = s.Len()
+	}
+	if s.idx != nil {
+		return &Set{Images: s.Images, Labels: s.Labels[:n:n], idx: s.idx[:n:n]}
 	}
 	return &Set{Images: s.Images[: n*Pixels : n*Pixels], Labels: s.Labels[:n:n]}
 }
