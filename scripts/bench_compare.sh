@@ -26,11 +26,18 @@
 # they move with the load, so the load average is printed at start and end,
 # and the share of the vCPUs' time the host gave to other guests (steal),
 # with the per-CPU-second figures of both sides.
+# --targets (implies --full) then checks issue 15's "Done when" on this
+# machine: it also runs BenchmarkTwoWorkers (-benchtime 800x), BenchmarkCellFLOPRatio
+# (-benchtime 8x -count 6) and a CPU profile of a one-worker RNN training
+# step (packing and copying: gemm's packA/packB/copyRuns/gatherRows/
+# Transpose and their assembly block copiers, and runtime.memmove), and
+# prints each target with its figure and "met" or "MISSED"; the exit
+# status is 3 if any is missed (1 for an error, 0 when all are met).
 # PYTHON=... runs another interpreter than /usr/bin/python3.
 # MNIST_TUI_KERNEL=avx2 (inherited) runs the AVX2 kernels on an AVX-512 machine.
 #
 # Usage: scripts/bench_compare.sh [--rounds R] [--benchtime 200x] [--go-cpu N]
-#                                 [--py-steps 30] [--py-runs 5] [--full]
+#                                 [--py-steps 30] [--py-runs 5] [--full] [--targets]
 # Needs Go and, for PyTorch (Debian):
 #   apt-get install -y python3-torch python3-torchvision libopenblas0-pthread
 
@@ -43,6 +50,7 @@ pysteps=30 # bench_torch.py --steps and --runs: 12 configurations a round
 pyruns=5
 gocpu=
 full=0
+targets=0
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; }
 die() { echo "bench_compare: $*" >&2; exit 1; }
@@ -55,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--py-steps) [ $# -ge 2 ] || die "--py-steps needs a value"; pysteps=$2; shift 2 ;;
 	--py-runs) [ $# -ge 2 ] || die "--py-runs needs a value"; pyruns=$2; shift 2 ;;
 	--full) full=1; shift ;;
+	--targets) full=1 targets=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument: $1" ;;
 	esac
@@ -286,6 +295,10 @@ for key in sorted(set(gm) | set(pm), key=lambda k: (k[0] == 0, k)):
     ratio = f"{gs / ps:7.2f}x" if gs and ps else "      -"
     acc = f"{g['acc'] if g else '-'} / {p['acc'] if p else '-'}"
     print(f"  {name:22} {gs:12.0f} {ps:12.0f} {ratio}    {acc}")
+trains = [m["samples_per_s"] for (_, ph), m in gm.items() if ph == "train"]
+vals = [m["samples_per_s"] for (_, ph), m in gm.items() if ph == "val"]
+with open(os.path.join(tmp, "phases"), "w") as f:  # for --targets: the slowest phases, the wall time
+    print(min(trains, default=0), min(vals, default=0), gw, file=f)
 print(f"  mnist-tui: {last(os.path.join(tmp, 'go.out'))}")
 print(f"  PyTorch:   {last(os.path.join(tmp, 'py.out'))}")
 EOF
@@ -298,8 +311,65 @@ for cell in lstm gru; do
 		{ cat "$tmp/$cell.err" >&2; die "mnist-tui --cell $cell failed (output above)"; }
 	g=$("$PY" -c 'import json, sys
 print(next(json.loads(l)["samples_per_s"] for l in open(sys.argv[1]) if l.strip() and json.loads(l)["phase"] == "train"))' "$tmp/$cell.jsonl")
+	echo "$g" >"$tmp/phase_$cell"
 	awk -v c="$cell" -v g="$g" -v p="${best_train[${cell}_train]}" 'BEGIN {
 		printf "  %-4s training phase %d samples/s, PyTorch best training step %d, ratio %.2fx\n", c, g, p, (p > 0 ? g / p : 0) }'
 done
 echo "  load average at end:   $(load)"
 steal "$stat0"
+
+[ "$targets" = 1 ] || exit 0
+
+# --- issue 15's targets -------------------------------------------------------
+
+echo
+echo "issue 15's targets (kernels: ${MNIST_TUI_KERNEL:-auto}):"
+stat0=$(cpustat)
+two=(test -run '^$' -bench 'TwoWorkers$' -benchtime 800x -count 1 ./engine)
+flop=(test -run '^$' -bench 'CellFLOPRatio$' -benchtime 8x -count 6 ./engine)
+prof=(test -run '^$' -bench 'CellTrainStep/rnn$' -benchtime 3000x -count 1 -cpu 1 -cpuprofile "$tmp/cpu.prof" -o "$tmp/engine.test" ./engine)
+for args in two flop prof; do
+	declare -n a=$args
+	go "${a[@]}" >"$tmp/$args.txt" 2>&1 || { tail -n 30 "$tmp/$args.txt" >&2; die "go $(show "${a[@]}") failed (output above)"; }
+	echo "  go $(show "${a[@]}")"
+	unset -n a
+done
+go tool pprof -top -nodecount 1000 "$tmp/cpu.prof" >"$tmp/prof.top" 2>&1 || { cat "$tmp/prof.top" >&2; die "go tool pprof -top failed (output above)"; }
+echo "  load average at end:   $(load)"
+steal "$stat0"
+
+missed=0
+# verdict prints target $1: figure $2 (text $3) against the least $4 allowed
+# (the most, with $5 = max).
+verdict() {
+	if awk -v f="$2" -v t="$4" -v m="${5:-min}" 'BEGIN { exit !(m == "max" ? f <= t : f >= t) }'; then
+		printf '  %-62s %s: met\n' "$1" "$3"
+	else
+		printf '  %-62s %s: MISSED\n' "$1" "$3"
+		missed=$((missed + 1))
+	fi
+}
+read -r tmin vmin wall <"$tmp/phases"
+rt=$(awk -v g="$tmin" -v p="${best_train[rnn_train]}" 'BEGIN { printf "%.2f", g / p }')
+rv=$(awk -v g="$vmin" -v p="${best_train[rnn_eval]}" 'BEGIN { printf "%.2f", g / p }')
+verdict "training phases >= 3.0x PyTorch's best training step" "$rt" "slowest ${rt}x" 3.0
+verdict "validation phases >= 2.5x PyTorch's best evaluation step" "$rv" "slowest ${rv}x" 2.5
+for cell in lstm gru; do
+	r=$(awk -v g="$(cat "$tmp/phase_$cell")" -v p="${best_train[${cell}_train]}" 'BEGIN { printf "%.2f", g / p }')
+	verdict "the ${cell^^}'s training phase >= 2.5x PyTorch's best step" "$r" "${r}x" 2.5
+done
+w=$(awk -v w="$wall" 'BEGIN { printf "%.2f", w }')
+verdict "the whole default run within 3.0 s" "$wall" "${w} s" 3.0 max
+# Every TwoWorkers figure, training and evaluation, medians and means.
+tw=$(awk '$1 ~ /^BenchmarkTwoWorkers\// { for (i = 2; i <= NF; i++) if ($i == "speedup" || $i == "mean-speedup") print $(i-1) }' "$tmp/two.txt" | sort -g)
+[ -n "$tw" ] || { cat "$tmp/two.txt" >&2; die "no speedup figures in BenchmarkTwoWorkers' output (above)"; }
+verdict "two workers >= 1.8x one (every cell and pass, median and mean)" "$(head -n 1 <<<"$tw")" "$(head -n 1 <<<"$tw")-$(tail -n 1 <<<"$tw")" 1.8
+for cell in lstm gru; do
+	r=$(metric CellFLOPRatio "$cell/rnn" "$tmp/flop.txt" | sort -g | awk '{v[NR] = $1} END { if (NR == 0) exit 1
+		printf "%.3f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }') || { cat "$tmp/flop.txt" >&2; die "no $cell/rnn figure in BenchmarkCellFLOPRatio's output (above)"; }
+	verdict "the ${cell^^}'s GFLOP per CPU-second >= the RNN's (median of 6)" "$r" "$r" 1.0
+done
+pack=$(awk '$NF ~ /gemm\.(packA|packB|copyRuns|gatherRows|Transpose|transpose8x8|copyBlocks)|^runtime\.memmove$/ { sub("%", "", $2); s += $2 } END { printf "%.1f", s }' "$tmp/prof.top")
+verdict "packing and copying <= 8% of a one-worker training step" "$pack" "${pack}%" 8 max
+[ "$missed" = 0 ] || { echo "  $missed target(s) missed"; exit 3; }
+echo "  all met"
