@@ -124,7 +124,10 @@ positive() { [[ $1 =~ ^[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?$ ]] && awk -v x="$1" 
 # median reads numbers, one a line, and prints their median.
 median() { sort -g | awk '{v[NR] = $1} END {
 	if (NR == 0) exit 1
-	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+	if (NR % 2) print v[(NR + 1) / 2]; else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ratio prints $1 / $2 with two decimals (0 if $2 is not positive).
+ratio() { awk -v g="$1" -v p="$2" 'BEGIN { printf "%.2f", (p > 0 ? g / p : 0) }'; }
 
 go_args=(test -run '^$' -bench '^Benchmark(TrainStep|EvalStep|CellTrainStep)$' -benchtime "$benchtime" -count 1)
 [ -n "$gocpu" ] && go_args+=(-cpu "$gocpu")
@@ -350,12 +353,12 @@ verdict() {
 	fi
 }
 read -r tmin vmin wall <"$tmp/phases"
-rt=$(awk -v g="$tmin" -v p="${best_train[rnn_train]}" 'BEGIN { printf "%.2f", g / p }')
-rv=$(awk -v g="$vmin" -v p="${best_train[rnn_eval]}" 'BEGIN { printf "%.2f", g / p }')
+rt=$(ratio "$tmin" "${best_train[rnn_train]}")
+rv=$(ratio "$vmin" "${best_train[rnn_eval]}")
 verdict "training phases >= 3.0x PyTorch's best training step" "$rt" "slowest ${rt}x" 3.0
 verdict "validation phases >= 2.5x PyTorch's best evaluation step" "$rv" "slowest ${rv}x" 2.5
 for cell in lstm gru; do
-	r=$(awk -v g="$(cat "$tmp/phase_$cell")" -v p="${best_train[${cell}_train]}" 'BEGIN { printf "%.2f", g / p }')
+	r=$(ratio "$(cat "$tmp/phase_$cell")" "${best_train[${cell}_train]}")
 	verdict "the ${cell^^}'s training phase >= 2.5x PyTorch's best step" "$r" "${r}x" 2.5
 done
 w=$(awk -v w="$wall" 'BEGIN { printf "%.2f", w }')
@@ -365,9 +368,8 @@ tw=$(awk '$1 ~ /^BenchmarkTwoWorkers\// { for (i = 2; i <= NF; i++) if ($i == "s
 [ -n "$tw" ] || { cat "$tmp/two.txt" >&2; die "no speedup figures in BenchmarkTwoWorkers' output (above)"; }
 verdict "two workers >= 1.8x one (every cell and pass, median and mean)" "$(head -n 1 <<<"$tw")" "$(head -n 1 <<<"$tw")-$(tail -n 1 <<<"$tw")" 1.8
 for cell in lstm gru; do
-	r=$(metric CellFLOPRatio "$cell/rnn" "$tmp/flop.txt" | sort -g | awk '{v[NR] = $1} END { if (NR == 0) exit 1
-		printf "%.3f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }') || { cat "$tmp/flop.txt" >&2; die "no $cell/rnn figure in BenchmarkCellFLOPRatio's output (above)"; }
-	verdict "the ${cell^^}'s GFLOP per CPU-second >= the RNN's (median of 6)" "$r" "$r" 1.0
+	r=$(metric CellFLOPRatio "$cell/rnn" "$tmp/flop.txt" | median) || { cat "$tmp/flop.txt" >&2; die "no $cell/rnn figure in BenchmarkCellFLOPRatio's output (above)"; }
+	verdict "the ${cell^^}'s GFLOP per CPU-second >= the RNN's (median of 6)" "$r" "$(awk -v r="$r" 'BEGIN { printf "%.3f", r }')" 1.0
 done
 pack=$(awk '$NF ~ /gemm\.(packA|packB|copyRuns|gatherRows|Transpose|transpose8x8|copyBlocks)|^runtime\.memmove$/ { sub("%", "", $2); s += $2 } END { printf "%.1f", s }' "$tmp/prof.top")
 verdict "packing and copying <= 8% of a one-worker training step" "$pack" "${pack}%" 8 max
